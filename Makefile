@@ -1,0 +1,216 @@
+# raft_kv - build, test, sanitizer, benchmark and format targets.
+# One build tree per mode (build/release, build/tsan, build/asan); each module is a static library
+# and each unit test links only its module (and what that module needs), per ../shared/STYLE.md.
+
+MODE ?= release
+BUILD := build/$(MODE)
+PREFIX ?= /usr/local
+
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+CK_CFLAGS := $(shell pkg-config --cflags ck 2>/dev/null)
+CK_LIBS := $(shell pkg-config --libs ck 2>/dev/null || echo -lck)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+        -Wpointer-arith -Wformat=2 -Wundef -Wno-unused-parameter
+STD := -std=c11 -D_POSIX_C_SOURCE=200809L
+ifeq ($(MODE),release)
+OPT := -O2 -g
+SAN :=
+else ifeq ($(MODE),tsan)
+OPT := -O1 -g
+SAN := -fsanitize=thread
+else ifeq ($(MODE),asan)
+OPT := -O1 -g -fno-omit-frame-pointer
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+else
+$(error MODE must be release, tsan or asan)
+endif
+CFLAGS ?=
+ALL_CFLAGS := $(STD) $(WARN) $(OPT) $(SAN) -I. $(CK_CFLAGS) -MMD -MP $(CFLAGS)
+LDFLAGS_ALL := $(SAN) $(LDFLAGS)
+
+# --- modules -------------------------------------------------------------------------------
+# Pure modules (kv, raft core, client logic, config, common) never include pthreads, clocks,
+# stdio or ck; `make check-pure` enforces it. Actor adapters live in APP_SRC.
+APP_ONLY := raft/node.c client/client_actor.c
+MODULES := common runtime config kv raft client
+src_of = $(filter-out $(APP_ONLY),$(wildcard $(1)/*.c))
+# What each module links against, in static-link order (the module itself first).
+LINK_common := common
+LINK_runtime := runtime common
+LINK_config := config common
+LINK_kv := kv common
+LINK_raft := raft common
+LINK_client := client kv common
+SYSLIBS_runtime := $(CK_LIBS) -lpthread
+lib = $(BUILD)/lib$(1).a
+libs_for = $(foreach m,$(LINK_$(1)),$(if $(call src_of,$(m)),$(call lib,$(m))))
+syslibs_for = $(sort $(foreach m,$(LINK_$(1)),$(SYSLIBS_$(m))))
+
+APP_SRC := $(wildcard $(APP_ONLY))
+APP_OBJ := $(APP_SRC:%.c=$(BUILD)/%.o)
+ALL_LIBS := $(foreach m,client raft kv config runtime common,$(if $(call src_of,$(m)),$(call lib,$(m))))
+ALL_SYSLIBS := $(CK_LIBS) -lpthread -lm
+
+# --- tests ---------------------------------------------------------------------------------
+# test/unit/test_<module>[_what].c links only <module>; test/integration/test_*.c links all.
+UNIT_SRC := $(wildcard test/unit/test_*.c)
+INTEG_SRC := $(wildcard test/integration/test_*.c)
+module_of = $(word 2,$(subst _, ,$(basename $(notdir $(1)))))
+UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
+INTEG_BIN := $(INTEG_SRC:test/integration/%.c=$(BUILD)/test/%)
+# Fuzz targets test/fuzz/fuzz_<module>_<what>.c: built with libFuzzer by `make fuzz`, and replayed
+# over test/fuzz/corpus/<module>_<what>/ by `make test` through a plain main (replay_main.c).
+FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_REPLAY_BIN := $(FUZZ_SRC:test/fuzz/%.c=$(BUILD)/test/%_replay)
+TOML_DECODE := $(if $(wildcard test/toml_decode.c),$(BUILD)/test/toml_decode)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+TEST_BINS := $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_REPLAY_BIN) $(TOML_DECODE)
+
+.PHONY: all build deps deps-test run test tests run-tests tsan asan bench fuzz format \
+        format-check check-pure clean install uninstall help
+.DEFAULT_GOAL := all
+
+all: build
+
+# Building checks for Concurrency Kit first; `make deps` installs what is missing when root.
+build: deps
+	@$(MAKE) --no-print-directory raft_kv
+
+deps:
+	@bash tools/deps.sh build
+
+deps-test:
+	@bash tools/deps.sh test
+
+ifeq ($(MODE),release)
+raft_kv: $(BUILD)/raft_kv
+	@cp $< $@
+ifneq ($(TOML_DECODE),)
+test/toml_decode: $(TOML_DECODE)
+	@cp $< $@
+tests: test/toml_decode
+endif
+endif
+
+$(BUILD)/raft_kv: $(BUILD)/raft_kv.o $(APP_OBJ) $(ALL_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ALL_SYSLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+define module_rule
+$(call lib,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(call src_of,$(1)))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(if $(call src_of,$(m)),$(eval $(call module_rule,$(m)))))
+
+define unit_rule
+$(BUILD)/test/$(basename $(notdir $(1))): $(BUILD)/$(basename $(1)).o $(call libs_for,$(call module_of,$(1)))
+	@mkdir -p $$(dir $$@)
+	$(CC) $(LDFLAGS_ALL) -o $$@ $$^ $(call syslibs_for,$(call module_of,$(1))) $(CMOCKA_LIBS) -lm
+endef
+$(foreach t,$(UNIT_SRC),$(eval $(call unit_rule,$(t))))
+
+$(BUILD)/test/test_%: $(BUILD)/test/integration/test_%.o $(APP_OBJ) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(ALL_SYSLIBS)
+
+define fuzz_rule
+$(BUILD)/test/$(basename $(notdir $(1)))_replay: $(BUILD)/$(basename $(1)).o $(BUILD)/test/fuzz/replay_main.o $(call libs_for,$(call module_of,$(1)))
+	@mkdir -p $$(dir $$@)
+	$(CC) $(LDFLAGS_ALL) -o $$@ $$^ $(call syslibs_for,$(call module_of,$(1))) -lm
+endef
+$(foreach t,$(FUZZ_SRC),$(eval $(call fuzz_rule,$(t))))
+
+$(BUILD)/test/toml_decode: $(BUILD)/test/toml_decode.o $(call libs_for,config)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(APP_OBJ) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ALL_SYSLIBS)
+
+tests: $(BUILD)/raft_kv $(TEST_BINS)
+
+# Runs every test binary and test script of this MODE; prints "N passed, N failed".
+run-tests: tests
+	@bash test/run.sh $(BUILD)
+
+# `make test`: dependencies, build, every test, then every test again under ThreadSanitizer.
+test: deps-test check-pure
+	@$(MAKE) --no-print-directory MODE=release run-tests
+	@$(MAKE) --no-print-directory MODE=tsan run-tests
+
+tsan: deps-test
+	@$(MAKE) --no-print-directory MODE=tsan run-tests
+
+asan: deps-test
+	@$(MAKE) --no-print-directory MODE=asan run-tests
+
+run: build
+	./raft_kv config.toml
+
+bench: deps
+	@bash tools/deps.sh bench || echo "bench: erlang-base missing; the BEAM column will be empty"
+	@$(MAKE) --no-print-directory MODE=release $(BENCH_BIN)
+	@bash bench/run.sh $(BUILD)
+
+# libFuzzer over the TOML parser (clang). FUZZ_SECONDS per target; new inputs go to the corpus.
+FUZZ_SECONDS ?= 300
+fuzz:
+	@bash tools/deps.sh fuzz
+	@bash test/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The pure cores must not reach for threads, clocks, stdio, ck or the runtime.
+PURE_SRC = $(wildcard kv/*.c kv/*.h config/*.c config/*.h common/*.h) \
+           $(filter-out raft/node.c raft/node.h,$(wildcard raft/*.c raft/*.h)) \
+           $(filter-out client/client_actor.c client/client_actor.h,$(wildcard client/*.c client/*.h))
+PURE_FORBIDDEN := <pthread.h>|<time.h>|<sys/time.h>|<ck_|"runtime/|<threads.h>|<stdatomic.h>
+check-pure:
+	@bad=$$(grep -nE '^\s*#\s*include\s*($(PURE_FORBIDDEN))' $(PURE_SRC) /dev/null); \
+	bad="$$bad$$(grep -nE '^\s*#\s*include\s*<stdio.h>' $(filter-out config/%,$(PURE_SRC)) /dev/null)"; \
+	if [ -n "$$bad" ]; then echo "check-pure: a pure module includes a forbidden header:"; \
+	echo "$$bad"; exit 1; fi
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')
+format:
+	@bash tools/deps.sh format
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@bash tools/deps.sh format
+	@clang-format --dry-run -Werror $(FORMAT_FILES) && echo "format-check: clean"
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/raft_kv
+	install -m 0755 raft_kv $(DESTDIR)$(PREFIX)/bin/raft_kv
+	install -m 0644 config.toml $(DESTDIR)$(PREFIX)/share/raft_kv/config.toml
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/raft_kv
+	rm -rf $(DESTDIR)$(PREFIX)/share/raft_kv
+
+clean:
+	rm -rf build raft_kv test/toml_decode
+
+help:
+	@echo "make [all]      build ./raft_kv (installs libck-dev if missing and root)"
+	@echo "make run        build and run ./raft_kv config.toml"
+	@echo "make test       every test, then every test again under ThreadSanitizer"
+	@echo "make tsan|asan  the tests under ThreadSanitizer | Address+UB+LeakSanitizer"
+	@echo "make bench      runtime benchmark beside the Erlang/OTP reference"
+	@echo "make fuzz       libFuzzer over the TOML parser (FUZZ_SECONDS=$(FUZZ_SECONDS))"
+	@echo "make format | format-check | clean | install PREFIX=..."
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

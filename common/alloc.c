@@ -47,6 +47,15 @@ void *xreallocarray(void *ptr, size_t count, size_t size)
     return xrealloc(ptr, count * size);
 }
 
+void *xaligned_alloc(size_t align, size_t size)
+{
+    size_t rounded = (size + align - 1) / align * align; /* aligned_alloc wants a multiple */
+    void *p = aligned_alloc(align, rounded ? rounded : align);
+    if (p == NULL)
+        out_of_memory(size);
+    return p;
+}
+
 char *xstrndup(const char *s, size_t len)
 {
     char *p = xmalloc(len + 1);

@@ -18,6 +18,8 @@ void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);
 /* realloc(ptr, count * size) with overflow check; never NULL. */
 void *xreallocarray(void *ptr, size_t count, size_t size);
+/* size bytes aligned to align (a power of two); never NULL. Free with free(). */
+void *xaligned_alloc(size_t align, size_t size);
 /* A NUL-terminated copy of the len bytes at s; never NULL. */
 char *xstrndup(const char *s, size_t len);
 /* A copy of the NUL-terminated string s; never NULL. */

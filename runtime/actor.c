@@ -1,0 +1,541 @@
+/* actor.c - thread-per-actor runtime: receive loop, cast/call/deferred reply, timers, stop.
+ *
+ * Design: an actor owns its thread, mailbox and timer heap; the only shared state is the mailbox
+ * (lock-free), a call's answer slot (one CAS decides between "answered" and "caller gave up"),
+ * reference counts, and the stop/closed flags. Every path that could leave a message or a
+ * waiting caller behind (stop, timeout, late reply) is resolved by that one CAS or by the final
+ * drain when the last reference goes.
+ */
+#define _GNU_SOURCE /* pthread_setname_np */
+#include "runtime/actor.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+
+/* --- calls ---------------------------------------------------------------------------------- */
+
+/* The state word of a call: waiting, abandoned by the caller, an error, or the reply pointer. */
+enum {
+    CALL_WAITING = 0,
+    CALL_ABANDONED = 1,
+    CALL_ERROR_BASE = 2, /* CALL_ERROR_BASE + status */
+    CALL_STATE_LIMIT = 64,
+};
+
+struct actor_call {
+    /* One reference for the caller, one for whoever holds the duty to answer. */
+    _Atomic int refs;
+    /* Written once from CALL_WAITING, by a CAS: the answerer stores the reply (or an error),
+     * or the caller stores CALL_ABANDONED when it gives up. Whoever loses the race knows it:
+     * a late answerer frees its reply, a timed-out caller takes the reply that won. */
+    _Atomic uintptr_t state;
+    struct ck_ec32 ec; /* the caller parks here */
+    /* The receiving actor's list of deferred calls (touched only by that actor's thread). */
+    struct actor_call *prev, *next;
+    struct actor *owner;
+};
+
+struct actor {
+    struct mailbox mbox;
+    struct mbox_node stop_node; /* pushed once by actor_stop: a wake-up the loop cannot miss */
+    _Atomic bool stop_requested;
+    _Atomic bool closed; /* set by the actor's thread as it stops; sends fail from then on */
+    _Atomic bool joined;
+    _Atomic int refs;
+    pthread_t thread;
+    char name[32];
+    actor_handler_fn handler;
+    actor_start_fn on_start;
+    actor_stop_fn on_stop;
+    void *state;
+    /* Actor thread only. */
+    struct mbox_spin spin;
+    struct timer_heap timers;
+    struct actor_call deferred; /* sentinel of a circular list of deferred calls */
+};
+
+static _Thread_local struct actor *current_actor;
+/* How long this thread spins for a call's answer before parking. */
+static _Thread_local struct mbox_spin call_spin;
+static _Atomic uint64_t spin_budget_ns = 20000;
+
+const char *actor_strerror(int status)
+{
+    switch (status) {
+    case ACTOR_OK:
+        return "ok";
+    case ACTOR_ETIMEDOUT:
+        return "call timed out";
+    case ACTOR_ESTOPPED:
+        return "actor is stopped";
+    case ACTOR_ENOREPLY:
+        return "request was dropped without a reply";
+    case ACTOR_ESPAWN:
+        return "could not start the actor's thread";
+    default:
+        return "unknown actor status";
+    }
+}
+
+uint64_t actor_now_ns(void)
+{
+    return mbox_now_ns();
+}
+
+void actor_set_spin_ns(uint64_t spin_ns)
+{
+    atomic_store_explicit(&spin_budget_ns, spin_ns, memory_order_relaxed);
+}
+
+static uint64_t spin_ns(void)
+{
+    return atomic_load_explicit(&spin_budget_ns, memory_order_relaxed);
+}
+
+static void call_unref(struct actor_call *call)
+{
+    /* acq_rel: the last owner sees every write the other owner made before letting go. */
+    if (atomic_fetch_sub_explicit(&call->refs, 1, memory_order_acq_rel) == 1)
+        free(call);
+}
+
+/* Resolves a call with value (a reply pointer or CALL_ERROR_BASE + status) and drops the
+ * answerer's reference. */
+static void complete_call(struct actor_call *call, uintptr_t value)
+{
+    uintptr_t expected = CALL_WAITING;
+    /* release: the reply's contents happen-before the caller's acquire load of the state. */
+    if (atomic_compare_exchange_strong_explicit(&call->state, &expected, value,
+                                                memory_order_acq_rel, memory_order_acquire)) {
+        ck_ec32_inc(&call->ec, &mbox_ec_mode);
+    } else {
+        assert(expected == CALL_ABANDONED);
+        if (value >= CALL_STATE_LIMIT)
+            actor_msg_free((struct actor_msg *)value); /* a late reply: nobody will read it */
+    }
+    call_unref(call);
+}
+
+/* --- messages ------------------------------------------------------------------------------- */
+
+struct actor_msg *actor_msg_new(size_t size, uint32_t type)
+{
+    assert(size >= sizeof(struct actor_msg) && size <= UINT32_MAX);
+    struct actor_msg *msg = xcalloc(1, size);
+    msg->type = type;
+    msg->size = (uint32_t)size;
+    return msg;
+}
+
+/* Frees msg; a call request in it is answered with status. */
+static void discard(struct actor_msg *msg, int status)
+{
+    if (msg == NULL)
+        return;
+    if (msg->call != NULL) {
+        struct actor_call *call = msg->call;
+        msg->call = NULL;
+        complete_call(call, CALL_ERROR_BASE + (uintptr_t)status);
+    }
+    if (msg->dtor != NULL)
+        msg->dtor(msg);
+    free(msg);
+}
+
+void actor_msg_free(struct actor_msg *msg)
+{
+    discard(msg, ACTOR_ENOREPLY);
+}
+
+bool actor_msg_is_call(const struct actor_msg *msg)
+{
+    return msg->call != NULL;
+}
+
+/* --- references and identity ---------------------------------------------------------------- */
+
+static void drain_mailbox(struct actor *a)
+{
+    for (;;) {
+        bool busy;
+        struct mbox_node *n = mbox_try_pop(&a->mbox, &busy);
+        if (n == &a->stop_node)
+            continue;
+        if (n != NULL) {
+            discard((struct actor_msg *)n, ACTOR_ESTOPPED);
+            continue;
+        }
+        if (!busy)
+            return;
+        mbox_cpu_relax(); /* a sender is linking its node: it takes nanoseconds */
+    }
+}
+
+static void actor_free(struct actor *a)
+{
+    /* The spawner joins before its last unref, so the thread's own reference is never last. */
+    assert(atomic_load(&a->joined));
+    /* Messages sent in the instant the actor was closing are still here. */
+    drain_mailbox(a);
+    assert(timer_heap_len(&a->timers) == 0);
+    timer_heap_close(&a->timers);
+    free(a);
+}
+
+struct actor *actor_ref(struct actor *a)
+{
+    int old = atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
+    assert(old > 0);
+    (void)old;
+    return a;
+}
+
+void actor_unref(struct actor *a)
+{
+    if (a != NULL && atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) == 1)
+        actor_free(a);
+}
+
+const char *actor_name(const struct actor *a)
+{
+    return a->name;
+}
+
+struct actor *actor_self(void)
+{
+    return current_actor;
+}
+
+bool actor_is_stopped(const struct actor *a)
+{
+    return atomic_load_explicit(&a->closed, memory_order_acquire);
+}
+
+/* --- sending -------------------------------------------------------------------------------- */
+
+static int push_msg(struct actor *to, struct actor_msg *msg)
+{
+    if (atomic_load(&to->closed)) {
+        discard(msg, ACTOR_ESTOPPED);
+        return ACTOR_ESTOPPED;
+    }
+    mbox_push(&to->mbox, &msg->node);
+    return ACTOR_OK;
+}
+
+int actor_cast(struct actor *to, struct actor_msg *msg)
+{
+    return push_msg(to, msg);
+}
+
+/* Gives up on a call: true if the caller won (no answer will be read), false if an answer is
+ * already in *value. */
+static bool abandon(struct actor_call *call, uintptr_t *value)
+{
+    uintptr_t expected = CALL_WAITING;
+    if (atomic_compare_exchange_strong_explicit(&call->state, &expected, CALL_ABANDONED,
+                                                memory_order_acq_rel, memory_order_acquire))
+        return true;
+    *value = expected;
+    return false;
+}
+
+/* Spins until the call is answered or spin_until_ns passes; returns the state word. */
+static uintptr_t spin_for_answer(struct actor_call *call, uint64_t spin_until_ns)
+{
+    for (unsigned i = 1;; i++) {
+        uintptr_t v = atomic_load_explicit(&call->state, memory_order_acquire);
+        if (v != CALL_WAITING || (i % 32 == 0 && actor_now_ns() >= spin_until_ns))
+            return v;
+        mbox_cpu_relax();
+    }
+}
+
+/* Sleeps until the call is answered or deadline_ns passes (then gives up on it); returns the
+ * final state word. */
+static uintptr_t park_for_answer(struct actor_call *call, uint64_t deadline_ns)
+{
+    for (;;) {
+        /* Same lost-wakeup argument as mbox_wait: snapshot (acquire), re-check, sleep. */
+        uint32_t snapshot = ck_ec32_value(&call->ec);
+        uintptr_t v = atomic_load_explicit(&call->state, memory_order_acquire);
+        if (v != CALL_WAITING)
+            return v;
+        if (actor_now_ns() >= deadline_ns) {
+            if (abandon(call, &v))
+                return CALL_ABANDONED;
+            return v;
+        }
+        mbox_ec_wait(&call->ec, snapshot, deadline_ns);
+    }
+}
+
+/* Waits for the answer: a spin adapted to how long this thread's calls take, then a sleep. */
+static uintptr_t await_answer(struct actor_call *call, uint64_t deadline_ns)
+{
+    uint64_t max_ns = spin_ns();
+    uint64_t start_ns = actor_now_ns();
+    uintptr_t v = spin_for_answer(call, start_ns + mbox_spin_budget(&call_spin, max_ns));
+    if (v == CALL_WAITING)
+        v = park_for_answer(call, deadline_ns);
+    mbox_spin_update(&call_spin, actor_now_ns() - start_ns, v != CALL_ABANDONED, max_ns);
+    return v;
+}
+
+int actor_call(struct actor *to, struct actor_msg *req, uint32_t timeout_ms,
+               struct actor_msg **reply)
+{
+    assert(req->call == NULL);
+    struct actor_call *call = xmalloc(sizeof *call);
+    atomic_init(&call->refs, 2);
+    atomic_init(&call->state, CALL_WAITING);
+    ck_ec32_init(&call->ec, 0);
+    call->prev = call->next = NULL;
+    call->owner = NULL;
+    req->call = call;
+
+    uint64_t deadline_ns = actor_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    uintptr_t v = CALL_WAITING;
+    push_msg(to, req); /* if `to` is stopped, this already failed the call */
+    /* Stop handshake (see shut_down): this seq_cst load follows the push's seq_cst exchange.
+     * Either the stopping actor's final drain sees our request and fails it, or we see `closed`
+     * here and stop waiting; a request is never left unanswered in a dead mailbox. */
+    if (atomic_load(&to->closed) && abandon(call, &v))
+        v = CALL_ERROR_BASE + ACTOR_ESTOPPED;
+    else
+        v = await_answer(call, deadline_ns);
+
+    int status;
+    if (v >= CALL_STATE_LIMIT) {
+        *reply = (struct actor_msg *)v;
+        status = ACTOR_OK;
+    } else if (v == CALL_ABANDONED) {
+        status = ACTOR_ETIMEDOUT;
+    } else {
+        assert(v >= CALL_ERROR_BASE);
+        status = (int)(v - CALL_ERROR_BASE);
+    }
+    call_unref(call);
+    return status;
+}
+
+/* --- answering ------------------------------------------------------------------------------ */
+
+bool actor_reply(struct actor_msg *req, struct actor_msg *reply)
+{
+    if (req->call == NULL) {
+        actor_msg_free(reply);
+        return false;
+    }
+    struct actor_call *call = req->call;
+    req->call = NULL;
+    complete_call(call, (uintptr_t)reply);
+    return true;
+}
+
+struct actor_call *actor_defer(struct actor *self, struct actor_msg *req)
+{
+    assert(self == current_actor);
+    struct actor_call *call = req->call;
+    if (call == NULL)
+        return NULL;
+    req->call = NULL;
+    call->owner = self;
+    call->next = self->deferred.next;
+    call->prev = &self->deferred;
+    call->next->prev = call;
+    self->deferred.next = call;
+    return call;
+}
+
+static void undefer(struct actor *self, struct actor_call *call)
+{
+    assert(self == current_actor && call->owner == self);
+    call->prev->next = call->next;
+    call->next->prev = call->prev;
+    call->prev = call->next = NULL;
+    call->owner = NULL;
+}
+
+void actor_reply_call(struct actor *self, struct actor_call *call, struct actor_msg *reply)
+{
+    undefer(self, call);
+    complete_call(call, (uintptr_t)reply);
+}
+
+void actor_fail_call(struct actor *self, struct actor_call *call, int status)
+{
+    assert(status != ACTOR_OK);
+    undefer(self, call);
+    complete_call(call, CALL_ERROR_BASE + (uintptr_t)status);
+}
+
+/* --- timers --------------------------------------------------------------------------------- */
+
+timer_id actor_send_after(struct actor *self, struct actor *to, struct actor_msg *msg,
+                          uint32_t delay_ms)
+{
+    assert(self == current_actor);
+    /* A timer for another actor keeps it alive; one for self does not (no self-cycle). */
+    void *target = to == self ? (void *)self : (void *)actor_ref(to);
+    return timer_heap_add(&self->timers, actor_now_ns() + (uint64_t)delay_ms * 1000000u, target,
+                          msg);
+}
+
+static void drop_timer(struct actor *self, void *target, void *payload)
+{
+    actor_msg_free(payload);
+    if (target != self)
+        actor_unref(target);
+}
+
+bool actor_cancel_timer(struct actor *self, timer_id id)
+{
+    assert(self == current_actor);
+    void *target, *payload;
+    if (!timer_heap_cancel(&self->timers, id, &target, &payload))
+        return false;
+    drop_timer(self, target, payload);
+    return true;
+}
+
+/* Delivers every timer due now, in deadline order. */
+static enum actor_next fire_due_timers(struct actor *a)
+{
+    uint64_t now = actor_now_ns();
+    void *target, *payload;
+    while (timer_heap_pop_due(&a->timers, now, &target, &payload)) {
+        if (target == a) {
+            if (a->handler(a, a->state, payload) == ACTOR_STOP)
+                return ACTOR_STOP;
+        } else {
+            actor_cast(target, payload);
+            actor_unref(target);
+        }
+    }
+    return ACTOR_CONTINUE;
+}
+
+/* --- the receive loop ----------------------------------------------------------------------- */
+
+/* Messages handled between two looks at the clock for due timers while the mailbox is busy. */
+enum { TIMER_CHECK_EVERY = 16 };
+
+static void run_loop(struct actor *a)
+{
+    unsigned since_timer_check = 0;
+    while (!atomic_load_explicit(&a->stop_requested, memory_order_acquire)) {
+        bool busy;
+        struct mbox_node *n = mbox_try_pop(&a->mbox, &busy);
+        if (n == &a->stop_node)
+            continue;
+        if (n != NULL) {
+            if (a->handler(a, a->state, (struct actor_msg *)n) == ACTOR_STOP)
+                return;
+            if (timer_heap_len(&a->timers) == 0 || ++since_timer_check < TIMER_CHECK_EVERY)
+                continue;
+        }
+        since_timer_check = 0;
+        if (fire_due_timers(a) == ACTOR_STOP)
+            return;
+        if (n != NULL)
+            continue;
+        if (busy) {
+            mbox_cpu_relax();
+            continue;
+        }
+        uint64_t deadline_ns = 0;
+        timer_heap_next_deadline(&a->timers, &deadline_ns);
+        uint64_t max_ns = spin_ns();
+        uint64_t start_ns = actor_now_ns();
+        mbox_wait(&a->mbox, mbox_spin_budget(&a->spin, max_ns), deadline_ns);
+        mbox_spin_update(&a->spin, actor_now_ns() - start_ns, !mbox_is_empty(&a->mbox), max_ns);
+    }
+}
+
+static void shut_down(struct actor *a)
+{
+    /* seq_cst: one half of the stop handshake with actor_call (see below). */
+    atomic_exchange(&a->closed, true);
+    if (a->on_stop != NULL)
+        a->on_stop(a, a->state);
+    while (a->deferred.next != &a->deferred)
+        actor_fail_call(a, a->deferred.next, ACTOR_ESTOPPED);
+    void *target, *payload;
+    while (timer_heap_pop_due(&a->timers, UINT64_MAX, &target, &payload))
+        drop_timer(a, target, payload);
+    /* The stop handshake (a Dekker pair): a caller does [push: seq_cst exchange of head] then
+     * [seq_cst load of closed]; we did [seq_cst exchange of closed] above and now [seq_cst load
+     * of head]. In the single total order of seq_cst operations, either the caller's load of
+     * closed comes after our exchange (it sees true and stops waiting), or its push comes before
+     * this load, which then sees that node (and so does the drain, by coherence) and fails it.
+     * (A fence would say the same, but ThreadSanitizer does not model fences.) */
+    (void)atomic_load(&a->mbox.head);
+    drain_mailbox(a);
+}
+
+static void *actor_main(void *arg)
+{
+    struct actor *a = arg;
+    current_actor = a;
+    if (a->on_start != NULL)
+        a->on_start(a, a->state);
+    run_loop(a);
+    shut_down(a);
+    current_actor = NULL;
+    actor_unref(a); /* the thread's reference */
+    return NULL;
+}
+
+int actor_spawn(const struct actor_spec *spec, struct actor **out)
+{
+    assert(spec->handler != NULL);
+    struct actor *a = xaligned_alloc(64, sizeof *a);
+    memset(a, 0, sizeof *a);
+    mbox_init(&a->mbox);
+    atomic_init(&a->stop_node.next, NULL);
+    atomic_init(&a->stop_requested, false);
+    atomic_init(&a->closed, false);
+    atomic_init(&a->joined, false);
+    atomic_init(&a->refs, 2); /* the caller's and the thread's */
+    snprintf(a->name, sizeof a->name, "%.31s", spec->name ? spec->name : "actor");
+    a->handler = spec->handler;
+    a->on_start = spec->on_start;
+    a->on_stop = spec->on_stop;
+    a->state = spec->state;
+    timer_heap_init(&a->timers);
+    a->deferred.next = a->deferred.prev = &a->deferred;
+
+    if (pthread_create(&a->thread, NULL, actor_main, a) != 0) {
+        timer_heap_close(&a->timers);
+        free(a);
+        return ACTOR_ESPAWN;
+    }
+    char short_name[16];
+    snprintf(short_name, sizeof short_name, "%.15s", a->name);
+    pthread_setname_np(a->thread, short_name);
+    *out = a;
+    return ACTOR_OK;
+}
+
+void actor_stop(struct actor *a)
+{
+    if (!atomic_exchange(&a->stop_requested, true))
+        mbox_push(&a->mbox, &a->stop_node);
+}
+
+void actor_join(struct actor *a)
+{
+    assert(a != current_actor);
+    bool was_joined = atomic_exchange(&a->joined, true);
+    assert(!was_joined);
+    (void)was_joined;
+    pthread_join(a->thread, NULL);
+}

@@ -1,0 +1,134 @@
+/* actor.h - actors: one POSIX thread, one lock-free mailbox and one timer heap each.
+ *
+ * The model is Erlang/OTP's gen_server: cast (asynchronous send), call (request/reply with a
+ * timeout), deferred replies (answer a call later, like gen_server:reply/2), send_after timers,
+ * and stop. Messages are single allocations that start with a struct actor_msg; a successful
+ * send moves ownership to the receiver, which frees the message with actor_msg_free().
+ *
+ * Lifetime: actor_spawn returns a reference; every holder of a struct actor pointer holds a
+ * reference (actor_ref/actor_unref). A stopped actor's memory stays valid until its last
+ * reference is dropped, so sending to a stopped actor is safe: it fails with ACTOR_ESTOPPED.
+ * The spawner stops and joins the thread (actor_stop + actor_join) before its final unref.
+ */
+#ifndef RAFT_KV_RUNTIME_ACTOR_H
+#define RAFT_KV_RUNTIME_ACTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/mailbox.h"
+#include "runtime/timer.h"
+
+enum actor_status {
+    ACTOR_OK = 0,
+    ACTOR_ETIMEDOUT, /* call: no reply within the timeout */
+    ACTOR_ESTOPPED,  /* the receiver is stopped (or stopped before answering) */
+    ACTOR_ENOREPLY,  /* call: the receiver freed the request without answering it */
+    ACTOR_ESPAWN,    /* spawn: the thread could not be created */
+};
+const char *actor_strerror(int status);
+
+struct actor;
+struct actor_call; /* the duty to answer one call; see actor_defer */
+struct actor_msg;
+
+/* Optional destructor for what a message owns besides itself (called before it is freed). */
+typedef void (*actor_msg_dtor)(struct actor_msg *msg);
+
+/* The header every message starts with. Fields marked runtime are not for handlers. */
+struct actor_msg {
+    struct mbox_node node;   /* runtime: mailbox link */
+    struct actor_call *call; /* runtime: set while this request awaits an answer */
+    actor_msg_dtor dtor;     /* NULL when the message owns nothing else */
+    uint32_t type;           /* application-defined */
+    uint32_t size;           /* bytes allocated, header included */
+};
+
+/* Allocates a zeroed message of size bytes (>= sizeof(struct actor_msg)). Never NULL. */
+struct actor_msg *actor_msg_new(size_t size, uint32_t type);
+/* Runs the destructor and frees. A call request freed unanswered fails its caller with
+ * ACTOR_ENOREPLY at once. NULL is allowed. */
+void actor_msg_free(struct actor_msg *msg);
+/* True if msg is a call request that still awaits an answer. */
+bool actor_msg_is_call(const struct actor_msg *msg);
+
+/* What a handler tells its actor's loop. */
+enum actor_next { ACTOR_CONTINUE, ACTOR_STOP };
+
+/* Handles one message; owns msg (free it, forward it, or keep it). */
+typedef enum actor_next (*actor_handler_fn)(struct actor *self, void *state, struct actor_msg *msg);
+/* Called on the actor's thread before the first message; may arm timers, send, call. */
+typedef void (*actor_start_fn)(struct actor *self, void *state);
+/* Called on the actor's thread when it stops, to free its state. Calls it deferred and did not
+ * answer are failed with ACTOR_ESTOPPED right after it returns. */
+typedef void (*actor_stop_fn)(struct actor *self, void *state);
+
+struct actor_spec {
+    const char *name;         /* e.g. "node 3"; copied (at most 31 bytes kept) */
+    actor_handler_fn handler; /* required */
+    actor_start_fn on_start;  /* optional */
+    actor_stop_fn on_stop;    /* optional */
+    void *state;              /* handed to the callbacks */
+};
+
+/* Starts an actor on its own thread. On success *out is a reference owned by the caller.
+ * Errors: ACTOR_ESPAWN (the thread could not be created; nothing is left behind and on_stop is
+ * not called). */
+int actor_spawn(const struct actor_spec *spec, struct actor **out);
+
+/* Asks the actor to stop after the message it is handling; from any thread, idempotent, never
+ * blocks. Messages still queued are freed; calls among them fail with ACTOR_ESTOPPED. */
+void actor_stop(struct actor *a);
+/* Waits for the actor's thread to end. Call once, from a thread other than the actor's. */
+void actor_join(struct actor *a);
+
+struct actor *actor_ref(struct actor *a);
+void actor_unref(struct actor *a);
+
+const char *actor_name(const struct actor *a);
+/* The actor whose thread is running, or NULL on a thread that is not an actor. */
+struct actor *actor_self(void);
+/* True once the actor has stopped accepting messages. */
+bool actor_is_stopped(const struct actor *a);
+
+/* Sends msg to `to` without blocking. Always takes ownership of msg: on ACTOR_ESTOPPED the
+ * message is freed (a call request in it fails). Messages from one sender arrive in order. */
+int actor_cast(struct actor *to, struct actor_msg *msg);
+
+/* Sends the request req to `to` and waits up to timeout_ms for the answer, which is stored in
+ * *reply (owned by the caller) on ACTOR_OK. Takes ownership of req. Errors: ACTOR_ETIMEDOUT
+ * (an answer arriving later is freed by the runtime), ACTOR_ESTOPPED (returned promptly if the
+ * receiver is or becomes stopped), ACTOR_ENOREPLY. Blocks the calling thread, actor or not. */
+int actor_call(struct actor *to, struct actor_msg *req, uint32_t timeout_ms,
+               struct actor_msg **reply);
+
+/* Answers the call request req now (handler of the receiving actor). Takes ownership of reply,
+ * not of req. A no-op returning false if req is not an unanswered call (reply is freed). */
+bool actor_reply(struct actor_msg *req, struct actor_msg *reply);
+
+/* Takes the duty to answer req out of the message, so the handler can free req and answer
+ * later with actor_reply_call (like gen_server:reply/2). Returns NULL if req is not a call.
+ * Only the actor that received req may defer it and must answer on its own thread. */
+struct actor_call *actor_defer(struct actor *self, struct actor_msg *req);
+/* Answers a deferred call; takes ownership of reply (freed if the caller gave up). */
+void actor_reply_call(struct actor *self, struct actor_call *call, struct actor_msg *reply);
+/* Fails a deferred call with status (ACTOR_ESTOPPED or ACTOR_ENOREPLY). */
+void actor_fail_call(struct actor *self, struct actor_call *call, int status);
+
+/* Arms a timer on the calling actor (self must be the running actor): after delay_ms, msg is
+ * delivered to `to` (handled directly when to == self, cast otherwise). Takes ownership of msg.
+ * Returns an id for actor_cancel_timer. */
+timer_id actor_send_after(struct actor *self, struct actor *to, struct actor_msg *msg,
+                          uint32_t delay_ms);
+/* Disarms a timer armed by self and frees its message. False if it already fired, was
+ * cancelled, or the id is stale: a cancelled or fired timer never delivers afterwards. */
+bool actor_cancel_timer(struct actor *self, timer_id id);
+
+/* Monotonic clock in nanoseconds, shared by all actors. */
+uint64_t actor_now_ns(void);
+
+/* Spin budget before an idle actor (or a waiting caller) parks. Default 20 us. */
+void actor_set_spin_ns(uint64_t spin_ns);
+
+#endif

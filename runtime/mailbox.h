@@ -1,0 +1,80 @@
+/* mailbox.h - an unbounded multi-producer single-consumer mailbox that parks its consumer.
+ *
+ * Senders never take a lock: a push is one atomic exchange and one store (Vyukov's intrusive
+ * MPSC queue). The consumer spins briefly when it runs dry, then parks on a Concurrency Kit
+ * event count (ck_ec) whose waiter flag makes a sender issue a futex wake only when the consumer
+ * is actually asleep (or about to be).
+ */
+#ifndef RAFT_KV_RUNTIME_MAILBOX_H
+#define RAFT_KV_RUNTIME_MAILBOX_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ck_ec.h>
+
+/* The link embedded at the start of every queued item. */
+struct mbox_node {
+    struct mbox_node *_Atomic next;
+};
+
+struct mailbox {
+    /* Written by every producer: the newest node (exchange target) and the event count. */
+    alignas(64) struct mbox_node *_Atomic head;
+    struct ck_ec32 ec;
+    /* Consumer only: the oldest node not yet returned (the stub when the queue is drained). */
+    alignas(64) struct mbox_node *tail;
+    struct mbox_node stub;
+};
+
+void mbox_init(struct mailbox *mb);
+
+/* Appends n. Any thread; wait-free (one exchange), never blocks, wakes a parked consumer.
+ * Items pushed by one thread are popped in the order they were pushed. */
+void mbox_push(struct mailbox *mb, struct mbox_node *n);
+
+/* Consumer only. Returns the oldest item, or NULL. On NULL, *busy tells whether a producer is
+ * half-way through a push (an item is about to appear: spin, do not park). */
+struct mbox_node *mbox_try_pop(struct mailbox *mb, bool *busy);
+
+/* Consumer only: true when nothing is queued or being pushed. */
+bool mbox_is_empty(struct mailbox *mb);
+
+/* How long a waiter spins before it parks, adapted to what waiting has been worth.
+ *
+ * Spinning pays only when the awaited event comes within the spin budget and the spinner does
+ * not hold a core that the sender needs. So after each wait the waiter reports how long it
+ * waited: an event within max_ns doubles the spin (up to max_ns), a longer wait halves it. Two
+ * actors bouncing messages keep spinning (the ~100 ns cache-line hand-off); a ring of more
+ * actors than cores, or an actor woken by 50 ms timers, stops spinning and parks at once. */
+struct mbox_spin {
+    uint64_t spin_ns;
+};
+
+/* The budget for the next wait, never above max_ns. */
+uint64_t mbox_spin_budget(const struct mbox_spin *s, uint64_t max_ns);
+/* Records that a wait lasted waited_ns and ended with the event (got_event) or not. */
+void mbox_spin_update(struct mbox_spin *s, uint64_t waited_ns, bool got_event, uint64_t max_ns);
+
+/* Consumer only: spins for up to spin_ns, then sleeps until an item is pushed or the absolute
+ * CLOCK_MONOTONIC deadline deadline_ns passes (0 = no deadline). May return early; callers
+ * re-check their conditions. Anything that must wake the consumer is pushed as an item: a flag
+ * set beside the queue could be missed between the consumer's last check and its sleep. */
+void mbox_wait(struct mailbox *mb, uint64_t spin_ns, uint64_t deadline_ns);
+
+/* Sleeps on ec while its value is still snapshot, until the absolute CLOCK_MONOTONIC deadline
+ * deadline_ns (0 = none). Any thread. Returns early on any change or spuriously. */
+void mbox_ec_wait(struct ck_ec32 *ec, uint32_t snapshot, uint64_t deadline_ns);
+
+/* The ck_ec mode shared by every event count in the runtime (futex-backed, multi-producer). */
+extern const struct ck_ec_mode mbox_ec_mode;
+
+/* Monotonic clock in nanoseconds (CLOCK_MONOTONIC). */
+uint64_t mbox_now_ns(void);
+
+/* One short CPU pause inside a spin loop. */
+void mbox_cpu_relax(void);
+
+#endif

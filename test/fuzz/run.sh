@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# run.sh - builds every test/fuzz/fuzz_<module>_<what>.c with libFuzzer (clang, ASan, UBSan) into
+# build/fuzz/ and runs each for SECONDS over test/fuzz/corpus/<module>_<what>/, adding new inputs
+# there. Exits nonzero if a target fails to build or the fuzzer finds a crash (see build/fuzz/).
+#
+# Usage: test/fuzz/run.sh SECONDS
+set -u
+seconds=${1:?usage: test/fuzz/run.sh SECONDS}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$here" || exit 2
+out=build/fuzz
+mkdir -p "$out"
+CC=${FUZZ_CC:-clang}
+FLAGS=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
+       -std=c11 -D_POSIX_C_SOURCE=200809L -I. -Wall -Wextra -Wno-unused-parameter)
+
+# The sources a module's fuzz target links: the module and what it depends on.
+sources_for() {
+    case "$1" in
+    config) echo config/*.c common/*.c ;;
+    *) echo "$1"/*.c common/*.c ;;
+    esac
+}
+
+status=0
+for src in test/fuzz/fuzz_*.c; do
+    [ -f "$src" ] || continue
+    target=$(basename "$src" .c)
+    name=${target#fuzz_}
+    module=${name%%_*}
+    corpus=test/fuzz/corpus/$name
+    mkdir -p "$corpus" "$out/artifacts/$name"
+    # shellcheck disable=SC2046
+    if ! "$CC" "${FLAGS[@]}" -o "$out/$target" "$src" $(sources_for "$module") -lm; then
+        echo "fuzz: $target does not build" >&2
+        status=1
+        continue
+    fi
+    dict=()
+    [ -f "test/fuzz/$name.dict" ] && dict=(-dict="test/fuzz/$name.dict")
+    echo "fuzz: $target for ${seconds}s over $corpus"
+    "$out/$target" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+        -print_final_stats=1 -artifact_prefix="$out/artifacts/$name/" "$corpus" \
+        >"$out/$target.log" 2>&1
+    rc=$?
+    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb|ERROR|SUMMARY|Done' "$out/$target.log"
+    if [ "$rc" -ne 0 ] || grep -qE '^==[0-9]+==ERROR|^SUMMARY' "$out/$target.log"; then
+        echo "fuzz: $target found a failure (exit $rc); see $out/$target.log and $out/artifacts/$name/" >&2
+        status=1
+    fi
+done
+exit $status

@@ -1,0 +1,246 @@
+/* cli.c - the raft_kv command line: a table of options, each a handler and a line of help; flags
+ * that stand for a setting (--trace-format) become TOML overrides, validated like the file. */
+#include "config/config.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+
+struct option;
+typedef int (*option_handler)(struct cfg_cli *cli, const struct option *opt, const char *value,
+                              struct cfg_error *err);
+
+struct option {
+    const char *name; /* without the leading "--" */
+    const char *arg;  /* the argument's name in the usage, NULL if the option takes none */
+    option_handler handle;
+    const char *setting; /* opt_word: the enumerated setting it overrides */
+    const char *help;
+};
+
+__attribute__((format(printf, 2, 3))) static int usage_error(struct cfg_error *err, const char *fmt,
+                                                             ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return CFG_EUSAGE;
+}
+
+/* Takes ownership of origin and toml. */
+static void add_override(struct cfg_cli *cli, char *origin, char *toml)
+{
+    cli->overrides = xreallocarray(cli->overrides, cli->num_overrides + 1, sizeof *cli->overrides);
+    cli->overrides[cli->num_overrides].origin = origin;
+    cli->overrides[cli->num_overrides].toml = toml;
+    cli->num_overrides++;
+}
+
+static char *format_string(const char *a, const char *b, const char *c)
+{
+    size_t len = strlen(a) + strlen(b) + strlen(c);
+    char *s = xmalloc(len + 1);
+    snprintf(s, len + 1, "%s%s%s", a, b, c);
+    return s;
+}
+
+static int opt_set(struct cfg_cli *cli, const struct option *opt, const char *value,
+                   struct cfg_error *err)
+{
+    const char *eq = strchr(value, '=');
+    if (eq == NULL || eq == value)
+        return usage_error(err, "--set '%s': expected KEY=VALUE, e.g. --set raft.heartbeat_ms=20",
+                           value);
+    add_override(cli, format_string("--set '", value, "'"), xstrdup(value));
+    return 0;
+}
+
+static int opt_seed(struct cfg_cli *cli, const struct option *opt, const char *value,
+                    struct cfg_error *err)
+{
+    uint64_t seed = 0;
+    const char *p = value;
+    if (*p == '\0')
+        goto bad;
+    for (; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            goto bad;
+        unsigned digit = (unsigned)(*p - '0');
+        if (seed > (UINT64_MAX - digit) / 10)
+            goto bad;
+        seed = seed * 10 + digit;
+    }
+    cli->seed = seed;
+    cli->seed_given = true;
+    return 0;
+bad:
+    return usage_error(err, "--seed '%s': expected a decimal number 0..18446744073709551615",
+                       value);
+}
+
+static int opt_history(struct cfg_cli *cli, const struct option *opt, const char *value,
+                       struct cfg_error *err)
+{
+    if (*value == '\0')
+        return usage_error(err, "--history: expected a file name");
+    cli->history_path = value;
+    return 0;
+}
+
+/* A flag that sets an enumerated setting: checked here (a bad word is a usage error), then
+ * applied as the override SETTING="WORD". */
+static int opt_word(struct cfg_cli *cli, const struct option *opt, const char *value,
+                    struct cfg_error *err)
+{
+    char words[256];
+    if (!cfg_word_allowed(opt->setting, value, NULL, words, sizeof words))
+        return usage_error(err, "--%s '%s': expected one of %s", opt->name, value, words);
+    size_t origin_len = strlen(opt->name) + strlen(value) + 4;
+    size_t toml_len = strlen(opt->setting) + strlen(value) + 8;
+    char *origin = xmalloc(origin_len), *toml = xmalloc(toml_len);
+    snprintf(origin, origin_len, "--%s=%s", opt->name, value);
+    snprintf(toml, toml_len, "%s = \"%s\"", opt->setting, value);
+    add_override(cli, origin, toml);
+    return 0;
+}
+
+static int opt_action(struct cfg_cli *cli, const struct option *opt, const char *value,
+                      struct cfg_error *err)
+{
+    if (strcmp(opt->name, "help") == 0)
+        cli->action = CFG_ACTION_HELP;
+    else if (strcmp(opt->name, "version") == 0)
+        cli->action = CFG_ACTION_VERSION;
+    else if (strcmp(opt->name, "print-config") == 0)
+        cli->action = CFG_ACTION_PRINT_CONFIG;
+    else
+        cli->action = CFG_ACTION_HELP_CONFIG;
+    return 0;
+}
+
+/* The usage message is generated from this table; a new option is one row and a handler. */
+static const struct option options[] = {
+    {"set", "KEY=VALUE", opt_set, NULL,
+     "override a setting, VALUE in TOML syntax (repeatable), e.g.\n"
+     "--set raft.heartbeat_ms=20 --set 'client.keys=[\"x\", \"y\"]'"},
+    {"seed", "N", opt_seed, NULL, "seed of the run (decimal, 0..2^64-1); overrides 'seed'"},
+    {"history", "FILE", opt_history, NULL, "write every client operation to FILE"},
+    {"trace-format", "FORMAT", opt_word, "trace.format", "text | jsonl (sets trace.format)"},
+    {"trace-level", "LEVEL", opt_word, "trace.level", "quiet | info | debug (sets trace.level)"},
+    {"color", "WHEN", opt_word, "trace.color", "auto | always | never (sets trace.color)"},
+    {"print-config", NULL, opt_action, NULL, "print the effective configuration as TOML, exit"},
+    {"help-config", NULL, opt_action, NULL, "list every setting with its default and range"},
+    {"help", NULL, opt_action, NULL, "print this message (also -h)"},
+    {"version", NULL, opt_action, NULL, "print the version"},
+};
+
+static const struct option *find_option(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
+        if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
+            return &options[i];
+    return NULL;
+}
+
+int cfg_cli_parse(struct cfg_cli *cli, int argc, char *const argv[], struct cfg_error *err)
+{
+    bool options_done = false;
+    memset(cli, 0, sizeof *cli);
+    cli->action = CFG_ACTION_RUN;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!options_done && strcmp(a, "--") == 0) {
+            options_done = true;
+            continue;
+        }
+        if (options_done || a[0] != '-' || a[1] == '\0') {
+            if (cli->config_path != NULL)
+                return usage_error(err, "more than one config file: '%s' and '%s'",
+                                   cli->config_path, a);
+            cli->config_path = a;
+            continue;
+        }
+        if (strcmp(a, "-h") == 0) {
+            cli->action = CFG_ACTION_HELP;
+            return 0;
+        }
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        const struct option *opt = NULL;
+        if (a[1] == '-')
+            opt = find_option(name, eq ? (size_t)(eq - name) : strlen(name));
+        if (opt == NULL)
+            return usage_error(err, "unknown option '%s'", a);
+        const char *value = NULL;
+        if (opt->arg != NULL) {
+            if (eq != NULL)
+                value = eq + 1;
+            else if (i + 1 < argc)
+                value = argv[++i];
+            else
+                return usage_error(err, "option '--%s' needs an argument (%s)", opt->name,
+                                   opt->arg);
+        } else if (eq != NULL) {
+            return usage_error(err, "option '--%s' takes no argument", opt->name);
+        }
+        int rc = opt->handle(cli, opt, value, err);
+        if (rc != 0)
+            return rc;
+        if (cli->action == CFG_ACTION_HELP || cli->action == CFG_ACTION_VERSION)
+            return 0;
+    }
+    if (cli->config_path == NULL)
+        cli->config_path = CFG_DEFAULT_PATH;
+    return 0;
+}
+
+void cfg_cli_close(struct cfg_cli *cli)
+{
+    for (size_t i = 0; i < cli->num_overrides; i++) {
+        free((char *)cli->overrides[i].origin);
+        free((char *)cli->overrides[i].toml);
+    }
+    free(cli->overrides);
+    memset(cli, 0, sizeof *cli);
+}
+
+int cfg_load_cli(struct cfg *cfg, const struct cfg_cli *cli, struct cfg_error *err)
+{
+    int rc = cfg_load(cfg, cli->config_path, cli->overrides, cli->num_overrides, err);
+    if (rc != 0)
+        return rc;
+    if (cli->seed_given) {
+        cfg->seed = cli->seed;
+        cfg->seed_given = true;
+    }
+    if (cli->history_path != NULL)
+        cfg->history_path = xstrdup(cli->history_path);
+    return 0;
+}
+
+void cfg_usage(FILE *out)
+{
+    fputs(
+        "usage: raft_kv [OPTIONS] [CONFIG]\n"
+        "Runs a Raft-replicated key-value store as configured by CONFIG (default " CFG_DEFAULT_PATH
+        ").\n\noptions:\n",
+        out);
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+        const struct option *o = &options[i];
+        char head[64];
+        snprintf(head, sizeof head, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(out, "  %-22s ", head);
+        for (const char *h = o->help; *h != '\0'; h++) {
+            fputc(*h, out);
+            if (*h == '\n')
+                fprintf(out, "  %-22s ", "");
+        }
+        fputc('\n', out);
+    }
+    fputs("\nSettings come from CONFIG, then each --set and flag in order, then --seed.\n"
+          "Exit status: 0 ok, 1 bad configuration, 2 bad command line.\n",
+          out);
+}

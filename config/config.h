@@ -1,0 +1,172 @@
+/* config.h - the typed, validated configuration of raft_kv and its command line.
+ *
+ * Contract: cfg_load() reads a TOML file (config/toml.h), applies --set overrides on top of it and
+ * either fills a struct cfg in which every setting is present, typed and within its documented
+ * range, or returns a nonzero cfg_status with one message a person can act on, naming the place
+ * and the key ("config.toml:7:13: num_nodes = 0 is out of range (1..255)"). Only the first error
+ * is reported. Every setting is described once, in a schema table in config.c (path, type, field,
+ * default, range or allowed words, one line of documentation); that table drives the defaults,
+ * the type and range checks, the unknown-key check with its "did you mean" suggestion,
+ * --print-config and --help-config.
+ *
+ * Adding a setting = a field here + a row in the schema. Adding a section = a struct here, a
+ * schema of its rows and one KIND_TABLE row. New value types are new kinds (one case each in
+ * apply_value, set_defaults and print_table): [network] wants a probability (float 0..1), a bool
+ * and an integer pair; [[fault]] wants an array of tables whose row points at the element's
+ * schema, and since apply_table() takes (schema, struct base) it runs once per element.
+ *
+ * The module reads files and formats messages with stdio, and nothing else: no clocks, no
+ * threads, no randomness (main picks a random seed when none is given).
+ */
+#ifndef RAFT_KV_CONFIG_CONFIG_H
+#define RAFT_KV_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_VERSION       "0.1.0"
+#define CFG_DEFAULT_PATH  "config.toml"
+#define CFG_NODES_MAX     255       /* num_nodes is 1..CFG_NODES_MAX: node ids fit in a byte */
+#define CFG_CLIENTS_MAX   1000      /* num_clients is 0..CFG_CLIENTS_MAX: one thread per client */
+#define CFG_KEYS_MAX      1000      /* client.keys holds 1..CFG_KEYS_MAX keys */
+#define CFG_KEY_LEN_MAX   256       /* each key is 1..CFG_KEY_LEN_MAX bytes */
+#define CFG_FILE_SIZE_MAX (1 << 24) /* a config file larger than 16 MiB is refused */
+
+/* Status codes of the cfg_ functions; see cfg_strerror(). */
+enum cfg_status {
+    CFG_OK = 0,
+    CFG_EIO,      /* the config file cannot be opened or read */
+    CFG_ESYNTAX,  /* the file or a --set value is not valid TOML */
+    CFG_ETYPE,    /* a setting has the wrong TOML type */
+    CFG_ERANGE,   /* a value is out of range, not an allowed word, or inconsistent with another */
+    CFG_EUNKNOWN, /* a key or table that is not a setting */
+    CFG_EUSAGE,   /* a bad command line (exit status 2) */
+};
+
+enum cfg_trace_level { CFG_TRACE_QUIET, CFG_TRACE_INFO, CFG_TRACE_DEBUG };
+enum cfg_trace_format { CFG_FORMAT_TEXT, CFG_FORMAT_JSONL };
+enum cfg_color { CFG_COLOR_AUTO, CFG_COLOR_ALWAYS, CFG_COLOR_NEVER };
+
+/* A list of distinct, non-empty strings, each a heap copy owned by the list. */
+struct cfg_strings {
+    char **items;
+    size_t len;
+};
+
+/* [client]: what every client does. */
+struct cfg_client {
+    uint32_t requests;       /* requests per client, 0..1000000 */
+    struct cfg_strings keys; /* Invariant: 1..CFG_KEYS_MAX distinct keys, each non-empty */
+    uint32_t value_size;     /* bytes of each random value, 1..65536 */
+    uint32_t timeout_ms;     /* one request's timeout, 1..3600000 */
+};
+
+/* [raft]: timing of the Raft nodes (Raft paper, section 5.2). */
+struct cfg_raft {
+    /* Invariant: heartbeat_ms < election_timeout_ms_min < election_timeout_ms_max */
+    uint32_t election_timeout_ms_min;
+    uint32_t election_timeout_ms_max;
+    uint32_t heartbeat_ms;
+};
+
+/* [trace]: what the run prints. */
+struct cfg_trace {
+    enum cfg_trace_level level;
+    enum cfg_trace_format format;
+    enum cfg_color color;
+};
+
+struct cfg {
+    uint32_t num_nodes;   /* 1..CFG_NODES_MAX */
+    uint32_t num_clients; /* 0..CFG_CLIENTS_MAX */
+    uint64_t seed;        /* meaningful only if seed_given */
+    bool seed_given;      /* from the file, --set seed=N or --seed N */
+    struct cfg_client client;
+    struct cfg_raft raft;
+    struct cfg_trace trace;
+    char *history_path; /* --history FILE (heap copy), or NULL */
+    char *path;         /* the config file that was read (heap copy), or NULL */
+};
+
+/* One message, complete and ready to print after "raft_kv: ". */
+struct cfg_error {
+    char msg[768];
+};
+
+/* One override in TOML syntax, such as "raft.heartbeat_ms=20" (the text of --set KEY=VALUE).
+ * origin names it in messages, e.g. "--set 'raft.heartbeat_ms=20'". Both are borrowed. */
+struct cfg_override {
+    const char *origin;
+    const char *toml;
+};
+
+/* Fills cfg with every default (allocates the default keys). Release with cfg_close(). */
+void cfg_init(struct cfg *cfg);
+
+/* Frees what cfg owns and zeroes it; safe on a zeroed or already closed cfg. */
+void cfg_close(struct cfg *cfg);
+
+/* Reads the TOML file at path, then applies overrides[0..n) in order (later ones win), then
+ * checks the settings against each other. On success cfg (uninitialised on entry) holds the
+ * result and the caller must cfg_close() it. On error returns a cfg_status other than
+ * CFG_EUSAGE with err filled; cfg is left zeroed and owns nothing. */
+int cfg_load(struct cfg *cfg, const char *path, const struct cfg_override *overrides, size_t n,
+             struct cfg_error *err);
+
+/* The same for len bytes of TOML at buf; name stands for the file in messages. */
+int cfg_load_buffer(struct cfg *cfg, const char *buf, size_t len, const char *name,
+                    const struct cfg_override *overrides, size_t n, struct cfg_error *err);
+
+/* Writes cfg as a TOML document that cfg_load() reads back to an equal cfg (the history path,
+ * a command-line matter, is written as a comment). With docs, each setting is preceded by its
+ * documentation, type, range and default. */
+void cfg_print(FILE *out, const struct cfg *cfg, bool docs);
+
+/* Writes a two-line human summary of cfg (sizes, timing, trace, history). */
+void cfg_print_summary(FILE *out, const struct cfg *cfg);
+
+/* The words of an enumerated setting ("trace.format"): true and *index set if word is one of
+ * them. If not, and list is not NULL, writes the allowed words ("text, jsonl") to list. */
+bool cfg_word_allowed(const char *path, const char *word, int *index, char *list, size_t list_len);
+
+/* "ok", "cannot read the configuration", ... */
+const char *cfg_strerror(int status);
+
+/* --- command line (config/cli.c) ---------------------------------------------------------- */
+
+enum cfg_action {
+    CFG_ACTION_RUN,          /* load the config and run */
+    CFG_ACTION_HELP,         /* --help: print usage, exit 0 */
+    CFG_ACTION_VERSION,      /* --version: print "raft_kv 0.1.0", exit 0 */
+    CFG_ACTION_PRINT_CONFIG, /* --print-config: load, print the effective config, exit 0 */
+    CFG_ACTION_HELP_CONFIG,  /* --help-config: print every setting documented, exit 0 */
+};
+
+/* The parsed command line. Strings point into argv unless stated. */
+struct cfg_cli {
+    enum cfg_action action;
+    const char *config_path;        /* the CONFIG argument, or CFG_DEFAULT_PATH */
+    struct cfg_override *overrides; /* --set and the setting flags in command-line order; owned */
+    size_t num_overrides;
+    bool seed_given; /* --seed N: overrides any seed in the file or --set */
+    uint64_t seed;
+    const char *history_path; /* --history FILE, or NULL */
+};
+
+/* Parses argv[1..argc). Returns 0, or CFG_EUSAGE with err naming the bad argument ("unknown
+ * option '--sed'"). Values of --set are only split at the first '='; they are checked by
+ * cfg_load_cli. The caller must cfg_cli_close() in both cases. */
+int cfg_cli_parse(struct cfg_cli *cli, int argc, char *const argv[], struct cfg_error *err);
+
+/* Frees what cli owns (it borrows argv, which must outlive it). */
+void cfg_cli_close(struct cfg_cli *cli);
+
+/* cfg_load() of cli's config file and overrides, then --seed and --history. Same contract. */
+int cfg_load_cli(struct cfg *cfg, const struct cfg_cli *cli, struct cfg_error *err);
+
+/* Writes the usage message, generated from the option table. */
+void cfg_usage(FILE *out);
+
+#endif

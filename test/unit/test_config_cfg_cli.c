@@ -1,0 +1,378 @@
+/* test_config_cfg_cli.c - the command line: options, their values, usage errors, and how
+ * cfg_load_cli combines the file, --set, the setting flags, --seed and --history.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config/config.h"
+
+#define ARGV(...)            ((char *const[]){"raft_kv", __VA_ARGS__, NULL})
+#define ARGC(...)            ((int)(sizeof((const char *[]){"raft_kv", __VA_ARGS__}) / sizeof(char *)))
+#define PARSE(cli, err, ...) cfg_cli_parse((cli), ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (err))
+
+/* Parsing must fail as a usage error with exactly msg. */
+#define EXPECT_USAGE(want, ...)                                                                    \
+    do {                                                                                           \
+        struct cfg_cli cli_;                                                                       \
+        struct cfg_error err_ = {""};                                                              \
+        int rc_ = PARSE(&cli_, &err_, __VA_ARGS__);                                                \
+        assert_string_equal(err_.msg, (want));                                                     \
+        assert_int_equal(rc_, CFG_EUSAGE);                                                         \
+        cfg_cli_close(&cli_);                                                                      \
+    } while (0)
+
+/* No argument: run with config.toml, no overrides. */
+static void no_arguments(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg_error err;
+    char *const argv[] = {"raft_kv", NULL};
+    assert_int_equal(cfg_cli_parse(&cli, 1, argv, &err), 0);
+    assert_int_equal(cli.action, CFG_ACTION_RUN);
+    assert_string_equal(cli.config_path, "config.toml");
+    assert_int_equal(cli.num_overrides, 0);
+    assert_false(cli.seed_given);
+    assert_null(cli.history_path);
+    cfg_cli_close(&cli);
+}
+
+/* The one positional argument is the config file, wherever it stands. */
+static void config_path_positional(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg_error err;
+    assert_int_equal(PARSE(&cli, &err, "--seed", "3", "my.toml", "--set", "num_nodes=3"), 0);
+    assert_string_equal(cli.config_path, "my.toml");
+    cfg_cli_close(&cli);
+}
+
+/* Two config files are a usage error naming both. */
+static void two_config_files(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("more than one config file: 'a.toml' and 'b.toml'", "a.toml", "b.toml");
+}
+
+/* After "--" an argument starting with '-' is the config file. */
+static void double_dash_ends_options(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg_error err;
+    assert_int_equal(PARSE(&cli, &err, "--", "-odd.toml"), 0);
+    assert_string_equal(cli.config_path, "-odd.toml");
+    cfg_cli_close(&cli);
+}
+
+/* --set KEY=VALUE and --set=KEY=VALUE both make an override named by its argument. */
+static void set_both_spellings(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg_error err;
+    assert_int_equal(PARSE(&cli, &err, "--set", "raft.heartbeat_ms=20", "--set=num_nodes=3"), 0);
+    assert_int_equal(cli.num_overrides, 2);
+    assert_string_equal(cli.overrides[0].toml, "raft.heartbeat_ms=20");
+    assert_string_equal(cli.overrides[0].origin, "--set 'raft.heartbeat_ms=20'");
+    assert_string_equal(cli.overrides[1].toml, "num_nodes=3");
+    assert_string_equal(cli.overrides[1].origin, "--set 'num_nodes=3'");
+    cfg_cli_close(&cli);
+}
+
+/* --set without '=' is a usage error with an example. */
+static void set_without_equals(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("--set 'num_nodes': expected KEY=VALUE, e.g. --set raft.heartbeat_ms=20", "--set",
+                 "num_nodes");
+}
+
+/* --set with no key before '=' is a usage error. */
+static void set_without_key(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("--set '=3': expected KEY=VALUE, e.g. --set raft.heartbeat_ms=20", "--set==3");
+}
+
+/* An option that needs a value and is last says so. */
+static void set_missing_argument(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("option '--set' needs an argument (KEY=VALUE)", "--set");
+}
+
+/* --seed takes the whole unsigned 64-bit range. */
+static void seed_full_range(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg_error err;
+    assert_int_equal(PARSE(&cli, &err, "--seed=18446744073709551615"), 0);
+    assert_true(cli.seed_given);
+    assert_true(cli.seed == UINT64_MAX);
+    cfg_cli_close(&cli);
+    assert_int_equal(PARSE(&cli, &err, "--seed", "0"), 0);
+    assert_true(cli.seed_given);
+    assert_true(cli.seed == 0);
+    cfg_cli_close(&cli);
+}
+
+/* --seed past 2^64-1 is refused, not wrapped. */
+static void seed_overflow(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("--seed '18446744073709551616': expected a decimal number 0..18446744073709551615",
+                 "--seed", "18446744073709551616");
+}
+
+/* --seed must be decimal digits only. */
+static void seed_not_a_number(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("--seed '12x': expected a decimal number 0..18446744073709551615", "--seed",
+                 "12x");
+    EXPECT_USAGE("--seed '-1': expected a decimal number 0..18446744073709551615", "--seed", "-1");
+    EXPECT_USAGE("--seed '': expected a decimal number 0..18446744073709551615", "--seed=");
+}
+
+/* --history FILE is kept. */
+static void history_path(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg_error err;
+    assert_int_equal(PARSE(&cli, &err, "--history", "h.jsonl"), 0);
+    assert_string_equal(cli.history_path, "h.jsonl");
+    cfg_cli_close(&cli);
+}
+
+/* --history with an empty name is refused. */
+static void history_empty(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("--history: expected a file name", "--history=");
+}
+
+/* --trace-format=jsonl and --trace-format jsonl become the override trace.format = "jsonl". */
+static void trace_format_flag(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg_error err;
+    assert_int_equal(PARSE(&cli, &err, "--trace-format=jsonl", "--trace-format", "text"), 0);
+    assert_int_equal(cli.num_overrides, 2);
+    assert_string_equal(cli.overrides[0].origin, "--trace-format=jsonl");
+    assert_string_equal(cli.overrides[0].toml, "trace.format = \"jsonl\"");
+    assert_string_equal(cli.overrides[1].toml, "trace.format = \"text\"");
+    cfg_cli_close(&cli);
+}
+
+/* A word the setting does not know is a usage error listing the words. */
+static void trace_format_bad_word(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("--trace-format 'xml': expected one of text, jsonl", "--trace-format=xml");
+    EXPECT_USAGE("--trace-level 'loud': expected one of quiet, info, debug", "--trace-level",
+                 "loud");
+    EXPECT_USAGE("--color 'sometimes': expected one of auto, always, never", "--color=sometimes");
+}
+
+/* An unknown long or short option is named. */
+static void unknown_option(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("unknown option '--sed'", "--sed", "3");
+    EXPECT_USAGE("unknown option '-x'", "-x");
+}
+
+/* A flag given a value is refused. */
+static void flag_with_value(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("option '--version' takes no argument", "--version=2");
+}
+
+/* --help wins over whatever follows, even bad arguments; -h too. */
+static void help_stops_parsing(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg_error err;
+    assert_int_equal(PARSE(&cli, &err, "--help", "--bogus"), 0);
+    assert_int_equal(cli.action, CFG_ACTION_HELP);
+    cfg_cli_close(&cli);
+    assert_int_equal(PARSE(&cli, &err, "-h"), 0);
+    assert_int_equal(cli.action, CFG_ACTION_HELP);
+    cfg_cli_close(&cli);
+}
+
+/* --version, --print-config and --help-config select their actions. */
+static void actions(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg_error err;
+    assert_int_equal(PARSE(&cli, &err, "--version"), 0);
+    assert_int_equal(cli.action, CFG_ACTION_VERSION);
+    cfg_cli_close(&cli);
+    assert_int_equal(PARSE(&cli, &err, "--print-config", "x.toml"), 0);
+    assert_int_equal(cli.action, CFG_ACTION_PRINT_CONFIG);
+    assert_string_equal(cli.config_path, "x.toml");
+    cfg_cli_close(&cli);
+    assert_int_equal(PARSE(&cli, &err, "--help-config"), 0);
+    assert_int_equal(cli.action, CFG_ACTION_HELP_CONFIG);
+    cfg_cli_close(&cli);
+}
+
+/* The usage lists every option with its argument. */
+static void usage_lists_options(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    cfg_usage(out);
+    fclose(out);
+    const char *want[] = {"usage: raft_kv [OPTIONS] [CONFIG]",
+                          "--set KEY=VALUE",
+                          "--seed N",
+                          "--history FILE",
+                          "--trace-format FORMAT",
+                          "--trace-level LEVEL",
+                          "--color WHEN",
+                          "--print-config",
+                          "--help-config",
+                          "--help",
+                          "--version",
+                          "2 bad command line"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (strstr(text, want[i]) == NULL)
+            fail_msg("usage lacks '%s'", want[i]);
+    free(text);
+}
+
+static char *write_temp(const char *text)
+{
+    char *path = strdup("/tmp/test_config_cli.XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* cfg_load_cli: file < --set and flags in order < --seed; --history copied. */
+static void load_cli_precedence(void **state)
+{
+    (void)state;
+    char *path = write_temp("seed = 1\nnum_nodes = 3\n[trace]\nformat = \"text\"\n");
+    struct cfg_cli cli;
+    struct cfg cfg;
+    struct cfg_error err;
+    assert_int_equal(PARSE(&cli, &err, path, "--seed", "77", "--set", "seed=2", "--set",
+                           "num_nodes=4", "--trace-format=jsonl", "--history", "h.txt"),
+                     0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), 0);
+    cfg_cli_close(&cli);
+    assert_int_equal(cfg.seed, 77);
+    assert_true(cfg.seed_given);
+    assert_int_equal(cfg.num_nodes, 4);
+    assert_int_equal(cfg.trace.format, CFG_FORMAT_JSONL);
+    assert_string_equal(cfg.history_path, "h.txt");
+    assert_string_equal(cfg.path, path);
+    cfg_close(&cfg);
+    unlink(path);
+    free(path);
+}
+
+/* A later flag overrides an earlier --set of the same setting, and the other way round. */
+static void load_cli_flag_order(void **state)
+{
+    (void)state;
+    char *path = write_temp("");
+    struct cfg_cli cli;
+    struct cfg cfg;
+    struct cfg_error err;
+    assert_int_equal(
+        PARSE(&cli, &err, path, "--trace-level=debug", "--set", "trace.level=\"quiet\""), 0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), 0);
+    assert_int_equal(cfg.trace.level, CFG_TRACE_QUIET);
+    cfg_close(&cfg);
+    cfg_cli_close(&cli);
+    unlink(path);
+    free(path);
+}
+
+/* A bad --set value surfaces from cfg_load_cli as a config error naming the argument. */
+static void load_cli_bad_set(void **state)
+{
+    (void)state;
+    char *path = write_temp("");
+    struct cfg_cli cli;
+    struct cfg cfg;
+    struct cfg_error err;
+    assert_int_equal(PARSE(&cli, &err, path, "--set", "num_clients=-1"), 0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), CFG_ERANGE);
+    assert_string_equal(err.msg,
+                        "--set 'num_clients=-1': num_clients = -1 is out of range (0..1000)");
+    assert_null(cfg.history_path);
+    cfg_cli_close(&cli);
+    unlink(path);
+    free(path);
+}
+
+/* A missing config file surfaces from cfg_load_cli and nothing stays allocated. */
+static void load_cli_missing_file(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg cfg;
+    struct cfg_error err;
+    assert_int_equal(PARSE(&cli, &err, "/nonexistent.toml", "--history", "h"), 0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), CFG_EIO);
+    assert_string_equal(err.msg, "cannot open '/nonexistent.toml': No such file or directory");
+    assert_null(cfg.history_path);
+    cfg_cli_close(&cli);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(no_arguments),
+        cmocka_unit_test(config_path_positional),
+        cmocka_unit_test(two_config_files),
+        cmocka_unit_test(double_dash_ends_options),
+        cmocka_unit_test(set_both_spellings),
+        cmocka_unit_test(set_without_equals),
+        cmocka_unit_test(set_without_key),
+        cmocka_unit_test(set_missing_argument),
+        cmocka_unit_test(seed_full_range),
+        cmocka_unit_test(seed_overflow),
+        cmocka_unit_test(seed_not_a_number),
+        cmocka_unit_test(history_path),
+        cmocka_unit_test(history_empty),
+        cmocka_unit_test(trace_format_flag),
+        cmocka_unit_test(trace_format_bad_word),
+        cmocka_unit_test(unknown_option),
+        cmocka_unit_test(flag_with_value),
+        cmocka_unit_test(help_stops_parsing),
+        cmocka_unit_test(actions),
+        cmocka_unit_test(usage_lists_options),
+        cmocka_unit_test(load_cli_precedence),
+        cmocka_unit_test(load_cli_flag_order),
+        cmocka_unit_test(load_cli_bad_set),
+        cmocka_unit_test(load_cli_missing_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

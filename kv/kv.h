@@ -1,0 +1,116 @@
+/* kv.h - the replicated key-value state machine: a byte-string hash table with exactly-once
+ * client sessions (Raft thesis 6.3), its command/result wire encoding, and a store digest.
+ *
+ * Pure: no I/O, clock or threads. Semantics (issue 4): put fails with KV_EXISTS if the key is
+ * present; get returns the value or KV_NOT_FOUND; delete fails with KV_NOT_FOUND if missing.
+ */
+#ifndef RAFT_KV_KV_KV_H
+#define RAFT_KV_KV_KV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KV_MAX_KEY   (64u * 1024u)
+#define KV_MAX_VALUE (1024u * 1024u)
+
+/* Return codes of the fallible functions (0 = ok); kv_strerror() names them. */
+enum {
+    KV_EMALFORMED = 1, /* bytes do not decode: truncated, trailing, bad op/status, bad lengths */
+    KV_ETOOLARGE = 2,  /* key or value exceeds KV_MAX_KEY / KV_MAX_VALUE */
+    KV_ENOSPACE = 3,   /* encode buffer too small */
+};
+const char *kv_strerror(int rc);
+
+enum kv_op {
+    KV_OP_PUT = 1,
+    KV_OP_GET = 2,
+    KV_OP_DELETE = 3,
+    KV_OP_NOOP = 4,
+};
+const char *kv_op_name(enum kv_op op);
+
+/* The outcome of a command: what a client sees. */
+enum kv_status {
+    KV_OK = 0,
+    KV_EXISTS = 1,    /* put: the key is present */
+    KV_NOT_FOUND = 2, /* get/delete: the key is missing */
+    KV_STALE = 3,     /* seq older than the session's last applied one: the result is gone */
+};
+const char *kv_status_name(enum kv_status status);
+
+/* A decoded command; key/value point into the decoded buffer (no copy). client_id 0 means "no
+ * session" (applied every time). */
+struct kv_command {
+    enum kv_op op;
+    uint64_t client_id;
+    uint64_t seq;
+    const uint8_t *key;
+    uint32_t key_len;
+    const uint8_t *value; /* put only */
+    uint32_t value_len;
+};
+
+struct kv_result {
+    enum kv_status status;
+    uint64_t client_id;
+    uint64_t seq;
+    const uint8_t *value; /* get + KV_OK only; valid until the store changes */
+    uint32_t value_len;
+};
+
+/* --- encoding (kv/command.c) --------------------------------------------------------------
+ * Little-endian. Command: u8 op, u64 client_id, u64 seq, u32 key_len, key, u32 value_len, value.
+ * Result: u8 status, u64 client_id, u64 seq, u32 value_len, value. Exact length, no trailer. */
+size_t kv_command_size(const struct kv_command *cmd);
+/* Writes cmd into buf (cap bytes); *len = bytes written. 0, KV_ETOOLARGE or KV_ENOSPACE. */
+int kv_command_encode(const struct kv_command *cmd, uint8_t *buf, size_t cap, size_t *len);
+/* Parses len bytes; out points into buf. 0 or KV_EMALFORMED/KV_ETOOLARGE; never reads past
+ * len, never crashes on any input. */
+int kv_command_decode(const void *buf, size_t len, struct kv_command *out);
+size_t kv_result_size(const struct kv_result *res);
+int kv_result_encode(const struct kv_result *res, uint8_t *buf, size_t cap, size_t *len);
+int kv_result_decode(const void *buf, size_t len, struct kv_result *out);
+
+/* --- the store (kv/store.c, kv/session.c) ------------------------------------------------- */
+struct kv_entry;
+struct kv_session;
+
+struct kv_store {
+    struct kv_entry **buckets; /* chained hash table; n_buckets is a power of two */
+    size_t n_buckets;
+    size_t count;                 /* keys present */
+    struct kv_session **sessions; /* chained by client id */
+    size_t n_session_buckets;
+    size_t n_sessions;
+    uint64_t applied; /* commands applied through kv_store_apply (duplicates excluded) */
+};
+
+void kv_store_init(struct kv_store *s);
+void kv_store_close(struct kv_store *s);
+/* KV_OK, or KV_EXISTS (store unchanged). Copies key and value. */
+enum kv_status kv_store_put(struct kv_store *s, const void *key, uint32_t key_len,
+                            const void *value, uint32_t value_len);
+/* KV_OK with *value and *value_len set (valid until the store changes), or KV_NOT_FOUND. */
+enum kv_status kv_store_get(const struct kv_store *s, const void *key, uint32_t key_len,
+                            const uint8_t **value, uint32_t *value_len);
+/* KV_OK, or KV_NOT_FOUND. */
+enum kv_status kv_store_delete(struct kv_store *s, const void *key, uint32_t key_len);
+size_t kv_store_count(const struct kv_store *s);
+
+/* Applies a replicated command with exactly-once sessions (thesis 6.3): per client id the last
+ * seq applied and its result are kept (part of the replicated state); a command whose seq equals
+ * the last one returns the saved result without re-applying; an older seq returns KV_STALE.
+ * res->value stays valid until the store next changes. */
+void kv_store_apply(struct kv_store *s, const struct kv_command *cmd, struct kv_result *res);
+
+/* 64-bit FNV-1a over the key/value pairs sorted by key, then the sessions sorted by client id:
+ * equal replicated states give equal digests whatever the insertion order. */
+uint64_t kv_store_digest(const struct kv_store *s);
+
+/* internal to kv/: the data-only part of the digest, and session teardown */
+uint64_t kv_fnv1a(uint64_t h, const void *data, size_t len);
+void kv_sessions_close(struct kv_store *s);
+uint64_t kv_sessions_digest(const struct kv_store *s, uint64_t h);
+
+#endif

@@ -1,0 +1,358 @@
+/* core.c - raft_step() dispatch, role transitions, persistence and accessors.
+ * Design: one entry point; every role change goes through raft_convert(), which asserts the legal
+ * transition table; invariants are checked at the end of every step (asserts stay on).
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "raft/internal.h"
+
+void raft_disk_init(struct raft_disk *disk)
+{
+    disk->current_term = 0;
+    disk->voted_for = 0;
+    raft_log_init(&disk->log);
+}
+
+void raft_disk_close(struct raft_disk *disk)
+{
+    raft_log_close(&disk->log);
+}
+
+void raft_options_default(struct raft_options *o, uint32_t id, uint32_t n_nodes)
+{
+    memset(o, 0, sizeof *o);
+    o->id = id;
+    o->n_nodes = n_nodes;
+    o->election_timeout_ms_min = 150;
+    o->election_timeout_ms_max = 300;
+    o->heartbeat_ms = 50;
+    o->seed = id;
+    o->pre_vote = false;
+    o->check_quorum = false;
+    o->max_entries_per_append = 64;
+    o->max_inflight = 8;
+}
+
+static int invalid(const char **why, const char *what)
+{
+    if (why != NULL)
+        *why = what;
+    return RAFT_EINVAL;
+}
+
+int raft_options_validate(const struct raft_options *o, const char **why)
+{
+    if (o->n_nodes < 1 || o->n_nodes > RAFT_MAX_NODES)
+        return invalid(why, "n_nodes must be 1..255");
+    if (o->id < 1 || o->id > o->n_nodes)
+        return invalid(why, "id must be 1..n_nodes");
+    if (o->election_timeout_ms_min < 1 || o->election_timeout_ms_max < o->election_timeout_ms_min)
+        return invalid(why, "need 1 <= election_timeout_ms_min <= election_timeout_ms_max");
+    if (o->heartbeat_ms < 1 || o->heartbeat_ms >= o->election_timeout_ms_min)
+        return invalid(why, "need 1 <= heartbeat_ms < election_timeout_ms_min");
+    if (o->max_entries_per_append < 1 || o->max_entries_per_append > RAFT_MAX_BATCH_ENTRIES)
+        return invalid(why, "max_entries_per_append must be 1..4096");
+    if (o->max_inflight < 1 || o->max_inflight > RAFT_MAX_INFLIGHT)
+        return invalid(why, "max_inflight must be 1..64");
+    return RAFT_OK;
+}
+
+int raft_init(struct raft *r, const struct raft_options *opt, struct raft_disk *disk,
+              uint64_t now_ms)
+{
+    if (raft_options_validate(opt, NULL) != RAFT_OK)
+        return RAFT_EINVAL;
+    if (disk->voted_for > opt->n_nodes || raft_log_last_term(&disk->log) > disk->current_term)
+        return RAFT_EINVAL;
+    memset(r, 0, sizeof *r);
+    r->opt = *opt;
+    r->disk = disk;
+    if (opt->planted_bugs & RAFT_BUG_FORGET_VOTE)
+        disk->voted_for = 0;
+    prng_seed(&r->prng, opt->seed);
+    r->role = RAFT_FOLLOWER; /* section 5.2: "When servers start up, they begin as followers" */
+    r->now_ms = now_ms;
+    r->progress = xcalloc(opt->n_nodes, sizeof *r->progress);
+    raft_reset_election_deadline(r);
+    return RAFT_OK;
+}
+
+void raft_close(struct raft *r)
+{
+    free(r->progress);
+    memset(r, 0, sizeof *r);
+}
+
+void raft_reset_election_deadline(struct raft *r)
+{
+    r->election_deadline_ms = r->now_ms + prng_range(&r->prng, r->opt.election_timeout_ms_min,
+                                                          r->opt.election_timeout_ms_max);
+}
+
+/* The legal role transitions. Pre-candidate -> pre-candidate and candidate -> candidate restart
+ * an election round after a timeout; nothing becomes leader except a candidate. */
+static bool transition_legal(enum raft_role from, enum raft_role to)
+{
+    static const bool table[4][4] = {
+        /*                  F      PC     C      L */
+        [RAFT_FOLLOWER] = {false, true, true, false},
+        [RAFT_PRE_CANDIDATE] = {true, true, true, false},
+        [RAFT_CANDIDATE] = {true, true, true, true},
+        [RAFT_LEADER] = {true, false, false, false},
+    };
+    return table[from][to];
+}
+
+void raft_convert(struct raft *r, enum raft_role to)
+{
+    enum raft_role from = r->role;
+    assert(transition_legal(from, to));
+    if (from != to) { /* a restarted election round is noted as ELECTION_START only */
+        struct raft_note *n = raft_note(r, RAFT_NOTE_ROLE_CHANGE);
+        n->from_role = from;
+        n->to_role = to;
+    }
+    r->role = to;
+    r->n_votes = 0;
+    memset(r->votes, 0, sizeof r->votes);
+    if (to == RAFT_LEADER) {
+        r->leader_id = r->opt.id;
+    } else {
+        r->leader_id = 0;
+        r->leader_match = 0;
+        raft_reset_election_deadline(r);
+    }
+}
+
+void raft_persist_term_vote(struct raft *r, uint64_t term, uint32_t vote)
+{
+    assert(term >= r->disk->current_term);
+    assert(vote <= r->opt.n_nodes);
+    /* Figure 2: at most one vote per term. */
+    assert(term > r->disk->current_term || r->disk->voted_for == 0 || r->disk->voted_for == vote ||
+           (r->opt.planted_bugs & RAFT_BUG_DOUBLE_VOTE));
+    r->disk->current_term = term;
+    r->disk->voted_for = vote;
+    r->out->persisted.term_or_vote = true;
+}
+
+void raft_become_follower(struct raft *r, uint64_t term, uint32_t leader, enum raft_reason why)
+{
+    assert(term >= r->disk->current_term);
+    if (term > r->disk->current_term) {
+        struct raft_note *n = raft_note(r, RAFT_NOTE_TERM_CHANGED);
+        n->a = r->disk->current_term;
+        n->b = term;
+        n->peer = leader;
+        raft_persist_term_vote(r, term, 0);
+        r->leader_match = 0;
+        r->leader_id = 0;
+    }
+    if (r->role != RAFT_FOLLOWER) {
+        struct raft_note *n = raft_note(r, RAFT_NOTE_STEP_DOWN);
+        n->reason = why;
+        n->from_role = r->role;
+        raft_convert(r, RAFT_FOLLOWER);
+    }
+    if (leader != 0) {
+        r->leader_id = leader;
+        r->leader_contact_ms = r->now_ms;
+    }
+}
+
+/* Figure 2, All Servers: "If RPC request or response contains term T > currentTerm: set
+ * currentTerm = T, convert to follower (5.1)". Exceptions: a pre-vote request, or a granted
+ * pre-vote reply, carries a prospective term and changes nothing (thesis 9.6); and with
+ * check-quorum, a server that heard from a leader within the minimum election timeout keeps its
+ * term on a RequestVote (thesis 4.2.3, 6.2), which raft_recv_request_vote() then refuses. */
+static void observe_term(struct raft *r, const struct raft_message *m)
+{
+    if (m->term <= r->disk->current_term)
+        return;
+    if (m->type == RAFT_MSG_REQUEST_VOTE && (m->request_vote.pre_vote || raft_in_leader_lease(r)))
+        return;
+    if (m->type == RAFT_MSG_REQUEST_VOTE_REPLY && m->request_vote_reply.pre_vote &&
+        m->request_vote_reply.vote_granted)
+        return;
+    bool from_leader = m->type == RAFT_MSG_APPEND_ENTRIES || m->type == RAFT_MSG_COMMIT_NOTIFY;
+    raft_become_follower(r, m->term, from_leader ? m->from : 0, RAFT_REASON_HIGHER_TERM);
+}
+
+static void receive(struct raft *r, const struct raft_message *m)
+{
+    observe_term(r, m);
+    switch (m->type) {
+    case RAFT_MSG_REQUEST_VOTE:
+        raft_recv_request_vote(r, m);
+        break;
+    case RAFT_MSG_REQUEST_VOTE_REPLY:
+        raft_recv_request_vote_reply(r, m);
+        break;
+    case RAFT_MSG_APPEND_ENTRIES:
+        raft_recv_append_entries(r, m);
+        break;
+    case RAFT_MSG_APPEND_ENTRIES_REPLY:
+        if (m->term == r->disk->current_term) /* a reply from an older term is stale */
+            raft_recv_append_entries_reply(r, m);
+        break;
+    case RAFT_MSG_COMMIT_NOTIFY:
+        if (m->term == r->disk->current_term)
+            raft_recv_commit_notify(r, m);
+        break;
+    }
+}
+
+static void tick(struct raft *r)
+{
+    if (r->role == RAFT_LEADER)
+        raft_leader_tick(r);
+    else if (r->now_ms >= r->election_deadline_ms)
+        raft_election_start(r, false); /* section 5.2: election timeout elapsed */
+}
+
+/* Figure 2, All Servers: "If commitIndex > lastApplied: increment lastApplied, apply
+ * log[lastApplied] to state machine" - handed to the caller as one in-order range. */
+static void hand_out_apply(struct raft *r)
+{
+    struct raft_update *u = r->out;
+    if (r->commit_index <= r->last_applied)
+        return;
+    u->apply_first = r->last_applied + 1;
+    u->apply = raft_log_get(raft_log_of(r), u->apply_first);
+    u->n_apply = (size_t)(r->commit_index - r->last_applied);
+    r->last_applied = r->commit_index;
+}
+
+static uint64_t next_wake(const struct raft *r)
+{
+    if (r->role != RAFT_LEADER)
+        return r->election_deadline_ms;
+    uint64_t t = r->heartbeat_deadline_ms;
+    if (r->opt.check_quorum && r->quorum_deadline_ms < t)
+        t = r->quorum_deadline_ms;
+    return t;
+}
+
+static void check_invariants(const struct raft *r, uint64_t commit_before)
+{
+    uint64_t last = raft_log_last_index(&r->disk->log);
+    assert(r->last_applied <= r->commit_index);
+    assert(r->commit_index <= last);
+    assert(r->commit_index >= commit_before); /* commitIndex is monotonic */
+    assert(raft_log_last_term(&r->disk->log) <= r->disk->current_term);
+    assert(r->disk->voted_for <= r->opt.n_nodes);
+    assert(r->role != RAFT_LEADER || r->leader_id == r->opt.id);
+    assert(r->role != RAFT_LEADER || r->disk->voted_for == r->opt.id ||
+           (r->opt.planted_bugs & RAFT_BUG_DOUBLE_VOTE));
+    assert(r->leader_match <= last);
+    (void)last;
+}
+
+int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *out)
+{
+    raft_update_clear(out);
+    r->out = out;
+    if (ev->now_ms > r->now_ms)
+        r->now_ms = ev->now_ms;
+    uint64_t commit_before = r->commit_index;
+    int rc = RAFT_OK;
+    switch (ev->type) {
+    case RAFT_EVENT_TICK:
+        tick(r);
+        break;
+    case RAFT_EVENT_RECEIVE:
+        rc = raft_message_validate(ev->receive, r->opt.id, r->opt.n_nodes, NULL);
+        if (rc == RAFT_OK)
+            receive(r, ev->receive);
+        break;
+    case RAFT_EVENT_PROPOSE:
+        if (ev->propose.len > 0 && ev->propose.data == NULL)
+            rc = RAFT_EINVAL;
+        else if (ev->propose.len > RAFT_MAX_ENTRY_BYTES)
+            out->proposal.status = RAFT_PROPOSAL_TOO_LARGE;
+        else
+            raft_propose(r, ev->propose.data, ev->propose.len);
+        break;
+    case RAFT_EVENT_CAMPAIGN:
+        if (r->role != RAFT_LEADER)
+            raft_election_start(r, false);
+        break;
+    default:
+        rc = RAFT_EINVAL;
+        break;
+    }
+    if (r->role == RAFT_LEADER)
+        raft_leader_flush(r);
+    hand_out_apply(r);
+    out->next_wake_ms = next_wake(r);
+    check_invariants(r, commit_before);
+    r->out = NULL;
+    return rc;
+}
+
+uint32_t raft_id(const struct raft *r)
+{
+    return r->opt.id;
+}
+
+enum raft_role raft_role(const struct raft *r)
+{
+    return r->role;
+}
+
+uint64_t raft_term(const struct raft *r)
+{
+    return r->disk->current_term;
+}
+
+uint32_t raft_voted_for(const struct raft *r)
+{
+    return r->disk->voted_for;
+}
+
+uint32_t raft_leader_id(const struct raft *r)
+{
+    return r->leader_id;
+}
+
+uint64_t raft_commit_index(const struct raft *r)
+{
+    return r->commit_index;
+}
+
+uint64_t raft_last_applied(const struct raft *r)
+{
+    return r->last_applied;
+}
+
+uint64_t raft_last_index(const struct raft *r)
+{
+    return raft_log_last_index(&r->disk->log);
+}
+
+uint64_t raft_last_term(const struct raft *r)
+{
+    return raft_log_last_term(&r->disk->log);
+}
+
+const struct raft_entry *raft_entry_at(const struct raft *r, uint64_t index)
+{
+    return raft_log_get(&r->disk->log, index);
+}
+
+uint64_t raft_peer_match(const struct raft *r, uint32_t peer)
+{
+    if (r->role != RAFT_LEADER || peer < 1 || peer > r->opt.n_nodes || peer == r->opt.id)
+        return 0;
+    return r->progress[peer - 1].match_index;
+}
+
+uint64_t raft_peer_next(const struct raft *r, uint32_t peer)
+{
+    if (r->role != RAFT_LEADER || peer < 1 || peer > r->opt.n_nodes || peer == r->opt.id)
+        return 0;
+    return r->progress[peer - 1].next_index;
+}

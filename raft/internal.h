@@ -1,0 +1,61 @@
+/* internal.h - what raft/core.c, election.c and replication.c share; not part of the API.
+ * Every role change goes through raft_convert(), which asserts the legal transition table.
+ */
+#ifndef RAFT_KV_RAFT_INTERNAL_H
+#define RAFT_KV_RAFT_INTERNAL_H
+
+#include "raft/raft.h"
+
+/* Majority of the cluster: the votes or replicas needed (section 5.2, 5.3). */
+static inline uint32_t raft_quorum(const struct raft *r)
+{
+    return r->opt.n_nodes / 2 + 1;
+}
+
+static inline struct raft_log *raft_log_of(struct raft *r)
+{
+    return &r->disk->log;
+}
+
+/* --- core.c -------------------------------------------------------------------------------- */
+/* The one role-change function; asserts the transition is legal and adds a ROLE_CHANGE note. */
+void raft_convert(struct raft *r, enum raft_role to);
+/* Persists current_term = term (>= current) and voted_for = vote (Figure 2: before replying). */
+void raft_persist_term_vote(struct raft *r, uint64_t term, uint32_t vote);
+/* "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to
+ * follower" (Figure 2, All Servers). leader may be 0 (unknown). */
+void raft_become_follower(struct raft *r, uint64_t term, uint32_t leader, enum raft_reason why);
+/* A fresh randomized election deadline in [min, max] from now (section 5.2). */
+void raft_reset_election_deadline(struct raft *r);
+/* Appends a zeroed message of type to peer in the current term; returns it. */
+struct raft_message *raft_send(struct raft *r, enum raft_msg_type type, uint32_t to);
+/* Appends a zeroed note of kind in the current term; returns it. */
+struct raft_note *raft_note(struct raft *r, enum raft_note_kind kind);
+/* Frees the messages left in u and zeroes everything but the arrays (update.c). */
+void raft_update_clear(struct raft_update *u);
+/* Copies n entries into one block (see raft_message_free). NULL if n == 0. */
+struct raft_entry *raft_entries_copy(const struct raft_entry *src, uint32_t n);
+
+/* --- election.c ---------------------------------------------------------------------------- */
+/* Election timeout or CAMPAIGN: start a pre-vote (if enabled) or an election. */
+void raft_election_start(struct raft *r, bool skip_pre_vote);
+void raft_recv_request_vote(struct raft *r, const struct raft_message *m);
+void raft_recv_request_vote_reply(struct raft *r, const struct raft_message *m);
+/* check-quorum lease: true if we heard from a live leader within the minimum election timeout. */
+bool raft_in_leader_lease(const struct raft *r);
+
+/* --- replication.c ------------------------------------------------------------------------- */
+/* Just became leader: reset progress, append the no-op of the term, replicate. */
+void raft_leader_start(struct raft *r);
+/* Leader timers: heartbeats, stalled pipelines, check-quorum. */
+void raft_leader_tick(struct raft *r);
+void raft_recv_append_entries(struct raft *r, const struct raft_message *m);
+void raft_recv_append_entries_reply(struct raft *r, const struct raft_message *m);
+void raft_recv_commit_notify(struct raft *r, const struct raft_message *m);
+void raft_propose(struct raft *r, const void *data, uint32_t len);
+/* Raises commit_index to index if higher (never lowers it; Figure 2 commitIndex monotonic). */
+void raft_commit_to(struct raft *r, uint64_t index);
+/* Leader: send what each peer's flow control allows, then CommitNotify where needed. */
+void raft_leader_flush(struct raft *r);
+
+#endif

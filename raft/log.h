@@ -1,0 +1,47 @@
+/* log.h - the in-memory Raft log: a growable array of entries, index i at entries[i-1].
+ *
+ * Part of struct raft_disk (persistent state, Figure 2). Entries own their data (one allocation
+ * each). Terms are non-decreasing along the log (a consequence of Figure 2; asserted on append).
+ */
+#ifndef RAFT_KV_RAFT_LOG_H
+#define RAFT_KV_RAFT_LOG_H
+
+#include <stdint.h>
+
+enum raft_entry_type {
+    RAFT_ENTRY_NOOP = 1,    /* appended by each new leader at the start of its term (section 8) */
+    RAFT_ENTRY_COMMAND = 2, /* opaque client command bytes for the state machine */
+};
+
+struct raft_entry {
+    uint64_t term; /* term when the entry was received by the leader; >= 1 */
+    enum raft_entry_type type;
+    uint32_t len;
+    uint8_t *data; /* len bytes; NULL if len == 0 */
+};
+
+struct raft_log {
+    struct raft_entry *entries;
+    uint64_t len; /* last index */
+    uint64_t cap;
+};
+
+void raft_log_init(struct raft_log *log);
+void raft_log_close(struct raft_log *log);
+uint64_t raft_log_last_index(const struct raft_log *log);
+uint64_t raft_log_last_term(const struct raft_log *log);
+/* Term of the entry at index (0 for index 0). Precondition: index <= last index. */
+uint64_t raft_log_term_at(const struct raft_log *log, uint64_t index);
+/* The entry at index 1..last, or NULL. */
+const struct raft_entry *raft_log_get(const struct raft_log *log, uint64_t index);
+/* Appends a copy of data (len bytes) as a new last entry. Precondition: term >= last term. */
+void raft_log_append(struct raft_log *log, uint64_t term, enum raft_entry_type type,
+                     const void *data, uint32_t len);
+/* Removes entries from..last. Precondition: 1 <= from <= last + 1. */
+void raft_log_truncate(struct raft_log *log, uint64_t from);
+/* First index of the run of entries with the same term as index (index >= 1, <= last). */
+uint64_t raft_log_term_first_index(const struct raft_log *log, uint64_t index);
+/* Last index <= at_most whose term is term, or 0 if there is none. */
+uint64_t raft_log_last_index_of_term(const struct raft_log *log, uint64_t term, uint64_t at_most);
+
+#endif

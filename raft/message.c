@@ -1,0 +1,144 @@
+/* message.c - Raft messages: deep copy, free and validation of received messages.
+ * A message's entries are ONE allocation (array + data) so a network emulator can copy, delay and
+ * free messages cheaply; validation turns bad network input into an error, never an assert.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "raft/internal.h"
+
+const char *raft_msg_type_name(enum raft_msg_type type)
+{
+    switch (type) {
+    case RAFT_MSG_REQUEST_VOTE:
+        return "RequestVote";
+    case RAFT_MSG_REQUEST_VOTE_REPLY:
+        return "RequestVoteReply";
+    case RAFT_MSG_APPEND_ENTRIES:
+        return "AppendEntries";
+    case RAFT_MSG_APPEND_ENTRIES_REPLY:
+        return "AppendEntriesReply";
+    case RAFT_MSG_COMMIT_NOTIFY:
+        return "CommitNotify";
+    }
+    return "?";
+}
+
+/* One block holding n entries followed by their data; *block_data points at the data area. */
+static struct raft_entry *entries_block_new(const struct raft_entry *src, uint32_t n)
+{
+    size_t data_len = 0;
+    for (uint32_t i = 0; i < n; i++)
+        data_len += src[i].len;
+    size_t head = (size_t)n * sizeof(struct raft_entry);
+    struct raft_entry *block = xmalloc(head + data_len);
+    uint8_t *data = (uint8_t *)block + head;
+    for (uint32_t i = 0; i < n; i++) {
+        block[i] = src[i];
+        block[i].data = NULL;
+        if (src[i].len > 0) {
+            memcpy(data, src[i].data, src[i].len);
+            block[i].data = data;
+            data += src[i].len;
+        }
+    }
+    return block;
+}
+
+struct raft_entry *raft_entries_copy(const struct raft_entry *src, uint32_t n)
+{
+    return n == 0 ? NULL : entries_block_new(src, n);
+}
+
+void raft_message_copy(struct raft_message *dst, const struct raft_message *src)
+{
+    *dst = *src;
+    if (src->type == RAFT_MSG_APPEND_ENTRIES)
+        dst->append_entries.entries =
+            raft_entries_copy(src->append_entries.entries, src->append_entries.n_entries);
+}
+
+void raft_message_free(struct raft_message *msg)
+{
+    if (msg->type == RAFT_MSG_APPEND_ENTRIES) {
+        free(msg->append_entries.entries);
+        msg->append_entries.entries = NULL;
+        msg->append_entries.n_entries = 0;
+    }
+}
+
+static int bad(const char **why, const char *what)
+{
+    if (why != NULL)
+        *why = what;
+    return RAFT_EMALFORMED;
+}
+
+static int validate_append_entries(const struct raft_message *m, const char **why)
+{
+    const struct raft_append_entries *ae = &m->append_entries;
+    if (ae->prev_log_index == 0 && ae->prev_log_term != 0)
+        return bad(why, "prev_log_term must be 0 when prev_log_index is 0");
+    if (ae->prev_log_index > 0 && ae->prev_log_term == 0)
+        return bad(why, "prev_log_term must be >= 1 when prev_log_index >= 1");
+    if (ae->prev_log_term > m->term)
+        return bad(why, "prev_log_term exceeds the message term");
+    if (ae->n_entries > RAFT_MAX_BATCH_ENTRIES)
+        return bad(why, "too many entries");
+    if (ae->n_entries > 0 && ae->entries == NULL)
+        return bad(why, "n_entries > 0 but no entries");
+    if (ae->prev_log_index > UINT64_MAX - RAFT_MAX_BATCH_ENTRIES)
+        return bad(why, "prev_log_index too large");
+    uint64_t prev_term = ae->prev_log_term;
+    for (uint32_t i = 0; i < ae->n_entries; i++) {
+        const struct raft_entry *e = &ae->entries[i];
+        if (e->term < prev_term || e->term > m->term)
+            return bad(why, "entry terms must be non-decreasing and <= the message term");
+        if (e->type != RAFT_ENTRY_NOOP && e->type != RAFT_ENTRY_COMMAND)
+            return bad(why, "unknown entry type");
+        if (e->len > RAFT_MAX_ENTRY_BYTES)
+            return bad(why, "entry too large");
+        if (e->len > 0 && e->data == NULL)
+            return bad(why, "entry len > 0 but no data");
+        prev_term = e->term;
+    }
+    return RAFT_OK;
+}
+
+int raft_message_validate(const struct raft_message *m, uint32_t self, uint32_t n_nodes,
+                          const char **why)
+{
+    if (m == NULL)
+        return bad(why, "no message");
+    if (m->from < 1 || m->from > n_nodes)
+        return bad(why, "sender id out of range");
+    if (m->to != self)
+        return bad(why, "message addressed to another node");
+    if (m->from == self)
+        return bad(why, "message from self");
+    if (m->term == 0)
+        return bad(why, "term must be >= 1");
+    switch (m->type) {
+    case RAFT_MSG_REQUEST_VOTE:
+        if ((m->request_vote.last_log_index == 0) != (m->request_vote.last_log_term == 0))
+            return bad(why, "last_log_index and last_log_term must both be 0 or both >= 1");
+        if (m->request_vote.last_log_term > m->term)
+            return bad(why, "last_log_term exceeds the message term");
+        return RAFT_OK;
+    case RAFT_MSG_REQUEST_VOTE_REPLY:
+        return RAFT_OK;
+    case RAFT_MSG_APPEND_ENTRIES:
+        return validate_append_entries(m, why);
+    case RAFT_MSG_APPEND_ENTRIES_REPLY:
+        if (m->append_entries_reply.success && m->append_entries_reply.conflict_term != 0)
+            return bad(why, "a successful reply carries no conflict hint");
+        if (!m->append_entries_reply.success &&
+            m->append_entries_reply.conflict_index > m->append_entries_reply.rejected_index + 1)
+            return bad(why, "conflict_index beyond rejected_index + 1");
+        return RAFT_OK;
+    case RAFT_MSG_COMMIT_NOTIFY:
+        return RAFT_OK;
+    }
+    return bad(why, "unknown message type");
+}

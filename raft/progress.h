@@ -1,0 +1,46 @@
+/* progress.h - the leader's view of one follower (Figure 2 nextIndex/matchIndex, plus flow
+ * control): PROBE sends one AppendEntries at a time until a match is found; REPLICATE streams
+ * optimistically with at most max_inflight AppendEntries outstanding (pipelining).
+ */
+#ifndef RAFT_KV_RAFT_PROGRESS_H
+#define RAFT_KV_RAFT_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define RAFT_PROGRESS_MAX_INFLIGHT 64
+
+enum raft_progress_state {
+    RAFT_PROGRESS_PROBE = 0,
+    RAFT_PROGRESS_REPLICATE = 1,
+};
+
+struct raft_progress {
+    enum raft_progress_state state;
+    uint64_t match_index; /* highest index known replicated on the peer; monotonic in a term */
+    uint64_t next_index;  /* next index to send. Invariant: match_index < next_index */
+    bool probe_sent;      /* PROBE: an AppendEntries is outstanding; wait for reply/heartbeat */
+    /* REPLICATE: last index of each outstanding AppendEntries, oldest first (a ring). */
+    uint64_t inflight[RAFT_PROGRESS_MAX_INFLIGHT];
+    uint32_t inflight_head, n_inflight;
+    uint64_t last_ack_ms; /* last time match_index advanced or the state was reset */
+    bool recent_active;   /* check-quorum: heard from the peer since the last check */
+    uint64_t commit_sent; /* highest commit index sent to the peer in this term */
+    bool sent_this_step;  /* an AppendEntries went to the peer during the current step */
+};
+
+/* Resets for a new leader term: PROBE at next_index with nothing matched. */
+void raft_progress_reset(struct raft_progress *p, uint64_t next_index, uint64_t now_ms);
+/* PROBE -> REPLICATE after a success: next = match + 1, no inflight. */
+void raft_progress_become_replicate(struct raft_progress *p, uint64_t now_ms);
+/* -> PROBE at next_index (> match_index). */
+void raft_progress_become_probe(struct raft_progress *p, uint64_t next_index, uint64_t now_ms);
+bool raft_progress_inflight_full(const struct raft_progress *p, uint32_t max_inflight);
+/* Records an AppendEntries whose last index is last_index as outstanding. */
+void raft_progress_inflight_add(struct raft_progress *p, uint64_t last_index);
+/* Acknowledges every outstanding AppendEntries with last index <= index. */
+void raft_progress_inflight_free_to(struct raft_progress *p, uint64_t index);
+/* A success reply up to index: raises match/next; true if match_index advanced. */
+bool raft_progress_maybe_update(struct raft_progress *p, uint64_t index, uint64_t now_ms);
+
+#endif

@@ -1,0 +1,336 @@
+/* raft.h - the pure Raft core: one entry point, raft_step(), events in and actions out.
+ *
+ * Design (after etcd-io/raft and cowsql/raft): the core owns no thread, clock, disk or socket.
+ * Time arrives in every event; randomness comes from a PRNG seeded by the options; persistent
+ * state (currentTerm, votedFor, log: Raft paper Figure 2 "Persistent state on all servers")
+ * lives in a caller-owned struct raft_disk that survives a crash of the volatile struct raft.
+ * Each step fills a caller-owned struct raft_update that the caller uses in this order:
+ *   1. persisted: what the step wrote to the disk (already written; informational),
+ *   2. msgs: messages to send (each self-contained; the update owns them until taken),
+ *   3. apply: committed entries to apply to the state machine, in index order,
+ *   4. proposal: the result of a PROPOSE event,
+ *   5. notes: trace notes for a human-readable trace (the core never prints),
+ * and next_wake_ms: when the core next wants a RAFT_EVENT_TICK.
+ *
+ * Node ids are 1..n_nodes; 0 means "none". Log indices start at 1; index 0 has term 0.
+ *
+ * Driving it (raft/node.c, a simulator, a test): keep one struct raft_disk per node for the life
+ * of the run; raft_init() it at start and after each restart; call raft_step() for every timer
+ * expiry (TICK at or after next_wake_ms), received message, client proposal and CAMPAIGN, then
+ * send out->msgs, apply out->apply[0..n_apply) in order (skip RAFT_ENTRY_NOOP for the state
+ * machine), and answer proposals: PROPOSE gives (index, term); when index is applied, the client
+ * wins if the applied entry's term equals that term, and its proposal was lost otherwise. After
+ * a restart commit_index starts at 0 and the log is applied again from index 1, so the state
+ * machine is rebuilt from scratch (it is volatile, like struct raft).
+ */
+#ifndef RAFT_KV_RAFT_RAFT_H
+#define RAFT_KV_RAFT_RAFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "raft/log.h"
+#include "common/prng.h"
+#include "raft/progress.h"
+
+/* Error codes of raft_step() and friends; raft_strerror() names them. */
+enum {
+    RAFT_OK = 0,
+    RAFT_EMALFORMED = 1, /* a received message is inconsistent (ids, counts, terms) */
+    RAFT_EINVAL = 2,     /* an event or option is out of range */
+};
+const char *raft_strerror(int rc);
+
+/* Upper bounds: every queue and loop in the core is bounded (TIGER_STYLE). */
+#define RAFT_MAX_NODES         255
+#define RAFT_MAX_INFLIGHT      RAFT_PROGRESS_MAX_INFLIGHT
+#define RAFT_MAX_ENTRY_BYTES   (16u * 1024u * 1024u)
+#define RAFT_MAX_BATCH_ENTRIES 4096
+
+enum raft_role {
+    RAFT_FOLLOWER = 0,
+    RAFT_PRE_CANDIDATE = 1, /* thesis 9.6: asking for pre-votes; term not yet incremented */
+    RAFT_CANDIDATE = 2,
+    RAFT_LEADER = 3,
+};
+const char *raft_role_name(enum raft_role role);
+
+/* --- persistent state ---------------------------------------------------------------------- */
+
+/* The node's persistent state (Figure 2): owned by the caller, written by the core before any
+ * message that depends on it is emitted ("persist, then send"). Crash = raft_close() the struct
+ * raft and keep this; restart = raft_init() on the same disk. */
+struct raft_disk {
+    uint64_t current_term; /* latest term this server has seen; monotonic */
+    uint32_t voted_for;    /* candidate that received our vote in current_term, or 0 */
+    struct raft_log log;   /* the log; entries[i-1] is index i */
+};
+void raft_disk_init(struct raft_disk *disk);
+/* Frees the log. */
+void raft_disk_close(struct raft_disk *disk);
+
+/* --- messages ------------------------------------------------------------------------------ */
+
+enum raft_msg_type {
+    RAFT_MSG_REQUEST_VOTE = 1,
+    RAFT_MSG_REQUEST_VOTE_REPLY = 2,
+    RAFT_MSG_APPEND_ENTRIES = 3,
+    RAFT_MSG_APPEND_ENTRIES_REPLY = 4,
+    RAFT_MSG_COMMIT_NOTIFY = 5,
+};
+const char *raft_msg_type_name(enum raft_msg_type type);
+
+struct raft_request_vote {
+    uint64_t last_log_index; /* index of candidate's last log entry (section 5.4.1) */
+    uint64_t last_log_term;  /* term of candidate's last log entry */
+    bool pre_vote;           /* thesis 9.6: a pre-vote; term is the one the sender would use */
+};
+
+struct raft_request_vote_reply {
+    bool vote_granted;
+    bool pre_vote; /* echoes the request */
+};
+
+/* entries is one allocation (the entry array followed by the data bytes), owned by the message
+ * and released by raft_message_free(); entry data points inside that block. */
+struct raft_append_entries {
+    uint64_t prev_log_index; /* index of log entry immediately preceding new ones */
+    uint64_t prev_log_term;  /* term of prev_log_index entry */
+    uint64_t leader_commit;  /* leader's commitIndex */
+    uint32_t n_entries;      /* 0 for a heartbeat */
+    struct raft_entry *entries;
+};
+
+struct raft_append_entries_reply {
+    bool success;
+    uint64_t match_index;    /* success: prev_log_index + n_entries of the request */
+    uint64_t rejected_index; /* failure: prev_log_index of the rejected request */
+    /* failure, fast backup hint (paper 5.3 end): if the follower's log is too short,
+     * conflict_term = 0 and conflict_index = its last index + 1; otherwise conflict_term is the
+     * term of its entry at rejected_index and conflict_index the first index of that term. */
+    uint64_t conflict_index;
+    uint64_t conflict_term;
+};
+
+/* Leader -> follower: "commit index is now commit_index" (the original design's cast). */
+struct raft_commit_notify {
+    uint64_t commit_index;
+};
+
+struct raft_message {
+    enum raft_msg_type type;
+    uint64_t term; /* sender's current term (pre-vote request: the term it would campaign in) */
+    uint32_t from; /* 1..n_nodes */
+    uint32_t to;   /* 1..n_nodes */
+    union {
+        struct raft_request_vote request_vote;
+        struct raft_request_vote_reply request_vote_reply;
+        struct raft_append_entries append_entries;
+        struct raft_append_entries_reply append_entries_reply;
+        struct raft_commit_notify commit_notify;
+    };
+};
+/* Deep copy of src into *dst (one allocation for the entries); never fails. */
+void raft_message_copy(struct raft_message *dst, const struct raft_message *src);
+/* Frees what the message owns (its entries) and zeroes the count; the struct itself is the
+ * caller's. Safe on a message without entries. */
+void raft_message_free(struct raft_message *msg);
+/* 0 if msg is well formed for a cluster of n_nodes received by node self, else
+ * RAFT_EMALFORMED with *why set to a static explanation. */
+int raft_message_validate(const struct raft_message *msg, uint32_t self, uint32_t n_nodes,
+                          const char **why);
+
+/* --- events -------------------------------------------------------------------------------- */
+
+enum raft_event_type {
+    RAFT_EVENT_TICK = 1,     /* only time passes */
+    RAFT_EVENT_RECEIVE = 2,  /* a message arrived; the core copies what it keeps */
+    RAFT_EVENT_PROPOSE = 3,  /* a client command; the core copies the bytes */
+    RAFT_EVENT_CAMPAIGN = 4, /* act as on an election timeout, now (pre-vote first if enabled) */
+};
+
+struct raft_event {
+    enum raft_event_type type;
+    uint64_t now_ms; /* monotonic; a value earlier than a previous event's counts as that one */
+    union {
+        const struct raft_message *receive;
+        struct {
+            const void *data;
+            uint32_t len;
+        } propose;
+    };
+};
+
+/* --- the update ---------------------------------------------------------------------------- */
+
+/* What the step wrote to the disk before returning. */
+struct raft_persisted {
+    bool term_or_vote;       /* current_term and/or voted_for changed */
+    uint64_t truncated_from; /* 0, or first index removed from the log */
+    uint64_t appended_first; /* 0, or first index appended */
+    uint64_t appended_last;  /* last index appended (valid if appended_first) */
+};
+
+enum raft_proposal_status {
+    RAFT_PROPOSAL_NONE = 0,       /* the event was not a proposal */
+    RAFT_PROPOSAL_ACCEPTED = 1,   /* appended at (index, term); committed later, or lost */
+    RAFT_PROPOSAL_NOT_LEADER = 2, /* leader_hint is the leader's id if known, else 0 */
+    RAFT_PROPOSAL_TOO_LARGE = 3,  /* len > RAFT_MAX_ENTRY_BYTES */
+};
+
+struct raft_proposal {
+    enum raft_proposal_status status;
+    uint64_t index;
+    uint64_t term;
+    uint32_t leader_hint;
+};
+
+enum raft_note_kind {
+    RAFT_NOTE_ROLE_CHANGE = 1,     /* from_role -> to_role in term */
+    RAFT_NOTE_ELECTION_START = 2,  /* term (pre-vote: the prospective term), pre_vote */
+    RAFT_NOTE_VOTE_GRANTED = 3,    /* we granted our (pre-)vote to peer for term */
+    RAFT_NOTE_VOTE_REFUSED = 4,    /* we refused peer, reason */
+    RAFT_NOTE_VOTE_RECEIVED = 5,   /* peer granted us a (pre-)vote; a = votes so far */
+    RAFT_NOTE_APPEND_ACCEPTED = 6, /* from peer: a = prev_log_index, b = entry count */
+    RAFT_NOTE_APPEND_REJECTED = 7, /* from peer, reason; a = prev_log_index */
+    RAFT_NOTE_TRUNCATED = 8,       /* removed entries a..b (conflicting suffix) */
+    RAFT_NOTE_COMMIT_ADVANCED = 9, /* commit index a -> b */
+    RAFT_NOTE_STEP_DOWN = 10,      /* leader/candidate gave up, reason; term */
+    RAFT_NOTE_TERM_CHANGED = 11,   /* a -> b because of a message from peer */
+    RAFT_NOTE_PEER_BACKUP = 12,    /* leader: peer's next_index a -> b after a rejection */
+};
+const char *raft_note_kind_name(enum raft_note_kind kind);
+
+enum raft_reason {
+    RAFT_REASON_NONE = 0,
+    RAFT_REASON_STALE_TERM = 1,    /* message term < current term */
+    RAFT_REASON_ALREADY_VOTED = 2, /* voted for another candidate in this term */
+    RAFT_REASON_LOG_NOT_UP_TO_DATE = 3,
+    RAFT_REASON_LEADER_LEASE = 4,   /* check-quorum: we heard from a leader recently */
+    RAFT_REASON_PREV_MISSING = 5,   /* AppendEntries prev_log_index beyond our log */
+    RAFT_REASON_PREV_MISMATCH = 6,  /* AppendEntries prev_log_term differs */
+    RAFT_REASON_HIGHER_TERM = 7,    /* stepped down: saw a higher term */
+    RAFT_REASON_QUORUM_LOST = 8,    /* stepped down: check-quorum failed */
+    RAFT_REASON_LEADER_FOUND = 9,   /* candidate stepped down: a leader exists in this term */
+    RAFT_REASON_PRE_VOTE_LOST = 10, /* pre-candidate: a peer has a higher term */
+};
+const char *raft_reason_name(enum raft_reason reason);
+
+struct raft_note {
+    enum raft_note_kind kind;
+    uint64_t term;
+    uint32_t peer;
+    enum raft_role from_role, to_role;
+    enum raft_reason reason;
+    bool pre_vote;
+    uint64_t a, b;
+};
+
+/* Caller-owned, reused across steps; raft_step() clears it first (freeing messages still in it).
+ * Arrays grow as needed and are released by raft_update_close(). */
+struct raft_update {
+    struct raft_persisted persisted;
+    struct raft_message *msgs; /* msgs[0..n_msgs) */
+    size_t n_msgs, cap_msgs;
+    /* Committed entries to apply, indices apply_first .. apply_first + n_apply - 1. The pointer
+     * is into the core's log and valid until the next raft_step()/raft_close(). The core has
+     * already advanced last_applied past them: the caller must apply them before the next step. */
+    uint64_t apply_first;
+    const struct raft_entry *apply;
+    size_t n_apply;
+    struct raft_proposal proposal;
+    struct raft_note *notes;
+    size_t n_notes, cap_notes;
+    uint64_t next_wake_ms; /* send a TICK no later than this */
+};
+void raft_update_init(struct raft_update *u);
+void raft_update_close(struct raft_update *u);
+/* Moves msgs[i] into *dst (dst then owns its entries); msgs[i] keeps no entries. */
+void raft_update_take_message(struct raft_update *u, size_t i, struct raft_message *dst);
+
+/* --- the node ------------------------------------------------------------------------------ */
+
+struct raft_options {
+    uint32_t id;      /* 1..n_nodes */
+    uint32_t n_nodes; /* 1..RAFT_MAX_NODES; ids are 1..n_nodes */
+    uint64_t election_timeout_ms_min;
+    uint64_t election_timeout_ms_max; /* >= min; each timeout is uniform in [min, max] */
+    uint64_t heartbeat_ms;            /* > 0, < election_timeout_ms_min */
+    uint64_t seed;                    /* seeds the PRNG (election timeouts) */
+    bool pre_vote;                    /* thesis 9.6 */
+    bool check_quorum;                /* thesis 6.2 (with leader lease for votes, 4.2.3) */
+    uint32_t max_entries_per_append;  /* 1..RAFT_MAX_BATCH_ENTRIES */
+    uint32_t max_inflight;            /* AppendEntries in flight per peer, 1..RAFT_MAX_INFLIGHT */
+    uint32_t planted_bugs;            /* 0 in production: RAFT_BUG_* flags, for simulator tests */
+};
+
+/* Known bugs a test can plant (issue 6: a simulator must be shown to catch them). Core asserts
+ * may catch some first (e.g. truncating below commit_index). */
+enum {
+    RAFT_BUG_COMMIT_OLD_TERM = 1u << 0,    /* leader commits old-term entries by counting */
+    RAFT_BUG_DOUBLE_VOTE = 1u << 1,        /* grant a vote despite having voted in the term */
+    RAFT_BUG_FORGET_VOTE = 1u << 2,        /* raft_init forgets the persisted vote */
+    RAFT_BUG_COMMIT_UNCONFIRMED = 1u << 3, /* follower commits its whole log on leaderCommit */
+};
+/* Sensible defaults for a cluster of n_nodes with the given id. */
+void raft_options_default(struct raft_options *o, uint32_t id, uint32_t n_nodes);
+/* 0 or RAFT_EINVAL with *why set. */
+int raft_options_validate(const struct raft_options *o, const char **why);
+
+/* Volatile state. Fields are private to raft/; read them through the accessors below. */
+struct raft {
+    struct raft_options opt;
+    struct raft_disk *disk; /* borrowed; outlives the struct raft */
+    struct prng prng;
+    enum raft_role role;
+    uint32_t leader_id;             /* leader of current_term if known, else 0 */
+    uint64_t commit_index;          /* Invariant: last_applied <= commit_index <= last log index;
+                                       monotonic while this struct lives (Figure 2) */
+    uint64_t last_applied;          /* Invariant: last_applied <= commit_index */
+    uint64_t now_ms;                /* latest time seen; monotonic */
+    uint64_t election_deadline_ms;  /* follower/candidate: campaign when now >= this */
+    uint64_t heartbeat_deadline_ms; /* leader: heartbeat when now >= this */
+    uint64_t quorum_deadline_ms;    /* leader with check_quorum: check contacts at this time */
+    uint64_t leader_contact_ms;     /* follower: last AppendEntries/notify from leader_id */
+    /* Follower: highest index known to match leader_id's log in current_term (from accepted
+     * AppendEntries); a CommitNotify may advance commit_index only up to it. Reset with term. */
+    uint64_t leader_match;
+    /* (Pre-)candidate: votes[i] is true if node i+1 granted us a (pre-)vote this round. */
+    bool votes[RAFT_MAX_NODES];
+    uint32_t n_votes;
+    /* Leader: progress[i] for node i+1 (own entry unused). */
+    struct raft_progress *progress;
+    struct raft_update *out; /* the update being filled during raft_step() */
+};
+
+/* Initialises r from opt and disk (which must stay valid until raft_close): a follower in
+ * disk->current_term, commit_index = last_applied = 0 (the log is replayed to the state machine
+ * as entries commit again). 0 or RAFT_EINVAL. */
+int raft_init(struct raft *r, const struct raft_options *opt, struct raft_disk *disk,
+              uint64_t now_ms);
+/* Releases volatile state; the disk is untouched ("crash"). */
+void raft_close(struct raft *r);
+
+/* THE entry point. Clears *out, processes ev, fills *out. Returns 0, or RAFT_EMALFORMED for a
+ * malformed received message / RAFT_EINVAL for a bad event; on error nothing changed except
+ * out->next_wake_ms. */
+int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *out);
+
+/* --- accessors (for node.c, invariant monitors and summaries) ------------------------------ */
+uint32_t raft_id(const struct raft *r);
+enum raft_role raft_role(const struct raft *r);
+uint64_t raft_term(const struct raft *r);
+uint32_t raft_voted_for(const struct raft *r);
+uint32_t raft_leader_id(const struct raft *r); /* 0 if unknown; own id when leader */
+uint64_t raft_commit_index(const struct raft *r);
+uint64_t raft_last_applied(const struct raft *r);
+uint64_t raft_last_index(const struct raft *r);
+uint64_t raft_last_term(const struct raft *r);
+/* The entry at index 1..raft_last_index(), or NULL if out of range; valid until the next step. */
+const struct raft_entry *raft_entry_at(const struct raft *r, uint64_t index);
+/* Leader: what it knows of peer's log (match_index, next_index); 0 otherwise. */
+uint64_t raft_peer_match(const struct raft *r, uint32_t peer);
+uint64_t raft_peer_next(const struct raft *r, uint32_t peer);
+
+#endif

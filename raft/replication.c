@@ -1,0 +1,357 @@
+/* replication.c - log replication and commitment (Raft paper 5.3, 5.4.2, Figure 2).
+ * Design: per-peer probe/replicate flow control with pipelining (up to max_inflight batches of up
+ * to max_entries_per_append entries), fast backup by conflict term, and a CommitNotify cast.
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "raft/internal.h"
+
+static void log_append(struct raft *r, uint64_t term, enum raft_entry_type type, const void *data,
+                       uint32_t len)
+{
+    struct raft_log *log = raft_log_of(r);
+    raft_log_append(log, term, type, data, len);
+    struct raft_persisted *p = &r->out->persisted;
+    if (p->appended_first == 0 || p->appended_first > raft_log_last_index(log))
+        p->appended_first = raft_log_last_index(log);
+    p->appended_last = raft_log_last_index(log);
+}
+
+void raft_commit_to(struct raft *r, uint64_t index)
+{
+    if (index <= r->commit_index)
+        return; /* Figure 2: commitIndex only increases */
+    assert(index <= raft_log_last_index(raft_log_of(r)));
+    struct raft_note *n = raft_note(r, RAFT_NOTE_COMMIT_ADVANCED);
+    n->a = r->commit_index;
+    n->b = index;
+    r->commit_index = index;
+}
+
+/* Figure 2, Leaders: "If there exists an N such that N > commitIndex, a majority of
+ * matchIndex[i] >= N, and log[N].term == currentTerm: set commitIndex = N" (5.3, 5.4). Only an
+ * entry of the current term is committed by counting replicas (5.4.2, Figure 8); earlier ones
+ * commit indirectly with it. */
+static void leader_maybe_commit(struct raft *r)
+{
+    uint64_t match[RAFT_MAX_NODES];
+    uint32_t n = r->opt.n_nodes;
+    for (uint32_t i = 0; i < n; i++)
+        match[i] =
+            i + 1 == r->opt.id ? raft_log_last_index(raft_log_of(r)) : r->progress[i].match_index;
+    /* Insertion sort, descending; n <= 255. */
+    for (uint32_t i = 1; i < n; i++) {
+        uint64_t v = match[i];
+        uint32_t j = i;
+        for (; j > 0 && match[j - 1] < v; j--)
+            match[j] = match[j - 1];
+        match[j] = v;
+    }
+    uint64_t candidate = match[raft_quorum(r) - 1]; /* replicated on a majority */
+    if (candidate > r->commit_index &&
+        (raft_log_term_at(raft_log_of(r), candidate) == r->disk->current_term ||
+         (r->opt.planted_bugs & RAFT_BUG_COMMIT_OLD_TERM)))
+        raft_commit_to(r, candidate);
+}
+
+/* Sends peer one AppendEntries with up to max_entries_per_append entries starting at next. */
+static uint64_t send_append(struct raft *r, uint32_t peer, uint64_t next)
+{
+    const struct raft_log *log = raft_log_of(r);
+    struct raft_progress *pr = &r->progress[peer - 1];
+    uint64_t last = raft_log_last_index(log);
+    assert(next >= 1 && next <= last + 1);
+    uint64_t n = last + 1 - next;
+    if (n > r->opt.max_entries_per_append)
+        n = r->opt.max_entries_per_append;
+    struct raft_message *m = raft_send(r, RAFT_MSG_APPEND_ENTRIES, peer);
+    struct raft_append_entries *ae = &m->append_entries;
+    ae->prev_log_index = next - 1;
+    ae->prev_log_term = raft_log_term_at(log, next - 1);
+    ae->leader_commit = r->commit_index;
+    ae->n_entries = (uint32_t)n;
+    ae->entries = raft_entries_copy(raft_log_get(log, next), (uint32_t)n);
+    pr->commit_sent = r->commit_index;
+    pr->sent_this_step = true;
+    return next - 1 + n;
+}
+
+/* What flow control allows: one probe at a time in PROBE, a window of batches in REPLICATE. */
+static void send_appends(struct raft *r, uint32_t peer)
+{
+    struct raft_progress *pr = &r->progress[peer - 1];
+    uint64_t last = raft_log_last_index(raft_log_of(r));
+    if (pr->state == RAFT_PROGRESS_PROBE) {
+        if (!pr->probe_sent) {
+            send_append(r, peer, pr->next_index);
+            pr->probe_sent = true;
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < r->opt.max_inflight; i++) { /* bounded by the window */
+        if (pr->next_index > last || raft_progress_inflight_full(pr, r->opt.max_inflight))
+            break;
+        uint64_t sent_to = send_append(r, peer, pr->next_index);
+        raft_progress_inflight_add(pr, sent_to);
+        pr->next_index = sent_to + 1;
+    }
+}
+
+void raft_leader_flush(struct raft *r)
+{
+    assert(r->role == RAFT_LEADER);
+    for (uint32_t peer = 1; peer <= r->opt.n_nodes; peer++) {
+        if (peer == r->opt.id)
+            continue;
+        struct raft_progress *pr = &r->progress[peer - 1];
+        send_appends(r, peer);
+        /* The commit notification: only when the pipeline to the peer is idle (otherwise the
+         * next AppendEntries carries leaderCommit anyway), so a busy leader sends none. */
+        if (!pr->sent_this_step && pr->state == RAFT_PROGRESS_REPLICATE && pr->n_inflight == 0 &&
+            r->commit_index > pr->commit_sent) {
+            struct raft_message *m = raft_send(r, RAFT_MSG_COMMIT_NOTIFY, peer);
+            m->commit_notify.commit_index = r->commit_index;
+            pr->commit_sent = r->commit_index;
+        }
+        pr->sent_this_step = false;
+    }
+}
+
+/* Section 8: "each leader commit a blank no-op entry into the log at the start of its term".
+ * Figure 2: nextIndex initialized to leader last log index + 1, matchIndex to 0. */
+void raft_leader_start(struct raft *r)
+{
+    assert(r->role == RAFT_LEADER);
+    uint64_t next = raft_log_last_index(raft_log_of(r)) + 1;
+    for (uint32_t i = 0; i < r->opt.n_nodes; i++)
+        raft_progress_reset(&r->progress[i], next, r->now_ms);
+    log_append(r, r->disk->current_term, RAFT_ENTRY_NOOP, NULL, 0);
+    r->heartbeat_deadline_ms = r->now_ms + r->opt.heartbeat_ms;
+    r->quorum_deadline_ms = r->now_ms + r->opt.election_timeout_ms_min;
+    leader_maybe_commit(r); /* a single-node cluster commits at once */
+}
+
+void raft_propose(struct raft *r, const void *data, uint32_t len)
+{
+    struct raft_proposal *p = &r->out->proposal;
+    if (r->role != RAFT_LEADER) {
+        p->status = RAFT_PROPOSAL_NOT_LEADER;
+        p->leader_hint = r->leader_id;
+        return;
+    }
+    /* Figure 2, Leaders: "If command received from client: append entry to local log". */
+    log_append(r, r->disk->current_term, RAFT_ENTRY_COMMAND, data, len);
+    p->status = RAFT_PROPOSAL_ACCEPTED;
+    p->index = raft_log_last_index(raft_log_of(r));
+    p->term = r->disk->current_term;
+    p->leader_hint = r->opt.id;
+    leader_maybe_commit(r);
+}
+
+/* Heartbeats (5.2: "Leaders send periodic heartbeats ... to maintain their authority"), recovery
+ * of stalled pipelines (lost AppendEntries), and check-quorum (thesis 6.2). */
+void raft_leader_tick(struct raft *r)
+{
+    if (r->opt.check_quorum && r->now_ms >= r->quorum_deadline_ms) {
+        uint32_t active = 1;
+        for (uint32_t i = 0; i < r->opt.n_nodes; i++) {
+            if (i + 1 != r->opt.id && r->progress[i].recent_active)
+                active++;
+            r->progress[i].recent_active = false;
+        }
+        if (active < raft_quorum(r)) {
+            raft_become_follower(r, r->disk->current_term, 0, RAFT_REASON_QUORUM_LOST);
+            return;
+        }
+        r->quorum_deadline_ms = r->now_ms + r->opt.election_timeout_ms_min;
+    }
+    if (r->now_ms < r->heartbeat_deadline_ms)
+        return;
+    r->heartbeat_deadline_ms = r->now_ms + r->opt.heartbeat_ms;
+    const struct raft_log *log = raft_log_of(r);
+    for (uint32_t peer = 1; peer <= r->opt.n_nodes; peer++) {
+        if (peer == r->opt.id)
+            continue;
+        struct raft_progress *pr = &r->progress[peer - 1];
+        if (pr->state == RAFT_PROGRESS_PROBE) {
+            pr->probe_sent = false; /* the probe may be lost: flush re-sends it (a heartbeat) */
+            continue;
+        }
+        if (pr->n_inflight > 0 && r->now_ms - pr->last_ack_ms >= 2 * r->opt.heartbeat_ms) {
+            /* No progress for two heartbeats with batches outstanding: assume a loss. */
+            raft_progress_become_probe(pr, pr->match_index + 1, r->now_ms);
+            continue;
+        }
+        /* Heartbeat at match_index, which is known to match: it can never be refused for a
+         * missing prev entry, even while later batches are still in flight. */
+        struct raft_message *m = raft_send(r, RAFT_MSG_APPEND_ENTRIES, peer);
+        m->append_entries.prev_log_index = pr->match_index;
+        m->append_entries.prev_log_term = raft_log_term_at(log, pr->match_index);
+        m->append_entries.leader_commit = r->commit_index;
+        pr->commit_sent = r->commit_index;
+        pr->sent_this_step = true;
+    }
+}
+
+/* Fast backup hint (5.3 end, thesis 3.5): the first index of the conflicting term, or the end of
+ * a short log; the leader skips a whole term per round trip. */
+static void reject(struct raft *r, const struct raft_message *m, struct raft_message *reply,
+                   enum raft_reason why)
+{
+    const struct raft_log *log = raft_log_of(r);
+    uint64_t prev = m->append_entries.prev_log_index;
+    struct raft_append_entries_reply *rep = &reply->append_entries_reply;
+    rep->success = false;
+    rep->rejected_index = prev;
+    if (why == RAFT_REASON_PREV_MISSING) {
+        rep->conflict_index = raft_log_last_index(log) + 1;
+        rep->conflict_term = 0;
+    } else if (why == RAFT_REASON_PREV_MISMATCH) {
+        rep->conflict_term = raft_log_term_at(log, prev);
+        rep->conflict_index = raft_log_term_first_index(log, prev);
+    }
+    struct raft_note *n = raft_note(r, RAFT_NOTE_APPEND_REJECTED);
+    n->peer = m->from;
+    n->reason = why;
+    n->a = prev;
+    n->b = rep->conflict_index;
+}
+
+/* Figure 2, AppendEntries receiver:
+ * "1. Reply false if term < currentTerm (5.1)
+ *  2. Reply false if log doesn't contain an entry at prevLogIndex whose term matches prevLogTerm
+ *  3. If an existing entry conflicts with a new one (same index but different terms), delete the
+ *     existing entry and all that follow it (5.3)
+ *  4. Append any new entries not already in the log
+ *  5. If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)"
+ * Step 3 only ever removes a conflicting suffix: a stale or duplicate AppendEntries whose entries
+ * all match changes nothing, so redelivery is idempotent. */
+void raft_recv_append_entries(struct raft *r, const struct raft_message *m)
+{
+    const struct raft_append_entries *ae = &m->append_entries;
+    struct raft_log *log = raft_log_of(r);
+    if (m->term == r->disk->current_term && r->role == RAFT_LEADER)
+        return; /* a second leader in our term: impossible (election safety); drop it */
+    struct raft_message *reply = raft_send(r, RAFT_MSG_APPEND_ENTRIES_REPLY, m->from);
+    if (m->term < r->disk->current_term) {
+        reject(r, m, reply, RAFT_REASON_STALE_TERM);
+        return;
+    }
+    /* 5.2: a candidate that hears from the leader of its term returns to follower. */
+    if (r->role != RAFT_FOLLOWER)
+        raft_become_follower(r, m->term, m->from, RAFT_REASON_LEADER_FOUND);
+    r->leader_id = m->from;
+    r->leader_contact_ms = r->now_ms;
+    raft_reset_election_deadline(r);
+
+    uint64_t prev = ae->prev_log_index;
+    if (prev > raft_log_last_index(log)) {
+        reject(r, m, reply, RAFT_REASON_PREV_MISSING);
+        return;
+    }
+    if (raft_log_term_at(log, prev) != ae->prev_log_term) {
+        reject(r, m, reply, RAFT_REASON_PREV_MISMATCH);
+        return;
+    }
+    for (uint32_t i = 0; i < ae->n_entries; i++) {
+        const struct raft_entry *e = &ae->entries[i];
+        uint64_t index = prev + 1 + i;
+        uint64_t last = raft_log_last_index(log);
+        if (index <= last) {
+            if (raft_log_term_at(log, index) == e->term)
+                continue; /* already have it */
+            /* Leader Completeness (5.4): a committed entry never conflicts. */
+            assert(index > r->commit_index);
+            struct raft_note *n = raft_note(r, RAFT_NOTE_TRUNCATED);
+            n->a = index;
+            n->b = last;
+            raft_log_truncate(log, index);
+            if (r->out->persisted.truncated_from == 0 || r->out->persisted.truncated_from > index)
+                r->out->persisted.truncated_from = index;
+        }
+        log_append(r, e->term, e->type, e->data, e->len);
+    }
+    uint64_t match = prev + ae->n_entries;
+    if (match > r->leader_match)
+        r->leader_match = match;
+    /* Step 5; leader_match >= match is also known to match this leader's log in this term. */
+    if (r->opt.planted_bugs & RAFT_BUG_COMMIT_UNCONFIRMED)
+        r->leader_match = raft_log_last_index(log);
+    if (ae->leader_commit > r->commit_index)
+        raft_commit_to(r,
+                       ae->leader_commit < r->leader_match ? ae->leader_commit : r->leader_match);
+    reply->append_entries_reply.success = true;
+    reply->append_entries_reply.match_index = match;
+    struct raft_note *n = raft_note(r, RAFT_NOTE_APPEND_ACCEPTED);
+    n->peer = m->from;
+    n->a = prev;
+    n->b = ae->n_entries;
+}
+
+/* The leader's next_index for a peer after a rejection, from the hint (paper 5.3 end, thesis 3.5):
+ * if the leader has entries of conflict_term, continue after its last one; otherwise skip the whole
+ * conflicting term (conflict_index). Clamped to (match_index, rejected_index]. */
+static uint64_t backup_next(const struct raft *r, const struct raft_progress *pr,
+                            const struct raft_append_entries_reply *rep)
+{
+    uint64_t next = rep->conflict_index;
+    if (rep->conflict_term != 0) {
+        uint64_t at =
+            raft_log_last_index_of_term(&r->disk->log, rep->conflict_term, rep->rejected_index);
+        if (at != 0 && at < rep->rejected_index)
+            next = at + 1;
+    }
+    if (next > rep->rejected_index)
+        next = rep->rejected_index;
+    if (next <= pr->match_index)
+        next = pr->match_index + 1;
+    return next;
+}
+
+/* Figure 2, Leaders: "If successful: update nextIndex and matchIndex for follower (5.3). If
+ * AppendEntries fails because of log inconsistency: decrement nextIndex and retry (5.3)". */
+void raft_recv_append_entries_reply(struct raft *r, const struct raft_message *m)
+{
+    if (r->role != RAFT_LEADER)
+        return;
+    const struct raft_append_entries_reply *rep = &m->append_entries_reply;
+    struct raft_progress *pr = &r->progress[m->from - 1];
+    pr->recent_active = true;
+    if (rep->success) {
+        if (rep->match_index > raft_log_last_index(raft_log_of(r)))
+            return; /* cannot be: we never sent it; ignore */
+        raft_progress_maybe_update(pr, rep->match_index, r->now_ms);
+        if (pr->state == RAFT_PROGRESS_PROBE)
+            raft_progress_become_replicate(pr, r->now_ms);
+        leader_maybe_commit(r);
+        return;
+    }
+    if (rep->rejected_index <= pr->match_index)
+        return; /* stale: we already know a later match */
+    if (pr->state == RAFT_PROGRESS_PROBE && rep->rejected_index + 1 != pr->next_index)
+        return; /* stale: not the reply to the outstanding probe */
+    if (rep->rejected_index > raft_log_last_index(raft_log_of(r)))
+        return; /* cannot be: we never sent it */
+    uint64_t next = backup_next(r, pr, rep);
+    struct raft_note *n = raft_note(r, RAFT_NOTE_PEER_BACKUP);
+    n->peer = m->from;
+    n->a = pr->next_index;
+    n->b = next;
+    raft_progress_become_probe(pr, next, r->now_ms);
+}
+
+/* The original design's commit notification, under the same rule as leaderCommit: a follower
+ * advances only to min(commit_index, last index known to match this leader). */
+void raft_recv_commit_notify(struct raft *r, const struct raft_message *m)
+{
+    if (r->role == RAFT_LEADER)
+        return;
+    if (r->role != RAFT_FOLLOWER)
+        raft_become_follower(r, m->term, m->from, RAFT_REASON_LEADER_FOUND);
+    r->leader_id = m->from;
+    r->leader_contact_ms = r->now_ms;
+    raft_reset_election_deadline(r);
+    uint64_t n = m->commit_notify.commit_index;
+    raft_commit_to(r, n < r->leader_match ? n : r->leader_match);
+}

@@ -1,0 +1,94 @@
+/* test_raft_planted.c - the planted-bug switches (for the issue 6 simulator) really plant the
+ * bug: each test shows the unsafe behaviour that the correct core refuses.
+ */
+#include "test_raft_cluster.h"
+
+/* RAFT_BUG_COMMIT_OLD_TERM: Figure 8's old-term entry gets committed by counting replicas. */
+static void commit_old_term_bug_commits_by_counting(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cl_init_opts(&c, 3, false, false);
+    c.opt[2].planted_bugs = RAFT_BUG_COMMIT_OLD_TERM;
+    c.opt[2].max_entries_per_append = 1;
+    cl_disk_append(&c, 2, 1);
+    cl_disk_append(&c, 2, 2); /* node 2 holds [1, 2], node 3 holds [1] */
+    cl_disk_append(&c, 3, 1);
+    c.disk[3].current_term = 2;
+    cl_start_all(&c);
+    cl_campaign(&c, 2);
+    assert_true(cl_deliver(&c, RAFT_MSG_REQUEST_VOTE, 2, 3));
+    assert_true(cl_deliver(&c, RAFT_MSG_REQUEST_VOTE_REPLY, 3, 2));
+    assert_int_equal(raft_role(&c.raft[2]), RAFT_LEADER);
+    for (int k = 0; k < 2; k++) { /* probe at 3 refused, probe at 2 carries the term-2 entry */
+        assert_true(cl_deliver(&c, RAFT_MSG_APPEND_ENTRIES, 2, 3));
+        assert_true(cl_deliver(&c, RAFT_MSG_APPEND_ENTRIES_REPLY, 3, 2));
+    }
+    assert_int_equal(raft_commit_index(&c.raft[2]), 2); /* the correct core stays at 0 */
+    cl_close(&c);
+}
+
+/* RAFT_BUG_DOUBLE_VOTE: a second candidate in the same term also gets the vote. */
+static void double_vote_bug_grants_twice(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cl_init_opts(&c, 3, false, false);
+    c.opt[3].planted_bugs = RAFT_BUG_DOUBLE_VOTE;
+    cl_start_all(&c);
+    cl_campaign(&c, 1);
+    cl_campaign(&c, 2);
+    assert_true(cl_deliver(&c, RAFT_MSG_REQUEST_VOTE, 1, 3));
+    assert_true(cl_deliver(&c, RAFT_MSG_REQUEST_VOTE, 2, 3));
+    assert_true(cl_has_note(&c, 3, RAFT_NOTE_VOTE_GRANTED, RAFT_REASON_NONE));
+    cl_close(&c);
+}
+
+/* RAFT_BUG_FORGET_VOTE: after a restart the node has lost its vote. */
+static void forget_vote_bug_loses_vote_on_restart(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cl_init_opts(&c, 3, false, false);
+    c.opt[3].planted_bugs = RAFT_BUG_FORGET_VOTE;
+    cl_start_all(&c);
+    cl_campaign(&c, 1);
+    assert_true(cl_deliver(&c, RAFT_MSG_REQUEST_VOTE, 1, 3));
+    assert_int_equal(raft_voted_for(&c.raft[3]), 1);
+    cl_crash(&c, 3);
+    cl_start(&c, 3);
+    assert_int_equal(raft_voted_for(&c.raft[3]), 0);
+    cl_close(&c);
+}
+
+/* RAFT_BUG_COMMIT_UNCONFIRMED: a follower commits entries the leader never confirmed. */
+static void commit_unconfirmed_bug_commits_unmatched_entries(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cl_init_opts(&c, 3, false, false);
+    c.opt[2].planted_bugs = RAFT_BUG_COMMIT_UNCONFIRMED;
+    for (int i = 0; i < 3; i++)
+        cl_disk_append(&c, 2, 1);
+    cl_start_all(&c);
+    struct raft_entry e = {.term = 1, .type = RAFT_ENTRY_NOOP};
+    struct raft_message m = {.type = RAFT_MSG_APPEND_ENTRIES, .term = 1, .from = 1, .to = 2};
+    m.append_entries.n_entries = 1;
+    m.append_entries.entries = &e;
+    m.append_entries.leader_commit = 3;
+    struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .receive = &m};
+    cl_step(&c, 2, &ev);
+    assert_int_equal(raft_commit_index(&c.raft[2]), 3); /* the correct core commits 1 */
+    cl_close(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(commit_old_term_bug_commits_by_counting),
+        cmocka_unit_test(double_vote_bug_grants_twice),
+        cmocka_unit_test(forget_vote_bug_loses_vote_on_restart),
+        cmocka_unit_test(commit_unconfirmed_bug_commits_unmatched_entries),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

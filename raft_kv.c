@@ -1,8 +1,122 @@
-/* raft_kv.c - main: configuration -> spawn -> run -> summary. (placeholder until issue 3) */
+/* raft_kv.c - main: command line -> configuration -> spawn nodes and clients -> summary.
+ * Parsing and validation live in config/, the run in cluster/; main picks the seed, sets up the
+ * trace and maps outcomes to exit codes: 0 consistent, 1 bad config or inconsistent run, 2 bad
+ * command line. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
 
-int main(void)
+#include "cluster/cluster.h"
+#include "config/config.h"
+#include "runtime/trace.h"
+
+/* A seed from the kernel, below 2^63 so that it can be written back as `seed = N` in TOML.
+ * Returns 0 or -1 with errno set. */
+static int random_seed(uint64_t *seed)
 {
-    puts("raft_kv: not yet");
+    size_t got = 0;
+    unsigned char buf[sizeof *seed];
+    while (got < sizeof buf) {
+        ssize_t n = getrandom(buf + got, sizeof buf - got, 0);
+        if (n < 0 && errno != EINTR)
+            return -1;
+        if (n > 0)
+            got += (size_t)n;
+    }
+    memcpy(seed, buf, sizeof buf);
+    *seed &= INT64_MAX;
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct cfg_cli cli;
+    struct cfg cfg;
+    struct cfg_error err;
+    int rc = cfg_cli_parse(&cli, argc, argv, &err);
+    if (rc != 0) {
+        fprintf(stderr, "raft_kv: %s\n", err.msg);
+        cfg_usage(stderr);
+        cfg_cli_close(&cli);
+        return 2;
+    }
+    switch (cli.action) {
+    case CFG_ACTION_HELP:
+        cfg_usage(stdout);
+        cfg_cli_close(&cli);
+        return 0;
+    case CFG_ACTION_VERSION:
+        printf("raft_kv " CFG_VERSION "\n");
+        cfg_cli_close(&cli);
+        return 0;
+    case CFG_ACTION_HELP_CONFIG:
+        cfg_init(&cfg);
+        cfg_print(stdout, &cfg, true);
+        cfg_close(&cfg);
+        cfg_cli_close(&cli);
+        return 0;
+    case CFG_ACTION_RUN:
+    case CFG_ACTION_PRINT_CONFIG:
+        break;
+    }
+
+    rc = cfg_load_cli(&cfg, &cli, &err);
+    enum cfg_action action = cli.action;
+    cfg_cli_close(&cli);
+    if (rc != 0) {
+        fprintf(stderr, "raft_kv: %s\n", err.msg);
+        return 1;
+    }
+    if (action == CFG_ACTION_PRINT_CONFIG) {
+        cfg_print(stdout, &cfg, false);
+        cfg_close(&cfg);
+        return 0;
+    }
+    if (!cfg.seed_given) {
+        if (random_seed(&cfg.seed) != 0) {
+            fprintf(stderr, "raft_kv: cannot get a random seed: %s\n", strerror(errno));
+            cfg_close(&cfg);
+            return 1;
+        }
+        cfg.seed_given = true;
+    }
+    static const enum trace_level levels[] = {[CFG_TRACE_QUIET] = TRACE_QUIET,
+                                              [CFG_TRACE_INFO] = TRACE_INFO,
+                                              [CFG_TRACE_DEBUG] = TRACE_DEBUG};
+    static const enum trace_color colors[] = {[CFG_COLOR_AUTO] = TRACE_COLOR_AUTO,
+                                              [CFG_COLOR_ALWAYS] = TRACE_COLOR_ALWAYS,
+                                              [CFG_COLOR_NEVER] = TRACE_COLOR_NEVER};
+    struct trace_options trace = {
+        .level = levels[cfg.trace.level],
+        .format = cfg.trace.format == CFG_FORMAT_JSONL ? TRACE_JSONL : TRACE_TEXT,
+        .color = colors[cfg.trace.color],
+    };
+    trace_open(&trace);
+    /* In JSON Lines mode stdout carries only trace objects; the summary then goes to stderr. */
+    FILE *human = cfg.trace.format == CFG_FORMAT_JSONL ? stderr : stdout;
+    fprintf(human, "seed %llu (repeat this run with --seed %llu)\n", (unsigned long long)cfg.seed,
+            (unsigned long long)cfg.seed);
+    cfg_print_summary(human, &cfg);
+    fflush(human);
+
+    struct cluster_report rep;
+    char run_err[512];
+    rc = cluster_run(&cfg, &rep, run_err, sizeof run_err);
+    trace_close();
+    if (rc != 0) {
+        fprintf(stderr, "raft_kv: %s\n", run_err);
+        cfg_close(&cfg);
+        return 1;
+    }
+    cluster_report_print(human, &rep);
+    if (cfg.history_path != NULL)
+        fprintf(human, "  history: %s\n", cfg.history_path);
+    bool consistent = cluster_consistent(&rep);
+    cluster_report_close(&rep);
+    cfg_close(&cfg);
+    return consistent ? 0 : 1;
 }

@@ -59,7 +59,8 @@ void *xaligned_alloc(size_t align, size_t size)
 char *xstrndup(const char *s, size_t len)
 {
     char *p = xmalloc(len + 1);
-    memcpy(p, s, len);
+    if (len > 0) /* s may be NULL when len is 0 */
+        memcpy(p, s, len);
     p[len] = '\0';
     return p;
 }

@@ -20,7 +20,7 @@ void *xrealloc(void *ptr, size_t size);
 void *xreallocarray(void *ptr, size_t count, size_t size);
 /* size bytes aligned to align (a power of two); never NULL. Free with free(). */
 void *xaligned_alloc(size_t align, size_t size);
-/* A NUL-terminated copy of the len bytes at s; never NULL. */
+/* A NUL-terminated copy of the len bytes at s (s may be NULL if len is 0); never NULL. */
 char *xstrndup(const char *s, size_t len);
 /* A copy of the NUL-terminated string s; never NULL. */
 char *xstrdup(const char *s);

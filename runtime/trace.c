@@ -164,9 +164,9 @@ void trace_log(enum trace_level level, const char *actor, const char *event, con
         trace_json_escape(out, text, (size_t)n);
         fputs("\"}\n", out);
     } else if (sink_color) {
-        fprintf(out, "%6lu.%03u \x1b[%dm%-9s\x1b[0m %s\n", ms, us, color_of(actor), actor, text);
+        fprintf(out, "%6lu.%03ums \x1b[%dm%-9s\x1b[0m %s\n", ms, us, color_of(actor), actor, text);
     } else {
-        fprintf(out, "%6lu.%03u %-9s %s\n", ms, us, actor, text);
+        fprintf(out, "%6lu.%03ums %-9s %s\n", ms, us, actor, text);
     }
     funlockfile(out);
     pthread_mutex_unlock(&sink_lock);

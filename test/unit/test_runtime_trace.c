@@ -69,8 +69,8 @@ static void concurrent_lines_never_interleave(void **state)
         unsigned long ms;
         unsigned us;
         int id, n, consumed = 0;
-        assert_int_equal(sscanf(line, "%lu.%u writer %d line %d %n", &ms, &us, &id, &n, &consumed),
-                         4);
+        assert_int_equal(
+            sscanf(line, "%lu.%ums writer %d line %d %n", &ms, &us, &id, &n, &consumed), 4);
         assert_true(id >= 0 && id < WRITERS);
         assert_int_equal(n, next[id]); /* one writer's lines stay in its order */
         next[id]++;
@@ -151,8 +151,8 @@ static void replaced_clock_stamps_lines(void **state)
     trace_set_clock(NULL, NULL);
     trace_close();
     char *text = slurp(f);
-    assert_non_null(strstr(text, "     0.000 sim       first\n"));
-    assert_non_null(strstr(text, "    12.345 sim       second\n"));
+    assert_non_null(strstr(text, "     0.000ms sim       first\n"));
+    assert_non_null(strstr(text, "    12.345ms sim       second\n"));
     free(text);
     fclose(f);
 }

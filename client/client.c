@@ -1,0 +1,323 @@
+/* client.c - client decisions as a pure state machine (see client.h): one request in flight,
+ * retried with the same sequence number until its outcome is known or its time is up.
+ *
+ * The retry rules are chosen so the history stays honest: only an answer proves an outcome;
+ * "not leader" and "rejected" prove the attempt was not applied; silence and lost leadership
+ * prove nothing, so after them a give-up is recorded as info, never as fail.
+ */
+#include "client/client.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+
+const char *client_record_type_name(enum client_record_type type)
+{
+    switch (type) {
+    case CLIENT_RECORD_INVOKE:
+        return "invoke";
+    case CLIENT_RECORD_OK:
+        return "ok";
+    case CLIENT_RECORD_FAIL:
+        return "fail";
+    case CLIENT_RECORD_INFO:
+        return "info";
+    }
+    return "?";
+}
+
+const char *client_result_name(enum kv_op op, enum kv_status status)
+{
+    switch (status) {
+    case KV_OK:
+        return op == KV_OP_GET ? "found" : "ok";
+    case KV_EXISTS:
+        return "exists";
+    case KV_NOT_FOUND:
+        return "not_found";
+    case KV_STALE:
+        return "stale";
+    }
+    return "?";
+}
+
+int client_init(struct client *c, const struct client_options *opt)
+{
+    if (opt->id == 0 || opt->n_nodes == 0 || opt->first_node == 0 ||
+        opt->first_node > opt->n_nodes || opt->n_keys == 0 || opt->value_size == 0 ||
+        opt->timeout_ms == 0 || opt->backoff_ms_min == 0 ||
+        opt->backoff_ms_max < opt->backoff_ms_min)
+        return -1;
+    memset(c, 0, sizeof *c);
+    c->opt = *opt;
+    prng_seed(&c->prng, opt->seed);
+    c->leader = opt->first_node;
+    c->outcomes = xcalloc(opt->requests ? opt->requests : 1, sizeof *c->outcomes);
+    return 0;
+}
+
+void client_close(struct client *c)
+{
+    for (uint32_t i = 0; i < c->done; i++)
+        free(c->outcomes[i].value);
+    free(c->outcomes);
+    free(c->value);
+    free(c->prev_value);
+    free(c->request);
+    free(c->read_value);
+    memset(c, 0, sizeof *c);
+}
+
+/* Characters of generated values: readable in the trace, nothing to escape in JSON. */
+static const char value_alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/* Draws the next request (operation, key, value) and encodes it. */
+static void new_request(struct client *c, uint64_t now_ms)
+{
+    static const enum kv_op ops[] = {KV_OP_PUT, KV_OP_GET, KV_OP_DELETE};
+    c->seq++;
+    c->op = ops[prng_range(&c->prng, 0, 2)];
+    c->key = c->opt.keys[prng_range(&c->prng, 0, c->opt.n_keys - 1)];
+    free(c->value);
+    c->value = NULL;
+    if (c->op == KV_OP_PUT) {
+        c->value = xmalloc(c->opt.value_size + 1);
+        for (uint32_t i = 0; i < c->opt.value_size; i++)
+            c->value[i] = value_alphabet[prng_range(&c->prng, 0, sizeof value_alphabet - 2)];
+        c->value[c->opt.value_size] = '\0';
+    }
+    struct kv_command cmd = {
+        .op = c->op,
+        .client_id = c->opt.id,
+        .seq = c->seq,
+        .key = (const uint8_t *)c->key,
+        .key_len = (uint32_t)strlen(c->key),
+        .value = (const uint8_t *)c->value,
+        .value_len = c->value ? c->opt.value_size : 0,
+    };
+    free(c->request);
+    c->request_len = kv_command_size(&cmd);
+    c->request = xmalloc(c->request_len);
+    size_t written;
+    int rc = kv_command_encode(&cmd, c->request, c->request_len, &written);
+    assert(rc == 0 && written == c->request_len);
+    (void)rc;
+    c->attempts = 0;
+    c->redirects_in_row = 0;
+    c->uncertain = false;
+    c->backoff_ms = c->opt.backoff_ms_min;
+    c->started_ms = now_ms;
+}
+
+static struct client_record *add_record(struct client_action *act, enum client_record_type type,
+                                        const struct client *c)
+{
+    assert(act->n_records < sizeof act->records / sizeof act->records[0]);
+    struct client_record *r = &act->records[act->n_records++];
+    *r = (struct client_record){
+        .type = type,
+        .op = c->op,
+        .seq = c->seq,
+        .key = c->key,
+        .node = c->node,
+        .attempts = c->attempts,
+    };
+    if (c->op == KV_OP_PUT && (type == CLIENT_RECORD_INVOKE || type == CLIENT_RECORD_OK)) {
+        r->value = c->value;
+        r->value_len = c->opt.value_size;
+    }
+    return r;
+}
+
+static void send_to(struct client *c, struct client_action *act, uint32_t node,
+                    enum client_send_reason reason)
+{
+    assert(node >= 1 && node <= c->opt.n_nodes);
+    c->node = node;
+    c->attempts++;
+    c->stats.attempts++;
+    if (reason == CLIENT_SEND_RETRY || reason == CLIENT_SEND_NEXT_NODE)
+        c->stats.retries++;
+    act->type = CLIENT_ACTION_SEND;
+    act->node = node;
+    act->reason = reason;
+    act->request = c->request;
+    act->request_len = c->request_len;
+    act->timeout_ms = c->opt.timeout_ms;
+    c->last_action = CLIENT_ACTION_SEND;
+}
+
+/* Starts the next request, or finishes. */
+static void next_request(struct client *c, struct client_action *act, uint64_t now_ms)
+{
+    if (c->done == c->opt.requests) {
+        act->type = CLIENT_ACTION_DONE;
+        c->last_action = CLIENT_ACTION_DONE;
+        return;
+    }
+    new_request(c, now_ms);
+    c->node = c->leader;
+    add_record(act, CLIENT_RECORD_INVOKE, c);
+    send_to(c, act, c->leader, CLIENT_SEND_FIRST);
+}
+
+/* Records the outcome of the request in flight and moves on. */
+static void complete(struct client *c, struct client_action *act, enum client_record_type type,
+                     enum kv_status status, const char *error, uint64_t now_ms)
+{
+    struct client_outcome *o = &c->outcomes[c->done];
+    *o = (struct client_outcome){.seq = c->seq, .op = c->op, .type = type, .status = status};
+    struct client_record *r = add_record(act, type, c);
+    if (type == CLIENT_RECORD_OK) {
+        c->stats.ok++;
+        r->result = client_result_name(c->op, status);
+        if (c->op == KV_OP_GET && status == KV_OK) {
+            o->value = xstrndup(c->read_value, strlen(c->read_value));
+            o->value_len = (uint32_t)strlen(c->read_value);
+            r->value = c->read_value;
+            r->value_len = o->value_len;
+        }
+    } else {
+        r->error = error;
+        if (type == CLIENT_RECORD_FAIL)
+            c->stats.fail++;
+        else
+            c->stats.info++;
+    }
+    c->done++;
+    /* The record may point at the value; keep it past the next request's draw. */
+    free(c->prev_value);
+    c->prev_value = c->value;
+    c->value = NULL;
+    next_request(c, act, now_ms);
+}
+
+/* Gives up on the request in flight: fail only if no attempt can have been applied. */
+static void give_up(struct client *c, struct client_action *act, const char *error, uint64_t now_ms)
+{
+    complete(c, act, c->uncertain ? CLIENT_RECORD_INFO : CLIENT_RECORD_FAIL, KV_OK,
+             c->uncertain ? (strcmp(error, "not_leader") == 0 ? "unknown" : error) : error, now_ms);
+}
+
+static bool out_of_time(const struct client *c, uint64_t now_ms)
+{
+    return now_ms - c->started_ms >= c->opt.request_deadline_ms;
+}
+
+/* Waits a backoff (doubling, with jitter in [b/2, b]) before the next attempt. */
+static void back_off(struct client *c, struct client_action *act)
+{
+    uint32_t b = c->backoff_ms;
+    act->type = CLIENT_ACTION_WAIT;
+    act->wait_ms = (uint32_t)prng_range(&c->prng, b / 2 ? b / 2 : 1, b);
+    c->backoff_ms = b * 2 < c->opt.backoff_ms_max ? b * 2 : c->opt.backoff_ms_max;
+    c->redirects_in_row = 0;
+    c->last_action = CLIENT_ACTION_WAIT;
+}
+
+static uint32_t next_node(const struct client *c, uint32_t node)
+{
+    return node % c->opt.n_nodes + 1;
+}
+
+/* An OK reply: decode the result and check it answers our request. */
+static bool take_result(struct client *c, const struct client_event *ev, enum kv_status *status)
+{
+    struct kv_result res;
+    if (ev->result == NULL || kv_result_decode(ev->result, ev->result_len, &res) != 0)
+        return false;
+    if (res.client_id != c->opt.id || res.seq != c->seq || res.status == KV_STALE)
+        return false;
+    *status = res.status;
+    free(c->read_value);
+    c->read_value = xstrndup((const char *)res.value, res.value ? res.value_len : 0);
+    return true;
+}
+
+static void on_reply(struct client *c, const struct client_event *ev, struct client_action *act)
+{
+    enum kv_status status;
+    switch (ev->status) {
+    case CLIENT_REPLY_OK:
+        if (take_result(c, ev, &status)) {
+            c->leader = c->node;
+            complete(c, act, CLIENT_RECORD_OK, status, NULL, ev->now_ms);
+            return;
+        }
+        /* An answer we cannot read proves nothing. */
+        c->uncertain = true;
+        break;
+    case CLIENT_REPLY_NOT_LEADER:
+        c->stats.redirects++;
+        if (out_of_time(c, ev->now_ms)) {
+            give_up(c, act, "not_leader", ev->now_ms);
+            return;
+        }
+        /* Follow a hint at once, but not around in circles: at most n_nodes redirects in a
+         * row before waiting for an election to settle. */
+        if (ev->leader_hint >= 1 && ev->leader_hint <= c->opt.n_nodes &&
+            ev->leader_hint != c->node && c->redirects_in_row < c->opt.n_nodes) {
+            c->redirects_in_row++;
+            c->leader = ev->leader_hint;
+            send_to(c, act, ev->leader_hint, CLIENT_SEND_REDIRECT);
+            return;
+        }
+        c->leader = next_node(c, c->node);
+        back_off(c, act);
+        return;
+    case CLIENT_REPLY_UNKNOWN:
+        c->uncertain = true;
+        break;
+    case CLIENT_REPLY_REJECTED:
+        give_up(c, act, "rejected", ev->now_ms);
+        return;
+    }
+    /* Unknown fate: retry with the same sequence number after a backoff. */
+    if (out_of_time(c, ev->now_ms)) {
+        give_up(c, act, "unknown", ev->now_ms);
+        return;
+    }
+    c->leader = next_node(c, c->node);
+    back_off(c, act);
+}
+
+int client_step(struct client *c, const struct client_event *ev, struct client_action *act)
+{
+    memset(act, 0, sizeof *act);
+    switch (ev->type) {
+    case CLIENT_EVENT_START:
+        if (c->started)
+            return -1;
+        c->started = true;
+        next_request(c, act, ev->now_ms);
+        return 0;
+    case CLIENT_EVENT_REPLY:
+        if (c->last_action != CLIENT_ACTION_SEND)
+            return -1;
+        on_reply(c, ev, act);
+        return 0;
+    case CLIENT_EVENT_NO_ANSWER:
+        if (c->last_action != CLIENT_ACTION_SEND)
+            return -1;
+        c->uncertain = true;
+        if (out_of_time(c, ev->now_ms)) {
+            give_up(c, act, "timeout", ev->now_ms);
+            return 0;
+        }
+        c->leader = next_node(c, c->node);
+        back_off(c, act);
+        return 0;
+    case CLIENT_EVENT_WAKE:
+        if (c->last_action != CLIENT_ACTION_WAIT)
+            return -1;
+        if (out_of_time(c, ev->now_ms)) {
+            give_up(c, act, c->uncertain ? "timeout" : "not_leader", ev->now_ms);
+            return 0;
+        }
+        send_to(c, act, c->leader, c->uncertain ? CLIENT_SEND_RETRY : CLIENT_SEND_NEXT_NODE);
+        return 0;
+    }
+    return -1;
+}

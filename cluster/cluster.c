@@ -1,0 +1,441 @@
+/* cluster.c - one run, start to verdict: nodes, election, clients, catch-up, checks, summary.
+ *
+ * main never sleeps for a fixed time: it waits on deferred replies (the node that becomes
+ * leader, each client finishing, each node applying up to the leader's commit index), each
+ * bounded by a timeout derived from the configuration. The consistency check replays the
+ * committed log through a fresh state machine after every actor has stopped, so it reads the
+ * nodes' persistent state with no thread still writing it.
+ */
+#include "cluster/cluster.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/prng.h"
+#include "kv/kv.h"
+#include "runtime/history.h"
+#include "runtime/trace.h"
+
+/* Seed streams: node i uses stream i, client i stream CLIENT_STREAM + i. */
+enum { CLIENT_STREAM = 1u << 20 };
+
+struct run {
+    const struct cfg *cfg;
+    struct cluster_report *rep;
+    uint64_t epoch_ns;
+    struct raft_disk *disks;
+    struct actor **nodes;
+    uint32_t n_spawned_nodes;
+    struct actor **clients;
+    uint32_t n_spawned_clients;
+    struct client_report *reports;
+    struct history *history;
+};
+
+static uint64_t ms_since(const struct run *r)
+{
+    return (actor_now_ns() - r->epoch_ns) / 1000000u;
+}
+
+static void problem(struct cluster_report *rep, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void problem(struct cluster_report *rep, const char *fmt, ...)
+{
+    if (rep->problem[0] != '\0')
+        return; /* keep the first */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rep->problem, sizeof rep->problem, fmt, ap);
+    va_end(ap);
+}
+
+static int spawn_nodes(struct run *r, char *err, size_t err_len)
+{
+    const struct cfg *cfg = r->cfg;
+    uint32_t n = cfg->num_nodes;
+    r->disks = xcalloc(n, sizeof *r->disks);
+    r->nodes = xcalloc(n, sizeof *r->nodes);
+    for (uint32_t i = 0; i < n; i++) {
+        raft_disk_init(&r->disks[i]);
+        struct node_options o = {.disk = &r->disks[i], .epoch_ns = r->epoch_ns};
+        raft_options_default(&o.raft, i + 1, n);
+        o.raft.election_timeout_ms_min = cfg->raft.election_timeout_ms_min;
+        o.raft.election_timeout_ms_max = cfg->raft.election_timeout_ms_max;
+        o.raft.heartbeat_ms = cfg->raft.heartbeat_ms;
+        o.raft.seed = prng_derive(cfg->seed, i + 1);
+        const char *why = NULL;
+        if (raft_options_validate(&o.raft, &why) != RAFT_OK) {
+            snprintf(err, err_len, "invalid Raft options for node %u: %s", i + 1, why);
+            return -1;
+        }
+        int rc = node_spawn(&o, &r->nodes[i]);
+        if (rc != ACTOR_OK) {
+            snprintf(err, err_len, "cannot start node %u: %s", i + 1, actor_strerror(rc));
+            return -1;
+        }
+        r->n_spawned_nodes++;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        node_set_peers(r->nodes[i], r->nodes, n);
+    return 0;
+}
+
+/* The leader with the highest term among the nodes' current views, or 0. */
+static uint32_t find_leader(struct run *r, struct node_status *st)
+{
+    uint32_t leader = 0;
+    uint64_t term = 0;
+    for (uint32_t i = 0; i < r->n_spawned_nodes; i++) {
+        struct node_status s;
+        if (node_get_status(r->nodes[i], 5000, &s) != ACTOR_OK)
+            continue;
+        if (s.role == RAFT_LEADER && s.term >= term) {
+            leader = s.id;
+            term = s.term;
+            *st = s;
+        }
+    }
+    return leader;
+}
+
+/* Node 1 is asked to campaign; usually it wins and answers the deferred AWAIT_LEADER. If some
+ * other node won instead, polling finds it. */
+static int elect(struct run *r, char *err, size_t err_len)
+{
+    const struct cfg *cfg = r->cfg;
+    uint32_t bound_ms = 20 * cfg->raft.election_timeout_ms_max;
+    struct node_status st;
+    node_campaign(r->nodes[0]);
+    int rc = node_await_leader(r->nodes[0], 2 * cfg->raft.election_timeout_ms_max, &st);
+    uint32_t leader = rc == ACTOR_OK ? st.id : 0;
+    uint64_t give_up_ms = ms_since(r) + bound_ms;
+    while (leader == 0 && ms_since(r) < give_up_ms) {
+        leader = find_leader(r, &st);
+        if (leader == 0)
+            node_await_leader(r->nodes[0], cfg->raft.election_timeout_ms_min, &st);
+    }
+    if (leader == 0) {
+        snprintf(err, err_len, "no leader was elected within %u ms", bound_ms);
+        return -1;
+    }
+    r->rep->first_leader_us = (actor_now_ns() - r->epoch_ns) / 1000u;
+    trace_log(TRACE_INFO, "main", "leader", "node %u leads term %llu; starting %u clients", leader,
+              (unsigned long long)st.term, cfg->num_clients);
+    r->rep->leader = leader;
+    return 0;
+}
+
+static int run_clients(struct run *r, char *err, size_t err_len)
+{
+    const struct cfg *cfg = r->cfg;
+    uint32_t n = cfg->num_clients;
+    r->clients = xcalloc(n ? n : 1, sizeof *r->clients);
+    r->reports = xcalloc(n ? n : 1, sizeof *r->reports);
+    /* A request gives up after trying for this long, so a client always finishes. */
+    uint32_t deadline_ms = 5 * cfg->client.timeout_ms;
+    if (deadline_ms < 20 * cfg->raft.election_timeout_ms_max)
+        deadline_ms = 20 * cfg->raft.election_timeout_ms_max;
+    for (uint32_t i = 0; i < n; i++) {
+        struct client_actor_options o = {
+            .client =
+                {
+                    .id = i + 1,
+                    .n_nodes = cfg->num_nodes,
+                    .first_node = r->rep->leader,
+                    .requests = cfg->client.requests,
+                    .keys = (const char *const *)cfg->client.keys.items,
+                    .n_keys = cfg->client.keys.len,
+                    .value_size = cfg->client.value_size,
+                    .seed = prng_derive(cfg->seed, CLIENT_STREAM + i + 1),
+                    .timeout_ms = cfg->client.timeout_ms,
+                    .request_deadline_ms = deadline_ms,
+                    .backoff_ms_min = 5,
+                    .backoff_ms_max = cfg->raft.election_timeout_ms_max,
+                },
+            .nodes = r->nodes,
+            .n_nodes = cfg->num_nodes,
+            .history = r->history,
+            .epoch_ns = r->epoch_ns,
+        };
+        int rc = client_actor_spawn(&o, &r->clients[i]);
+        if (rc != ACTOR_OK) {
+            snprintf(err, err_len, "cannot start client %u: %s", i + 1, actor_strerror(rc));
+            return -1;
+        }
+        r->n_spawned_clients++;
+    }
+    /* Each request ends within its deadline plus one attempt and one backoff. */
+    uint64_t per_request =
+        (uint64_t)deadline_ms + cfg->client.timeout_ms + cfg->raft.election_timeout_ms_max;
+    uint64_t bound = per_request * cfg->client.requests + 10000;
+    uint32_t wait_ms = bound > UINT32_MAX ? UINT32_MAX : (uint32_t)bound;
+    for (uint32_t i = 0; i < n; i++) {
+        int rc = client_actor_await_done(r->clients[i], wait_ms, &r->reports[i]);
+        if (rc != ACTOR_OK) {
+            snprintf(err, err_len, "client %u did not finish: %s", i + 1, actor_strerror(rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Waits until every node has applied the leader's commit index, then takes their status. */
+static void catch_up(struct run *r)
+{
+    struct cluster_report *rep = r->rep;
+    struct node_status st;
+    uint32_t leader = find_leader(r, &st);
+    if (leader == 0) {
+        problem(rep, "no leader at the end of the run");
+        return;
+    }
+    rep->leader = leader;
+    rep->leader_term = st.term;
+    rep->commit_index = st.commit_index;
+    rep->all_applied = true;
+    uint32_t bound_ms = 20 * r->cfg->raft.election_timeout_ms_max + 1000;
+    for (uint32_t i = 0; i < r->n_spawned_nodes; i++) {
+        int rc = node_await_applied(r->nodes[i], rep->commit_index, bound_ms, &rep->nodes[i]);
+        if (rc != ACTOR_OK) {
+            rep->all_applied = false;
+            node_get_status(r->nodes[i], 5000, &rep->nodes[i]);
+            problem(rep, "node %u did not apply up to index %llu within %u ms (%s)", i + 1,
+                    (unsigned long long)rep->commit_index, bound_ms, actor_strerror(rc));
+        }
+    }
+    rep->stores_identical = true;
+    for (uint32_t i = 1; i < r->n_spawned_nodes; i++) {
+        if (rep->nodes[i].digest != rep->nodes[0].digest) {
+            rep->stores_identical = false;
+            problem(rep, "the stores differ: node 1 has digest %016llx, node %u %016llx",
+                    (unsigned long long)rep->nodes[0].digest, i + 1,
+                    (unsigned long long)rep->nodes[i].digest);
+        }
+    }
+}
+
+static void stop_all(struct actor **actors, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        actor_stop(actors[i]);
+    for (uint32_t i = 0; i < n; i++) {
+        actor_join(actors[i]);
+        actor_unref(actors[i]);
+    }
+}
+
+/* What the committed log says one request did: found in the log or not, and its result. */
+struct replayed {
+    bool committed;
+    enum kv_status status;
+    char *value;
+    uint32_t value_len;
+};
+
+/* Replays the leader's committed log through a fresh state machine and checks each client
+ * result against it: an ok result must equal the replayed one, a fail must not be in the log. */
+static void check_results(struct run *r)
+{
+    struct cluster_report *rep = r->rep;
+    if (rep->leader == 0)
+        return;
+    const struct cfg *cfg = r->cfg;
+    const struct raft_log *log = &r->disks[rep->leader - 1].log;
+    uint64_t per_client = cfg->client.requests;
+    struct replayed *seen = xcalloc(cfg->num_clients * per_client + 1, sizeof *seen);
+    struct kv_store store;
+    kv_store_init(&store);
+    for (uint64_t index = 1; index <= rep->commit_index; index++) {
+        const struct raft_entry *e = raft_log_get(log, index);
+        struct kv_command cmd;
+        if (e == NULL || e->type != RAFT_ENTRY_COMMAND ||
+            kv_command_decode(e->data, e->len, &cmd) != 0)
+            continue;
+        struct kv_result res;
+        kv_store_apply(&store, &cmd, &res);
+        rep->replayed++;
+        if (cmd.client_id < 1 || cmd.client_id > cfg->num_clients || cmd.seq < 1 ||
+            cmd.seq > per_client) {
+            problem(rep,
+                    "committed entry %llu names client %llu request %llu, which was never "
+                    "sent",
+                    (unsigned long long)index, (unsigned long long)cmd.client_id,
+                    (unsigned long long)cmd.seq);
+            continue;
+        }
+        struct replayed *s = &seen[(cmd.client_id - 1) * per_client + (cmd.seq - 1)];
+        if (s->committed)
+            continue; /* a retried duplicate: the session returned the first result */
+        s->committed = true;
+        s->status = res.status;
+        if (res.value != NULL) {
+            s->value = xstrndup((const char *)res.value, res.value_len);
+            s->value_len = res.value_len;
+        }
+    }
+    rep->results_consistent = true;
+    for (uint32_t c = 0; c < r->n_spawned_clients; c++) {
+        const struct client_report *cr = &r->reports[c];
+        for (uint32_t k = 0; k < cr->n_outcomes; k++) {
+            const struct client_outcome *o = &cr->outcomes[k];
+            const struct replayed *s = &seen[c * per_client + (o->seq - 1)];
+            bool ok = true;
+            if (o->type == CLIENT_RECORD_OK)
+                ok = s->committed && s->status == o->status &&
+                     (o->op != KV_OP_GET || o->status != KV_OK ||
+                      (s->value_len == o->value_len &&
+                       memcmp(s->value, o->value, o->value_len) == 0));
+            else if (o->type == CLIENT_RECORD_FAIL)
+                ok = !s->committed;
+            if (!ok) {
+                rep->results_consistent = false;
+                problem(rep, "client %u request %llu (%s) got %s %s, but the committed log %s",
+                        c + 1, (unsigned long long)o->seq, kv_op_name(o->op),
+                        client_record_type_name(o->type),
+                        o->type == CLIENT_RECORD_OK ? client_result_name(o->op, o->status) : "",
+                        s->committed ? "gives another result" : "does not hold it");
+            }
+        }
+    }
+    for (uint64_t i = 0; i < cfg->num_clients * per_client + 1; i++)
+        free(seen[i].value);
+    free(seen);
+    kv_store_close(&store);
+}
+
+static void count_results(struct run *r)
+{
+    struct cluster_counts *c = &r->rep->counts;
+    for (uint32_t i = 0; i < r->n_spawned_clients; i++) {
+        const struct client_report *cr = &r->reports[i];
+        c->attempts += cr->stats.attempts;
+        c->retries += cr->stats.retries;
+        c->redirects += cr->stats.redirects;
+        for (uint32_t k = 0; k < cr->n_outcomes; k++) {
+            const struct client_outcome *o = &cr->outcomes[k];
+            c->requests++;
+            if (o->type == CLIENT_RECORD_FAIL) {
+                c->fail++;
+                continue;
+            }
+            if (o->type == CLIENT_RECORD_INFO) {
+                c->info++;
+                continue;
+            }
+            c->ok++;
+            bool yes = o->status == KV_OK;
+            switch (o->op) {
+            case KV_OP_PUT:
+                *(yes ? &c->put_ok : &c->put_exists) += 1;
+                break;
+            case KV_OP_GET:
+                *(yes ? &c->get_found : &c->get_not_found) += 1;
+                break;
+            case KV_OP_DELETE:
+                *(yes ? &c->delete_ok : &c->delete_not_found) += 1;
+                break;
+            case KV_OP_NOOP:
+                break;
+            }
+        }
+    }
+}
+
+int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, size_t err_len)
+{
+    memset(rep, 0, sizeof *rep);
+    struct run r = {.cfg = cfg, .rep = rep, .epoch_ns = actor_now_ns()};
+    rep->n_nodes = cfg->num_nodes;
+    rep->nodes = xcalloc(cfg->num_nodes, sizeof *rep->nodes);
+    int rc = -1;
+    if (cfg->history_path != NULL && history_open(&r.history, cfg->history_path, err, err_len) != 0)
+        goto out;
+    if (spawn_nodes(&r, err, err_len) != 0 || elect(&r, err, err_len) != 0 ||
+        run_clients(&r, err, err_len) != 0)
+        goto out;
+    catch_up(&r);
+    rc = 0;
+out:
+    stop_all(r.clients, r.n_spawned_clients);
+    stop_all(r.nodes, r.n_spawned_nodes);
+    if (rc == 0) {
+        count_results(&r);
+        check_results(&r);
+    }
+    rep->elapsed_s = (double)(actor_now_ns() - r.epoch_ns) / 1e9;
+    for (uint32_t i = 0; i < r.n_spawned_clients; i++)
+        client_report_close(&r.reports[i]);
+    free(r.reports);
+    free(r.clients);
+    free(r.nodes);
+    for (uint32_t i = 0; r.disks != NULL && i < cfg->num_nodes; i++)
+        raft_disk_close(&r.disks[i]);
+    free(r.disks);
+    char history_err[256];
+    if (history_close(r.history, history_err, sizeof history_err) != 0 && rc == 0) {
+        snprintf(err, err_len, "%s", history_err);
+        rc = -1;
+    }
+    if (rc != 0)
+        cluster_report_close(rep);
+    return rc;
+}
+
+bool cluster_consistent(const struct cluster_report *rep)
+{
+    return rep->leader != 0 && rep->all_applied && rep->stores_identical &&
+           rep->results_consistent && rep->problem[0] == '\0';
+}
+
+void cluster_report_print(FILE *out, const struct cluster_report *rep)
+{
+    fprintf(out, "\nsummary after %.3f s (first leader after %.3f ms)\n", rep->elapsed_s,
+            (double)rep->first_leader_us / 1000.0);
+    for (uint32_t i = 0; i < rep->n_nodes; i++) {
+        const struct node_status *s = &rep->nodes[i];
+        fprintf(out,
+                "  node %-3u %-13s term %-3llu log %-6llu commit %-6llu applied %-6llu keys %-4llu "
+                "digest %016llx\n",
+                i + 1, raft_role_name(s->role), (unsigned long long)s->term,
+                (unsigned long long)s->last_index, (unsigned long long)s->commit_index,
+                (unsigned long long)s->last_applied, (unsigned long long)s->n_keys,
+                (unsigned long long)s->digest);
+    }
+    if (rep->stores_identical)
+        fprintf(out, "  stores: all %u identical (digest %016llx)\n", rep->n_nodes,
+                (unsigned long long)(rep->n_nodes ? rep->nodes[0].digest : 0));
+    else
+        fprintf(out, "  stores: NOT identical\n");
+    const struct cluster_counts *c = &rep->counts;
+    fprintf(out,
+            "  clients: %llu requests: %llu ok, %llu fail, %llu info (%llu attempts, %llu "
+            "retries, %llu redirects)\n",
+            (unsigned long long)c->requests, (unsigned long long)c->ok, (unsigned long long)c->fail,
+            (unsigned long long)c->info, (unsigned long long)c->attempts,
+            (unsigned long long)c->retries, (unsigned long long)c->redirects);
+    fprintf(out,
+            "    put: %llu ok, %llu exists; get: %llu found, %llu not_found; delete: %llu ok, "
+            "%llu not_found\n",
+            (unsigned long long)c->put_ok, (unsigned long long)c->put_exists,
+            (unsigned long long)c->get_found, (unsigned long long)c->get_not_found,
+            (unsigned long long)c->delete_ok, (unsigned long long)c->delete_not_found);
+    fprintf(out,
+            "  log: leader node %u, term %llu, commit index %llu; %llu committed client "
+            "commands replayed: results %s\n",
+            rep->leader, (unsigned long long)rep->leader_term,
+            (unsigned long long)rep->commit_index, (unsigned long long)rep->replayed,
+            rep->results_consistent ? "consistent" : "INCONSISTENT");
+    if (cluster_consistent(rep))
+        fprintf(out, "  verdict: consistent\n");
+    else
+        fprintf(out, "  verdict: INCONSISTENT: %s\n", rep->problem);
+}
+
+void cluster_report_close(struct cluster_report *rep)
+{
+    free(rep->nodes);
+    rep->nodes = NULL;
+}

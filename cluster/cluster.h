@@ -1,0 +1,55 @@
+/* cluster.h - one run of raft_kv: spawn the nodes, elect a leader, run the clients, wait until
+ * every node has applied the leader's commit index, check the outcome, report.
+ *
+ * Used by main and by the integration tests, so that what the tests check is what people run.
+ */
+#ifndef RAFT_KV_CLUSTER_CLUSTER_H
+#define RAFT_KV_CLUSTER_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "client/client_actor.h"
+#include "config/config.h"
+#include "raft/node.h"
+
+/* Results of the client requests, by operation and outcome. */
+struct cluster_counts {
+    uint64_t requests, ok, fail, info;
+    uint64_t put_ok, put_exists, get_found, get_not_found, delete_ok, delete_not_found;
+    uint64_t attempts, retries, redirects;
+};
+
+struct cluster_report {
+    uint32_t n_nodes;
+    struct node_status *nodes; /* nodes[i] is node i+1, as it was at the end */
+    uint32_t leader;           /* the leader at the end (0 if none) */
+    uint64_t leader_term;
+    uint64_t commit_index;    /* the leader's commit index at the end */
+    uint64_t first_leader_us; /* when the first leader was known, since the start */
+    bool all_applied;         /* every node applied up to commit_index in time */
+    bool stores_identical;    /* every node's store digest is the same */
+    bool results_consistent;  /* client results agree with a replay of the committed log */
+    uint64_t replayed;        /* committed client commands replayed for that check */
+    struct cluster_counts counts;
+    double elapsed_s;
+    char problem[512]; /* the first thing found wrong, empty if none */
+};
+
+/* Runs the configured cluster to completion (the trace goes wherever trace_open sent it).
+ * Returns 0 and fills *rep (release with cluster_report_close) when the run could be carried
+ * out, whether or not it came out consistent (see cluster_consistent); -1 with err filled when it
+ * could not (no leader elected, a thread could not start, the history file could not be made). */
+int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, size_t err_len);
+
+/* True if every check of the run passed. */
+bool cluster_consistent(const struct cluster_report *rep);
+
+/* The end-of-run summary: per node role, term, log, commit, applied and digest; whether the
+ * stores are identical; the client results; the verdict. */
+void cluster_report_print(FILE *out, const struct cluster_report *rep);
+
+void cluster_report_close(struct cluster_report *rep);
+
+#endif

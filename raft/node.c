@@ -1,0 +1,623 @@
+/* node.c - the Raft node actor: mailbox messages in, raft_step(), then the update used in the
+ * order the core prescribes: (already persisted) -> send -> apply -> reply, then the timer.
+ *
+ * Clients are answered from the apply path: a proposal accepted at (index, term) waits in a FIFO
+ * (entries are applied in index order) and is answered when that index is applied, if the entry
+ * there still has its term. If this node stops leading first, its waiting clients hear that the
+ * outcome is unknown (the next leader may still commit their entries), never that they failed.
+ */
+#include "raft/node.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "kv/kv.h"
+#include "runtime/trace.h"
+
+struct node_raft_msg {
+    struct actor_msg hdr;
+    struct raft_message m;
+};
+
+struct node_peers_msg {
+    struct actor_msg hdr;
+    uint32_t n;
+    struct actor *peers[];
+};
+
+struct node_index_msg {
+    struct actor_msg hdr;
+    uint64_t index;
+};
+
+/* A client waiting for its entry to be applied. */
+struct pending {
+    uint64_t index, term;
+    struct actor_call *call;
+};
+
+/* A caller of AWAIT_APPLIED. */
+struct applied_waiter {
+    uint64_t index;
+    struct actor_call *call;
+};
+
+struct node {
+    struct node_options opt;
+    struct actor *self;
+    struct actor **peers; /* peers[i] is node i+1; NULL for self and until NODE_MSG_PEERS */
+    uint32_t n_peers;
+    struct raft raft;
+    struct raft_update up;
+    struct kv_store store;
+    timer_id wake_timer; /* 0 when no tick is armed */
+    uint64_t wake_ms;    /* deadline of the armed tick */
+    /* Invariant: pending[pending_head..pending_len) have strictly increasing indices, all
+     * greater than raft_last_applied(), and exist only while this node leads. */
+    struct pending *pending;
+    size_t pending_head, pending_len, pending_cap;
+    struct actor_call **leader_waiters;
+    size_t n_leader_waiters;
+    struct applied_waiter *applied_waiters;
+    size_t n_applied_waiters;
+    struct node_status stats; /* the counters; the rest is filled on demand */
+};
+
+static uint64_t now_ms(const struct node *n)
+{
+    return (actor_now_ns() - n->opt.epoch_ns) / 1000000u;
+}
+
+/* --- formatting for the trace ------------------------------------------------------------- */
+
+/* "put(a, v17)", "get(a)", "delete(a)", "noop"; or "<malformed command>". */
+static void describe_command(const void *data, uint32_t len, char *buf, size_t cap)
+{
+    struct kv_command cmd;
+    if (kv_command_decode(data, len, &cmd) != 0) {
+        snprintf(buf, cap, "<malformed command>");
+        return;
+    }
+    int key_len = cmd.key_len > 40 ? 40 : (int)cmd.key_len;
+    switch (cmd.op) {
+    case KV_OP_PUT:
+        snprintf(buf, cap, "put(%.*s, %.*s) [client %llu #%llu]", key_len, (const char *)cmd.key,
+                 cmd.value_len > 24 ? 24 : (int)cmd.value_len, (const char *)cmd.value,
+                 (unsigned long long)cmd.client_id, (unsigned long long)cmd.seq);
+        break;
+    case KV_OP_GET:
+    case KV_OP_DELETE:
+        snprintf(buf, cap, "%s(%.*s) [client %llu #%llu]", kv_op_name(cmd.op), key_len,
+                 (const char *)cmd.key, (unsigned long long)cmd.client_id,
+                 (unsigned long long)cmd.seq);
+        break;
+    case KV_OP_NOOP:
+        snprintf(buf, cap, "noop");
+        break;
+    }
+}
+
+static void trace_sent(const struct raft_message *m)
+{
+    switch (m->type) {
+    case RAFT_MSG_REQUEST_VOTE:
+        trace_log(TRACE_INFO, NULL, "vote", "-> node %u: %s term %llu, last log (%llu, %llu)",
+                  m->to, m->request_vote.pre_vote ? "PreVote" : "RequestVote",
+                  (unsigned long long)m->term, (unsigned long long)m->request_vote.last_log_index,
+                  (unsigned long long)m->request_vote.last_log_term);
+        break;
+    case RAFT_MSG_APPEND_ENTRIES: {
+        const struct raft_append_entries *ae = &m->append_entries;
+        trace_log(ae->n_entries ? TRACE_INFO : TRACE_DEBUG, NULL, "append",
+                  "-> node %u: AppendEntries term %llu prev (%llu, %llu) entries %u commit %llu",
+                  m->to, (unsigned long long)m->term, (unsigned long long)ae->prev_log_index,
+                  (unsigned long long)ae->prev_log_term, ae->n_entries,
+                  (unsigned long long)ae->leader_commit);
+        break;
+    }
+    case RAFT_MSG_APPEND_ENTRIES_REPLY: {
+        const struct raft_append_entries_reply *r = &m->append_entries_reply;
+        if (r->success)
+            trace_log(TRACE_DEBUG, NULL, "append", "-> node %u: AppendEntries ok, match %llu",
+                      m->to, (unsigned long long)r->match_index);
+        else
+            trace_log(TRACE_INFO, NULL, "append",
+                      "-> node %u: AppendEntries refused at %llu, hint: index %llu term %llu",
+                      m->to, (unsigned long long)r->rejected_index,
+                      (unsigned long long)r->conflict_index, (unsigned long long)r->conflict_term);
+        break;
+    }
+    case RAFT_MSG_COMMIT_NOTIFY:
+        trace_log(TRACE_DEBUG, NULL, "commit", "-> node %u: commit index %llu", m->to,
+                  (unsigned long long)m->commit_notify.commit_index);
+        break;
+    case RAFT_MSG_REQUEST_VOTE_REPLY:
+        break; /* the vote note says it */
+    }
+}
+
+static void trace_note(const struct raft_note *note)
+{
+    unsigned long long term = note->term, a = note->a, b = note->b;
+    const char *vote = note->pre_vote ? "pre-vote" : "vote";
+    switch (note->kind) {
+    case RAFT_NOTE_ROLE_CHANGE:
+        trace_log(TRACE_INFO, NULL, "role", "%s -> %s in term %llu",
+                  raft_role_name(note->from_role), raft_role_name(note->to_role), term);
+        break;
+    case RAFT_NOTE_ELECTION_START:
+        trace_log(TRACE_INFO, NULL, "election", "starts %s for term %llu",
+                  note->pre_vote ? "a pre-vote" : "an election", term);
+        break;
+    case RAFT_NOTE_VOTE_GRANTED:
+        trace_log(TRACE_INFO, NULL, "vote", "grants its %s to node %u for term %llu", vote,
+                  note->peer, term);
+        break;
+    case RAFT_NOTE_VOTE_REFUSED:
+        trace_log(TRACE_INFO, NULL, "vote", "refuses its %s to node %u for term %llu: %s", vote,
+                  note->peer, term, raft_reason_name(note->reason));
+        break;
+    case RAFT_NOTE_VOTE_RECEIVED:
+        trace_log(TRACE_INFO, NULL, "vote", "got a %s from node %u for term %llu (%llu so far)",
+                  vote, note->peer, term, a);
+        break;
+    case RAFT_NOTE_APPEND_ACCEPTED:
+        trace_log(b ? TRACE_INFO : TRACE_DEBUG, NULL, "append",
+                  "<- node %u: AppendEntries prev index %llu, %llu entries: accepted", note->peer,
+                  a, b);
+        break;
+    case RAFT_NOTE_APPEND_REJECTED:
+        trace_log(TRACE_INFO, NULL, "append",
+                  "<- node %u: AppendEntries prev index %llu: refused (%s)", note->peer, a,
+                  raft_reason_name(note->reason));
+        break;
+    case RAFT_NOTE_TRUNCATED:
+        trace_log(TRACE_INFO, NULL, "log", "truncates conflicting entries %llu..%llu", a, b);
+        break;
+    case RAFT_NOTE_COMMIT_ADVANCED:
+        trace_log(TRACE_INFO, NULL, "commit", "commit index %llu -> %llu", a, b);
+        break;
+    case RAFT_NOTE_STEP_DOWN:
+        trace_log(TRACE_INFO, NULL, "role", "steps down in term %llu: %s", term,
+                  raft_reason_name(note->reason));
+        break;
+    case RAFT_NOTE_TERM_CHANGED:
+        if (note->peer != 0)
+            trace_log(TRACE_INFO, NULL, "term", "term %llu -> %llu, led by node %u", a, b,
+                      note->peer);
+        else
+            trace_log(TRACE_INFO, NULL, "term", "term %llu -> %llu", a, b);
+        break;
+    case RAFT_NOTE_PEER_BACKUP:
+        trace_log(TRACE_INFO, NULL, "append", "node %u refused: next index %llu -> %llu",
+                  note->peer, a, b);
+        break;
+    }
+}
+
+/* --- answering ---------------------------------------------------------------------------- */
+
+static struct actor_msg *status_reply(struct node *n)
+{
+    struct node_status_reply *r =
+        (struct node_status_reply *)actor_msg_new(sizeof *r, NODE_MSG_STATUS);
+    r->status = n->stats;
+    r->status.id = raft_id(&n->raft);
+    r->status.role = raft_role(&n->raft);
+    r->status.term = raft_term(&n->raft);
+    r->status.leader = raft_leader_id(&n->raft);
+    r->status.commit_index = raft_commit_index(&n->raft);
+    r->status.last_applied = raft_last_applied(&n->raft);
+    r->status.last_index = raft_last_index(&n->raft);
+    r->status.digest = kv_store_digest(&n->store);
+    r->status.n_keys = kv_store_count(&n->store);
+    return &r->hdr;
+}
+
+static struct actor_msg *client_reply(enum client_reply_status status, uint32_t leader_hint,
+                                      const struct kv_result *res, uint64_t index, uint64_t term)
+{
+    size_t len = res ? kv_result_size(res) : 0;
+    struct node_reply *r = (struct node_reply *)actor_msg_new(sizeof *r + len, NODE_MSG_REQUEST);
+    r->status = status;
+    r->leader_hint = leader_hint;
+    r->index = index;
+    r->term = term;
+    if (res != NULL) {
+        size_t written;
+        int rc = kv_result_encode(res, r->data, len, &written);
+        assert(rc == 0 && written == len);
+        (void)rc;
+        r->len = (uint32_t)written;
+    }
+    return &r->hdr;
+}
+
+/* Every client still waiting hears that its entry's fate is unknown (leadership was lost). */
+static void release_pending(struct node *n)
+{
+    for (size_t i = n->pending_head; i < n->pending_len; i++)
+        actor_reply_call(n->self, n->pending[i].call,
+                         client_reply(CLIENT_REPLY_UNKNOWN, raft_leader_id(&n->raft), NULL,
+                                      n->pending[i].index, n->pending[i].term));
+    n->pending_head = n->pending_len = 0;
+}
+
+static void add_pending(struct node *n, uint64_t index, uint64_t term, struct actor_call *call)
+{
+    assert(n->pending_head == n->pending_len || n->pending[n->pending_len - 1].index < index);
+    if (n->pending_len == n->pending_cap && n->pending_head > 0) {
+        /* Reclaim the answered prefix before growing. */
+        memmove(n->pending, n->pending + n->pending_head,
+                (n->pending_len - n->pending_head) * sizeof *n->pending);
+        n->pending_len -= n->pending_head;
+        n->pending_head = 0;
+    }
+    if (n->pending_len == n->pending_cap) {
+        n->pending_cap = n->pending_cap ? 2 * n->pending_cap : 64;
+        n->pending = xreallocarray(n->pending, n->pending_cap, sizeof *n->pending);
+    }
+    n->pending[n->pending_len++] = (struct pending){index, term, call};
+}
+
+static void answer_applied_waiters(struct node *n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n->n_applied_waiters; i++) {
+        if (n->applied_waiters[i].index <= raft_last_applied(&n->raft))
+            actor_reply_call(n->self, n->applied_waiters[i].call, status_reply(n));
+        else
+            n->applied_waiters[kept++] = n->applied_waiters[i];
+    }
+    n->n_applied_waiters = kept;
+}
+
+static void answer_leader_waiters(struct node *n)
+{
+    for (size_t i = 0; i < n->n_leader_waiters; i++)
+        actor_reply_call(n->self, n->leader_waiters[i], status_reply(n));
+    n->n_leader_waiters = 0;
+}
+
+/* --- using an update ----------------------------------------------------------------------- */
+
+static void free_raft_msg(struct actor_msg *msg)
+{
+    raft_message_free(&((struct node_raft_msg *)msg)->m);
+}
+
+static void send_messages(struct node *n)
+{
+    for (size_t i = 0; i < n->up.n_msgs; i++) {
+        struct node_raft_msg *out =
+            (struct node_raft_msg *)actor_msg_new(sizeof *out, NODE_MSG_RAFT);
+        raft_update_take_message(&n->up, i, &out->m);
+        out->hdr.dtor = free_raft_msg;
+        trace_sent(&out->m);
+        uint32_t to = out->m.to;
+        struct actor *peer = to >= 1 && to <= n->n_peers ? n->peers[to - 1] : NULL;
+        if (peer == NULL) {
+            actor_msg_free(&out->hdr); /* no route yet: as good as lost, and Raft retries */
+            continue;
+        }
+        n->stats.msgs_sent++;
+        actor_cast(peer, &out->hdr);
+    }
+}
+
+static void apply_entries(struct node *n)
+{
+    for (size_t i = 0; i < n->up.n_apply; i++) {
+        uint64_t index = n->up.apply_first + i;
+        const struct raft_entry *e = &n->up.apply[i];
+        struct kv_result res = {0};
+        bool have_result = false;
+        if (e->type == RAFT_ENTRY_NOOP) {
+            trace_log(TRACE_DEBUG, NULL, "apply", "applies %llu: noop of term %llu",
+                      (unsigned long long)index, (unsigned long long)e->term);
+        } else {
+            struct kv_command cmd;
+            if (kv_command_decode(e->data, e->len, &cmd) != 0) {
+                /* Only validated commands enter the log, so this is a bug, not bad input. */
+                trace_log(TRACE_INFO, NULL, "apply", "applies %llu: <malformed command ignored>",
+                          (unsigned long long)index);
+            } else {
+                kv_store_apply(&n->store, &cmd, &res);
+                have_result = true;
+                if (trace_on(TRACE_INFO)) {
+                    char what[160];
+                    describe_command(e->data, e->len, what, sizeof what);
+                    trace_log(TRACE_INFO, NULL, "apply", "applies %llu: %s -> %s",
+                              (unsigned long long)index, what,
+                              client_result_name(cmd.op, res.status));
+                }
+            }
+        }
+        /* Answer the client whose entry this is; an older pending entry was overwritten. */
+        while (n->pending_head < n->pending_len && n->pending[n->pending_head].index <= index) {
+            struct pending p = n->pending[n->pending_head++];
+            bool ours = p.index == index && p.term == e->term && have_result;
+            actor_reply_call(
+                n->self, p.call,
+                ours ? client_reply(CLIENT_REPLY_OK, raft_id(&n->raft), &res, p.index, p.term)
+                     : client_reply(CLIENT_REPLY_UNKNOWN, raft_leader_id(&n->raft), NULL, p.index,
+                                    p.term));
+        }
+    }
+}
+
+static void arm_wake(struct node *n)
+{
+    uint64_t want = n->up.next_wake_ms;
+    if (n->wake_timer != 0 && n->wake_ms == want)
+        return;
+    if (n->wake_timer != 0)
+        actor_cancel_timer(n->self, n->wake_timer);
+    uint64_t now = now_ms(n);
+    uint32_t delay = want > now ? (uint32_t)(want - now) : 0;
+    n->wake_timer = actor_send_after(n->self, n->self,
+                                     actor_msg_new(sizeof(struct actor_msg), NODE_MSG_TICK), delay);
+    n->wake_ms = want;
+}
+
+/* Uses the update of the step just taken: persist (done by the core) -> send -> apply ->
+ * answer, then the role's consequences and the next wake-up. */
+static void use_update(struct node *n)
+{
+    bool was_leader = false, is_leader = false;
+    for (size_t i = 0; i < n->up.n_notes; i++) {
+        const struct raft_note *note = &n->up.notes[i];
+        if (trace_on(TRACE_INFO))
+            trace_note(note);
+        if (note->kind == RAFT_NOTE_ROLE_CHANGE) {
+            was_leader = was_leader || note->from_role == RAFT_LEADER;
+            is_leader = note->to_role == RAFT_LEADER;
+        }
+        if (note->kind == RAFT_NOTE_ELECTION_START)
+            n->stats.elections++;
+    }
+    send_messages(n);
+    apply_entries(n);
+    if (was_leader && raft_role(&n->raft) != RAFT_LEADER)
+        release_pending(n);
+    if (is_leader && raft_role(&n->raft) == RAFT_LEADER)
+        answer_leader_waiters(n);
+    answer_applied_waiters(n);
+    arm_wake(n);
+}
+
+static void step(struct node *n, const struct raft_event *ev)
+{
+    int rc = raft_step(&n->raft, ev, &n->up);
+    if (rc != RAFT_OK)
+        trace_log(TRACE_INFO, NULL, "error", "event refused: %s", raft_strerror(rc));
+    use_update(n);
+}
+
+/* --- messages ------------------------------------------------------------------------------ */
+
+static void on_raft_message(struct node *n, struct node_raft_msg *msg)
+{
+    const char *why = NULL;
+    n->stats.msgs_received++;
+    if (raft_message_validate(&msg->m, raft_id(&n->raft), n->opt.raft.n_nodes, &why) != 0) {
+        n->stats.msgs_malformed++;
+        trace_log(TRACE_INFO, NULL, "error", "drops a malformed message from node %u: %s",
+                  msg->m.from, why);
+        return;
+    }
+    struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .now_ms = now_ms(n), .receive = &msg->m};
+    step(n, &ev);
+}
+
+static void on_request(struct node *n, struct node_request *req)
+{
+    struct kv_command cmd;
+    int rc = kv_command_decode(req->data, req->len, &cmd);
+    if (rc != 0 || cmd.op == KV_OP_NOOP) {
+        trace_log(TRACE_INFO, NULL, "client", "rejects a request: %s",
+                  rc ? kv_strerror(rc) : "noop is not a client command");
+        actor_reply(&req->hdr, client_reply(CLIENT_REPLY_REJECTED, 0, NULL, 0, 0));
+        return;
+    }
+    struct raft_event ev = {.type = RAFT_EVENT_PROPOSE, .now_ms = now_ms(n)};
+    ev.propose.data = req->data;
+    ev.propose.len = req->len;
+    rc = raft_step(&n->raft, &ev, &n->up);
+    const struct raft_proposal *p = &n->up.proposal;
+    if (rc == RAFT_OK && p->status == RAFT_PROPOSAL_ACCEPTED) {
+        n->stats.proposals++;
+        if (trace_on(TRACE_DEBUG)) {
+            char what[160];
+            describe_command(req->data, req->len, what, sizeof what);
+            trace_log(TRACE_DEBUG, NULL, "client", "appends %s at index %llu", what,
+                      (unsigned long long)p->index);
+        }
+        struct actor_call *call = actor_defer(n->self, &req->hdr);
+        if (call != NULL) /* registered before the update applies it (one-node clusters) */
+            add_pending(n, p->index, p->term, call);
+    } else if (rc == RAFT_OK && p->status == RAFT_PROPOSAL_NOT_LEADER) {
+        actor_reply(&req->hdr, client_reply(CLIENT_REPLY_NOT_LEADER, p->leader_hint, NULL, 0, 0));
+    } else {
+        actor_reply(&req->hdr, client_reply(CLIENT_REPLY_REJECTED, 0, NULL, 0, 0));
+    }
+    use_update(n);
+}
+
+static void on_peers(struct node *n, struct node_peers_msg *msg)
+{
+    for (uint32_t i = 0; i < n->n_peers; i++)
+        actor_unref(n->peers[i]);
+    free(n->peers);
+    n->n_peers = msg->n;
+    n->peers = xcalloc(msg->n, sizeof *n->peers);
+    for (uint32_t i = 0; i < msg->n; i++)
+        if (i + 1 != raft_id(&n->raft) && msg->peers[i] != NULL)
+            n->peers[i] = actor_ref(msg->peers[i]);
+}
+
+static enum actor_next node_handle(struct actor *self, void *state, struct actor_msg *msg)
+{
+    struct node *n = state;
+    struct raft_event ev = {.now_ms = now_ms(n)};
+    switch (msg->type) {
+    case NODE_MSG_RAFT:
+        on_raft_message(n, (struct node_raft_msg *)msg);
+        break;
+    case NODE_MSG_REQUEST:
+        on_request(n, (struct node_request *)msg);
+        break;
+    case NODE_MSG_TICK:
+        n->wake_timer = 0;
+        ev.type = RAFT_EVENT_TICK;
+        step(n, &ev);
+        break;
+    case NODE_MSG_CAMPAIGN:
+        ev.type = RAFT_EVENT_CAMPAIGN;
+        step(n, &ev);
+        break;
+    case NODE_MSG_PEERS:
+        on_peers(n, (struct node_peers_msg *)msg);
+        break;
+    case NODE_MSG_STATUS:
+        actor_reply(msg, status_reply(n));
+        break;
+    case NODE_MSG_AWAIT_LEADER:
+        if (raft_role(&n->raft) == RAFT_LEADER) {
+            actor_reply(msg, status_reply(n));
+        } else if (actor_msg_is_call(msg)) {
+            n->leader_waiters = xreallocarray(n->leader_waiters, n->n_leader_waiters + 1,
+                                              sizeof *n->leader_waiters);
+            n->leader_waiters[n->n_leader_waiters++] = actor_defer(self, msg);
+        }
+        break;
+    case NODE_MSG_AWAIT_APPLIED: {
+        uint64_t index = ((struct node_index_msg *)msg)->index;
+        if (raft_last_applied(&n->raft) >= index) {
+            actor_reply(msg, status_reply(n));
+        } else if (actor_msg_is_call(msg)) {
+            n->applied_waiters = xreallocarray(n->applied_waiters, n->n_applied_waiters + 1,
+                                               sizeof *n->applied_waiters);
+            n->applied_waiters[n->n_applied_waiters++] =
+                (struct applied_waiter){index, actor_defer(self, msg)};
+        }
+        break;
+    }
+    default:
+        trace_log(TRACE_INFO, NULL, "error", "drops a message of unknown type %u", msg->type);
+        break;
+    }
+    actor_msg_free(msg);
+    return ACTOR_CONTINUE;
+}
+
+static void node_start(struct actor *self, void *state)
+{
+    struct node *n = state;
+    n->self = self;
+    /* Arm the first election timeout. */
+    struct raft_event ev = {.type = RAFT_EVENT_TICK, .now_ms = now_ms(n)};
+    step(n, &ev);
+}
+
+static void node_stop(struct actor *self, void *state)
+{
+    (void)self;
+    struct node *n = state;
+    /* Deferred calls (pending clients, waiters) are failed with ACTOR_ESTOPPED by the runtime
+     * once this returns; only their bookkeeping is freed here. */
+    free(n->pending);
+    free(n->leader_waiters);
+    free(n->applied_waiters);
+    for (uint32_t i = 0; i < n->n_peers; i++)
+        actor_unref(n->peers[i]);
+    free(n->peers);
+    raft_update_close(&n->up);
+    raft_close(&n->raft);
+    kv_store_close(&n->store);
+    free(n);
+}
+
+int node_spawn(const struct node_options *opt, struct actor **out)
+{
+    struct node *n = xcalloc(1, sizeof *n);
+    n->opt = *opt;
+    int rc = raft_init(&n->raft, &opt->raft, opt->disk, now_ms(n));
+    assert(rc == RAFT_OK); /* options are validated by the configuration */
+    (void)rc;
+    raft_update_init(&n->up);
+    kv_store_init(&n->store);
+    char name[32];
+    snprintf(name, sizeof name, "node %u", opt->raft.id);
+    struct actor_spec spec = {.name = name,
+                              .handler = node_handle,
+                              .on_start = node_start,
+                              .on_stop = node_stop,
+                              .state = n};
+    rc = actor_spawn(&spec, out);
+    if (rc != ACTOR_OK) {
+        raft_update_close(&n->up);
+        raft_close(&n->raft);
+        kv_store_close(&n->store);
+        free(n);
+    }
+    return rc;
+}
+
+void node_set_peers(struct actor *node, struct actor *const *peers, uint32_t count)
+{
+    struct node_peers_msg *m = (struct node_peers_msg *)actor_msg_new(
+        sizeof *m + count * sizeof m->peers[0], NODE_MSG_PEERS);
+    m->n = count;
+    memcpy(m->peers, peers, count * sizeof m->peers[0]);
+    actor_cast(node, &m->hdr);
+}
+
+void node_campaign(struct actor *node)
+{
+    actor_cast(node, actor_msg_new(sizeof(struct actor_msg), NODE_MSG_CAMPAIGN));
+}
+
+static int query(struct actor *node, struct actor_msg *req, uint32_t timeout_ms,
+                 struct node_status *out)
+{
+    struct actor_msg *reply = NULL;
+    int rc = actor_call(node, req, timeout_ms, &reply);
+    if (rc == ACTOR_OK) {
+        *out = ((struct node_status_reply *)reply)->status;
+        actor_msg_free(reply);
+    }
+    return rc;
+}
+
+int node_get_status(struct actor *node, uint32_t timeout_ms, struct node_status *out)
+{
+    return query(node, actor_msg_new(sizeof(struct actor_msg), NODE_MSG_STATUS), timeout_ms, out);
+}
+
+int node_await_leader(struct actor *node, uint32_t timeout_ms, struct node_status *out)
+{
+    return query(node, actor_msg_new(sizeof(struct actor_msg), NODE_MSG_AWAIT_LEADER), timeout_ms,
+                 out);
+}
+
+int node_await_applied(struct actor *node, uint64_t index, uint32_t timeout_ms,
+                       struct node_status *out)
+{
+    struct node_index_msg *m =
+        (struct node_index_msg *)actor_msg_new(sizeof *m, NODE_MSG_AWAIT_APPLIED);
+    m->index = index;
+    return query(node, &m->hdr, timeout_ms, out);
+}
+
+struct actor_msg *node_request_new(const void *cmd, uint32_t len)
+{
+    struct node_request *r =
+        (struct node_request *)actor_msg_new(sizeof *r + len, NODE_MSG_REQUEST);
+    r->len = len;
+    memcpy(r->data, cmd, len);
+    return &r->hdr;
+}

@@ -1,0 +1,40 @@
+/* history.h - the client history sink: one JSON object per line, in the order events happen.
+ *
+ * Writes the format of ../shared/history-format.md (a fixed contract read by tools outside the
+ * project). Each line's time is read under the sink's lock, just before the line is written, so
+ * the file is in time order by construction and an invoke is stamped before its request leaves.
+ */
+#ifndef RAFT_KV_RUNTIME_HISTORY_H
+#define RAFT_KV_RUNTIME_HISTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct history;
+
+/* One history line; strings are borrowed. NULL fields are left out of the line. */
+struct history_line {
+    uint32_t process; /* client id */
+    const char *type; /* "invoke", "ok", "fail", "info" */
+    const char *f;    /* "put", "get", "delete" */
+    const char *key;
+    const char *value; /* put invoke/ok; get ok when found */
+    size_t value_len;
+    const char *result; /* ok only */
+    const char *error;  /* fail/info, optional */
+    uint64_t seq;       /* extra field: the request's sequence number (0: left out) */
+    uint32_t node;      /* extra field: the node that answered (0: left out) */
+};
+
+/* Creates (truncates) the file at path. 0, or -1 with a message naming the file in err. */
+int history_open(struct history **out, const char *path, char *err, size_t err_len);
+/* Flushes and closes; 0, or -1 if a write failed along the way (err says why). NULL is allowed. */
+int history_close(struct history *h, char *err, size_t err_len);
+/* Stamps and writes one line; returns the time written (ns since the sink opened). Thread-safe. */
+uint64_t history_write(struct history *h, const struct history_line *line);
+/* Replaces the clock (nanoseconds); NULL restores the monotonic clock. Call before writing. */
+void history_set_clock(struct history *h, uint64_t (*now_ns)(void *ctx), void *ctx);
+/* Lines written so far. */
+uint64_t history_lines(struct history *h);
+
+#endif

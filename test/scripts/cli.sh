@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# cli.sh - the raft_kv command line end to end: exit codes (0 ok, 1 bad config, 2 bad command
+# line), messages that name the problem and its place, and config.toml matching the defaults.
+# Runs "$RAFT_KV_BIN" (set by test/run.sh); exits nonzero listing every failed check.
+set -u
+bin=${RAFT_KV_BIN:?RAFT_KV_BIN must name the raft_kv binary (test/run.sh sets it)}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+checks=0
+
+fail() {
+    echo "FAIL: $*"
+    echo "  stdout: $(head -c 600 "$tmp/out")"
+    echo "  stderr: $(head -c 600 "$tmp/err")"
+    failed=$((failed + 1))
+}
+
+# conf NAME TEXT: writes a config file $tmp/NAME.toml (printf format, so \n works).
+conf() {
+    printf "$2" >"$tmp/$1.toml"
+}
+
+# expect NAME RC STREAM TEXT ARGS...: runs raft_kv ARGS; the exit code must be RC and STREAM
+# (out or err) must contain TEXT (a fixed string; empty TEXT checks nothing). A failed run
+# (RC 1 or 2) must print nothing on stdout: it stopped before starting anything.
+expect() {
+    local name=$1 want_rc=$2 stream=$3 text=$4
+    shift 4
+    checks=$((checks + 1))
+    (cd "$here" && "$bin" "$@") >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    if [ "$rc" -ne "$want_rc" ]; then
+        fail "$name: exit code $rc, expected $want_rc (raft_kv $*)"
+        return
+    fi
+    if [ -n "$text" ] && ! grep -qF -- "$text" "$tmp/$stream"; then
+        fail "$name: std$stream lacks '$text' (raft_kv $*)"
+        return
+    fi
+    if [ "$want_rc" -ne 0 ] && [ -s "$tmp/out" ]; then
+        fail "$name: a failed run printed on stdout (raft_kv $*)"
+    fi
+}
+
+# --- good command lines --------------------------------------------------------------------
+expect version 0 out "raft_kv 0.1.0" --version
+[ "$(cat "$tmp/out")" = "raft_kv 0.1.0" ] || fail "version: stdout is not exactly 'raft_kv 0.1.0'"
+expect help 0 out "usage: raft_kv [OPTIONS] [CONFIG]" --help
+expect help-short 0 out "--set KEY=VALUE" -h
+expect default-config 0 out "verdict: consistent"
+grep -qE '^seed [0-9]+ \(repeat this run with --seed [0-9]+\)$' "$tmp/out" ||
+    fail "default-config: no 'seed N (repeat this run with --seed N)' line"
+expect seed-flag 0 out "seed 42" --seed 42 config.toml
+grep -qx 'seed 42 (repeat this run with --seed 42)' "$tmp/out" ||
+    fail "seed-flag: 'seed 42 (repeat ...)' is not a line of its own"
+conf seed 'seed = 9\n'
+expect seed-file 0 out "seed 9" "$tmp/seed.toml"
+expect seed-flag-wins 0 out "seed 7" --seed=7 "$tmp/seed.toml"
+expect seed-max 0 out "seed 18446744073709551615" --seed 18446744073709551615
+expect summary 0 out "5 nodes, 3 clients x 5 requests, 5 keys (a b c d e)" config.toml
+# In JSON Lines mode stdout holds only trace objects; the human summary goes to stderr.
+expect trace-format 0 err "trace: info, jsonl" --trace-format=jsonl
+grep -vq '^{"t_ms":' "$tmp/out" && fail "trace-format: stdout has a line that is not a trace object"
+grep -q '"event":"role"' "$tmp/out" || fail "trace-format: no role change in the JSON trace"
+expect trace-format-2 0 err "verdict: consistent" --trace-format jsonl
+expect set-nodes 0 out "3 nodes" --set num_nodes=3
+expect set-keys 0 out "2 keys (x y)" --set 'client.keys=["x", "y"]'
+expect set-dotted 0 out "heartbeat 20 ms" --set raft.heartbeat_ms=20
+expect history 0 out "history: $tmp/h.jsonl" --history "$tmp/h.jsonl"
+[ "$(grep -c '"type":"invoke"' "$tmp/h.jsonl")" -eq 15 ] ||
+    fail "history: $tmp/h.jsonl does not hold 15 invokes (3 clients x 5 requests)"
+expect help-config 0 out "election_timeout_ms_min" --help-config
+expect print-config 0 out "heartbeat_ms = 20" --print-config --set raft.heartbeat_ms=20
+
+# config.toml is the documented default: it prints exactly like an empty file, and it mentions
+# every setting that --print-config knows.
+expect print-default 0 out "" --print-config --seed 1 config.toml
+cp "$tmp/out" "$tmp/from-config-toml"
+: >"$tmp/empty.toml"
+expect print-empty 0 out "" --print-config --seed 1 "$tmp/empty.toml"
+cmp -s "$tmp/out" "$tmp/from-config-toml" ||
+    fail "config.toml: its settings differ from the defaults: $(diff "$tmp/out" "$tmp/from-config-toml")"
+for key in $(sed -n 's/^\(#\s*\)\?\([a-z_]*\) = .*/\2/p' "$tmp/out"); do
+    checks=$((checks + 1))
+    grep -qE "^(# )?$key = " "$here/config.toml" || fail "config.toml: no line for setting '$key'"
+done
+
+# --- bad command lines: exit 2 with a message and the usage ---------------------------------
+expect bad-option 2 err "raft_kv: unknown option '--bogus'" --bogus
+grep -qF "usage: raft_kv" "$tmp/err" || fail "bad-option: no usage on stderr"
+expect bad-seed 2 err "--seed 'abc': expected a decimal number" --seed abc
+expect seed-overflow 2 err "--seed '18446744073709551616'" --seed 18446744073709551616
+expect seed-missing 2 err "option '--seed' needs an argument (N)" --seed
+expect bad-trace-format 2 err "--trace-format 'xml': expected one of text, jsonl" --trace-format=xml
+expect bad-set-shape 2 err "--set 'num_nodes': expected KEY=VALUE" --set num_nodes
+expect two-configs 2 err "more than one config file: 'a.toml' and 'b.toml'" a.toml b.toml
+expect flag-value 2 err "option '--help' takes no argument" --help=yes
+
+# --- bad configurations: exit 1 with FILE:LINE:COL and the key -------------------------------
+expect missing-file 1 err "raft_kv: cannot open '$tmp/none.toml': No such file or directory" \
+    "$tmp/none.toml"
+mkdir "$tmp/dir.toml"
+expect directory 1 err "raft_kv: cannot read '$tmp/dir.toml': Is a directory" "$tmp/dir.toml"
+if [ "$(id -u)" -ne 0 ]; then
+    conf secret 'num_nodes = 3\n'
+    chmod 000 "$tmp/secret.toml"
+    expect unreadable 1 err "cannot open '$tmp/secret.toml': Permission denied" "$tmp/secret.toml"
+fi
+conf zero '# a cluster\nnum_nodes = 0\n'
+expect range 1 err "$tmp/zero.toml:2:13: num_nodes = 0 is out of range (1..255)" "$tmp/zero.toml"
+conf clients 'num_clients = 1001\n'
+expect clients 1 err "$tmp/clients.toml:1:15: num_clients = 1001 is out of range (0..1000)" \
+    "$tmp/clients.toml"
+conf typo 'num_clients = 1\n\nnum_node = 3\n'
+expect unknown-key 1 err "$tmp/typo.toml:3:1: unknown key 'num_node'; did you mean 'num_nodes'?" \
+    "$tmp/typo.toml"
+conf table '[rafts]\n'
+expect unknown-table 1 err "$tmp/table.toml:1:2: unknown table 'rafts'; did you mean 'raft'?" \
+    "$tmp/table.toml"
+conf type '[raft]\nheartbeat_ms = "50"\n'
+expect type 1 err "$tmp/type.toml:2:16: raft.heartbeat_ms must be an integer, not a string" \
+    "$tmp/type.toml"
+conf minmax '[raft]\nelection_timeout_ms_min = 300\n'
+expect min-max 1 err "$tmp/minmax.toml:2:27: raft.election_timeout_ms_min = 300 must be less than raft.election_timeout_ms_max = 300" \
+    "$tmp/minmax.toml"
+conf heartbeat '[raft]\nheartbeat_ms = 200\n'
+expect heartbeat 1 err "$tmp/heartbeat.toml:2:16: raft.heartbeat_ms = 200 must be less than raft.election_timeout_ms_min = 150" \
+    "$tmp/heartbeat.toml"
+conf level '[trace]\nlevel = "loud"\n'
+expect word 1 err "$tmp/level.toml:2:9: trace.level = \"loud\" is not one of quiet, info, debug" \
+    "$tmp/level.toml"
+conf keys '[client]\nkeys = ["a", "b", "a"]\n'
+expect dup-keys 1 err "$tmp/keys.toml:2:19: client.keys[2] = \"a\" repeats client.keys[0]" \
+    "$tmp/keys.toml"
+conf syntax 'num_nodes = 3\nnum_clients = = 2\n'
+expect syntax 1 err "raft_kv: $tmp/syntax.toml:2:" "$tmp/syntax.toml"
+expect set-range 1 err "raft_kv: --set 'num_nodes=0': num_nodes = 0 is out of range (1..255)" \
+    --set num_nodes=0
+expect set-unknown 1 err "--set 'raft.heartbeat=5': unknown key 'raft.heartbeat'; did you mean 'raft.heartbeat_ms'?" \
+    --set raft.heartbeat=5
+expect set-syntax 1 err "raft_kv: --set 'num_nodes=[1,': " --set 'num_nodes=[1,'
+expect set-type 1 err "--set 'client.keys=\"a\"': client.keys must be an array, not a string" \
+    --set 'client.keys="a"'
+
+echo "cli.sh: $checks checks, $failed failed"
+[ "$failed" -eq 0 ]

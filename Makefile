@@ -38,7 +38,7 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 # Pure modules (kv, raft core, client logic, config, common) never include pthreads, clocks,
 # stdio or ck; `make check-pure` enforces it. Actor adapters live in APP_SRC.
 APP_ONLY := raft/node.c client/client_actor.c $(wildcard cluster/*.c)
-MODULES := common runtime config kv raft client
+MODULES := common runtime config kv raft client check
 src_of = $(filter-out $(APP_ONLY),$(wildcard $(1)/*.c))
 # What each module links against, in static-link order (the module itself first).
 LINK_common := common
@@ -47,6 +47,7 @@ LINK_config := config common
 LINK_kv := kv common
 LINK_raft := raft common
 LINK_client := client kv common
+LINK_check := check common
 SYSLIBS_runtime := $(CK_LIBS) -lpthread
 lib = $(BUILD)/lib$(1).a
 libs_for = $(foreach m,$(LINK_$(1)),$(if $(call src_of,$(m)),$(call lib,$(m))))
@@ -54,7 +55,7 @@ syslibs_for = $(sort $(foreach m,$(LINK_$(1)),$(SYSLIBS_$(m))))
 
 APP_SRC := $(wildcard $(APP_ONLY))
 APP_OBJ := $(APP_SRC:%.c=$(BUILD)/%.o)
-ALL_LIBS := $(foreach m,client raft kv config runtime common,$(if $(call src_of,$(m)),$(call lib,$(m))))
+ALL_LIBS := $(foreach m,check client raft kv config runtime common,$(if $(call src_of,$(m)),$(call lib,$(m))))
 ALL_SYSLIBS := $(CK_LIBS) -lpthread -lm
 
 # --- tests ---------------------------------------------------------------------------------

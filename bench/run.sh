@@ -72,6 +72,42 @@ row fanin_msgs_per_s higher
 row ring_hop_ns none
 row idle_cpu_percent below 2
 row idle_timer_ticks none
+
+echo
+echo "running the replicated store (5 nodes, closed-loop clients, trace off)..."
+raft=$("$build/bench/raft_bench" "${BENCH_RAFT_OPS:-200000}") || {
+    echo "bench: raft_bench failed" >&2
+    exit 1
+}
+printf '\n%-24s %14s   %s\n' measure raft_kv target
+raft_row() { # raft_row NAME (above|below|none) [LIMIT]
+    local name=$1 kind=$2 limit=${3:-} mine verdict="(reported)"
+    mine=$(value "$name" "$raft")
+    case $kind in
+    above)
+        if awk -v a="$mine" -v l="$limit" 'BEGIN { exit !(a >= l) }'; then verdict="met: at least $limit"; else
+            verdict="MISSED: below $limit"
+            missed=1
+        fi
+        ;;
+    below)
+        if awk -v a="$mine" -v l="$limit" 'BEGIN { exit !(a < l) }'; then verdict="met: under $limit"; else
+            verdict="MISSED: not under $limit"
+            missed=1
+        fi
+        ;;
+    esac
+    printf '%-24s %14s   %s\n' "$name" "$mine" "$verdict"
+}
+raft_row raft_1c_ops_per_s none
+raft_row raft_1c_p50_us below 100
+raft_row raft_1c_p99_us none
+raft_row raft_16c_ops_per_s none
+raft_row raft_16c_p50_us none
+raft_row raft_16c_p99_us none
+raft_row raft_64c_ops_per_s above 100000
+raft_row raft_64c_p50_us none
+raft_row raft_64c_p99_us none
 echo
 if [ "$missed" -ne 0 ]; then
     echo "bench: a target was missed (figures move with machine load: compare on a quiet machine)"

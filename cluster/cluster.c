@@ -25,19 +25,16 @@ enum { CLIENT_STREAM = 1u << 20 };
 struct run {
     const struct cfg *cfg;
     struct cluster_report *rep;
-    uint64_t epoch_ns;
-    struct raft_disk *disks;
-    struct actor **nodes;
-    uint32_t n_spawned_nodes;
+    struct cluster c;
     struct actor **clients;
     uint32_t n_spawned_clients;
     struct client_report *reports;
     struct history *history;
 };
 
-static uint64_t ms_since(const struct run *r)
+static uint64_t ms_since(const struct cluster *c)
 {
-    return (actor_now_ns() - r->epoch_ns) / 1000000u;
+    return (actor_now_ns() - c->epoch_ns) / 1000000u;
 }
 
 static void problem(struct cluster_report *rep, const char *fmt, ...)
@@ -52,45 +49,47 @@ static void problem(struct cluster_report *rep, const char *fmt, ...)
     va_end(ap);
 }
 
-static int spawn_nodes(struct run *r, char *err, size_t err_len)
+static int spawn_nodes(struct cluster *c, char *err, size_t err_len)
 {
-    const struct cfg *cfg = r->cfg;
+    const struct cfg *cfg = c->cfg;
     uint32_t n = cfg->num_nodes;
-    r->disks = xcalloc(n, sizeof *r->disks);
-    r->nodes = xcalloc(n, sizeof *r->nodes);
+    c->disks = xcalloc(n, sizeof *c->disks);
+    c->nodes = xcalloc(n, sizeof *c->nodes);
+    for (uint32_t i = 0; i < n; i++)
+        raft_disk_init(&c->disks[i]);
     for (uint32_t i = 0; i < n; i++) {
-        raft_disk_init(&r->disks[i]);
-        struct node_options o = {.disk = &r->disks[i], .epoch_ns = r->epoch_ns};
+        struct node_options o = {.disk = &c->disks[i], .epoch_ns = c->epoch_ns};
         raft_options_default(&o.raft, i + 1, n);
         o.raft.election_timeout_ms_min = cfg->raft.election_timeout_ms_min;
         o.raft.election_timeout_ms_max = cfg->raft.election_timeout_ms_max;
         o.raft.heartbeat_ms = cfg->raft.heartbeat_ms;
+        o.raft.max_inflight = cfg->raft.max_inflight;
+        o.raft.max_entries_per_append = cfg->raft.max_entries_per_append;
         o.raft.seed = prng_derive(cfg->seed, i + 1);
         const char *why = NULL;
         if (raft_options_validate(&o.raft, &why) != RAFT_OK) {
             snprintf(err, err_len, "invalid Raft options for node %u: %s", i + 1, why);
             return -1;
         }
-        int rc = node_spawn(&o, &r->nodes[i]);
+        int rc = node_spawn(&o, &c->nodes[i]);
         if (rc != ACTOR_OK) {
             snprintf(err, err_len, "cannot start node %u: %s", i + 1, actor_strerror(rc));
             return -1;
         }
-        r->n_spawned_nodes++;
+        c->n_nodes++;
     }
     for (uint32_t i = 0; i < n; i++)
-        node_set_peers(r->nodes[i], r->nodes, n);
+        node_set_peers(c->nodes[i], c->nodes, n);
     return 0;
 }
 
-/* The leader with the highest term among the nodes' current views, or 0. */
-static uint32_t find_leader(struct run *r, struct node_status *st)
+uint32_t cluster_find_leader(struct cluster *c, struct node_status *st)
 {
     uint32_t leader = 0;
     uint64_t term = 0;
-    for (uint32_t i = 0; i < r->n_spawned_nodes; i++) {
+    for (uint32_t i = 0; i < c->n_nodes; i++) {
         struct node_status s;
-        if (node_get_status(r->nodes[i], 5000, &s) != ACTOR_OK)
+        if (node_get_status(c->nodes[i], 5000, &s) != ACTOR_OK)
             continue;
         if (s.role == RAFT_LEADER && s.term >= term) {
             leader = s.id;
@@ -103,29 +102,68 @@ static uint32_t find_leader(struct run *r, struct node_status *st)
 
 /* Node 1 is asked to campaign; usually it wins and answers the deferred AWAIT_LEADER. If some
  * other node won instead, polling finds it. */
-static int elect(struct run *r, char *err, size_t err_len)
+static int elect(struct cluster *c, char *err, size_t err_len)
 {
-    const struct cfg *cfg = r->cfg;
+    const struct cfg *cfg = c->cfg;
     uint32_t bound_ms = 20 * cfg->raft.election_timeout_ms_max;
     struct node_status st;
-    node_campaign(r->nodes[0]);
-    int rc = node_await_leader(r->nodes[0], 2 * cfg->raft.election_timeout_ms_max, &st);
+    node_campaign(c->nodes[0]);
+    int rc = node_await_leader(c->nodes[0], 2 * cfg->raft.election_timeout_ms_max, &st);
     uint32_t leader = rc == ACTOR_OK ? st.id : 0;
-    uint64_t give_up_ms = ms_since(r) + bound_ms;
-    while (leader == 0 && ms_since(r) < give_up_ms) {
-        leader = find_leader(r, &st);
+    uint64_t give_up_ms = ms_since(c) + bound_ms;
+    while (leader == 0 && ms_since(c) < give_up_ms) {
+        leader = cluster_find_leader(c, &st);
         if (leader == 0)
-            node_await_leader(r->nodes[0], cfg->raft.election_timeout_ms_min, &st);
+            node_await_leader(c->nodes[0], cfg->raft.election_timeout_ms_min, &st);
     }
     if (leader == 0) {
         snprintf(err, err_len, "no leader was elected within %u ms", bound_ms);
         return -1;
     }
-    r->rep->first_leader_us = (actor_now_ns() - r->epoch_ns) / 1000u;
+    c->first_leader_us = (actor_now_ns() - c->epoch_ns) / 1000u;
+    c->leader = leader;
+    c->leader_term = st.term;
     trace_log(TRACE_INFO, "main", "leader", "node %u leads term %llu; starting %u clients", leader,
               (unsigned long long)st.term, cfg->num_clients);
-    r->rep->leader = leader;
     return 0;
+}
+
+static void stop_all(struct actor **actors, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        actor_stop(actors[i]);
+    for (uint32_t i = 0; i < n; i++) {
+        actor_join(actors[i]);
+        actor_unref(actors[i]);
+    }
+}
+
+int cluster_start(struct cluster *c, const struct cfg *cfg, char *err, size_t err_len)
+{
+    memset(c, 0, sizeof *c);
+    c->cfg = cfg;
+    c->epoch_ns = actor_now_ns();
+    if (spawn_nodes(c, err, err_len) == 0 && elect(c, err, err_len) == 0)
+        return 0;
+    cluster_stop(c);
+    cluster_close(c);
+    return -1;
+}
+
+void cluster_stop(struct cluster *c)
+{
+    stop_all(c->nodes, c->n_nodes);
+    free(c->nodes);
+    c->nodes = NULL;
+    c->n_nodes = 0;
+}
+
+void cluster_close(struct cluster *c)
+{
+    for (uint32_t i = 0; c->disks != NULL && i < c->cfg->num_nodes; i++)
+        raft_disk_close(&c->disks[i]);
+    free(c->disks);
+    c->disks = NULL;
 }
 
 static int run_clients(struct run *r, char *err, size_t err_len)
@@ -144,7 +182,7 @@ static int run_clients(struct run *r, char *err, size_t err_len)
                 {
                     .id = i + 1,
                     .n_nodes = cfg->num_nodes,
-                    .first_node = r->rep->leader,
+                    .first_node = r->c.leader,
                     .requests = cfg->client.requests,
                     .keys = (const char *const *)cfg->client.keys.items,
                     .n_keys = cfg->client.keys.len,
@@ -155,10 +193,10 @@ static int run_clients(struct run *r, char *err, size_t err_len)
                     .backoff_ms_min = 5,
                     .backoff_ms_max = cfg->raft.election_timeout_ms_max,
                 },
-            .nodes = r->nodes,
+            .nodes = r->c.nodes,
             .n_nodes = cfg->num_nodes,
             .history = r->history,
-            .epoch_ns = r->epoch_ns,
+            .epoch_ns = r->c.epoch_ns,
         };
         int rc = client_actor_spawn(&o, &r->clients[i]);
         if (rc != ACTOR_OK) {
@@ -187,43 +225,39 @@ static void catch_up(struct run *r)
 {
     struct cluster_report *rep = r->rep;
     struct node_status st;
-    uint32_t leader = find_leader(r, &st);
+    uint32_t leader = cluster_find_leader(&r->c, &st);
     if (leader == 0) {
         problem(rep, "no leader at the end of the run");
         return;
     }
+    uint32_t bound_ms = 20 * r->cfg->raft.election_timeout_ms_max + 1000;
+    /* Settle first: the leader commits and applies everything it has appended (at least its
+     * term's no-op), so the run ends with no entry in flight. */
+    struct node_status settled;
+    if (node_await_applied(r->c.nodes[leader - 1], st.last_index, bound_ms, &settled) == ACTOR_OK &&
+        settled.role == RAFT_LEADER)
+        st = settled;
     rep->leader = leader;
     rep->leader_term = st.term;
     rep->commit_index = st.commit_index;
     rep->all_applied = true;
-    uint32_t bound_ms = 20 * r->cfg->raft.election_timeout_ms_max + 1000;
-    for (uint32_t i = 0; i < r->n_spawned_nodes; i++) {
-        int rc = node_await_applied(r->nodes[i], rep->commit_index, bound_ms, &rep->nodes[i]);
+    for (uint32_t i = 0; i < r->c.n_nodes; i++) {
+        int rc = node_await_applied(r->c.nodes[i], rep->commit_index, bound_ms, &rep->nodes[i]);
         if (rc != ACTOR_OK) {
             rep->all_applied = false;
-            node_get_status(r->nodes[i], 5000, &rep->nodes[i]);
+            node_get_status(r->c.nodes[i], 5000, &rep->nodes[i]);
             problem(rep, "node %u did not apply up to index %llu within %u ms (%s)", i + 1,
                     (unsigned long long)rep->commit_index, bound_ms, actor_strerror(rc));
         }
     }
     rep->stores_identical = true;
-    for (uint32_t i = 1; i < r->n_spawned_nodes; i++) {
+    for (uint32_t i = 1; i < r->c.n_nodes; i++) {
         if (rep->nodes[i].digest != rep->nodes[0].digest) {
             rep->stores_identical = false;
             problem(rep, "the stores differ: node 1 has digest %016llx, node %u %016llx",
                     (unsigned long long)rep->nodes[0].digest, i + 1,
                     (unsigned long long)rep->nodes[i].digest);
         }
-    }
-}
-
-static void stop_all(struct actor **actors, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++)
-        actor_stop(actors[i]);
-    for (uint32_t i = 0; i < n; i++) {
-        actor_join(actors[i]);
-        actor_unref(actors[i]);
     }
 }
 
@@ -243,7 +277,7 @@ static void check_results(struct run *r)
     if (rep->leader == 0)
         return;
     const struct cfg *cfg = r->cfg;
-    const struct raft_log *log = &r->disks[rep->leader - 1].log;
+    const struct raft_log *log = &r->c.disks[rep->leader - 1].log;
     uint64_t per_client = cfg->client.requests;
     struct replayed *seen = xcalloc(cfg->num_clients * per_client + 1, sizeof *seen);
     struct kv_store store;
@@ -347,33 +381,33 @@ static void count_results(struct run *r)
 int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, size_t err_len)
 {
     memset(rep, 0, sizeof *rep);
-    struct run r = {.cfg = cfg, .rep = rep, .epoch_ns = actor_now_ns()};
+    struct run r = {.cfg = cfg, .rep = rep};
     rep->n_nodes = cfg->num_nodes;
     rep->nodes = xcalloc(cfg->num_nodes, sizeof *rep->nodes);
+    uint64_t start_ns = actor_now_ns();
     int rc = -1;
     if (cfg->history_path != NULL && history_open(&r.history, cfg->history_path, err, err_len) != 0)
         goto out;
-    if (spawn_nodes(&r, err, err_len) != 0 || elect(&r, err, err_len) != 0 ||
-        run_clients(&r, err, err_len) != 0)
+    if (cluster_start(&r.c, cfg, err, err_len) != 0)
+        goto out;
+    rep->first_leader_us = r.c.first_leader_us;
+    if (run_clients(&r, err, err_len) != 0)
         goto out;
     catch_up(&r);
     rc = 0;
 out:
     stop_all(r.clients, r.n_spawned_clients);
-    stop_all(r.nodes, r.n_spawned_nodes);
+    cluster_stop(&r.c);
     if (rc == 0) {
         count_results(&r);
         check_results(&r);
     }
-    rep->elapsed_s = (double)(actor_now_ns() - r.epoch_ns) / 1e9;
+    rep->elapsed_s = (double)(actor_now_ns() - start_ns) / 1e9;
     for (uint32_t i = 0; i < r.n_spawned_clients; i++)
         client_report_close(&r.reports[i]);
     free(r.reports);
     free(r.clients);
-    free(r.nodes);
-    for (uint32_t i = 0; r.disks != NULL && i < cfg->num_nodes; i++)
-        raft_disk_close(&r.disks[i]);
-    free(r.disks);
+    cluster_close(&r.c);
     char history_err[256];
     if (history_close(r.history, history_err, sizeof history_err) != 0 && rc == 0) {
         snprintf(err, err_len, "%s", history_err);

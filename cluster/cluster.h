@@ -37,6 +37,27 @@ struct cluster_report {
     char problem[512]; /* the first thing found wrong, empty if none */
 };
 
+/* The running nodes of one cluster (what a run or a benchmark builds on). */
+struct cluster {
+    const struct cfg *cfg;   /* borrowed */
+    uint64_t epoch_ns;       /* the run's time zero */
+    struct raft_disk *disks; /* disks[i] is node i+1's persistent state; outlives the nodes */
+    struct actor **nodes;    /* nodes[i] is node i+1 */
+    uint32_t n_nodes;        /* nodes started */
+    uint32_t leader;         /* the first leader */
+    uint64_t leader_term;
+    uint64_t first_leader_us; /* when it was known, since epoch_ns */
+};
+
+/* Starts cfg->num_nodes nodes, asks node 1 to campaign and waits (bounded) until a leader is
+ * known. 0, or -1 with err filled and everything started stopped again. */
+int cluster_start(struct cluster *c, const struct cfg *cfg, char *err, size_t err_len);
+/* The leader with the highest term among the nodes' own views, or 0; *st is its status. */
+uint32_t cluster_find_leader(struct cluster *c, struct node_status *st);
+/* Stops and joins the nodes; their disks stay readable until cluster_close. */
+void cluster_stop(struct cluster *c);
+void cluster_close(struct cluster *c);
+
 /* Runs the configured cluster to completion (the trace goes wherever trace_open sent it).
  * Returns 0 and fills *rep (release with cluster_report_close) when the run could be carried
  * out, whether or not it came out consistent (see cluster_consistent); -1 with err filled when it

@@ -90,6 +90,10 @@ static const struct setting raft_rows[] = {
            "upper end of the election timeout; must be above the minimum"),
     UINT32(struct cfg_raft, heartbeat_ms, 50, 1, 60000,
            "a leader sends AppendEntries at least this often; must be below the minimum timeout"),
+    UINT32(struct cfg_raft, max_inflight, 1, 1, 64,
+           "AppendEntries a leader keeps in flight per follower; 1 batches what arrives meanwhile"),
+    UINT32(struct cfg_raft, max_entries_per_append, 64, 1, 4096,
+           "most log entries one AppendEntries carries"),
 };
 static const struct schema raft_schema = {raft_rows, COUNT(raft_rows)};
 

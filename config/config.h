@@ -69,6 +69,8 @@ struct cfg_raft {
     uint32_t election_timeout_ms_min;
     uint32_t election_timeout_ms_max;
     uint32_t heartbeat_ms;
+    uint32_t max_inflight;           /* AppendEntries in flight per follower, 1..64 */
+    uint32_t max_entries_per_append; /* 1..4096 */
 };
 
 /* [trace]: what the run prints. */

@@ -123,8 +123,9 @@ static int elect(struct cluster *c, char *err, size_t err_len)
     c->first_leader_us = (actor_now_ns() - c->epoch_ns) / 1000u;
     c->leader = leader;
     c->leader_term = st.term;
-    trace_log(TRACE_INFO, "main", "leader", "node %u leads term %llu; starting %u clients", leader,
-              (unsigned long long)st.term, cfg->num_clients);
+    trace_log(TRACE_INFO, "main", "leader", "node %u leads term %llu; starting %u client%s",
+              leader, (unsigned long long)st.term, cfg->num_clients,
+              cfg->num_clients == 1 ? "" : "s");
     return 0;
 }
 

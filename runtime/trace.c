@@ -49,7 +49,9 @@ void trace_open(const struct trace_options *options)
         break;
     }
     sink_color = sink_color && sink_format == TRACE_TEXT;
-    started = false;
+    /* Time zero is now, so that lines show time since the run began, not since the first. */
+    start_ns = (clock_fn ? clock_fn : monotonic_ns)(clock_ctx);
+    started = true;
     pthread_mutex_unlock(&sink_lock);
 }
 

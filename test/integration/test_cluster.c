@@ -14,6 +14,7 @@
 
 #include "cluster/cluster.h"
 #include "config/config.h"
+#include "kv/kv.h"
 #include "runtime/trace.h"
 
 static int quiet_trace(void **state)
@@ -145,6 +146,87 @@ static void unwritable_history_is_an_error(void **state)
     cfg_close(&cfg);
 }
 
+static struct cfg small_cfg(uint32_t nodes, uint64_t seed)
+{
+    struct cfg cfg;
+    cfg_init(&cfg);
+    cfg.num_nodes = nodes;
+    cfg.num_clients = 0;
+    cfg.seed = seed;
+    cfg.seed_given = true;
+    return cfg;
+}
+
+/* Every node campaigns at the same moment: nobody deadlocks (votes are casts), and the cluster
+ * still settles on exactly one leader per term. */
+static void simultaneous_candidates_settle_on_one_leader(void **state)
+{
+    (void)state;
+    struct cfg cfg = small_cfg(5, 11);
+    struct cluster c;
+    char err[256];
+    assert_int_equal(cluster_start(&c, &cfg, err, sizeof err), 0);
+    for (uint32_t i = 0; i < c.n_nodes; i++)
+        node_campaign(c.nodes[i]);
+    /* Wait (bounded) for a leader in a term above the first one. */
+    struct node_status st = {0};
+    uint32_t leader = 0;
+    for (int tries = 0; tries < 200 && (leader == 0 || st.term <= c.leader_term); tries++) {
+        leader = cluster_find_leader(&c, &st);
+        if (leader == 0 || st.term <= c.leader_term)
+            node_await_leader(c.nodes[tries % c.n_nodes], 50, &st);
+    }
+    assert_true(leader != 0);
+    assert_true(st.term > c.leader_term);
+    /* At most one node believes it leads that term. */
+    int leaders = 0;
+    for (uint32_t i = 0; i < c.n_nodes; i++) {
+        struct node_status s;
+        assert_int_equal(node_get_status(c.nodes[i], 5000, &s), ACTOR_OK);
+        leaders += s.role == RAFT_LEADER && s.term == st.term;
+    }
+    assert_int_equal(leaders, 1);
+    cluster_stop(&c);
+    cluster_close(&c);
+    cfg_close(&cfg);
+}
+
+/* A follower asked by a client answers "not leader" and names the leader. */
+static void follower_answers_not_leader_with_hint(void **state)
+{
+    (void)state;
+    struct cfg cfg = small_cfg(3, 12);
+    struct cluster c;
+    char err[256];
+    assert_int_equal(cluster_start(&c, &cfg, err, sizeof err), 0);
+    /* Make sure the followers have heard from the leader (its no-op is applied everywhere). */
+    struct node_status st;
+    for (uint32_t i = 0; i < c.n_nodes; i++)
+        assert_int_equal(node_await_applied(c.nodes[i], 1, 5000, &st), ACTOR_OK);
+    uint32_t follower = c.leader % c.n_nodes + 1;
+    struct kv_command cmd = {
+        .op = KV_OP_GET, .client_id = 1, .seq = 1, .key = (const uint8_t *)"a", .key_len = 1};
+    uint8_t buf[64];
+    size_t len;
+    assert_int_equal(kv_command_encode(&cmd, buf, sizeof buf, &len), 0);
+    struct actor_msg *reply = NULL;
+    assert_int_equal(
+        actor_call(c.nodes[follower - 1], node_request_new(buf, (uint32_t)len), 5000, &reply),
+        ACTOR_OK);
+    const struct node_reply *r = (const struct node_reply *)reply;
+    assert_int_equal(r->status, CLIENT_REPLY_NOT_LEADER);
+    assert_int_equal(r->leader_hint, c.leader);
+    actor_msg_free(reply);
+    /* A malformed request is rejected, not crashed on. */
+    assert_int_equal(
+        actor_call(c.nodes[c.leader - 1], node_request_new("\x07junk", 5), 5000, &reply), ACTOR_OK);
+    assert_int_equal(((const struct node_reply *)reply)->status, CLIENT_REPLY_REJECTED);
+    actor_msg_free(reply);
+    cluster_stop(&c);
+    cluster_close(&c);
+    cfg_close(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +249,8 @@ int main(void)
         cmocka_unit_test(many_requests_stay_consistent),
         cmocka_unit_test(history_has_two_lines_per_request_in_time_order),
         cmocka_unit_test(unwritable_history_is_an_error),
+        cmocka_unit_test(simultaneous_candidates_settle_on_one_leader),
+        cmocka_unit_test(follower_answers_not_leader_with_hint),
     };
     return cmocka_run_group_tests(tests, quiet_trace, NULL);
 }

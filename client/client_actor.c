@@ -26,7 +26,7 @@ struct client_done_reply {
 
 struct client_state {
     struct client_actor_options opt;
-    struct actor **nodes;
+    struct actor_dir_view nodes;
     struct actor *self;
     struct client logic;
     struct client_event next; /* the event the next STEP feeds */
@@ -139,9 +139,11 @@ static void perform_send(struct client_state *s, const struct client_action *act
         trace_log(TRACE_INFO, NULL, "client", "sends request #%llu to node %u%s",
                   (unsigned long long)s->logic.seq, act->node, reason_text(act->reason));
     struct actor_msg *reply = NULL;
-    int rc = actor_call(s->nodes[act->node - 1],
-                        node_request_new(act->request, (uint32_t)act->request_len), act->timeout_ms,
-                        &reply);
+    struct actor *node = actor_dir_view_get(&s->nodes, act->node - 1);
+    int rc = node == NULL
+                 ? ACTOR_ESTOPPED /* the node is down */
+                 : actor_call(node, node_request_new(act->request, (uint32_t)act->request_len),
+                              act->timeout_ms, &reply);
     s->next = (struct client_event){.now_ms = now_ms(s)};
     if (rc != ACTOR_OK) {
         s->next.type = CLIENT_EVENT_NO_ANSWER;
@@ -202,11 +204,15 @@ static enum actor_next client_handle(struct actor *self, void *state, struct act
         take_step(s);
         break;
     case CLIENT_MSG_AWAIT_DONE:
-        if (s->done)
+        if (s->done) {
             actor_reply(msg, done_reply(s));
-        else if (s->done_waiter == NULL)
+        } else {
+            /* A newer waiter replaces an older one, whose caller has given up (timed out). */
+            if (s->done_waiter != NULL)
+                actor_fail_call(self, s->done_waiter, ACTOR_ENOREPLY);
             s->done_waiter = actor_defer(self, msg);
-        break; /* a second waiter is answered ACTOR_ENOREPLY by the free below */
+        }
+        break;
     }
     actor_msg_free(msg);
     return ACTOR_CONTINUE;
@@ -225,9 +231,7 @@ static void client_stop(struct actor *self, void *state)
     (void)self;
     struct client_state *s = state;
     actor_msg_free(s->reply);
-    for (uint32_t i = 0; i < s->opt.n_nodes; i++)
-        actor_unref(s->nodes[i]);
-    free(s->nodes);
+    actor_dir_view_close(&s->nodes);
     client_close(&s->logic);
     free(s);
 }
@@ -240,10 +244,7 @@ int client_actor_spawn(const struct client_actor_options *opt, struct actor **ou
         free(s);
         return ACTOR_ESPAWN;
     }
-    s->nodes = xcalloc(opt->n_nodes, sizeof *s->nodes);
-    for (uint32_t i = 0; i < opt->n_nodes; i++)
-        s->nodes[i] = actor_ref(opt->nodes[i]);
-    s->opt.nodes = NULL;
+    actor_dir_view_init(&s->nodes, opt->nodes);
     char name[32];
     snprintf(name, sizeof name, "client %u", opt->client.id);
     struct actor_spec spec = {.name = name,

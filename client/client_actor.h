@@ -8,11 +8,12 @@
 
 #include "client/client.h"
 #include "runtime/actor.h"
+#include "runtime/directory.h"
 #include "runtime/history.h"
 
 struct client_actor_options {
     struct client_options client;
-    struct actor *const *nodes; /* nodes[i] is node i+1; the client keeps its own references */
+    struct actor_dir *nodes; /* slot i is node i+1 (empty while down); borrowed */
     uint32_t n_nodes;
     struct history *history; /* NULL: no history; borrowed, must outlive the client */
     uint64_t epoch_ns;       /* the run's time zero */
@@ -31,7 +32,8 @@ void client_report_close(struct client_report *r);
 int client_actor_spawn(const struct client_actor_options *opt, struct actor **out);
 
 /* Waits until the client has completed every request and moves its report into *out.
- * Returns an actor status (ACTOR_OK, ACTOR_ETIMEDOUT, ...). */
+ * Returns an actor status (ACTOR_OK, ACTOR_ETIMEDOUT, ...). May be called again after a
+ * timeout: the newest waiter is the one answered. */
 int client_actor_await_done(struct actor *client, uint32_t timeout_ms, struct client_report *out);
 
 #endif

@@ -8,6 +8,10 @@
  */
 #include "cluster/cluster.h"
 
+#include <time.h>
+
+#include "cluster/faults.h"
+
 #include <assert.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,13 +23,16 @@
 #include "runtime/history.h"
 #include "runtime/trace.h"
 
-/* Seed streams: node i uses stream i, client i stream CLIENT_STREAM + i. */
-enum { CLIENT_STREAM = 1u << 20 };
+/* Seed streams: node i's timeouts use stream (incarnation << 32 | i), client i stream
+ * CLIENT_STREAM + i, node i's network decisions NET_STREAM + i (the nemesis: faults.h). */
+enum { CLIENT_STREAM = 1u << 20, NET_STREAM = 1u << 21 };
 
 struct run {
     const struct cfg *cfg;
     struct cluster_report *rep;
     struct cluster c;
+    struct cluster_faults faults;
+    void (*sleep)(uint64_t ms);
     struct actor **clients;
     uint32_t n_spawned_clients;
     struct client_report *reports;
@@ -35,6 +42,12 @@ struct run {
 static uint64_t ms_since(const struct cluster *c)
 {
     return (actor_now_ns() - c->epoch_ns) / 1000000u;
+}
+
+static void sleep_ms(uint64_t ms)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
 }
 
 static void problem(struct cluster_report *rep, const char *fmt, ...)
@@ -49,37 +62,144 @@ static void problem(struct cluster_report *rep, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Node options, derived once from the configuration and kept to restart a crashed node. */
+static int node_options_of(struct cluster *c, uint32_t i, struct node_options *o, char *err,
+                           size_t err_len)
+{
+    const struct cfg *cfg = c->cfg;
+    *o = (struct node_options){
+        .disk = &c->disks[i],
+        .peers = c->dir,
+        .net = c->net,
+        .net_seed = prng_derive(cfg->seed, NET_STREAM + i + 1),
+        .epoch_ns = c->epoch_ns,
+    };
+    raft_options_default(&o->raft, i + 1, cfg->num_nodes);
+    o->raft.election_timeout_ms_min = cfg->raft.election_timeout_ms_min;
+    o->raft.election_timeout_ms_max = cfg->raft.election_timeout_ms_max;
+    o->raft.heartbeat_ms = cfg->raft.heartbeat_ms;
+    o->raft.max_inflight = cfg->raft.max_inflight;
+    o->raft.max_entries_per_append = cfg->raft.max_entries_per_append;
+    o->raft.pre_vote = cfg->raft.pre_vote;
+    o->raft.check_quorum = cfg->raft.check_quorum;
+    /* A restarted node draws new timeouts: its stream depends on its incarnation. */
+    o->raft.seed = prng_derive(cfg->seed, (uint64_t)c->incarnations[i] << 32 | (i + 1));
+    const char *why = NULL;
+    if (raft_options_validate(&o->raft, &why) != RAFT_OK) {
+        snprintf(err, err_len, "invalid Raft options for node %u: %s", i + 1, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* Starts node i+1 from its disk (first start or restart) and publishes it. */
+static int start_node(struct cluster *c, uint32_t i, char *err, size_t err_len)
+{
+    assert(c->nodes[i] == NULL);
+    struct node_options o;
+    if (node_options_of(c, i, &o, err, err_len) != 0)
+        return -1;
+    int rc = node_spawn(&o, &c->nodes[i]);
+    if (rc != ACTOR_OK) {
+        c->nodes[i] = NULL;
+        snprintf(err, err_len, "cannot start node %u: %s", i + 1, actor_strerror(rc));
+        return -1;
+    }
+    c->incarnations[i]++;
+    actor_dir_set(c->dir, i, c->nodes[i]);
+    return 0;
+}
+
+/* Adds the counters of a node incarnation that is about to go to the run's totals. */
+static void keep_counters(struct cluster *c, uint32_t i)
+{
+    struct node_status s;
+    if (node_get_status(c->nodes[i], 5000, &s) != ACTOR_OK)
+        return;
+    struct node_status *k = &c->kept[i];
+    k->elections += s.elections;
+    k->msgs_sent += s.msgs_sent;
+    k->msgs_received += s.msgs_received;
+    k->msgs_malformed += s.msgs_malformed;
+    k->msgs_dropped += s.msgs_dropped;
+    k->msgs_duplicated += s.msgs_duplicated;
+    k->proposals += s.proposals;
+}
+
+static bool needs_network(const struct cfg *cfg)
+{
+    const struct cfg_network *n = &cfg->network;
+    return n->drop > 0 || n->duplicate > 0 || n->delay_ms_max > 0 || cfg->n_faults > 0 ||
+           cfg->nemesis.interval_ms > 0;
+}
+
 static int spawn_nodes(struct cluster *c, char *err, size_t err_len)
 {
     const struct cfg *cfg = c->cfg;
     uint32_t n = cfg->num_nodes;
+    c->n_nodes = n;
     c->disks = xcalloc(n, sizeof *c->disks);
     c->nodes = xcalloc(n, sizeof *c->nodes);
-    for (uint32_t i = 0; i < n; i++)
-        raft_disk_init(&c->disks[i]);
-    for (uint32_t i = 0; i < n; i++) {
-        struct node_options o = {.disk = &c->disks[i], .epoch_ns = c->epoch_ns};
-        raft_options_default(&o.raft, i + 1, n);
-        o.raft.election_timeout_ms_min = cfg->raft.election_timeout_ms_min;
-        o.raft.election_timeout_ms_max = cfg->raft.election_timeout_ms_max;
-        o.raft.heartbeat_ms = cfg->raft.heartbeat_ms;
-        o.raft.max_inflight = cfg->raft.max_inflight;
-        o.raft.max_entries_per_append = cfg->raft.max_entries_per_append;
-        o.raft.seed = prng_derive(cfg->seed, i + 1);
-        const char *why = NULL;
-        if (raft_options_validate(&o.raft, &why) != RAFT_OK) {
-            snprintf(err, err_len, "invalid Raft options for node %u: %s", i + 1, why);
-            return -1;
-        }
-        int rc = node_spawn(&o, &c->nodes[i]);
-        if (rc != ACTOR_OK) {
-            snprintf(err, err_len, "cannot start node %u: %s", i + 1, actor_strerror(rc));
-            return -1;
-        }
-        c->n_nodes++;
+    c->incarnations = xcalloc(n, sizeof *c->incarnations);
+    c->kept = xcalloc(n, sizeof *c->kept);
+    c->dir = actor_dir_new(n);
+    if (needs_network(cfg)) {
+        struct netem_options no = {
+            .drop = cfg->network.drop,
+            .duplicate = cfg->network.duplicate,
+            .delay_ms_min = cfg->network.delay_ms_min,
+            .delay_ms_max = cfg->network.delay_ms_max,
+            .reorder = cfg->network.reorder,
+        };
+        c->net = netem_new(n, &no);
     }
     for (uint32_t i = 0; i < n; i++)
-        node_set_peers(c->nodes[i], c->nodes, n);
+        raft_disk_init(&c->disks[i]);
+    for (uint32_t i = 0; i < n; i++)
+        if (start_node(c, i, err, err_len) != 0)
+            return -1;
+    return 0;
+}
+
+int cluster_crash(struct cluster *c, uint32_t node)
+{
+    uint32_t i = node - 1;
+    if (node < 1 || node > c->n_nodes || c->nodes[i] == NULL)
+        return -1;
+    keep_counters(c, i);
+    actor_dir_set(c->dir, i, NULL); /* from now on, messages to it are lost */
+    actor_stop(c->nodes[i]);
+    actor_join(c->nodes[i]);
+    actor_unref(c->nodes[i]);
+    c->nodes[i] = NULL;
+    c->faults++;
+    return 0;
+}
+
+int cluster_restart(struct cluster *c, uint32_t node, char *err, size_t err_len)
+{
+    if (node < 1 || node > c->n_nodes || c->nodes[node - 1] != NULL) {
+        snprintf(err, err_len, "node %u is not down", node);
+        return -1;
+    }
+    return start_node(c, node - 1, err, err_len);
+}
+
+uint32_t cluster_nodes_down(const struct cluster *c)
+{
+    uint32_t down = 0;
+    for (uint32_t i = 0; i < c->n_nodes; i++)
+        down += c->nodes[i] == NULL;
+    return down;
+}
+
+int cluster_heal(struct cluster *c, char *err, size_t err_len)
+{
+    for (uint32_t node = 1; node <= c->n_nodes; node++)
+        if (c->nodes[node - 1] == NULL && cluster_restart(c, node, err, err_len) != 0)
+            return -1;
+    if (c->net != NULL)
+        netem_make_reliable(c->net);
     return 0;
 }
 
@@ -89,12 +209,29 @@ uint32_t cluster_find_leader(struct cluster *c, struct node_status *st)
     uint64_t term = 0;
     for (uint32_t i = 0; i < c->n_nodes; i++) {
         struct node_status s;
-        if (node_get_status(c->nodes[i], 5000, &s) != ACTOR_OK)
+        if (c->nodes[i] == NULL || node_get_status(c->nodes[i], 5000, &s) != ACTOR_OK)
             continue;
         if (s.role == RAFT_LEADER && s.term >= term) {
             leader = s.id;
             term = s.term;
             *st = s;
+        }
+    }
+    return leader;
+}
+
+uint32_t cluster_await_leader(struct cluster *c, uint32_t bound_ms, struct node_status *st)
+{
+    uint64_t give_up_ms = ms_since(c) + bound_ms;
+    uint32_t leader = 0;
+    while ((leader = cluster_find_leader(c, st)) == 0 && ms_since(c) < give_up_ms) {
+        /* Sleep on a deferred reply rather than a fixed pause: wakes as soon as node 1 (or the
+         * first live node) leads, else after a short while to look at the others. */
+        for (uint32_t i = 0; i < c->n_nodes; i++) {
+            if (c->nodes[i] != NULL) {
+                node_await_leader(c->nodes[i], c->cfg->raft.election_timeout_ms_min / 4 + 1, st);
+                break;
+            }
         }
     }
     return leader;
@@ -109,13 +246,7 @@ static int elect(struct cluster *c, char *err, size_t err_len)
     struct node_status st;
     node_campaign(c->nodes[0]);
     int rc = node_await_leader(c->nodes[0], 2 * cfg->raft.election_timeout_ms_max, &st);
-    uint32_t leader = rc == ACTOR_OK ? st.id : 0;
-    uint64_t give_up_ms = ms_since(c) + bound_ms;
-    while (leader == 0 && ms_since(c) < give_up_ms) {
-        leader = cluster_find_leader(c, &st);
-        if (leader == 0)
-            node_await_leader(c->nodes[0], cfg->raft.election_timeout_ms_min, &st);
-    }
+    uint32_t leader = rc == ACTOR_OK ? st.id : cluster_await_leader(c, bound_ms, &st);
     if (leader == 0) {
         snprintf(err, err_len, "no leader was elected within %u ms", bound_ms);
         return -1;
@@ -123,19 +254,22 @@ static int elect(struct cluster *c, char *err, size_t err_len)
     c->first_leader_us = (actor_now_ns() - c->epoch_ns) / 1000u;
     c->leader = leader;
     c->leader_term = st.term;
-    trace_log(TRACE_INFO, "main", "leader", "node %u leads term %llu; starting %u client%s",
-              leader, (unsigned long long)st.term, cfg->num_clients,
-              cfg->num_clients == 1 ? "" : "s");
+    trace_log(TRACE_INFO, "main", "leader", "node %u leads term %llu; starting %u client%s", leader,
+              (unsigned long long)st.term, cfg->num_clients, cfg->num_clients == 1 ? "" : "s");
     return 0;
 }
 
 static void stop_all(struct actor **actors, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
-        actor_stop(actors[i]);
+        if (actors[i] != NULL)
+            actor_stop(actors[i]);
     for (uint32_t i = 0; i < n; i++) {
+        if (actors[i] == NULL)
+            continue;
         actor_join(actors[i]);
         actor_unref(actors[i]);
+        actors[i] = NULL;
     }
 }
 
@@ -153,18 +287,26 @@ int cluster_start(struct cluster *c, const struct cfg *cfg, char *err, size_t er
 
 void cluster_stop(struct cluster *c)
 {
-    stop_all(c->nodes, c->n_nodes);
-    free(c->nodes);
-    c->nodes = NULL;
-    c->n_nodes = 0;
+    for (uint32_t i = 0; c->nodes != NULL && i < c->n_nodes; i++)
+        if (c->nodes[i] != NULL)
+            keep_counters(c, i);
+    if (c->nodes != NULL)
+        stop_all(c->nodes, c->n_nodes);
+    /* Timers of stopped nodes held the last references to some actors: all gone now. */
+    actor_dir_free(c->dir);
+    c->dir = NULL;
 }
 
 void cluster_close(struct cluster *c)
 {
-    for (uint32_t i = 0; c->disks != NULL && i < c->cfg->num_nodes; i++)
+    for (uint32_t i = 0; c->disks != NULL && i < c->n_nodes; i++)
         raft_disk_close(&c->disks[i]);
     free(c->disks);
-    c->disks = NULL;
+    free(c->nodes);
+    free(c->incarnations);
+    free(c->kept);
+    netem_free(c->net);
+    memset(c, 0, sizeof *c);
 }
 
 static int run_clients(struct run *r, char *err, size_t err_len)
@@ -194,7 +336,7 @@ static int run_clients(struct run *r, char *err, size_t err_len)
                     .backoff_ms_min = 5,
                     .backoff_ms_max = cfg->raft.election_timeout_ms_max,
                 },
-            .nodes = r->c.nodes,
+            .nodes = r->c.dir,
             .n_nodes = cfg->num_nodes,
             .history = r->history,
             .epoch_ns = r->c.epoch_ns,
@@ -209,33 +351,77 @@ static int run_clients(struct run *r, char *err, size_t err_len)
     /* Each request ends within its deadline plus one attempt and one backoff. */
     uint64_t per_request =
         (uint64_t)deadline_ms + cfg->client.timeout_ms + cfg->raft.election_timeout_ms_max;
-    uint64_t bound = per_request * cfg->client.requests + 10000;
-    uint32_t wait_ms = bound > UINT32_MAX ? UINT32_MAX : (uint32_t)bound;
-    for (uint32_t i = 0; i < n; i++) {
-        int rc = client_actor_await_done(r->clients[i], wait_ms, &r->reports[i]);
-        if (rc != ACTOR_OK) {
+    uint64_t give_up_ms = ms_since(&r->c) + per_request * cfg->client.requests + 10000;
+    /* Wait for each client in turn, waking for every fault that falls due meanwhile; then play
+     * the rest of the schedule (a run with no clients can still be a run of faults). */
+    uint32_t i = 0;
+    while (i < n || !cluster_faults_plan_done(&r->faults)) {
+        if (i == n)
+            cluster_faults_stop_nemesis(&r->faults);
+        uint64_t now = ms_since(&r->c);
+        uint64_t next = cluster_faults_next_ms(&r->faults);
+        if (next <= now) {
+            cluster_faults_run_due(&r->faults);
+            continue;
+        }
+        if (now >= give_up_ms) {
+            snprintf(err, err_len, "client %u did not finish within its time bound", i + 1);
+            return -1;
+        }
+        uint64_t wait = (next < give_up_ms ? next : give_up_ms) - now;
+        if (i == n) { /* only faults left: sleep on a node's leadership until the next one */
+            struct node_status st;
+            if (r->c.nodes[0] != NULL)
+                node_await_leader(r->c.nodes[0], (uint32_t)(wait < 1000 ? wait : 1000), &st);
+            else
+                r->sleep(wait < 1000 ? wait : 1000);
+            continue;
+        }
+        int rc = client_actor_await_done(
+            r->clients[i], (uint32_t)(wait < UINT32_MAX ? wait : UINT32_MAX), &r->reports[i]);
+        if (rc == ACTOR_OK) {
+            i++;
+        } else if (rc != ACTOR_ETIMEDOUT) {
             snprintf(err, err_len, "client %u did not finish: %s", i + 1, actor_strerror(rc));
             return -1;
         }
     }
+    cluster_faults_stop_nemesis(&r->faults);
     return 0;
 }
 
-/* Waits until every node has applied the leader's commit index, then takes their status. */
+/* Ends every fault: crashed nodes restart, the network becomes perfect. */
+static int heal(struct run *r, char *err, size_t err_len)
+{
+    if (r->c.net == NULL && cluster_nodes_down(&r->c) == 0)
+        return 0;
+    if (cluster_heal(&r->c, err, err_len) != 0)
+        return -1;
+    trace_log(TRACE_INFO, "main", "fault",
+              "clients done: every fault healed, nodes restarted, the network made reliable");
+    return 0;
+}
+
+/* Waits (at most converge_ms) for a leader, for it to apply everything it appended, and for
+ * every node to apply up to that index; then takes their status. */
 static void catch_up(struct run *r)
 {
     struct cluster_report *rep = r->rep;
+    uint64_t converge_ms = r->cfg->check.converge_ms ? r->cfg->check.converge_ms : 5000;
+    uint64_t give_up_ms = ms_since(&r->c) + converge_ms;
     struct node_status st;
-    uint32_t leader = cluster_find_leader(&r->c, &st);
+    uint32_t leader = cluster_await_leader(&r->c, (uint32_t)converge_ms, &st);
     if (leader == 0) {
-        problem(rep, "no leader at the end of the run");
+        problem(rep, "no leader within %llu ms after the faults were healed",
+                (unsigned long long)converge_ms);
         return;
     }
-    uint32_t bound_ms = 20 * r->cfg->raft.election_timeout_ms_max + 1000;
-    /* Settle first: the leader commits and applies everything it has appended (at least its
-     * term's no-op), so the run ends with no entry in flight. */
+    /* Settle: the leader commits and applies everything it has appended (at least its term's
+     * no-op), so the run ends with no entry in flight. */
     struct node_status settled;
-    if (node_await_applied(r->c.nodes[leader - 1], st.last_index, bound_ms, &settled) == ACTOR_OK &&
+    uint64_t left = give_up_ms > ms_since(&r->c) ? give_up_ms - ms_since(&r->c) : 1;
+    if (node_await_applied(r->c.nodes[leader - 1], st.last_index, (uint32_t)left, &settled) ==
+            ACTOR_OK &&
         settled.role == RAFT_LEADER)
         st = settled;
     rep->leader = leader;
@@ -243,12 +429,15 @@ static void catch_up(struct run *r)
     rep->commit_index = st.commit_index;
     rep->all_applied = true;
     for (uint32_t i = 0; i < r->c.n_nodes; i++) {
-        int rc = node_await_applied(r->c.nodes[i], rep->commit_index, bound_ms, &rep->nodes[i]);
+        left = give_up_ms > ms_since(&r->c) ? give_up_ms - ms_since(&r->c) : 1;
+        int rc =
+            node_await_applied(r->c.nodes[i], rep->commit_index, (uint32_t)left, &rep->nodes[i]);
         if (rc != ACTOR_OK) {
             rep->all_applied = false;
             node_get_status(r->c.nodes[i], 5000, &rep->nodes[i]);
-            problem(rep, "node %u did not apply up to index %llu within %u ms (%s)", i + 1,
-                    (unsigned long long)rep->commit_index, bound_ms, actor_strerror(rc));
+            problem(rep, "node %u did not apply up to index %llu within %llu ms of healing (%s)",
+                    i + 1, (unsigned long long)rep->commit_index, (unsigned long long)converge_ms,
+                    actor_strerror(rc));
         }
     }
     rep->stores_identical = true;
@@ -382,7 +571,7 @@ static void count_results(struct run *r)
 int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, size_t err_len)
 {
     memset(rep, 0, sizeof *rep);
-    struct run r = {.cfg = cfg, .rep = rep};
+    struct run r = {.cfg = cfg, .rep = rep, .sleep = sleep_ms};
     rep->n_nodes = cfg->num_nodes;
     rep->nodes = xcalloc(cfg->num_nodes, sizeof *rep->nodes);
     uint64_t start_ns = actor_now_ns();
@@ -392,13 +581,21 @@ int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, si
     if (cluster_start(&r.c, cfg, err, err_len) != 0)
         goto out;
     rep->first_leader_us = r.c.first_leader_us;
-    if (run_clients(&r, err, err_len) != 0)
+    cluster_faults_init(&r.faults, &r.c);
+    if (run_clients(&r, err, err_len) != 0 || heal(&r, err, err_len) != 0)
         goto out;
     catch_up(&r);
     rc = 0;
 out:
+    cluster_faults_close(&r.faults);
     stop_all(r.clients, r.n_spawned_clients);
-    cluster_stop(&r.c);
+    cluster_stop(&r.c); /* adds the last incarnations' counters to c.kept */
+    rep->faults = r.c.faults;
+    for (uint32_t i = 0; r.c.kept != NULL && i < r.c.n_nodes; i++) {
+        rep->elections += r.c.kept[i].elections;
+        rep->msgs_dropped += r.c.kept[i].msgs_dropped;
+        rep->msgs_duplicated += r.c.kept[i].msgs_duplicated;
+    }
     if (rc == 0) {
         count_results(&r);
         check_results(&r);
@@ -457,6 +654,11 @@ void cluster_report_print(FILE *out, const struct cluster_report *rep)
             (unsigned long long)c->put_ok, (unsigned long long)c->put_exists,
             (unsigned long long)c->get_found, (unsigned long long)c->get_not_found,
             (unsigned long long)c->delete_ok, (unsigned long long)c->delete_not_found);
+    fprintf(out,
+            "  faults: %llu injected; %llu elections; network: %llu messages dropped, %llu "
+            "duplicated\n",
+            (unsigned long long)rep->faults, (unsigned long long)rep->elections,
+            (unsigned long long)rep->msgs_dropped, (unsigned long long)rep->msgs_duplicated);
     fprintf(out,
             "  log: leader node %u, term %llu, commit index %llu; %llu committed client "
             "commands replayed: results %s\n",

@@ -13,6 +13,8 @@
 #include "client/client_actor.h"
 #include "config/config.h"
 #include "raft/node.h"
+#include "runtime/directory.h"
+#include "runtime/netem.h"
 
 /* Results of the client requests, by operation and outcome. */
 struct cluster_counts {
@@ -33,18 +35,28 @@ struct cluster_report {
     bool results_consistent;  /* client results agree with a replay of the committed log */
     uint64_t replayed;        /* committed client commands replayed for that check */
     struct cluster_counts counts;
+    uint64_t faults;          /* faults injected */
+    uint64_t elections;       /* elections started, over every node incarnation */
+    uint64_t msgs_dropped;    /* by the emulated network (or sent to a node that was down) */
+    uint64_t msgs_duplicated; /* by the emulated network */
     double elapsed_s;
     char problem[512]; /* the first thing found wrong, empty if none */
 };
 
-/* The running nodes of one cluster (what a run or a benchmark builds on). */
+/* The running nodes of one cluster (what a run or a benchmark builds on). Only the thread
+ * that started it changes it (crash, restart, heal). */
 struct cluster {
-    const struct cfg *cfg;   /* borrowed */
-    uint64_t epoch_ns;       /* the run's time zero */
-    struct raft_disk *disks; /* disks[i] is node i+1's persistent state; outlives the nodes */
-    struct actor **nodes;    /* nodes[i] is node i+1 */
-    uint32_t n_nodes;        /* nodes started */
-    uint32_t leader;         /* the first leader */
+    const struct cfg *cfg;    /* borrowed */
+    uint64_t epoch_ns;        /* the run's time zero */
+    struct raft_disk *disks;  /* disks[i] is node i+1's persistent state; outlives the nodes */
+    struct actor **nodes;     /* nodes[i] is node i+1, NULL while it is down */
+    uint32_t n_nodes;         /* cfg->num_nodes */
+    uint32_t *incarnations;   /* times node i+1 was started */
+    struct node_status *kept; /* counters of node i+1's earlier incarnations */
+    struct actor_dir *dir;    /* what nodes and clients read to find a node */
+    struct netem *net;        /* NULL when the network is perfect and no fault is planned */
+    uint64_t faults;          /* faults injected */
+    uint32_t leader;          /* the first leader */
     uint64_t leader_term;
     uint64_t first_leader_us; /* when it was known, since epoch_ns */
 };
@@ -54,6 +66,17 @@ struct cluster {
 int cluster_start(struct cluster *c, const struct cfg *cfg, char *err, size_t err_len);
 /* The leader with the highest term among the nodes' own views, or 0; *st is its status. */
 uint32_t cluster_find_leader(struct cluster *c, struct node_status *st);
+/* cluster_find_leader, retried for up to bound_ms. */
+uint32_t cluster_await_leader(struct cluster *c, uint32_t bound_ms, struct node_status *st);
+/* Crashes node (1..n): its thread stops and its volatile state is lost; its disk stays.
+ * -1 if it is already down. */
+int cluster_crash(struct cluster *c, uint32_t node);
+/* Restarts a crashed node from its disk, as a follower. -1 with err if it is not down or cannot
+ * start. */
+int cluster_restart(struct cluster *c, uint32_t node, char *err, size_t err_len);
+uint32_t cluster_nodes_down(const struct cluster *c);
+/* Restarts every crashed node and makes the network perfect. */
+int cluster_heal(struct cluster *c, char *err, size_t err_len);
 /* Stops and joins the nodes; their disks stay readable until cluster_close. */
 void cluster_stop(struct cluster *c);
 void cluster_close(struct cluster *c);

@@ -33,6 +33,7 @@
 #define CFG_KEYS_MAX      1000      /* client.keys holds 1..CFG_KEYS_MAX keys */
 #define CFG_KEY_LEN_MAX   256       /* each key is 1..CFG_KEY_LEN_MAX bytes */
 #define CFG_FILE_SIZE_MAX (1 << 24) /* a config file larger than 16 MiB is refused */
+#define CFG_FAULTS_MAX    10000     /* at most this many [[fault]] entries */
 
 /* Status codes of the cfg_ functions; see cfg_strerror(). */
 enum cfg_status {
@@ -65,6 +66,8 @@ struct cfg_client {
 
 /* [raft]: timing of the Raft nodes (Raft paper, section 5.2). */
 struct cfg_raft {
+    bool pre_vote;     /* Raft thesis 9.6; default true */
+    bool check_quorum; /* Raft thesis 6.2; default true */
     /* Invariant: heartbeat_ms < election_timeout_ms_min < election_timeout_ms_max */
     uint32_t election_timeout_ms_min;
     uint32_t election_timeout_ms_max;
@@ -80,6 +83,55 @@ struct cfg_trace {
     enum cfg_color color;
 };
 
+/* [network]: the emulated network between nodes (issue 5). All zero: a perfect network. */
+struct cfg_network {
+    double drop;           /* probability a node-to-node message is lost, 0..1 */
+    uint32_t delay_ms_min; /* each message is delayed uniformly in [min, max] ms ... */
+    uint32_t delay_ms_max; /* ... (delay_ms = [min, max] in TOML; 0..60000, min <= max) */
+    double duplicate;      /* probability a message is delivered twice, 0..1 */
+    bool reorder;          /* delayed messages may overtake each other; false keeps each
+                              link's order */
+};
+
+enum cfg_fault_kind {
+    CFG_FAULT_CRASH,     /* the node stops; its persistent state survives */
+    CFG_FAULT_RESTART,   /* a crashed node comes back from its persistent state */
+    CFG_FAULT_PARTITION, /* nodes talk only within their group */
+    CFG_FAULT_HEAL,      /* every partition, isolation and slow link is removed */
+    CFG_FAULT_ISOLATE,   /* one node is cut off from all others */
+    CFG_FAULT_SLOW,      /* one node's links get slow_ms of extra delay */
+    CFG_FAULT_KINDS      /* count */
+};
+
+/* One [[fault]] entry. */
+struct cfg_fault {
+    uint32_t at_ms; /* since the start of the run, 0..86400000 */
+    enum cfg_fault_kind kind;
+    uint32_t node; /* crash, restart, isolate, slow: 1..num_nodes; else 0 */
+    /* partition: group[i] is node i+1's group, 1..n_groups; nodes listed in no group share
+     * group 0 (they can talk among themselves). Invariant: each node listed at most once. */
+    uint32_t n_groups;
+    uint8_t group[CFG_NODES_MAX];
+    uint32_t slow_ms; /* slow: extra delay on every message to or from node, 1..60000 */
+};
+
+/* [nemesis]: random faults chosen from the run's seed (issue 5). */
+struct cfg_nemesis {
+    uint32_t interval_ms; /* a fault starts or ends about this often; 0 = no nemesis */
+    uint32_t kinds;       /* bit (1u << cfg_fault_kind) for each kind it may choose; crash,
+                             partition, isolate and slow only (their ends are chosen too) */
+};
+
+/* [check]: what the run verifies as it goes. */
+struct cfg_check {
+    bool invariants;      /* Raft invariant monitors (election safety, log matching, leader
+                             completeness, state machine safety); default true */
+    bool linearizability; /* check the client history at the end (needs --history or keeps an
+                             in-memory one); default true */
+    uint32_t converge_ms; /* after the clients finish and faults are healed, how long the
+                             cluster may take to converge, 1..600000; default 5000 */
+};
+
 struct cfg {
     uint32_t num_nodes;   /* 1..CFG_NODES_MAX */
     uint32_t num_clients; /* 0..CFG_CLIENTS_MAX */
@@ -88,6 +140,11 @@ struct cfg {
     struct cfg_client client;
     struct cfg_raft raft;
     struct cfg_trace trace;
+    struct cfg_network network;
+    struct cfg_fault *faults; /* [[fault]] entries in file order (heap), n_faults of them */
+    size_t n_faults;
+    struct cfg_nemesis nemesis;
+    struct cfg_check check;
     char *history_path; /* --history FILE (heap copy), or NULL */
     char *path;         /* the config file that was read (heap copy), or NULL */
 };

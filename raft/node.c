@@ -22,12 +22,6 @@ struct node_raft_msg {
     struct raft_message m;
 };
 
-struct node_peers_msg {
-    struct actor_msg hdr;
-    uint32_t n;
-    struct actor *peers[];
-};
-
 struct node_index_msg {
     struct actor_msg hdr;
     uint64_t index;
@@ -48,8 +42,9 @@ struct applied_waiter {
 struct node {
     struct node_options opt;
     struct actor *self;
-    struct actor **peers; /* peers[i] is node i+1; NULL for self and until NODE_MSG_PEERS */
-    uint32_t n_peers;
+    struct actor_dir_view peers; /* slot i is node i+1 */
+    struct prng net_rng;         /* this sender's network decisions */
+    uint64_t *last_delivery_ms;  /* per destination, for links that keep their order */
     struct raft raft;
     struct raft_update up;
     struct kv_store store;
@@ -289,18 +284,65 @@ static void free_raft_msg(struct actor_msg *msg)
     raft_message_free(&((struct node_raft_msg *)msg)->m);
 }
 
+static struct node_raft_msg *wrap(struct raft_message *m)
+{
+    struct node_raft_msg *out = (struct node_raft_msg *)actor_msg_new(sizeof *out, NODE_MSG_RAFT);
+    out->m = *m;
+    out->hdr.dtor = free_raft_msg;
+    return out;
+}
+
+/* Sends one message through the emulated network: lost, delayed, or delivered twice. */
+static void send_through_network(struct node *n, struct actor *peer, struct node_raft_msg *out)
+{
+    struct netem_fate fate;
+    uint32_t to = out->m.to;
+    netem_decide(n->opt.net, &n->net_rng, raft_id(&n->raft), to, now_ms(n),
+                 &n->last_delivery_ms[to - 1], &fate);
+    if (fate.dropped) {
+        n->stats.msgs_dropped++;
+        trace_log(TRACE_INFO, NULL, "network", "-> node %u: %s %s by the network", to,
+                  raft_msg_type_name(out->m.type), fate.why);
+        actor_msg_free(&out->hdr);
+        return;
+    }
+    struct node_raft_msg *copies[2] = {out, NULL};
+    if (fate.copies == 2) {
+        struct raft_message dup;
+        raft_message_copy(&dup, &out->m);
+        copies[1] = wrap(&dup);
+        n->stats.msgs_duplicated++;
+        trace_log(TRACE_DEBUG, NULL, "network", "-> node %u: %s duplicated by the network", to,
+                  raft_msg_type_name(out->m.type));
+    }
+    for (uint32_t c = 0; c < fate.copies; c++) {
+        n->stats.msgs_sent++;
+        if (fate.delay_ms[c] == 0) {
+            actor_cast(peer, &copies[c]->hdr);
+        } else {
+            trace_log(TRACE_DEBUG, NULL, "network", "-> node %u: %s delayed %u ms", to,
+                      raft_msg_type_name(copies[c]->m.type), fate.delay_ms[c]);
+            actor_send_after(n->self, peer, &copies[c]->hdr, fate.delay_ms[c]);
+        }
+    }
+}
+
 static void send_messages(struct node *n)
 {
     for (size_t i = 0; i < n->up.n_msgs; i++) {
-        struct node_raft_msg *out =
-            (struct node_raft_msg *)actor_msg_new(sizeof *out, NODE_MSG_RAFT);
-        raft_update_take_message(&n->up, i, &out->m);
-        out->hdr.dtor = free_raft_msg;
+        struct raft_message m;
+        raft_update_take_message(&n->up, i, &m);
+        struct node_raft_msg *out = wrap(&m);
         trace_sent(&out->m);
         uint32_t to = out->m.to;
-        struct actor *peer = to >= 1 && to <= n->n_peers ? n->peers[to - 1] : NULL;
+        struct actor *peer = to != raft_id(&n->raft) ? actor_dir_view_get(&n->peers, to - 1) : NULL;
         if (peer == NULL) {
-            actor_msg_free(&out->hdr); /* no route yet: as good as lost, and Raft retries */
+            n->stats.msgs_dropped++; /* the node is down: as good as lost, and Raft retries */
+            actor_msg_free(&out->hdr);
+            continue;
+        }
+        if (n->opt.net != NULL) {
+            send_through_network(n, peer, out);
             continue;
         }
         n->stats.msgs_sent++;
@@ -447,18 +489,6 @@ static void on_request(struct node *n, struct node_request *req)
     use_update(n);
 }
 
-static void on_peers(struct node *n, struct node_peers_msg *msg)
-{
-    for (uint32_t i = 0; i < n->n_peers; i++)
-        actor_unref(n->peers[i]);
-    free(n->peers);
-    n->n_peers = msg->n;
-    n->peers = xcalloc(msg->n, sizeof *n->peers);
-    for (uint32_t i = 0; i < msg->n; i++)
-        if (i + 1 != raft_id(&n->raft) && msg->peers[i] != NULL)
-            n->peers[i] = actor_ref(msg->peers[i]);
-}
-
 static enum actor_next node_handle(struct actor *self, void *state, struct actor_msg *msg)
 {
     struct node *n = state;
@@ -478,9 +508,6 @@ static enum actor_next node_handle(struct actor *self, void *state, struct actor
     case NODE_MSG_CAMPAIGN:
         ev.type = RAFT_EVENT_CAMPAIGN;
         step(n, &ev);
-        break;
-    case NODE_MSG_PEERS:
-        on_peers(n, (struct node_peers_msg *)msg);
         break;
     case NODE_MSG_STATUS:
         actor_reply(msg, status_reply(n));
@@ -532,9 +559,8 @@ static void node_stop(struct actor *self, void *state)
     free(n->pending);
     free(n->leader_waiters);
     free(n->applied_waiters);
-    for (uint32_t i = 0; i < n->n_peers; i++)
-        actor_unref(n->peers[i]);
-    free(n->peers);
+    actor_dir_view_close(&n->peers);
+    free(n->last_delivery_ms);
     raft_update_close(&n->up);
     raft_close(&n->raft);
     kv_store_close(&n->store);
@@ -550,6 +576,9 @@ int node_spawn(const struct node_options *opt, struct actor **out)
     (void)rc;
     raft_update_init(&n->up);
     kv_store_init(&n->store);
+    actor_dir_view_init(&n->peers, opt->peers);
+    prng_seed(&n->net_rng, opt->net_seed);
+    n->last_delivery_ms = xcalloc(opt->raft.n_nodes, sizeof *n->last_delivery_ms);
     char name[32];
     snprintf(name, sizeof name, "node %u", opt->raft.id);
     struct actor_spec spec = {.name = name,
@@ -562,18 +591,11 @@ int node_spawn(const struct node_options *opt, struct actor **out)
         raft_update_close(&n->up);
         raft_close(&n->raft);
         kv_store_close(&n->store);
+        actor_dir_view_close(&n->peers);
+        free(n->last_delivery_ms);
         free(n);
     }
     return rc;
-}
-
-void node_set_peers(struct actor *node, struct actor *const *peers, uint32_t count)
-{
-    struct node_peers_msg *m = (struct node_peers_msg *)actor_msg_new(
-        sizeof *m + count * sizeof m->peers[0], NODE_MSG_PEERS);
-    m->n = count;
-    memcpy(m->peers, peers, count * sizeof m->peers[0]);
-    actor_cast(node, &m->hdr);
 }
 
 void node_campaign(struct actor *node)

@@ -14,10 +14,11 @@
 #include "client/client.h"
 #include "raft/raft.h"
 #include "runtime/actor.h"
+#include "runtime/directory.h"
+#include "runtime/netem.h"
 
 enum node_msg_type {
     NODE_MSG_RAFT = 0x100,  /* cast, node to node: a struct raft_message */
-    NODE_MSG_PEERS,         /* cast: the cluster's node actors */
     NODE_MSG_CAMPAIGN,      /* cast: start an election now */
     NODE_MSG_REQUEST,       /* call: a client's encoded kv command; answered with node_reply */
     NODE_MSG_STATUS,        /* call: answered with node_status_reply */
@@ -28,8 +29,11 @@ enum node_msg_type {
 
 struct node_options {
     struct raft_options raft;
-    struct raft_disk *disk; /* borrowed: outlives the node */
-    uint64_t epoch_ns;      /* the run's time zero (actor_now_ns) */
+    struct raft_disk *disk;  /* borrowed: outlives the node */
+    struct actor_dir *peers; /* borrowed: slot i is node i+1 (empty while it is down) */
+    struct netem *net;       /* borrowed; NULL: a perfect network */
+    uint64_t net_seed;       /* seeds this node's network decisions */
+    uint64_t epoch_ns;       /* the run's time zero (actor_now_ns) */
 };
 
 /* A node's state as reported to its owner. */
@@ -43,7 +47,8 @@ struct node_status {
     uint64_t n_keys;
     uint64_t elections; /* elections this node started */
     uint64_t msgs_sent, msgs_received, msgs_malformed;
-    uint64_t proposals; /* client requests accepted into the log */
+    uint64_t msgs_dropped, msgs_duplicated; /* by the emulated network, at this sender */
+    uint64_t proposals;                     /* client requests accepted into the log */
 };
 
 struct node_status_reply {
@@ -71,9 +76,6 @@ struct node_reply {
 /* Spawns the actor "node <id>". Errors: those of actor_spawn. */
 int node_spawn(const struct node_options *opt, struct actor **out);
 
-/* Gives the node the cluster's actors: peers[i] is node i+1 (the node's own slot is ignored).
- * The node keeps its own references. */
-void node_set_peers(struct actor *node, struct actor *const *peers, uint32_t n);
 /* Asks the node to start an election now (main asks node 1 at start). */
 void node_campaign(struct actor *node);
 

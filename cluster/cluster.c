@@ -72,6 +72,7 @@ static int node_options_of(struct cluster *c, uint32_t i, struct node_options *o
         .peers = c->dir,
         .net = c->net,
         .net_seed = prng_derive(cfg->seed, NET_STREAM + i + 1),
+        .monitor = c->monitor,
         .epoch_ns = c->epoch_ns,
     };
     raft_options_default(&o->raft, i + 1, cfg->num_nodes);
@@ -155,6 +156,14 @@ static int spawn_nodes(struct cluster *c, char *err, size_t err_len)
     }
     for (uint32_t i = 0; i < n; i++)
         raft_disk_init(&c->disks[i]);
+    if (cfg->check.invariants) {
+        int rc = monitor_spawn(&c->monitor);
+        if (rc != ACTOR_OK) {
+            c->monitor = NULL;
+            snprintf(err, err_len, "cannot start the invariant monitor: %s", actor_strerror(rc));
+            return -1;
+        }
+    }
     for (uint32_t i = 0; i < n; i++)
         if (start_node(c, i, err, err_len) != 0)
             return -1;
@@ -292,6 +301,12 @@ void cluster_stop(struct cluster *c)
             keep_counters(c, i);
     if (c->nodes != NULL)
         stop_all(c->nodes, c->n_nodes);
+    /* The nodes are stopped: every report they cast is in the monitor's mailbox, ahead of
+     * this status call. */
+    if (c->monitor != NULL) {
+        monitor_get_status(c->monitor, 60000, &c->monitor_status);
+        stop_all(&c->monitor, 1);
+    }
     /* Timers of stopped nodes held the last references to some actors: all gone now. */
     actor_dir_free(c->dir);
     c->dir = NULL;
@@ -309,6 +324,16 @@ void cluster_close(struct cluster *c)
     memset(c, 0, sizeof *c);
 }
 
+/* How often main asks the monitor whether an invariant broke, while clients work. */
+enum { MONITOR_POLL_MS = 100 };
+
+static bool violation_seen(struct run *r)
+{
+    struct monitor_status st;
+    return monitor_get_status(r->c.monitor, 10000, &st) == ACTOR_OK && st.violations > 0;
+}
+
+/* Returns 0, -1 (err says why) or -2 (an invariant broke: stop, then report). */
 static int run_clients(struct run *r, char *err, size_t err_len)
 {
     const struct cfg *cfg = r->cfg;
@@ -368,7 +393,13 @@ static int run_clients(struct run *r, char *err, size_t err_len)
             snprintf(err, err_len, "client %u did not finish within its time bound", i + 1);
             return -1;
         }
+        if (r->c.monitor != NULL && violation_seen(r)) {
+            snprintf(err, err_len, "stopped: an invariant was violated");
+            return -2;
+        }
         uint64_t wait = (next < give_up_ms ? next : give_up_ms) - now;
+        if (r->c.monitor != NULL && wait > MONITOR_POLL_MS)
+            wait = MONITOR_POLL_MS; /* look at the monitor this often */
         if (i == n) { /* only faults left: sleep on a node's leadership until the next one */
             struct node_status st;
             if (r->c.nodes[0] != NULL)
@@ -568,6 +599,22 @@ static void count_results(struct run *r)
     }
 }
 
+/* Log matching over the nodes' whole logs, once every node has stopped. */
+static void check_logs(struct run *r)
+{
+    const struct raft_log **logs = xcalloc(r->c.n_nodes, sizeof *logs);
+    for (uint32_t i = 0; i < r->c.n_nodes; i++)
+        logs[i] = &r->c.disks[i].log;
+    struct raft_invariants inv;
+    raft_invariants_init(&inv);
+    if (raft_invariants_logs(&inv, logs, r->c.n_nodes) != RAFT_INV_NONE) {
+        r->c.monitor_status.violations++;
+        r->c.monitor_status.first = inv.first;
+    }
+    raft_invariants_close(&inv);
+    free(logs);
+}
+
 int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, size_t err_len)
 {
     memset(rep, 0, sizeof *rep);
@@ -582,15 +629,31 @@ int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, si
         goto out;
     rep->first_leader_us = r.c.first_leader_us;
     cluster_faults_init(&r.faults, &r.c);
-    if (run_clients(&r, err, err_len) != 0 || heal(&r, err, err_len) != 0)
+    rc = run_clients(&r, err, err_len);
+    if (rc == -2) {
+        rc = 0; /* the run happened; the monitor's finding is its verdict */
+        goto out;
+    }
+    if (rc != 0 || (rc = heal(&r, err, err_len)) != 0)
         goto out;
     catch_up(&r);
-    rc = 0;
 out:
     cluster_faults_close(&r.faults);
     stop_all(r.clients, r.n_spawned_clients);
     cluster_stop(&r.c); /* adds the last incarnations' counters to c.kept */
     rep->faults = r.c.faults;
+    if (r.c.monitor_status.violations == 0 && r.c.disks != NULL && cfg->check.invariants)
+        check_logs(&r);
+    if (cfg->check.invariants) {
+        rep->invariants_checked = true;
+        rep->invariant_reports = r.c.monitor_status.reports;
+        if (r.c.monitor_status.violations > 0) {
+            char text[512];
+            monitor_describe(&r.c.monitor_status.first, text, sizeof text);
+            rep->invariant_violated = true;
+            problem(rep, "%s", text);
+        }
+    }
     for (uint32_t i = 0; r.c.kept != NULL && i < r.c.n_nodes; i++) {
         rep->elections += r.c.kept[i].elections;
         rep->msgs_dropped += r.c.kept[i].msgs_dropped;
@@ -619,7 +682,7 @@ out:
 bool cluster_consistent(const struct cluster_report *rep)
 {
     return rep->leader != 0 && rep->all_applied && rep->stores_identical &&
-           rep->results_consistent && rep->problem[0] == '\0';
+           rep->results_consistent && !rep->invariant_violated && rep->problem[0] == '\0';
 }
 
 void cluster_report_print(FILE *out, const struct cluster_report *rep)
@@ -659,6 +722,10 @@ void cluster_report_print(FILE *out, const struct cluster_report *rep)
             "duplicated\n",
             (unsigned long long)rep->faults, (unsigned long long)rep->elections,
             (unsigned long long)rep->msgs_dropped, (unsigned long long)rep->msgs_duplicated);
+    if (rep->invariants_checked)
+        fprintf(out, "  invariants: %s (%llu reports checked, log matching over every log)\n",
+                rep->invariant_violated ? "VIOLATED" : "held",
+                (unsigned long long)rep->invariant_reports);
     fprintf(out,
             "  log: leader node %u, term %llu, commit index %llu; %llu committed client "
             "commands replayed: results %s\n",

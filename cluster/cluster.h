@@ -12,6 +12,7 @@
 
 #include "client/client_actor.h"
 #include "config/config.h"
+#include "raft/monitor.h"
 #include "raft/node.h"
 #include "runtime/directory.h"
 #include "runtime/netem.h"
@@ -35,10 +36,13 @@ struct cluster_report {
     bool results_consistent;  /* client results agree with a replay of the committed log */
     uint64_t replayed;        /* committed client commands replayed for that check */
     struct cluster_counts counts;
-    uint64_t faults;          /* faults injected */
-    uint64_t elections;       /* elections started, over every node incarnation */
-    uint64_t msgs_dropped;    /* by the emulated network (or sent to a node that was down) */
-    uint64_t msgs_duplicated; /* by the emulated network */
+    uint64_t faults;            /* faults injected */
+    uint64_t elections;         /* elections started, over every node incarnation */
+    uint64_t msgs_dropped;      /* by the emulated network (or sent to a node that was down) */
+    uint64_t msgs_duplicated;   /* by the emulated network */
+    bool invariants_checked;    /* the monitor ran (and log matching was checked at the end) */
+    bool invariant_violated;    /* problem names the first violation */
+    uint64_t invariant_reports; /* reports the monitor checked */
     double elapsed_s;
     char problem[512]; /* the first thing found wrong, empty if none */
 };
@@ -56,7 +60,9 @@ struct cluster {
     struct actor_dir *dir;    /* what nodes and clients read to find a node */
     struct netem *net;        /* NULL when the network is perfect and no fault is planned */
     uint64_t faults;          /* faults injected */
-    uint32_t leader;          /* the first leader */
+    struct actor *monitor;    /* the invariant monitor, NULL when [check] invariants is off */
+    struct monitor_status monitor_status; /* its findings, taken by cluster_stop */
+    uint32_t leader;                      /* the first leader */
     uint64_t leader_term;
     uint64_t first_leader_us; /* when it was known, since epoch_ns */
 };
@@ -77,7 +83,8 @@ int cluster_restart(struct cluster *c, uint32_t node, char *err, size_t err_len)
 uint32_t cluster_nodes_down(const struct cluster *c);
 /* Restarts every crashed node and makes the network perfect. */
 int cluster_heal(struct cluster *c, char *err, size_t err_len);
-/* Stops and joins the nodes; their disks stay readable until cluster_close. */
+/* Stops and joins the nodes, then the monitor (keeping its findings in monitor_status); their
+ * disks stay readable until cluster_close. */
 void cluster_stop(struct cluster *c);
 void cluster_close(struct cluster *c);
 

@@ -15,6 +15,7 @@
 
 #include "common/alloc.h"
 #include "kv/kv.h"
+#include "raft/monitor.h"
 #include "runtime/trace.h"
 
 struct node_raft_msg {
@@ -410,6 +411,7 @@ static void arm_wake(struct node *n)
 static void use_update(struct node *n)
 {
     bool was_leader = false, is_leader = false;
+    bool leading = raft_role(&n->raft) == RAFT_LEADER;
     for (size_t i = 0; i < n->up.n_notes; i++) {
         const struct raft_note *note = &n->up.notes[i];
         if (trace_on(TRACE_INFO))
@@ -417,11 +419,18 @@ static void use_update(struct node *n)
         if (note->kind == RAFT_NOTE_ROLE_CHANGE) {
             was_leader = was_leader || note->from_role == RAFT_LEADER;
             is_leader = note->to_role == RAFT_LEADER;
+            if (is_leader && leading && n->opt.monitor != NULL)
+                monitor_report_leader(n->opt.monitor, &n->raft);
         }
+        if (note->kind == RAFT_NOTE_COMMIT_ADVANCED && leading && n->opt.monitor != NULL)
+            monitor_report_commit(n->opt.monitor, &n->raft, note->a + 1, note->b);
         if (note->kind == RAFT_NOTE_ELECTION_START)
             n->stats.elections++;
     }
     send_messages(n);
+    if (n->opt.monitor != NULL && n->up.n_apply > 0)
+        monitor_report_applied(n->opt.monitor, raft_id(&n->raft), n->up.apply_first, n->up.apply,
+                               n->up.n_apply);
     apply_entries(n);
     if (was_leader && raft_role(&n->raft) != RAFT_LEADER)
         release_pending(n);

@@ -40,6 +40,7 @@ static struct cfg base_cfg(uint32_t nodes, uint32_t clients, uint32_t requests, 
     cfg.raft.pre_vote = true;
     cfg.raft.check_quorum = true;
     cfg.check.converge_ms = 10000;
+    cfg.check.invariants = true;
     return cfg;
 }
 
@@ -55,6 +56,9 @@ static struct cluster_report run_consistent(struct cfg *cfg)
         fail_msg("seed %llu: %s", (unsigned long long)cfg->seed, rep.problem);
     }
     assert_int_equal(rep.counts.requests, (uint64_t)cfg->num_clients * cfg->client.requests);
+    assert_true(rep.invariants_checked);
+    assert_false(rep.invariant_violated);
+    assert_true(rep.invariant_reports > 0);
     return rep;
 }
 

@@ -14,6 +14,7 @@
 
 #include "cluster/cluster.h"
 #include "config/config.h"
+#include "kv/kv.h"
 #include "runtime/trace.h"
 
 static int quiet_trace(void **state)
@@ -138,6 +139,129 @@ static void nemesis_run(void **state)
     }
 }
 
+/* Encodes a put of key=value for client 1, request seq. */
+static struct actor_msg *put_request(const char *key, uint64_t seq)
+{
+    struct kv_command cmd = {.op = KV_OP_PUT,
+                             .client_id = 1,
+                             .seq = seq,
+                             .key = (const uint8_t *)key,
+                             .key_len = (uint32_t)strlen(key),
+                             .value = (const uint8_t *)"v",
+                             .value_len = 1};
+    uint8_t buf[128];
+    size_t len;
+    assert_int_equal(kv_command_encode(&cmd, buf, sizeof buf, &len), 0);
+    return node_request_new(buf, (uint32_t)len);
+}
+
+/* The leader is cut off with one follower: the minority never commits (its leader's commit
+ * index stands still and its client never hears "ok"), the majority elects a new leader and
+ * commits; after healing, the old leader steps down and its uncommitted entry is overwritten. */
+static void minority_partition_cannot_commit(void **state)
+{
+    (void)state;
+    struct cfg cfg = base_cfg(5, 0, 0, 24);
+    cfg.network.delay_ms_max = 1; /* an emulated network, so links can be cut */
+    struct cluster c;
+    char err[256];
+    assert_int_equal(cluster_start(&c, &cfg, err, sizeof err), 0);
+    uint32_t old = c.leader, buddy = old % 5 + 1;
+    struct node_status st;
+    assert_int_equal(node_await_applied(c.nodes[old - 1], 1, 5000, &st), ACTOR_OK);
+    uint64_t commit_before = st.commit_index;
+    uint8_t group[CFG_NODES_MAX] = {0};
+    for (uint32_t i = 0; i < 5; i++)
+        group[i] = (i + 1 == old || i + 1 == buddy) ? 1 : 2;
+    netem_partition(c.net, group);
+
+    /* The minority leader accepts the request but cannot commit it. */
+    struct actor_msg *reply = NULL;
+    int rc = actor_call(c.nodes[old - 1], put_request("minority", 1), 400, &reply);
+    if (rc == ACTOR_OK) {
+        assert_int_not_equal(((struct node_reply *)reply)->status, CLIENT_REPLY_OK);
+        actor_msg_free(reply);
+    }
+    assert_int_equal(node_get_status(c.nodes[old - 1], 5000, &st), ACTOR_OK);
+    assert_int_equal(st.commit_index, commit_before);
+    assert_true(st.last_index > commit_before); /* it did append the entry */
+
+    /* The majority moves on under a new leader and commits. */
+    uint32_t fresh = 0;
+    for (int tries = 0; tries < 100 && fresh == 0; tries++) {
+        for (uint32_t i = 1; i <= 5; i++) {
+            if (group[i - 1] != 2)
+                continue;
+            if (node_get_status(c.nodes[i - 1], 5000, &st) == ACTOR_OK && st.role == RAFT_LEADER)
+                fresh = i;
+        }
+        if (fresh == 0)
+            node_await_leader(c.nodes[(old + 1) % 5], 50, &st);
+    }
+    assert_true(fresh != 0);
+    assert_int_equal(actor_call(c.nodes[fresh - 1], put_request("majority", 2), 5000, &reply),
+                     ACTOR_OK);
+    assert_int_equal(((struct node_reply *)reply)->status, CLIENT_REPLY_OK);
+    uint64_t majority_index = ((struct node_reply *)reply)->index;
+    actor_msg_free(reply);
+
+    /* Heal: the old leader learns the new term, steps down, and takes the majority's log. */
+    netem_heal(c.net);
+    assert_int_equal(node_await_applied(c.nodes[old - 1], majority_index, 10000, &st), ACTOR_OK);
+    assert_int_not_equal(st.role, RAFT_LEADER);
+    struct node_status leader_st;
+    assert_int_equal(node_get_status(c.nodes[fresh - 1], 5000, &leader_st), ACTOR_OK);
+    assert_int_equal(st.digest, leader_st.digest);
+    cluster_stop(&c);
+    /* The minority's entry is nowhere in the committed log. */
+    const struct raft_log *log = &c.disks[fresh - 1].log;
+    for (uint64_t i = 1; i <= leader_st.commit_index; i++) {
+        const struct raft_entry *e = raft_log_get(log, i);
+        struct kv_command cmd;
+        if (e->type == RAFT_ENTRY_COMMAND && kv_command_decode(e->data, e->len, &cmd) == 0)
+            assert_false(cmd.key_len == 8 && memcmp(cmd.key, "minority", 8) == 0);
+    }
+    assert_int_equal(c.monitor_status.violations, 0);
+    cluster_close(&c);
+    close_cfg(&cfg);
+}
+
+/* Nodes crash and restart over and over (churn) while clients work; every restart comes back
+ * from persistent state and the run ends consistent. */
+static void churn(void **state)
+{
+    (void)state;
+    struct cfg cfg = base_cfg(5, 3, 60, 25);
+    struct cfg_fault faults[20];
+    for (uint32_t k = 0; k < 10; k++) {
+        faults[2 * k] =
+            (struct cfg_fault){.at_ms = 20 + 60 * k, .kind = CFG_FAULT_CRASH, .node = k % 5 + 1};
+        faults[2 * k + 1] =
+            (struct cfg_fault){.at_ms = 50 + 60 * k, .kind = CFG_FAULT_RESTART, .node = k % 5 + 1};
+    }
+    cfg.faults = faults;
+    cfg.n_faults = 20;
+    struct cluster_report rep = run_consistent(&cfg);
+    assert_int_equal(rep.faults, 10);
+    cluster_report_close(&rep);
+    close_cfg(&cfg);
+}
+
+/* A follower down for the whole run restarts far behind and catches up with everything. */
+static void follower_far_behind_catches_up(void **state)
+{
+    (void)state;
+    struct cfg cfg = base_cfg(3, 4, 100, 26);
+    struct cfg_fault faults[] = {{.at_ms = 0, .kind = CFG_FAULT_CRASH, .node = 3}};
+    cfg.faults = faults;
+    cfg.n_faults = 1;
+    struct cluster_report rep = run_consistent(&cfg); /* healing restarts node 3 */
+    assert_true(rep.nodes[2].last_applied == rep.commit_index);
+    assert_true(rep.commit_index > 400);
+    cluster_report_close(&rep);
+    close_cfg(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +269,9 @@ int main(void)
         cmocka_unit_test(partitioned_leader_rejoins),
         cmocka_unit_test(lossy_network),
         cmocka_unit_test(nemesis_run),
+        cmocka_unit_test(minority_partition_cannot_commit),
+        cmocka_unit_test(churn),
+        cmocka_unit_test(follower_far_behind_catches_up),
     };
     return cmocka_run_group_tests(tests, quiet_trace, NULL);
 }

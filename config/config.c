@@ -1,128 +1,22 @@
 /* config.c - typed, validated configuration: a TOML tree checked against one schema table whose
- * rows (name, kind, field, default, range, doc) drive defaults, checks, suggestions and printing.
+ * rows (name, kind, field, default, range, doc) drive defaults, checks and suggestions.
+ *
+ * The schema types are in config_schema.h; printing (--print-config, --help-config, the summary)
+ * is in config_print.c. Adding a setting = a field in config.h + a row here. A new value type is
+ * a new kind: one case each in apply_value, set_defaults, close_table and config_print.c.
  */
 #include "config/config.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "config/config_schema.h"
 #include "config/toml.h"
-
-/* --- the schema --------------------------------------------------------------------------- */
-
-enum kind {
-    KIND_TABLE,   /* a [section]: sub is its schema, offset the sub-struct in the parent */
-    KIND_UINT32,  /* uint32_t field, integer in min..max */
-    KIND_SEED,    /* uint64_t field + bool at given_offset; integer in min..max */
-    KIND_WORD,    /* enum field (int-sized), a string among words[]; def is the index */
-    KIND_STRINGS, /* struct cfg_strings: distinct non-empty strings, min..max of them */
-};
-
-struct schema;
-
-struct setting {
-    const char *name; /* one key segment */
-    enum kind kind;
-    size_t offset;       /* of the field in the struct of the table the row belongs to */
-    size_t given_offset; /* KIND_SEED: the bool that says the seed was given */
-    int64_t def, min, max;
-    const char *const *words; /* KIND_WORD: allowed words; KIND_STRINGS: the default items */
-    const struct schema *sub; /* KIND_TABLE */
-    const char *doc;          /* one line for --help-config and config.toml */
-};
-
-struct schema {
-    const struct setting *rows;
-    size_t len;
-};
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define UINT32(type, field, d, lo, hi, text)                                                       \
-    {                                                                                              \
-        .name = #field, .kind = KIND_UINT32, .offset = offsetof(type, field), .def = (d),          \
-        .min = (lo), .max = (hi), .doc = (text)                                                    \
-    }
-#define WORD(type, field, d, list, text)                                                           \
-    {                                                                                              \
-        .name = #field, .kind = KIND_WORD, .offset = offsetof(type, field), .def = (d),            \
-        .words = (list), .doc = (text)                                                             \
-    }
-#define TABLE(type, field, schema, text)                                                           \
-    {                                                                                              \
-        .name = #field, .kind = KIND_TABLE, .offset = offsetof(type, field), .sub = &(schema),     \
-        .doc = (text)                                                                              \
-    }
-
-/* The enum fields are written through int *: they must be int-sized. */
-_Static_assert(sizeof(enum cfg_trace_level) == sizeof(int), "enum size");
-_Static_assert(sizeof(enum cfg_trace_format) == sizeof(int), "enum size");
-_Static_assert(sizeof(enum cfg_color) == sizeof(int), "enum size");
-
-/* In the order of the enums in config.h. */
-static const char *const level_words[] = {"quiet", "info", "debug", NULL};
-static const char *const format_words[] = {"text", "jsonl", NULL};
-static const char *const color_words[] = {"auto", "always", "never", NULL};
-static const char *const default_keys[] = {"a", "b", "c", "d", "e", NULL};
-
-static const struct setting client_rows[] = {
-    UINT32(struct cfg_client, requests, 5, 0, 1000000, "requests each client sends"),
-    {.name = "keys",
-     .kind = KIND_STRINGS,
-     .offset = offsetof(struct cfg_client, keys),
-     .min = 1,
-     .max = CFG_KEYS_MAX,
-     .words = default_keys,
-     .doc = "keys the clients pick from at random: distinct, non-empty strings"},
-    UINT32(struct cfg_client, value_size, 8, 1, 65536, "bytes of each random value put"),
-    UINT32(struct cfg_client, timeout_ms, 1000, 1, 3600000,
-           "how long a client waits for one reply"),
-};
-static const struct schema client_schema = {client_rows, COUNT(client_rows)};
-
-static const struct setting raft_rows[] = {
-    UINT32(struct cfg_raft, election_timeout_ms_min, 150, 1, 60000,
-           "a follower hearing no leader for a random time in [min, max) campaigns"),
-    UINT32(struct cfg_raft, election_timeout_ms_max, 300, 1, 60000,
-           "upper end of the election timeout; must be above the minimum"),
-    UINT32(struct cfg_raft, heartbeat_ms, 50, 1, 60000,
-           "a leader sends AppendEntries at least this often; must be below the minimum timeout"),
-    UINT32(struct cfg_raft, max_inflight, 1, 1, 64,
-           "AppendEntries a leader keeps in flight per follower; 1 batches what arrives meanwhile"),
-    UINT32(struct cfg_raft, max_entries_per_append, 64, 1, 4096,
-           "most log entries one AppendEntries carries"),
-};
-static const struct schema raft_schema = {raft_rows, COUNT(raft_rows)};
-
-static const struct setting trace_rows[] = {
-    WORD(struct cfg_trace, level, CFG_TRACE_INFO, level_words,
-         "quiet: the summary only; info: every Raft and client event; debug: more"),
-    WORD(struct cfg_trace, format, CFG_FORMAT_TEXT, format_words,
-         "text for people, jsonl (one JSON object per line) for programs"),
-    WORD(struct cfg_trace, color, CFG_COLOR_AUTO, color_words,
-         "colour per node: auto (when the output is a terminal), always or never"),
-};
-static const struct schema trace_schema = {trace_rows, COUNT(trace_rows)};
-
-static const struct setting root_rows[] = {
-    UINT32(struct cfg, num_nodes, 5, 1, CFG_NODES_MAX, "Raft nodes in the cluster"),
-    UINT32(struct cfg, num_clients, 3, 0, CFG_CLIENTS_MAX, "clients sending requests"),
-    {.name = "seed",
-     .kind = KIND_SEED,
-     .offset = offsetof(struct cfg, seed),
-     .given_offset = offsetof(struct cfg, seed_given),
-     .min = 0,
-     .max = INT64_MAX,
-     .doc =
-         "seed of every random choice; unset: a random seed, printed so the run can be repeated"},
-    TABLE(struct cfg, client, client_schema, "what the clients do"),
-    TABLE(struct cfg, raft, raft_schema, "Raft timing (Raft paper, section 5.2)"),
-    TABLE(struct cfg, trace, trace_schema, "what the run prints"),
-};
-static const struct schema root_schema = {root_rows, COUNT(root_rows)};
 
 /* --- errors and places -------------------------------------------------------------------- */
 
@@ -138,11 +32,22 @@ struct where {
     struct place place;
 };
 
+/* The places of one fault's node ids, for the check against num_nodes once it is final. */
+struct fault_where {
+    struct place node; /* of node = N, if given */
+    uint32_t max_node; /* the largest id in groups, 0 if none */
+    struct place max_place;
+    size_t max_i, max_j; /* groups[max_i][max_j] is max_node */
+};
+
 struct loader {
     const char *origin; /* the file name or the override's origin */
     bool positions;     /* whether line:col mean something (a file) */
+    bool override;      /* applying a --set (which cannot set [[fault]]) */
     struct where *wheres;
     size_t num_wheres, cap_wheres;
+    struct fault_where *fault_wheres; /* one per cfg->faults[i] */
+    struct fault_where *cur_fault;    /* the fault being applied, or NULL */
 };
 
 __attribute__((format(printf, 4, 5))) static int fail(struct cfg_error *err, int code,
@@ -240,10 +145,10 @@ struct suggestion {
 
 /* Scores every setting and table: the distance between whole paths, or between last segments
  * plus one (a known key written in the wrong table). Keeps the first best. */
-static void suggest_in(const struct schema *sc, const char *prefix, struct suggestion *s)
+static void suggest_in(const struct cfg_schema *sc, const char *prefix, struct suggestion *s)
 {
     for (size_t i = 0; i < sc->len; i++) {
-        const struct setting *row = &sc->rows[i];
+        const struct cfg_setting *row = &sc->rows[i];
         char path[NAME_MAX_LEN + 1];
         snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", row->name);
         size_t whole = edit_distance(s->path, path);
@@ -255,23 +160,56 @@ static void suggest_in(const struct schema *sc, const char *prefix, struct sugge
             s->best_score = score;
             memcpy(s->best, path, sizeof path);
         }
-        if (row->kind == KIND_TABLE)
+        if (row->kind == KIND_TABLE || row->kind == KIND_FAULTS)
             suggest_in(row->sub, path, s);
     }
 }
 
+/* An unknown key, with the nearest known one suggested. Inside an array of tables ("fault[2].x")
+ * the index is left out for scoring and put back into the suggestion ("fault[2].node"). */
 static int unknown(struct cfg_error *err, const struct place *p, const char *path, bool is_table)
 {
-    struct suggestion s = {path, leaf_of(path), SIZE_MAX, ""};
-    suggest_in(&root_schema, "", &s);
+    char plain[NAME_MAX_LEN + 1], index[32] = "";
+    size_t array_len = 0; /* length of "fault" in "fault[2].x" */
+    const char *open = strchr(path, '[');
+    const char *close = open ? strchr(open, ']') : NULL;
+    if (close != NULL && (size_t)(close + 1 - open) < sizeof index) {
+        array_len = (size_t)(open - path);
+        memcpy(index, open, (size_t)(close + 1 - open));
+        index[close + 1 - open] = '\0';
+        snprintf(plain, sizeof plain, "%.*s%s", (int)array_len, path, close + 1);
+    } else {
+        snprintf(plain, sizeof plain, "%s", path);
+    }
+    struct suggestion s = {plain, leaf_of(plain), SIZE_MAX, ""};
+    suggest_in(&cfg_root_schema, "", &s);
     size_t leaf_len = strlen(s.leaf);
     size_t threshold = leaf_len / 3 > 2 ? leaf_len / 3 : 2;
     const char *what = is_table ? "table" : "key";
-    if (s.best_score <= threshold)
-        return fail(err, CFG_EUNKNOWN, p, "unknown %s '%s'; did you mean '%s'?", what, path,
-                    s.best);
+    if (s.best_score <= threshold) {
+        char best[NAME_MAX_LEN + 40];
+        if (array_len > 0 && strncmp(s.best, plain, array_len) == 0 && s.best[array_len] == '.')
+            snprintf(best, sizeof best, "%.*s%s%s", (int)array_len, s.best, index,
+                     s.best + array_len);
+        else
+            snprintf(best, sizeof best, "%s", s.best);
+        return fail(err, CFG_EUNKNOWN, p, "unknown %s '%s'; did you mean '%s'?", what, path, best);
+    }
     return fail(err, CFG_EUNKNOWN, p, "unknown %s '%s' (raft_kv --help-config lists them all)",
                 what, path);
+}
+
+/* A table, or an array of tables ([[name]]). */
+static bool is_table_like(const struct toml_value *v)
+{
+    if (v->type == TOML_TABLE)
+        return true;
+    if (v->type != TOML_ARRAY || v->u.array->len == 0)
+        return false;
+    for (size_t i = 0; i < v->u.array->len; i++)
+        if (v->u.array->items[i].type != TOML_TABLE)
+            return false;
+    return true;
 }
 
 /* --- applying a TOML tree ----------------------------------------------------------------- */
@@ -285,7 +223,7 @@ static void strings_close(struct cfg_strings *list)
     list->len = 0;
 }
 
-static int apply_strings(struct loader *ld, const struct setting *row, const char *path,
+static int apply_strings(struct loader *ld, const struct cfg_setting *row, const char *path,
                          const struct toml_value *v, struct cfg_strings *out, struct cfg_error *err)
 {
     struct place p = place_at(ld, v->line, v->col);
@@ -346,15 +284,302 @@ err:
     return rc;
 }
 
-static int apply_table(struct loader *ld, const struct schema *sc, const char *prefix,
-                       const struct toml_table *t, void *base, struct cfg_error *err);
-static void join_words(const char *const *words, char *out, size_t out_len);
+/* An integer in min..max at v, named path; the common check of KIND_UINT32 and the items of
+ * KIND_RANGE and KIND_GROUPS. */
+static int check_integer(const struct loader *ld, const char *path, const struct toml_value *v,
+                         int64_t min, int64_t max, struct cfg_error *err)
+{
+    struct place p = place_at(ld, v->line, v->col);
+    if (v->type != TOML_INTEGER)
+        return type_error(err, &p, path, "integer", v);
+    if (v->u.integer < min || v->u.integer > max)
+        return fail(err, CFG_ERANGE, &p,
+                    "%s = %" PRId64 " is out of range (%" PRId64 "..%" PRId64 ")", path,
+                    v->u.integer, min, max);
+    return 0;
+}
 
-static int apply_value(struct loader *ld, const struct setting *row, const char *path,
+/* A probability: a float or an integer in 0..1; nan and the infinities are out of range. */
+static int apply_prob(struct loader *ld, const char *path, const struct toml_value *v, double *out,
+                      struct cfg_error *err)
+{
+    struct place p = place_at(ld, v->line, v->col);
+    double x;
+    if (v->type == TOML_INTEGER) {
+        if (v->u.integer < 0 || v->u.integer > 1)
+            return fail(err, CFG_ERANGE, &p, "%s = %" PRId64 " is out of range (0..1)", path,
+                        v->u.integer);
+        x = (double)v->u.integer;
+    } else if (v->type == TOML_FLOAT) {
+        x = v->u.flt;
+        if (isnan(x))
+            return fail(err, CFG_ERANGE, &p, "%s = nan is out of range (0..1)", path);
+        if (!(x >= 0.0 && x <= 1.0))
+            return fail(err, CFG_ERANGE, &p, "%s = %g is out of range (0..1)", path, x);
+        x += 0.0; /* -0.0 becomes 0.0 */
+    } else {
+        return type_error(err, &p, path, "number", v);
+    }
+    *out = x;
+    remember(ld, out, p);
+    return 0;
+}
+
+/* [lo, hi]: exactly two integers in min..max with lo <= hi. */
+static int apply_range(struct loader *ld, const struct cfg_setting *row, const char *path,
+                       const struct toml_value *v, void *base, struct cfg_error *err)
+{
+    struct place p = place_at(ld, v->line, v->col);
+    if (v->type != TOML_ARRAY)
+        return type_error(err, &p, path, "array", v);
+    const struct toml_array *a = v->u.array;
+    if (a->len != 2)
+        return fail(err, CFG_ERANGE, &p, "%s must be [min, max], two integers, not %zu items", path,
+                    a->len);
+    for (size_t i = 0; i < 2; i++) {
+        char item_path[NAME_MAX_LEN + 32];
+        snprintf(item_path, sizeof item_path, "%s[%zu]", path, i);
+        int rc = check_integer(ld, item_path, &a->items[i], row->min, row->max, err);
+        if (rc != 0)
+            return rc;
+    }
+    int64_t lo = a->items[0].u.integer, hi = a->items[1].u.integer;
+    if (lo > hi)
+        return fail(err, CFG_ERANGE, &p,
+                    "%s = [%" PRId64 ", %" PRId64 "]: min must not be above max", path, lo, hi);
+    uint32_t *lo_field = (uint32_t *)((char *)base + row->offset);
+    *lo_field = (uint32_t)lo;
+    *(uint32_t *)((char *)base + row->offset_b) = (uint32_t)hi;
+    remember(ld, lo_field, p);
+    return 0;
+}
+
+/* A set of words as a bitmask: a non-empty array of distinct words whose bits are in row->max. */
+static int apply_kinds(struct loader *ld, const struct cfg_setting *row, const char *path,
+                       const struct toml_value *v, uint32_t *out, struct cfg_error *err)
+{
+    struct place p = place_at(ld, v->line, v->col);
+    uint32_t mask = 0;
+    size_t first[32] = {0}; /* the item that named each word */
+    if (v->type != TOML_ARRAY)
+        return type_error(err, &p, path, "array", v);
+    const struct toml_array *a = v->u.array;
+    if (a->len == 0)
+        return fail(err, CFG_ERANGE, &p, "%s must not be empty", path);
+    for (size_t i = 0; i < a->len; i++) {
+        const struct toml_value *item = &a->items[i];
+        struct place ip = place_at(ld, item->line, item->col);
+        char item_path[NAME_MAX_LEN + 32];
+        snprintf(item_path, sizeof item_path, "%s[%zu]", path, i);
+        if (item->type != TOML_STRING)
+            return type_error(err, &ip, item_path, "string", item);
+        int word = -1;
+        for (int w = 0; w < 32 && row->words[w] != NULL; w++)
+            if (strlen(row->words[w]) == item->u.str.len &&
+                strcmp(row->words[w], item->u.str.ptr) == 0)
+                word = w;
+        if (word < 0 || ((uint32_t)row->max & (1u << word)) == 0) {
+            char list[256];
+            cfg_join_words(row->words, (uint32_t)row->max, list, sizeof list);
+            return fail(err, CFG_ERANGE, &ip, "%s = \"%.64s\" is not one of %s%s", item_path,
+                        item->u.str.ptr, list,
+                        word >= 0 ? " (the nemesis restarts and heals by itself)" : "");
+        }
+        if (mask & (1u << word))
+            return fail(err, CFG_ERANGE, &ip, "%s = \"%s\" repeats %s[%zu]", item_path,
+                        row->words[word], path, first[word]);
+        mask |= 1u << word;
+        first[word] = i;
+    }
+    *out = mask;
+    remember(ld, out, p);
+    return 0;
+}
+
+/* A partition: groups = [[ids], ...], at least one group, none empty, each id 1..CFG_NODES_MAX
+ * and listed at most once overall (the check against num_nodes waits for check_faults). Group
+ * g (0-based in the array) becomes number g + 1 in group[]. */
+static int apply_groups(struct loader *ld, const struct cfg_setting *row, const char *path,
+                        const struct toml_value *v, void *base, struct cfg_error *err)
+{
+    struct place p = place_at(ld, v->line, v->col);
+    uint8_t group[CFG_NODES_MAX] = {0};
+    uint16_t first_i[CFG_NODES_MAX], first_j[CFG_NODES_MAX]; /* where each id was listed */
+    struct fault_where *fw = ld->cur_fault;
+    if (v->type != TOML_ARRAY)
+        return type_error(err, &p, path, "array", v);
+    const struct toml_array *a = v->u.array;
+    if (a->len == 0)
+        return fail(err, CFG_ERANGE, &p, "%s must not be empty", path);
+    for (size_t i = 0; i < a->len; i++) {
+        const struct toml_value *g = &a->items[i];
+        struct place gp = place_at(ld, g->line, g->col);
+        char g_path[NAME_MAX_LEN + 32];
+        snprintf(g_path, sizeof g_path, "%s[%zu]", path, i);
+        if (g->type != TOML_ARRAY)
+            return type_error(err, &gp, g_path, "array", g);
+        if (g->u.array->len == 0)
+            return fail(err, CFG_ERANGE, &gp, "%s must not be empty", g_path);
+        /* Every group so far is non-empty and every id distinct: i < CFG_NODES_MAX. */
+        for (size_t j = 0; j < g->u.array->len; j++) {
+            const struct toml_value *item = &g->u.array->items[j];
+            char item_path[NAME_MAX_LEN + 64];
+            snprintf(item_path, sizeof item_path, "%s[%zu][%zu]", path, i, j);
+            int rc = check_integer(ld, item_path, item, 1, CFG_NODES_MAX, err);
+            if (rc != 0)
+                return rc;
+            size_t id = (size_t)item->u.integer;
+            if (group[id - 1] != 0) {
+                struct place ip = place_at(ld, item->line, item->col);
+                return fail(err, CFG_ERANGE, &ip, "%s = %zu repeats %s[%u][%u]", item_path, id,
+                            path, first_i[id - 1], first_j[id - 1]);
+            }
+            group[id - 1] = (uint8_t)(i + 1);
+            first_i[id - 1] = (uint16_t)i;
+            first_j[id - 1] = (uint16_t)j;
+            if (fw != NULL && id > fw->max_node) {
+                fw->max_node = (uint32_t)id;
+                fw->max_place = place_at(ld, item->line, item->col);
+                fw->max_i = i;
+                fw->max_j = j;
+            }
+        }
+    }
+    uint32_t *n_groups = (uint32_t *)((char *)base + row->offset);
+    *n_groups = (uint32_t)a->len;
+    memcpy((char *)base + row->offset_b, group, sizeof group);
+    remember(ld, n_groups, p);
+    return 0;
+}
+
+static int apply_table(struct loader *ld, const struct cfg_schema *sc, const char *prefix,
+                       const struct toml_table *t, void *base, struct cfg_error *err);
+
+/* The keys a kind cannot do without, besides at_ms and kind. */
+static uint32_t fault_required_keys(enum cfg_fault_kind kind)
+{
+    return cfg_fault_keys_of(kind) & ~(1u << CFG_FAULT_ROW_SLOW_MS);
+}
+
+/* The row index of key in the fault schema, or -1. */
+static int fault_row(const char *key)
+{
+    for (int i = 0; i < CFG_FAULT_ROWS; i++)
+        if (strcmp(cfg_fault_rows[i].name, key) == 0)
+            return i;
+    return -1;
+}
+
+/* One [[fault]] element into *f (zeroed): its keys as the schema says, then the rules of its
+ * kind: at_ms and kind required; node, groups, slow_ms only for the kinds that take them. */
+static int apply_fault(struct loader *ld, const char *path, const struct toml_value *v,
+                       struct cfg_fault *f, struct cfg_error *err)
+{
+    struct place p = place_at(ld, v->line, v->col);
+    if (v->type != TOML_TABLE)
+        return type_error(err, &p, path, "table", v);
+    const struct toml_table *t = v->u.table;
+    int rc = apply_table(ld, &cfg_fault_schema, path, t, f, err);
+    if (rc != 0)
+        return rc;
+    uint32_t given = 0;
+    for (size_t i = 0; i < t->len; i++)
+        given |= 1u << fault_row(t->items[i].key); /* apply_table refused unknown keys */
+    char words[256];
+    if ((given & (1u << CFG_FAULT_ROW_KIND)) == 0) {
+        cfg_join_words(cfg_fault_kind_words, UINT32_MAX, words, sizeof words);
+        return fail(err, CFG_ERANGE, &p, "%s has no kind (one of %s)", path, words);
+    }
+    const char *kind = cfg_fault_kind_words[f->kind];
+    if ((given & (1u << CFG_FAULT_ROW_AT_MS)) == 0)
+        return fail(err, CFG_ERANGE, &p, "%s (%s) has no at_ms", path, kind);
+    uint32_t allowed = cfg_fault_keys_of(f->kind);
+    for (size_t i = 0; i < t->len; i++) {
+        int r = fault_row(t->items[i].key);
+        if (r == CFG_FAULT_ROW_AT_MS || r == CFG_FAULT_ROW_KIND || (allowed & (1u << r)))
+            continue;
+        struct place kp = place_at(ld, t->items[i].line, t->items[i].col);
+        char takes[128] = "";
+        for (int k = 0; k < CFG_FAULT_ROWS; k++)
+            if (allowed & (1u << k))
+                snprintf(takes + strlen(takes), sizeof takes - strlen(takes), ", %s",
+                         cfg_fault_rows[k].name);
+        return fail(err, CFG_ERANGE, &kp,
+                    "%s.%s is not a key of %s %s fault (it takes at_ms, kind%s)", path,
+                    t->items[i].key, article(kind), kind, takes);
+    }
+    uint32_t missing = fault_required_keys(f->kind) & ~given;
+    for (int k = 0; k < CFG_FAULT_ROWS; k++)
+        if (missing & (1u << k))
+            return fail(err, CFG_ERANGE, &p, "%s (%s) has no %s", path, kind,
+                        cfg_fault_rows[k].name);
+    if (f->kind == CFG_FAULT_SLOW && (given & (1u << CFG_FAULT_ROW_SLOW_MS)) == 0)
+        f->slow_ms = CFG_FAULT_SLOW_MS_DEFAULT;
+    if (given & (1u << CFG_FAULT_ROW_NODE)) {
+        const struct toml_value *node = toml_table_get(t, "node");
+        ld->cur_fault->node = place_at(ld, node->line, node->col);
+    }
+    return 0;
+}
+
+/* The [[fault]] array: replaces cfg->faults. Entries must be in time order (non-decreasing
+ * at_ms), so that file order is the order the cluster applies them in. */
+static int apply_faults(struct loader *ld, const struct cfg_setting *row, const char *path,
+                        const struct toml_value *v, void *base, struct cfg_error *err)
+{
+    struct place p = place_at(ld, v->line, v->col);
+    struct cfg_fault **out = (struct cfg_fault **)((char *)base + row->offset);
+    size_t *out_len = (size_t *)((char *)base + row->offset_b);
+    if (ld->override)
+        return fail(err, CFG_EUNKNOWN, &p,
+                    "%s cannot be set with --set: write [[%s]] entries in the config file", path,
+                    path);
+    if (v->type != TOML_ARRAY)
+        return type_error(err, &p, path, "array of tables", v);
+    const struct toml_array *a = v->u.array;
+    if (a->len > (size_t)row->max)
+        return fail(err, CFG_ERANGE, &p, "%s has %zu entries; at most %" PRId64 " are allowed",
+                    path, a->len, row->max);
+    struct cfg_fault *faults = xcalloc(a->len, sizeof *faults);
+    struct fault_where *wheres = xcalloc(a->len, sizeof *wheres);
+    int rc = 0;
+    for (size_t i = 0; i < a->len; i++) {
+        char item_path[NAME_MAX_LEN + 32];
+        snprintf(item_path, sizeof item_path, "%s[%zu]", path, i);
+        ld->cur_fault = &wheres[i];
+        rc = apply_fault(ld, item_path, &a->items[i], &faults[i], err);
+        ld->cur_fault = NULL;
+        if (rc != 0)
+            goto err;
+        if (i > 0 && faults[i].at_ms < faults[i - 1].at_ms) {
+            const struct toml_value *at = toml_table_get(a->items[i].u.table, "at_ms");
+            struct place ap = place_at(ld, at->line, at->col);
+            rc = fail(err, CFG_ERANGE, &ap,
+                      "%s.at_ms = %" PRIu32 " is before %s[%zu].at_ms = %" PRIu32
+                      "; list [[%s]] entries in time order",
+                      item_path, faults[i].at_ms, path, i - 1, faults[i - 1].at_ms, path);
+            goto err;
+        }
+    }
+    free(*out);
+    free(ld->fault_wheres);
+    *out = faults;
+    *out_len = a->len;
+    ld->fault_wheres = wheres;
+    remember(ld, out, p);
+    return 0;
+err:
+    free(faults);
+    free(wheres);
+    return rc;
+}
+
+static int apply_value(struct loader *ld, const struct cfg_setting *row, const char *path,
                        const struct toml_value *v, void *base, struct cfg_error *err)
 {
     struct place p = place_at(ld, v->line, v->col);
     void *field = (char *)base + row->offset;
+    int rc;
     switch (row->kind) {
     case KIND_TABLE:
         if (v->type != TOML_TABLE)
@@ -362,17 +587,13 @@ static int apply_value(struct loader *ld, const struct setting *row, const char 
         return apply_table(ld, row->sub, path, v->u.table, field, err);
     case KIND_UINT32:
     case KIND_SEED:
-        if (v->type != TOML_INTEGER)
-            return type_error(err, &p, path, "integer", v);
-        if (v->u.integer < row->min || v->u.integer > row->max)
-            return fail(err, CFG_ERANGE, &p,
-                        "%s = %" PRId64 " is out of range (%" PRId64 "..%" PRId64 ")", path,
-                        v->u.integer, row->min, row->max);
+        if ((rc = check_integer(ld, path, v, row->min, row->max, err)) != 0)
+            return rc;
         if (row->kind == KIND_UINT32) {
             *(uint32_t *)field = (uint32_t)v->u.integer;
         } else {
             *(uint64_t *)field = (uint64_t)v->u.integer;
-            *(bool *)((char *)base + row->given_offset) = true;
+            *(bool *)((char *)base + row->offset_b) = true;
         }
         remember(ld, field, p);
         return 0;
@@ -387,17 +608,33 @@ static int apply_value(struct loader *ld, const struct setting *row, const char 
             }
         }
         char list[256];
-        join_words(row->words, list, sizeof list);
+        cfg_join_words(row->words, UINT32_MAX, list, sizeof list);
         return fail(err, CFG_ERANGE, &p, "%s = \"%.64s\" is not one of %s", path, v->u.str.ptr,
                     list);
     }
     case KIND_STRINGS:
         return apply_strings(ld, row, path, v, field, err);
+    case KIND_BOOL:
+        if (v->type != TOML_BOOL)
+            return type_error(err, &p, path, "boolean", v);
+        *(bool *)field = v->u.boolean;
+        remember(ld, field, p);
+        return 0;
+    case KIND_PROB:
+        return apply_prob(ld, path, v, field, err);
+    case KIND_RANGE:
+        return apply_range(ld, row, path, v, base, err);
+    case KIND_KINDS:
+        return apply_kinds(ld, row, path, v, field, err);
+    case KIND_FAULTS:
+        return apply_faults(ld, row, path, v, base, err);
+    case KIND_GROUPS:
+        return apply_groups(ld, row, path, v, base, err);
     }
     abort(); /* every kind is handled above */
 }
 
-static const struct setting *find_row(const struct schema *sc, const char *key, size_t len)
+const struct cfg_setting *cfg_find_row(const struct cfg_schema *sc, const char *key, size_t len)
 {
     for (size_t i = 0; i < sc->len; i++)
         if (strlen(sc->rows[i].name) == len && memcmp(sc->rows[i].name, key, len) == 0)
@@ -407,17 +644,17 @@ static const struct setting *find_row(const struct schema *sc, const char *key, 
 
 /* Applies every key of t, in definition order, to the struct at base described by sc. The first
  * unknown key, wrong type or out-of-range value stops it. */
-static int apply_table(struct loader *ld, const struct schema *sc, const char *prefix,
+static int apply_table(struct loader *ld, const struct cfg_schema *sc, const char *prefix,
                        const struct toml_table *t, void *base, struct cfg_error *err)
 {
     for (size_t i = 0; i < t->len; i++) {
         const struct toml_key_value *kv = &t->items[i];
         char path[NAME_MAX_LEN + 1];
         snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", kv->key);
-        const struct setting *row = find_row(sc, kv->key, kv->key_len);
+        const struct cfg_setting *row = cfg_find_row(sc, kv->key, kv->key_len);
         if (row == NULL) {
             struct place p = place_at(ld, kv->line, kv->col);
-            return unknown(err, &p, path, kv->value.type == TOML_TABLE);
+            return unknown(err, &p, path, is_table_like(&kv->value));
         }
         int rc = apply_value(ld, row, path, &kv->value, base, err);
         if (rc != 0)
@@ -428,21 +665,22 @@ static int apply_table(struct loader *ld, const struct schema *sc, const char *p
 
 /* --- defaults, cross checks, loading ------------------------------------------------------ */
 
-static void set_defaults(const struct schema *sc, void *base)
+static void set_defaults(const struct cfg_schema *sc, void *base)
 {
     for (size_t i = 0; i < sc->len; i++) {
-        const struct setting *row = &sc->rows[i];
+        const struct cfg_setting *row = &sc->rows[i];
         void *field = (char *)base + row->offset;
         switch (row->kind) {
         case KIND_TABLE:
             set_defaults(row->sub, field);
             break;
         case KIND_UINT32:
+        case KIND_KINDS:
             *(uint32_t *)field = (uint32_t)row->def;
             break;
         case KIND_SEED:
             *(uint64_t *)field = 0;
-            *(bool *)((char *)base + row->given_offset) = false;
+            *(bool *)((char *)base + row->offset_b) = false;
             break;
         case KIND_WORD:
             *(int *)field = (int)row->def;
@@ -457,31 +695,52 @@ static void set_defaults(const struct schema *sc, void *base)
                 list->items[list->len] = xstrdup(row->words[list->len]);
             break;
         }
+        case KIND_BOOL:
+            *(bool *)field = row->def != 0;
+            break;
+        case KIND_PROB:
+            *(double *)field = row->def_prob;
+            break;
+        case KIND_RANGE:
+            *(uint32_t *)field = (uint32_t)row->def;
+            *(uint32_t *)((char *)base + row->offset_b) = (uint32_t)row->def;
+            break;
+        case KIND_FAULTS:
+            *(struct cfg_fault **)field = NULL;
+            *(size_t *)((char *)base + row->offset_b) = 0;
+            break;
+        case KIND_GROUPS: /* only inside a fault, which starts zeroed */
+            break;
         }
     }
 }
 
-static void close_table(const struct schema *sc, void *base)
+static void close_table(const struct cfg_schema *sc, void *base)
 {
     for (size_t i = 0; i < sc->len; i++) {
-        const struct setting *row = &sc->rows[i];
+        const struct cfg_setting *row = &sc->rows[i];
         void *field = (char *)base + row->offset;
-        if (row->kind == KIND_TABLE)
+        if (row->kind == KIND_TABLE) {
             close_table(row->sub, field);
-        else if (row->kind == KIND_STRINGS)
+        } else if (row->kind == KIND_STRINGS) {
             strings_close(field);
+        } else if (row->kind == KIND_FAULTS) {
+            free(*(struct cfg_fault **)field);
+            *(struct cfg_fault **)field = NULL;
+            *(size_t *)((char *)base + row->offset_b) = 0;
+        }
     }
 }
 
 void cfg_init(struct cfg *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    set_defaults(&root_schema, cfg);
+    set_defaults(&cfg_root_schema, cfg);
 }
 
 void cfg_close(struct cfg *cfg)
 {
-    close_table(&root_schema, cfg);
+    close_table(&cfg_root_schema, cfg);
     free(cfg->history_path);
     free(cfg->path);
     memset(cfg, 0, sizeof *cfg);
@@ -501,6 +760,37 @@ static int check_less(const struct loader *ld, const uint32_t *a, const char *a_
                 "%s = %" PRIu32 " must be greater than %s = %" PRIu32, b_name, *b, a_name, *a);
 }
 
+/* Every node a fault names must exist: checked once num_nodes is final (the file may set it
+ * after the faults, a --set may lower it). Reported at the fault's node id, saying where
+ * num_nodes came from when it is not the default. */
+static int check_faults(const struct loader *ld, const struct cfg *cfg, struct cfg_error *err)
+{
+    char from[600] = "";
+    size_t nw = last_set(ld, &cfg->num_nodes);
+    if (nw > 0) {
+        const struct place *np = &ld->wheres[nw - 1].place;
+        if (np->line > 0)
+            snprintf(from, sizeof from, ", from %s:%d:%d", np->origin, np->line, np->col);
+        else
+            snprintf(from, sizeof from, ", from %s", np->origin);
+    }
+    for (size_t i = 0; i < cfg->n_faults; i++) {
+        const struct cfg_fault *f = &cfg->faults[i];
+        const struct fault_where *fw = &ld->fault_wheres[i];
+        if (f->node > cfg->num_nodes)
+            return fail(err, CFG_ERANGE, &fw->node,
+                        "fault[%zu].node = %" PRIu32 " is out of range (1..num_nodes = %" PRIu32
+                        "%s)",
+                        i, f->node, cfg->num_nodes, from);
+        if (fw->max_node > cfg->num_nodes)
+            return fail(err, CFG_ERANGE, &fw->max_place,
+                        "fault[%zu].groups[%zu][%zu] = %" PRIu32
+                        " is out of range (1..num_nodes = %" PRIu32 "%s)",
+                        i, fw->max_i, fw->max_j, fw->max_node, cfg->num_nodes, from);
+    }
+    return 0;
+}
+
 static int check_cross(const struct loader *ld, const struct cfg *cfg, struct cfg_error *err)
 {
     const struct cfg_raft *r = &cfg->raft;
@@ -509,6 +799,8 @@ static int check_cross(const struct loader *ld, const struct cfg *cfg, struct cf
     if (rc == 0)
         rc = check_less(ld, &r->heartbeat_ms, "raft.heartbeat_ms", &r->election_timeout_ms_min,
                         "raft.election_timeout_ms_min", err);
+    if (rc == 0)
+        rc = check_faults(ld, cfg, err);
     return rc;
 }
 
@@ -529,7 +821,7 @@ static int override_syntax_error(const struct cfg_override *o, const struct toml
 int cfg_load_buffer(struct cfg *cfg, const char *buf, size_t len, const char *name,
                     const struct cfg_override *overrides, size_t n, struct cfg_error *err)
 {
-    struct loader ld = {name, true, NULL, 0, 0};
+    struct loader ld = {.origin = name, .positions = true};
     struct toml_table *root = NULL;
     struct toml_error terr;
     int rc;
@@ -540,7 +832,7 @@ int cfg_load_buffer(struct cfg *cfg, const char *buf, size_t len, const char *na
         rc = fail(err, CFG_ESYNTAX, NULL, "%s", terr.msg);
         goto err;
     }
-    rc = apply_table(&ld, &root_schema, "", root, cfg, err);
+    rc = apply_table(&ld, &cfg_root_schema, "", root, cfg, err);
     if (rc != 0)
         goto err;
     for (size_t i = 0; i < n; i++) {
@@ -548,12 +840,13 @@ int cfg_load_buffer(struct cfg *cfg, const char *buf, size_t len, const char *na
         root = NULL;
         ld.origin = overrides[i].origin;
         ld.positions = false;
+        ld.override = true;
         const char *text = overrides[i].toml;
         if (toml_parse_buffer(text, strlen(text), overrides[i].origin, &root, &terr) != 0) {
             rc = override_syntax_error(&overrides[i], &terr, err);
             goto err;
         }
-        rc = apply_table(&ld, &root_schema, "", root, cfg, err);
+        rc = apply_table(&ld, &cfg_root_schema, "", root, cfg, err);
         if (rc != 0)
             goto err;
     }
@@ -562,10 +855,12 @@ int cfg_load_buffer(struct cfg *cfg, const char *buf, size_t len, const char *na
         goto err;
     toml_free(root);
     free(ld.wheres);
+    free(ld.fault_wheres);
     return 0;
 err:
     toml_free(root);
     free(ld.wheres);
+    free(ld.fault_wheres);
     cfg_close(cfg);
     return rc;
 }
@@ -612,176 +907,6 @@ err:
         fclose(f);
     free(buf);
     return rc;
-}
-
-/* --- lookups and printing ----------------------------------------------------------------- */
-
-/* The row at a dotted path, or NULL. */
-static const struct setting *find_path(const char *path)
-{
-    const struct schema *sc = &root_schema;
-    for (;;) {
-        const char *dot = strchr(path, '.');
-        size_t len = dot ? (size_t)(dot - path) : strlen(path);
-        const struct setting *row = find_row(sc, path, len);
-        if (row == NULL || dot == NULL)
-            return row;
-        if (row->kind != KIND_TABLE)
-            return NULL;
-        sc = row->sub;
-        path = dot + 1;
-    }
-}
-
-static void join_words(const char *const *words, char *out, size_t out_len)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; words[i] != NULL && used < out_len; i++) {
-        int w = snprintf(out + used, out_len - used, "%s%s", i ? ", " : "", words[i]);
-        if (w < 0)
-            break;
-        used += (size_t)w;
-    }
-}
-
-bool cfg_word_allowed(const char *path, const char *word, int *index, char *list, size_t list_len)
-{
-    const struct setting *row = find_path(path);
-    if (row == NULL || row->kind != KIND_WORD)
-        return false;
-    for (int i = 0; row->words[i] != NULL; i++) {
-        if (strcmp(row->words[i], word) == 0) {
-            if (index != NULL)
-                *index = i;
-            return true;
-        }
-    }
-    if (list != NULL && list_len > 0)
-        join_words(row->words, list, list_len);
-    return false;
-}
-
-/* A TOML basic string: quotes, backslashes and control characters escaped. */
-static void print_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
-static void print_doc(FILE *out, const struct setting *row)
-{
-    char words[256];
-    fprintf(out, "# %s\n", row->doc);
-    switch (row->kind) {
-    case KIND_UINT32:
-        fprintf(out, "# integer %" PRId64 "..%" PRId64 ", default %" PRId64 "\n", row->min,
-                row->max, row->def);
-        break;
-    case KIND_SEED:
-        fprintf(out, "# integer %" PRId64 "..%" PRId64 ", default: none\n", row->min, row->max);
-        break;
-    case KIND_WORD:
-        join_words(row->words, words, sizeof words);
-        fprintf(out, "# one of %s, default \"%s\"\n", words, row->words[row->def]);
-        break;
-    case KIND_STRINGS:
-        fprintf(out, "# array of %" PRId64 "..%" PRId64 " strings of 1..%d bytes\n", row->min,
-                row->max, CFG_KEY_LEN_MAX);
-        break;
-    case KIND_TABLE:
-        break;
-    }
-}
-
-static void print_table(FILE *out, const struct schema *sc, const char *prefix, const void *base,
-                        bool docs)
-{
-    for (size_t i = 0; i < sc->len; i++) {
-        const struct setting *row = &sc->rows[i];
-        const void *field = (const char *)base + row->offset;
-        if (row->kind == KIND_TABLE)
-            continue;
-        if (docs)
-            print_doc(out, row);
-        switch (row->kind) {
-        case KIND_UINT32:
-            fprintf(out, "%s = %" PRIu32 "\n", row->name, *(const uint32_t *)field);
-            break;
-        case KIND_SEED:
-            if (*(const bool *)((const char *)base + row->given_offset))
-                fprintf(out, "%s = %" PRIu64 "\n", row->name, *(const uint64_t *)field);
-            else
-                fprintf(out, "# %s = (not set: a random seed per run)\n", row->name);
-            break;
-        case KIND_WORD:
-            fprintf(out, "%s = \"%s\"\n", row->name, row->words[*(const int *)field]);
-            break;
-        case KIND_STRINGS: {
-            const struct cfg_strings *list = field;
-            fprintf(out, "%s = [", row->name);
-            for (size_t j = 0; j < list->len; j++) {
-                fputs(j ? ", " : "", out);
-                print_string(out, list->items[j]);
-            }
-            fputs("]\n", out);
-            break;
-        }
-        case KIND_TABLE:
-            break;
-        }
-        if (docs)
-            fputc('\n', out);
-    }
-    for (size_t i = 0; i < sc->len; i++) {
-        const struct setting *row = &sc->rows[i];
-        if (row->kind != KIND_TABLE)
-            continue;
-        char path[NAME_MAX_LEN + 1];
-        snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", row->name);
-        if (docs)
-            fprintf(out, "# %s\n", row->doc);
-        else
-            fputc('\n', out);
-        fprintf(out, "[%s]\n", path);
-        print_table(out, row->sub, path, (const char *)base + row->offset, docs);
-    }
-}
-
-void cfg_print(FILE *out, const struct cfg *cfg, bool docs)
-{
-    print_table(out, &root_schema, "", cfg, docs);
-    if (cfg->history_path != NULL)
-        fprintf(out, "\n# history: %s (from --history)\n", cfg->history_path);
-}
-
-void cfg_print_summary(FILE *out, const struct cfg *cfg)
-{
-    const struct cfg_client *c = &cfg->client;
-    const struct cfg_raft *r = &cfg->raft;
-    fprintf(out,
-            "config %s: %" PRIu32 " nodes, %" PRIu32 " clients x %" PRIu32 " requests, %zu keys (",
-            cfg->path ? cfg->path : "(defaults)", cfg->num_nodes, cfg->num_clients, c->requests,
-            c->keys.len);
-    for (size_t i = 0; i < c->keys.len && i < 8; i++)
-        fprintf(out, "%s%s", i ? " " : "", c->keys.items[i]);
-    fprintf(out, "%s), values of %" PRIu32 " bytes, request timeout %" PRIu32 " ms\n",
-            c->keys.len > 8 ? " ..." : "", c->value_size, c->timeout_ms);
-    fprintf(out,
-            "raft: election timeout %" PRIu32 "..%" PRIu32 " ms, heartbeat %" PRIu32
-            " ms; trace: %s, %s, color %s; history: %s\n",
-            r->election_timeout_ms_min, r->election_timeout_ms_max, r->heartbeat_ms,
-            level_words[cfg->trace.level], format_words[cfg->trace.format],
-            color_words[cfg->trace.color], cfg->history_path ? cfg->history_path : "none");
 }
 
 const char *cfg_strerror(int status)

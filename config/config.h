@@ -4,9 +4,9 @@
  * either fills a struct cfg in which every setting is present, typed and within its documented
  * range, or returns a nonzero cfg_status with one message a person can act on, naming the place
  * and the key ("config.toml:7:13: num_nodes = 0 is out of range (1..255)"). Only the first error
- * is reported. Every setting is described once, in a schema table in config.c (path, type, field,
- * default, range or allowed words, one line of documentation); that table drives the defaults,
- * the type and range checks, the unknown-key check with its "did you mean" suggestion,
+ * is reported. Every setting is described once, in a schema table in config_schema.c (path, type,
+ * field, default, range or allowed words, one line of documentation); that table drives the
+ * defaults, the type and range checks, the unknown-key check with its "did you mean" suggestion,
  * --print-config and --help-config.
  *
  * Adding a setting = a field here + a row in the schema. Adding a section = a struct here, a

@@ -144,5 +144,43 @@ expect set-syntax 1 err "raft_kv: --set 'num_nodes=[1,': " --set 'num_nodes=[1,'
 expect set-type 1 err "--set 'client.keys=\"a\"': client.keys must be an array, not a string" \
     --set 'client.keys="a"'
 
+# --- issue 5 settings: [network], [[fault]], [nemesis], [check] ------------------------------
+expect set-network 0 out "delay_ms = [0, 20]" --print-config --set network.drop=0.1 \
+    --set 'network.delay_ms=[0,20]' --set nemesis.interval_ms=200 --set 'nemesis.kinds=["crash"]'
+grep -qx 'drop = 0.1' "$tmp/out" || fail "set-network: no 'drop = 0.1' line"
+grep -qx 'kinds = \["crash"\]' "$tmp/out" || fail "set-network: no 'kinds = [\"crash\"]' line"
+grep -qx 'interval_ms = 200' "$tmp/out" || fail "set-network: no 'interval_ms = 200' line"
+# The [[fault]] examples of config.toml, uncommented, load and print back to themselves.
+sed -n '/^# \[\[fault\]\]/,/^# kind = "heal"/p' "$here/config.toml" | sed 's/^# \{0,1\}//' \
+    >"$tmp/faults.toml"
+expect fault-examples 0 out 'groups = [[1, 2], [3, 4, 5]]' --print-config --seed 1 "$tmp/faults.toml"
+[ "$(grep -c '^\[\[fault\]\]$' "$tmp/out")" -eq 4 ] ||
+    fail "fault-examples: config.toml's commented examples do not give 4 [[fault]] entries"
+cp "$tmp/out" "$tmp/faults-printed.toml"
+expect fault-reprint 0 out "" --print-config --seed 1 "$tmp/faults-printed.toml"
+cmp -s "$tmp/out" "$tmp/faults-printed.toml" ||
+    fail "fault-reprint: --print-config output does not read back to itself"
+expect fault-set-nodes 1 err "$tmp/faults.toml:14:26: fault[2].groups[1][2] = 5 is out of range (1..num_nodes = 4, from --set 'num_nodes=4')" \
+    --print-config --set num_nodes=4 "$tmp/faults.toml"
+conf faultnode '[[fault]]\nat_ms = 1\nkind = "crash"\nnode = 4\n'
+expect fault-node 1 err "$tmp/faultnode.toml:4:8: fault[0].node = 4 is out of range (1..num_nodes = 3, from --set 'num_nodes=3')" \
+    --set num_nodes=3 "$tmp/faultnode.toml"
+conf faultkey '[[fault]]\nat_ms = 1\nkind = "crash"\nnode = 1\ngroups = [[1]]\n'
+expect fault-key 1 err "$tmp/faultkey.toml:5:1: fault[0].groups is not a key of a crash fault (it takes at_ms, kind, node)" \
+    "$tmp/faultkey.toml"
+conf faultdup '[[fault]]\nat_ms = 1\nkind = "partition"\ngroups = [[1, 2], [2]]\n'
+expect fault-dup 1 err "$tmp/faultdup.toml:4:20: fault[0].groups[1][0] = 2 repeats fault[0].groups[0][1]" \
+    "$tmp/faultdup.toml"
+conf faultorder '[[fault]]\nat_ms = 9\nkind = "heal"\n[[fault]]\nat_ms = 8\nkind = "heal"\n'
+expect fault-order 1 err "$tmp/faultorder.toml:5:9: fault[1].at_ms = 8 is before fault[0].at_ms = 9" \
+    "$tmp/faultorder.toml"
+expect set-fault 1 err "--set 'fault.at_ms=1': fault cannot be set with --set" --set fault.at_ms=1
+expect set-drop-nan 1 err "--set 'network.drop=nan': network.drop = nan is out of range (0..1)" \
+    --set network.drop=nan
+expect set-kinds 1 err "nemesis.kinds[0] = \"restart\" is not one of crash, partition, isolate, slow" \
+    --set 'nemesis.kinds=["restart"]'
+expect set-delay 1 err "network.delay_ms = [20, 10]: min must not be above max" \
+    --set 'network.delay_ms=[20,10]'
+
 echo "cli.sh: $checks checks, $failed failed"
 [ "$failed" -eq 0 ]

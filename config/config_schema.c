@@ -1,0 +1,266 @@
+/* config_schema.c - the schema of raft_kv's configuration: one row per setting (name, kind,
+ * field, default, range or words, documentation), from which config.c loads and checks.
+ */
+#include "config/config_schema.h"
+
+#include <string.h>
+
+/* --- the schema --------------------------------------------------------------------------- */
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define UINT32(type, field, d, lo, hi, text)                                                       \
+    {                                                                                              \
+        .name = #field, .kind = KIND_UINT32, .offset = offsetof(type, field), .def = (d),          \
+        .min = (lo), .max = (hi), .doc = (text)                                                    \
+    }
+#define WORD(type, field, d, list, text)                                                           \
+    {                                                                                              \
+        .name = #field, .kind = KIND_WORD, .offset = offsetof(type, field), .def = (d),            \
+        .words = (list), .doc = (text)                                                             \
+    }
+#define BOOL(type, field, d, text)                                                                 \
+    {                                                                                              \
+        .name = #field, .kind = KIND_BOOL, .offset = offsetof(type, field), .def = (d),            \
+        .doc = (text)                                                                              \
+    }
+#define PROB(type, field, d, text)                                                                 \
+    {                                                                                              \
+        .name = #field, .kind = KIND_PROB, .offset = offsetof(type, field), .def_prob = (d),       \
+        .doc = (text)                                                                              \
+    }
+#define TABLE(type, field, schema, text)                                                           \
+    {                                                                                              \
+        .name = #field, .kind = KIND_TABLE, .offset = offsetof(type, field), .sub = &(schema),     \
+        .doc = (text)                                                                              \
+    }
+
+/* The enum fields are written through int *: they must be int-sized. */
+_Static_assert(sizeof(enum cfg_trace_level) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cfg_trace_format) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cfg_color) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cfg_fault_kind) == sizeof(int), "enum size");
+/* A partition's group numbers (1..n_groups <= CFG_NODES_MAX) fit cfg_fault.group[]'s bytes. */
+_Static_assert(CFG_NODES_MAX <= UINT8_MAX, "group numbers fit a byte");
+
+/* In the order of the enums in config.h. */
+const char *const cfg_level_words[] = {"quiet", "info", "debug", NULL};
+const char *const cfg_format_words[] = {"text", "jsonl", NULL};
+const char *const cfg_color_words[] = {"auto", "always", "never", NULL};
+const char *const cfg_fault_kind_words[] = {"crash",   "restart", "partition", "heal",
+                                            "isolate", "slow",    NULL};
+_Static_assert(COUNT(cfg_fault_kind_words) == CFG_FAULT_KINDS + 1, "a word per fault kind");
+static const char *const default_keys[] = {"a", "b", "c", "d", "e", NULL};
+
+/* The kinds the nemesis may start (it chooses their ends, restart and heal, itself). */
+#define NEMESIS_KINDS                                                                              \
+    ((1u << CFG_FAULT_CRASH) | (1u << CFG_FAULT_PARTITION) | (1u << CFG_FAULT_ISOLATE) |           \
+     (1u << CFG_FAULT_SLOW))
+
+static const struct cfg_setting client_rows[] = {
+    UINT32(struct cfg_client, requests, 5, 0, 1000000, "requests each client sends"),
+    {.name = "keys",
+     .kind = KIND_STRINGS,
+     .offset = offsetof(struct cfg_client, keys),
+     .min = 1,
+     .max = CFG_KEYS_MAX,
+     .words = default_keys,
+     .doc = "keys the clients pick from at random: distinct, non-empty strings"},
+    UINT32(struct cfg_client, value_size, 8, 1, 65536, "bytes of each random value put"),
+    UINT32(struct cfg_client, timeout_ms, 1000, 1, 3600000,
+           "how long a client waits for one reply"),
+};
+static const struct cfg_schema client_schema = {client_rows, COUNT(client_rows)};
+
+static const struct cfg_setting raft_rows[] = {
+    UINT32(struct cfg_raft, election_timeout_ms_min, 150, 1, 60000,
+           "a follower hearing no leader for a random time in [min, max) campaigns"),
+    UINT32(struct cfg_raft, election_timeout_ms_max, 300, 1, 60000,
+           "upper end of the election timeout; must be above the minimum"),
+    UINT32(struct cfg_raft, heartbeat_ms, 50, 1, 60000,
+           "a leader sends AppendEntries at least this often; must be below the minimum timeout"),
+    UINT32(struct cfg_raft, max_inflight, 1, 1, 64,
+           "AppendEntries a leader keeps in flight per follower; 1 batches what arrives meanwhile"),
+    UINT32(struct cfg_raft, max_entries_per_append, 64, 1, 4096,
+           "most log entries one AppendEntries carries"),
+    BOOL(struct cfg_raft, pre_vote, 1,
+         "a node asks for a pre-vote before raising its term, so a rejoining node does not "
+         "depose a healthy leader (Raft thesis 9.6)"),
+    BOOL(struct cfg_raft, check_quorum, 1,
+         "a leader that hears from no majority for an election timeout steps down, and "
+         "followers ignore votes while they hear from a leader (Raft thesis 6.2)"),
+};
+static const struct cfg_schema raft_schema = {raft_rows, COUNT(raft_rows)};
+
+static const struct cfg_setting trace_rows[] = {
+    WORD(struct cfg_trace, level, CFG_TRACE_INFO, cfg_level_words,
+         "quiet: the summary only; info: every Raft and client event; debug: more"),
+    WORD(struct cfg_trace, format, CFG_FORMAT_TEXT, cfg_format_words,
+         "text for people, jsonl (one JSON object per line) for programs"),
+    WORD(struct cfg_trace, color, CFG_COLOR_AUTO, cfg_color_words,
+         "colour per node: auto (when the output is a terminal), always or never"),
+};
+static const struct cfg_schema trace_schema = {trace_rows, COUNT(trace_rows)};
+
+static const struct cfg_setting network_rows[] = {
+    PROB(struct cfg_network, drop, 0.0, "probability that a node-to-node message is lost"),
+    {.name = "delay_ms",
+     .kind = KIND_RANGE,
+     .offset = offsetof(struct cfg_network, delay_ms_min),
+     .offset_b = offsetof(struct cfg_network, delay_ms_max),
+     .def = 0,
+     .min = 0,
+     .max = 60000,
+     .doc = "[min, max]: each message is delayed by a uniform random time in this range"},
+    PROB(struct cfg_network, duplicate, 0.0,
+         "probability that a node-to-node message is delivered twice"),
+    BOOL(struct cfg_network, reorder, 0,
+         "delayed messages may overtake each other; false keeps each link in order"),
+};
+static const struct cfg_schema network_schema = {network_rows, COUNT(network_rows)};
+
+const struct cfg_setting cfg_fault_rows[] = {
+    [CFG_FAULT_ROW_AT_MS] =
+        UINT32(struct cfg_fault, at_ms, 0, 0, 86400000,
+               "required: when the fault happens, in ms since the start of the run; "
+               "entries must be in time order"),
+    [CFG_FAULT_ROW_KIND] = WORD(struct cfg_fault, kind, 0, cfg_fault_kind_words,
+                                "required: what happens (restart undoes a crash of that node, heal "
+                                "undoes every partition, isolate and slow)"),
+    [CFG_FAULT_ROW_NODE] =
+        UINT32(struct cfg_fault, node, 0, 1, CFG_NODES_MAX,
+               "crash, restart, isolate, slow (required): the node, 1..num_nodes"),
+    [CFG_FAULT_ROW_GROUPS] =
+        {.name = "groups",
+         .kind = KIND_GROUPS,
+         .offset = offsetof(struct cfg_fault, n_groups),
+         .offset_b = offsetof(struct cfg_fault, group),
+         .doc = "partition (required): arrays of node ids that can talk only among "
+                "themselves, e.g. [[1, 2], [3, 4, 5]]; nodes left out form one more "
+                "group"},
+    [CFG_FAULT_ROW_SLOW_MS] =
+        UINT32(struct cfg_fault, slow_ms, CFG_FAULT_SLOW_MS_DEFAULT, 1, 60000,
+               "slow (optional, default 100): extra delay on each message to or from the node"),
+};
+_Static_assert(COUNT(cfg_fault_rows) == CFG_FAULT_ROWS, "a row per fault key");
+const struct cfg_schema cfg_fault_schema = {cfg_fault_rows, COUNT(cfg_fault_rows)};
+
+uint32_t cfg_fault_keys_of(enum cfg_fault_kind kind)
+{
+    switch (kind) {
+    case CFG_FAULT_CRASH:
+    case CFG_FAULT_RESTART:
+    case CFG_FAULT_ISOLATE:
+        return 1u << CFG_FAULT_ROW_NODE;
+    case CFG_FAULT_SLOW:
+        return (1u << CFG_FAULT_ROW_NODE) | (1u << CFG_FAULT_ROW_SLOW_MS);
+    case CFG_FAULT_PARTITION:
+        return 1u << CFG_FAULT_ROW_GROUPS;
+    case CFG_FAULT_HEAL:
+    case CFG_FAULT_KINDS:
+        break;
+    }
+    return 0;
+}
+
+static const struct cfg_setting nemesis_rows[] = {
+    UINT32(struct cfg_nemesis, interval_ms, 0, 0, 3600000,
+           "a random fault starts or ends about this often, chosen from the seed; 0: no nemesis"),
+    {.name = "kinds",
+     .kind = KIND_KINDS,
+     .offset = offsetof(struct cfg_nemesis, kinds),
+     .def = NEMESIS_KINDS,
+     .max = NEMESIS_KINDS,
+     .words = cfg_fault_kind_words,
+     .doc = "the faults the nemesis picks from (it restarts and heals by itself)"},
+};
+static const struct cfg_schema nemesis_schema = {nemesis_rows, COUNT(nemesis_rows)};
+
+static const struct cfg_setting check_rows[] = {
+    BOOL(struct cfg_check, invariants, 1,
+         "Raft invariant monitors: election safety, log matching, leader completeness, state "
+         "machine safety; a violation stops the run"),
+    BOOL(struct cfg_check, linearizability, 1,
+         "check the client history for linearizability at the end of the run"),
+    UINT32(struct cfg_check, converge_ms, 5000, 1, 600000,
+           "after the clients finish and every fault is healed, how long the cluster may take "
+           "to converge"),
+};
+static const struct cfg_schema check_schema = {check_rows, COUNT(check_rows)};
+
+static const struct cfg_setting root_rows[] = {
+    UINT32(struct cfg, num_nodes, 5, 1, CFG_NODES_MAX, "Raft nodes in the cluster"),
+    UINT32(struct cfg, num_clients, 3, 0, CFG_CLIENTS_MAX, "clients sending requests"),
+    {.name = "seed",
+     .kind = KIND_SEED,
+     .offset = offsetof(struct cfg, seed),
+     .offset_b = offsetof(struct cfg, seed_given),
+     .min = 0,
+     .max = INT64_MAX,
+     .doc =
+         "seed of every random choice; unset: a random seed, printed so the run can be repeated"},
+    TABLE(struct cfg, client, client_schema, "what the clients do"),
+    TABLE(struct cfg, raft, raft_schema, "Raft timing (Raft paper, section 5.2)"),
+    TABLE(struct cfg, trace, trace_schema, "what the run prints"),
+    TABLE(struct cfg, network, network_schema,
+          "the emulated network between nodes; all zero: a perfect network"),
+    TABLE(struct cfg, nemesis, nemesis_schema, "random faults chosen from the seed"),
+    TABLE(struct cfg, check, check_schema, "what the run verifies"),
+    {.name = "fault",
+     .kind = KIND_FAULTS,
+     .offset = offsetof(struct cfg, faults),
+     .offset_b = offsetof(struct cfg, n_faults),
+     .max = CFG_FAULTS_MAX,
+     .sub = &cfg_fault_schema,
+     .doc = "[[fault]]: a fault on a schedule, one table each, in time order (file only, not "
+            "--set)"},
+};
+const struct cfg_schema cfg_root_schema = {root_rows, COUNT(root_rows)};
+
+/* --- lookups ------------------------------------------------------------------------------ */
+
+const struct cfg_setting *cfg_find_path(const char *path)
+{
+    const struct cfg_schema *sc = &cfg_root_schema;
+    for (;;) {
+        const char *dot = strchr(path, '.');
+        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+        const struct cfg_setting *row = cfg_find_row(sc, path, len);
+        if (row == NULL || dot == NULL)
+            return row;
+        if (row->kind != KIND_TABLE && row->kind != KIND_FAULTS)
+            return NULL;
+        sc = row->sub;
+        path = dot + 1;
+    }
+}
+
+void cfg_join_words(const char *const *words, uint32_t mask, char *out, size_t out_len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; words[i] != NULL && used < out_len; i++) {
+        if (i < 32 && (mask & (1u << i)) == 0)
+            continue;
+        int w = snprintf(out + used, out_len - used, "%s%s", used ? ", " : "", words[i]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+bool cfg_word_allowed(const char *path, const char *word, int *index, char *list, size_t list_len)
+{
+    const struct cfg_setting *row = cfg_find_path(path);
+    if (row == NULL || row->kind != KIND_WORD)
+        return false;
+    for (int i = 0; row->words[i] != NULL; i++) {
+        if (strcmp(row->words[i], word) == 0) {
+            if (index != NULL)
+                *index = i;
+            return true;
+        }
+    }
+    if (list != NULL && list_len > 0)
+        cfg_join_words(row->words, UINT32_MAX, list, list_len);
+    return false;
+}

@@ -75,7 +75,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 TEST_BINS := $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_REPLAY_BIN) $(TOML_DECODE)
 
-.PHONY: all build deps deps-test run test tests run-tests tsan asan bench fuzz format \
+.PHONY: all build deps deps-test run test tests run-tests tsan asan bench fuzz torture format \
         format-check check-pure clean install uninstall help
 .DEFAULT_GOAL := all
 
@@ -167,6 +167,11 @@ bench: deps
 	@$(MAKE) --no-print-directory MODE=release $(BENCH_BIN)
 	@bash bench/run.sh $(BUILD)
 
+# Many seeds x sizes 3, 5, 7 x a random nemesis; prints each failing seed's replay command.
+TORTURE_SEEDS ?= 30
+torture: build
+	@bash test/torture.sh $(TORTURE_SEEDS)
+
 # libFuzzer over the TOML parser (clang). FUZZ_SECONDS per target; new inputs go to the corpus.
 FUZZ_SECONDS ?= 300
 fuzz:
@@ -212,6 +217,7 @@ help:
 	@echo "make tsan|asan  the tests under ThreadSanitizer | Address+UB+LeakSanitizer"
 	@echo "make bench      runtime benchmark beside the Erlang/OTP reference"
 	@echo "make fuzz       libFuzzer over the TOML parser (FUZZ_SECONDS=$(FUZZ_SECONDS))"
+	@echo "make torture    random faults over many seeds (TORTURE_SEEDS=$(TORTURE_SEEDS))"
 	@echo "make format | format-check | clean | install PREFIX=..."
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

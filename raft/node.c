@@ -424,7 +424,7 @@ static void use_update(struct node *n)
         }
         if (note->kind == RAFT_NOTE_COMMIT_ADVANCED && leading && n->opt.monitor != NULL)
             monitor_report_commit(n->opt.monitor, &n->raft, note->a + 1, note->b);
-        if (note->kind == RAFT_NOTE_ELECTION_START)
+        if (note->kind == RAFT_NOTE_ELECTION_START && !note->pre_vote)
             n->stats.elections++;
     }
     send_messages(n);

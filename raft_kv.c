@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "check/linearize.h"
 #include "cluster/cluster.h"
 #include "config/config.h"
 #include "runtime/trace.h"
@@ -30,6 +31,26 @@ static int random_seed(uint64_t *seed)
     memcpy(seed, buf, sizeof buf);
     *seed &= INT64_MAX;
     return 0;
+}
+
+/* --check-history FILE: the linearizability verdict on a history written by --history (or by
+ * any tool that follows ../shared/history-format.md). Exit 0 linearizable, 1 not (or the file
+ * cannot be read), 3 undecided (the search budget ran out). */
+static int check_history_file(const char *path)
+{
+    struct check_history h;
+    char err[512];
+    if (check_history_load(path, &h, err, sizeof err) != 0) {
+        fprintf(stderr, "raft_kv: %s\n", err);
+        return 1;
+    }
+    struct check_result res;
+    check_linearizable(&h, NULL, &res);
+    check_result_print(stdout, &res);
+    int rc = res.verdict == CHECK_LINEARIZABLE ? 0 : res.verdict == CHECK_NOT_LINEARIZABLE ? 1 : 3;
+    check_result_free(&res);
+    check_history_free(&h);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -59,6 +80,10 @@ int main(int argc, char **argv)
         cfg_close(&cfg);
         cfg_cli_close(&cli);
         return 0;
+    case CFG_ACTION_CHECK_HISTORY:
+        rc = check_history_file(cli.check_history_path);
+        cfg_cli_close(&cli);
+        return rc;
     case CFG_ACTION_RUN:
     case CFG_ACTION_PRINT_CONFIG:
         break;

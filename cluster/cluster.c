@@ -10,12 +10,15 @@
 
 #include <time.h>
 
+#include "check/linearize.h"
 #include "cluster/faults.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/prng.h"
@@ -599,6 +602,37 @@ static void count_results(struct run *r)
     }
 }
 
+/* The linearizability verdict on the history the clients wrote (Wing & Gong / Lowe search, per
+ * key: check/linearize.h). */
+static void check_history(struct cluster_report *rep, const char *path)
+{
+    struct check_history h;
+    char err[512];
+    rep->linearizability_checked = true;
+    if (check_history_load(path, &h, err, sizeof err) != 0) {
+        rep->lin_verdict = CHECK_NOT_LINEARIZABLE;
+        problem(rep, "the history cannot be checked: %s", err);
+        rep->lin_text = xstrdup(err);
+        return;
+    }
+    struct check_result res;
+    check_linearizable(&h, NULL, &res);
+    rep->lin_verdict = res.verdict;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem != NULL) {
+        check_result_print(mem, &res);
+        fclose(mem);
+    }
+    rep->lin_text = text;
+    if (res.verdict == CHECK_NOT_LINEARIZABLE)
+        problem(rep, "the history is not linearizable (key \"%.*s\")", (int)res.key_len,
+                res.key ? res.key : "");
+    check_result_free(&res);
+    check_history_free(&h);
+}
+
 /* Log matching over the nodes' whole logs, once every node has stopped. */
 static void check_logs(struct run *r)
 {
@@ -623,7 +657,19 @@ int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, si
     rep->nodes = xcalloc(cfg->num_nodes, sizeof *rep->nodes);
     uint64_t start_ns = actor_now_ns();
     int rc = -1;
-    if (cfg->history_path != NULL && history_open(&r.history, cfg->history_path, err, err_len) != 0)
+    /* The checker reads the history from a file: the user's, or a temporary one. */
+    const char *history_path = cfg->history_path;
+    char temp_path[] = "/tmp/raft_kv_history_XXXXXX";
+    if (history_path == NULL && cfg->check.linearizability) {
+        int fd = mkstemp(temp_path);
+        if (fd < 0) {
+            snprintf(err, err_len, "cannot create a temporary history file: %s", strerror(errno));
+            goto out;
+        }
+        close(fd);
+        history_path = temp_path;
+    }
+    if (history_path != NULL && history_open(&r.history, history_path, err, err_len) != 0)
         goto out;
     if (cluster_start(&r.c, cfg, err, err_len) != 0)
         goto out;
@@ -674,6 +720,10 @@ out:
         snprintf(err, err_len, "%s", history_err);
         rc = -1;
     }
+    if (rc == 0 && r.history != NULL && cfg->check.linearizability)
+        check_history(rep, history_path);
+    if (history_path == temp_path)
+        unlink(temp_path);
     if (rc != 0)
         cluster_report_close(rep);
     return rc;
@@ -682,7 +732,9 @@ out:
 bool cluster_consistent(const struct cluster_report *rep)
 {
     return rep->leader != 0 && rep->all_applied && rep->stores_identical &&
-           rep->results_consistent && !rep->invariant_violated && rep->problem[0] == '\0';
+           rep->results_consistent && !rep->invariant_violated &&
+           !(rep->linearizability_checked && rep->lin_verdict == CHECK_NOT_LINEARIZABLE) &&
+           rep->problem[0] == '\0';
 }
 
 void cluster_report_print(FILE *out, const struct cluster_report *rep)
@@ -732,6 +784,17 @@ void cluster_report_print(FILE *out, const struct cluster_report *rep)
             rep->leader, (unsigned long long)rep->leader_term,
             (unsigned long long)rep->commit_index, (unsigned long long)rep->replayed,
             rep->results_consistent ? "consistent" : "INCONSISTENT");
+    if (rep->linearizability_checked && rep->lin_text != NULL) {
+        /* The checker's report: its first line, then any ops it lists, indented. */
+        fprintf(out, "  history: ");
+        for (const char *p = rep->lin_text; *p; p++) {
+            fputc(*p, out);
+            if (*p == '\n' && p[1] != '\0')
+                fputs("    ", out);
+        }
+        if (rep->lin_text[0] != '\0' && rep->lin_text[strlen(rep->lin_text) - 1] != '\n')
+            fputc('\n', out);
+    }
     if (cluster_consistent(rep))
         fprintf(out, "  verdict: consistent\n");
     else
@@ -742,4 +805,6 @@ void cluster_report_close(struct cluster_report *rep)
 {
     free(rep->nodes);
     rep->nodes = NULL;
+    free(rep->lin_text);
+    rep->lin_text = NULL;
 }

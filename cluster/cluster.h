@@ -36,12 +36,15 @@ struct cluster_report {
     bool results_consistent;  /* client results agree with a replay of the committed log */
     uint64_t replayed;        /* committed client commands replayed for that check */
     struct cluster_counts counts;
-    uint64_t faults;            /* faults injected */
-    uint64_t elections;         /* elections started, over every node incarnation */
-    uint64_t msgs_dropped;      /* by the emulated network (or sent to a node that was down) */
-    uint64_t msgs_duplicated;   /* by the emulated network */
-    bool invariants_checked;    /* the monitor ran (and log matching was checked at the end) */
-    bool invariant_violated;    /* problem names the first violation */
+    uint64_t faults;          /* faults injected */
+    uint64_t elections;       /* elections started, over every node incarnation */
+    uint64_t msgs_dropped;    /* by the emulated network (or sent to a node that was down) */
+    uint64_t msgs_duplicated; /* by the emulated network */
+    bool invariants_checked;  /* the monitor ran (and log matching was checked at the end) */
+    bool invariant_violated;  /* problem names the first violation */
+    bool linearizability_checked;
+    int lin_verdict;            /* enum check_verdict, when checked */
+    char *lin_text;             /* the checker's report (heap), NULL if not checked */
     uint64_t invariant_reports; /* reports the monitor checked */
     double elapsed_s;
     char problem[512]; /* the first thing found wrong, empty if none */

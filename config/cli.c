@@ -90,6 +90,16 @@ static int opt_history(struct cfg_cli *cli, const struct option *opt, const char
     return 0;
 }
 
+static int opt_check_history(struct cfg_cli *cli, const struct option *opt, const char *value,
+                             struct cfg_error *err)
+{
+    if (*value == '\0')
+        return usage_error(err, "--check-history: expected a file name");
+    cli->action = CFG_ACTION_CHECK_HISTORY;
+    cli->check_history_path = value;
+    return 0;
+}
+
 /* A flag that sets an enumerated setting: checked here (a bad word is a usage error), then
  * applied as the override SETTING="WORD". */
 static int opt_word(struct cfg_cli *cli, const struct option *opt, const char *value,
@@ -128,6 +138,9 @@ static const struct option options[] = {
      "--set raft.heartbeat_ms=20 --set 'client.keys=[\"x\", \"y\"]'"},
     {"seed", "N", opt_seed, NULL, "seed of the run (decimal, 0..2^64-1); overrides 'seed'"},
     {"history", "FILE", opt_history, NULL, "write every client operation to FILE"},
+    {"check-history", "FILE", opt_check_history, NULL,
+     "check the history in FILE for linearizability, print the verdict, exit\n"
+     "(0 linearizable, 1 not linearizable or unreadable, 3 undecided)"},
     {"trace-format", "FORMAT", opt_word, "trace.format", "text | jsonl (sets trace.format)"},
     {"trace-level", "LEVEL", opt_word, "trace.level", "quiet | info | debug (sets trace.level)"},
     {"color", "WHEN", opt_word, "trace.color", "auto | always | never (sets trace.color)"},

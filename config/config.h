@@ -196,11 +196,12 @@ const char *cfg_strerror(int status);
 /* --- command line (config/cli.c) ---------------------------------------------------------- */
 
 enum cfg_action {
-    CFG_ACTION_RUN,          /* load the config and run */
-    CFG_ACTION_HELP,         /* --help: print usage, exit 0 */
-    CFG_ACTION_VERSION,      /* --version: print "raft_kv 0.1.0", exit 0 */
-    CFG_ACTION_PRINT_CONFIG, /* --print-config: load, print the effective config, exit 0 */
-    CFG_ACTION_HELP_CONFIG,  /* --help-config: print every setting documented, exit 0 */
+    CFG_ACTION_RUN,           /* load the config and run */
+    CFG_ACTION_HELP,          /* --help: print usage, exit 0 */
+    CFG_ACTION_VERSION,       /* --version: print "raft_kv 0.1.0", exit 0 */
+    CFG_ACTION_PRINT_CONFIG,  /* --print-config: load, print the effective config, exit 0 */
+    CFG_ACTION_HELP_CONFIG,   /* --help-config: print every setting documented, exit 0 */
+    CFG_ACTION_CHECK_HISTORY, /* --check-history FILE: check a history, print the verdict */
 };
 
 /* The parsed command line. Strings point into argv unless stated. */
@@ -211,7 +212,8 @@ struct cfg_cli {
     size_t num_overrides;
     bool seed_given; /* --seed N: overrides any seed in the file or --set */
     uint64_t seed;
-    const char *history_path; /* --history FILE, or NULL */
+    const char *history_path;       /* --history FILE, or NULL */
+    const char *check_history_path; /* --check-history FILE, or NULL */
 };
 
 /* Parses argv[1..argc). Returns 0, or CFG_EUSAGE with err naming the bad argument ("unknown

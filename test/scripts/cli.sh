@@ -71,6 +71,18 @@ expect set-dotted 0 out "heartbeat 20 ms" --set raft.heartbeat_ms=20
 expect history 0 out "history: $tmp/h.jsonl" --history "$tmp/h.jsonl"
 [ "$(grep -c '"type":"invoke"' "$tmp/h.jsonl")" -eq 15 ] ||
     fail "history: $tmp/h.jsonl does not hold 15 invokes (3 clients x 5 requests)"
+# --check-history: the verdict on a history file, and its exit codes.
+expect check-history 0 out "linearizable: 15 ops (" --check-history "$tmp/h.jsonl"
+printf '%s\n' '{"process":1,"type":"invoke","f":"get","key":"a","time":1}' \
+    '{"process":1,"type":"ok","f":"get","key":"a","result":"found","value":"zz","time":2}' \
+    >"$tmp/bad.jsonl"
+# (a verdict, not a failed run: it is printed on stdout with exit status 1)
+checks=$((checks + 1))
+(cd "$here" && "$bin" --check-history "$tmp/bad.jsonl") >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -qF 'NOT linearizable: key "a"' "$tmp/out" ||
+    fail "check-history-violation: exit code $rc, or no 'NOT linearizable' verdict on stdout"
+expect check-history-missing 1 err "cannot open" --check-history "$tmp/none.jsonl"
 expect help-config 0 out "election_timeout_ms_min" --help-config
 expect print-config 0 out "heartbeat_ms = 20" --print-config --set raft.heartbeat_ms=20
 

@@ -188,16 +188,21 @@ void mbox_ec_wait(struct ck_ec32 *ec, uint32_t snapshot, uint64_t deadline_ns)
     ck_ec32_wait_pred(ec, &mbox_ec_mode, snapshot, clamp_to_deadline, &deadline, &deadline);
 }
 
-uint64_t mbox_spin_budget(const struct mbox_spin *s, uint64_t max_ns)
+uint64_t mbox_spin_budget(struct mbox_spin *s, uint64_t max_ns)
 {
+    s->waits++;
+    if (s->spin_ns == 0 && s->waits % MBOX_SPIN_PROBE_EVERY == 0)
+        return max_ns;
     return s->spin_ns < max_ns ? s->spin_ns : max_ns;
 }
 
 void mbox_spin_update(struct mbox_spin *s, uint64_t waited_ns, bool got_event, uint64_t max_ns)
 {
-    if (got_event && waited_ns <= max_ns) {
-        /* Worth spinning for: grow, starting from 1 us after a string of misses. */
+        if (got_event && waited_ns <= max_ns) {
+        /* Worth spinning for: cover twice the wait just seen, and at least double. */
         uint64_t grown = 2 * s->spin_ns + 1000u;
+        if (grown < 2 * waited_ns + 1000u)
+            grown = 2 * waited_ns + 1000u;
         s->spin_ns = grown < max_ns ? grown : max_ns;
     } else {
         s->spin_ns /= 2;

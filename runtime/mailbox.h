@@ -46,15 +46,20 @@ bool mbox_is_empty(struct mailbox *mb);
  *
  * Spinning pays only when the awaited event comes within the spin budget and the spinner does
  * not hold a core that the sender needs. So after each wait the waiter reports how long it
- * waited: an event within max_ns doubles the spin (up to max_ns), a longer wait halves it. Two
+ * waited: an event within max_ns sets the spin to twice that wait (at least doubling it, up to
+ * max_ns), a longer wait halves it. Two
  * actors bouncing messages keep spinning (the ~100 ns cache-line hand-off); a ring of more
  * actors than cores, or an actor woken by 50 ms timers, stops spinning and parks at once. */
 struct mbox_spin {
     uint64_t spin_ns;
+    uint32_t waits; /* counts waits, to probe now and then while spinning is off */
 };
 
-/* The budget for the next wait, never above max_ns. */
-uint64_t mbox_spin_budget(const struct mbox_spin *s, uint64_t max_ns);
+/* The budget for the next wait, never above max_ns. While spinning is off, one wait in
+ * MBOX_SPIN_PROBE_EVERY spins the full max_ns anyway: without that probe, waits that only end
+ * by a futex wake-up (longer than any budget) would keep spinning off for good. */
+uint64_t mbox_spin_budget(struct mbox_spin *s, uint64_t max_ns);
+enum { MBOX_SPIN_PROBE_EVERY = 16 };
 /* Records that a wait lasted waited_ns and ended with the event (got_event) or not. */
 void mbox_spin_update(struct mbox_spin *s, uint64_t waited_ns, bool got_event, uint64_t max_ns);
 

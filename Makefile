@@ -37,7 +37,7 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 # --- modules -------------------------------------------------------------------------------
 # Pure modules (kv, raft core, client logic, config, common) never include pthreads, clocks,
 # stdio or ck; `make check-pure` enforces it. Actor adapters live in APP_SRC.
-APP_ONLY := raft/node.c raft/monitor.c client/client_actor.c $(wildcard cluster/*.c)
+APP_ONLY := raft/node.c raft/monitor.c client/client_actor.c $(wildcard cluster/*.c) $(wildcard sim/*.c)
 MODULES := common runtime config kv raft client check
 src_of = $(filter-out $(APP_ONLY),$(wildcard $(1)/*.c))
 # What each module links against, in static-link order (the module itself first).

@@ -13,8 +13,8 @@
  *   [a], b.d = 1); that table then counts as defined by dotted keys, so [a.b] is an error later.
  *   Tables defined by their own header, and inline tables, never take dotted keys from outside.
  * - Arrays, inline tables and key segments nest at most TOML_MAX_DEPTH deep in total.
- * - Lookups of duplicate keys are linear per table: fine for configuration, quadratic for a
- *   table with tens of thousands of keys.
+ * - Duplicate keys are found by a hash index once a table has more than 16 keys, so parsing
+ *   stays linear in the document size.
  */
 #include "config/toml.h"
 
@@ -45,7 +45,15 @@ struct ptable {
     struct toml_table pub;
     size_t cap;
     enum table_kind kind;
+    /* Hash index of the keys once the table is large, so that the duplicate-key check stays
+     * linear overall. Open addressing; slot = item index + 1, 0 = empty.
+     * Invariant: index == NULL or index_cap is a power of two >= 2 * pub.len. */
+    size_t *index;
+    size_t index_cap;
 };
+
+/* Tables up to this many keys are searched linearly. */
+#define TABLE_INDEX_MIN 16
 
 struct parray {
     struct toml_array pub;
@@ -178,6 +186,7 @@ static void table_destroy(struct toml_table *t)
         value_clear(&t->items[i].value);
     }
     free(t->items);
+    free(((struct ptable *)t)->index);
     free(t); /* the whole struct ptable: pub is its first member */
 }
 
@@ -206,10 +215,52 @@ void toml_free(struct toml_table *root)
     table_destroy(root);
 }
 
+static size_t key_hash(const char *key, size_t len)
+{
+    uint64_t h = 14695981039346656037u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)key[i];
+        h *= 1099511628211u;
+    }
+    return (size_t)h;
+}
+
+/* Puts item i of t into the index (which has room). */
+static void index_insert(struct ptable *t, size_t i)
+{
+    const struct toml_key_value *kv = &t->pub.items[i];
+    size_t mask = t->index_cap - 1;
+    size_t slot = key_hash(kv->key, kv->key_len) & mask;
+    while (t->index[slot] != 0)
+        slot = (slot + 1) & mask;
+    t->index[slot] = i + 1;
+}
+
+/* Keeps the index at most half full, building it when the table outgrows linear search. */
+static void index_reserve(struct ptable *t)
+{
+    if (t->pub.len < TABLE_INDEX_MIN || 2 * t->pub.len <= t->index_cap)
+        return;
+    t->index_cap = t->index_cap ? 2 * t->index_cap : 4 * TABLE_INDEX_MIN;
+    free(t->index);
+    t->index = xcalloc(t->index_cap, sizeof *t->index);
+    for (size_t i = 0; i < t->pub.len; i++)
+        index_insert(t, i);
+}
+
 static struct toml_value *table_find(struct ptable *t, const char *key, size_t len)
 {
-    for (size_t i = 0; i < t->pub.len; i++) {
-        struct toml_key_value *kv = &t->pub.items[i];
+    if (t->index == NULL) {
+        for (size_t i = 0; i < t->pub.len; i++) {
+            struct toml_key_value *kv = &t->pub.items[i];
+            if (kv->key_len == len && memcmp(kv->key, key, len) == 0)
+                return &kv->value;
+        }
+        return NULL;
+    }
+    size_t mask = t->index_cap - 1;
+    for (size_t slot = key_hash(key, len) & mask; t->index[slot] != 0; slot = (slot + 1) & mask) {
+        struct toml_key_value *kv = &t->pub.items[t->index[slot] - 1];
         if (kv->key_len == len && memcmp(kv->key, key, len) == 0)
             return &kv->value;
     }
@@ -231,6 +282,10 @@ static struct toml_value *table_add(struct ptable *t, struct key_seg *seg,
     kv->line = seg->line;
     kv->col = seg->col;
     kv->value = *value;
+    if (t->index != NULL && 2 * t->pub.len <= t->index_cap)
+        index_insert(t, t->pub.len - 1);
+    else
+        index_reserve(t);
     return &kv->value;
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -115,11 +116,42 @@ static void forbidden_definitions_fail(void **state)
     }
 }
 
+/* Builds "k0 = 0\nk1 = 1\n..." with n keys, then extra; the caller frees it. */
+static char *many_keys(int n, const char *extra)
+{
+    size_t cap = (size_t)n * 24 + strlen(extra) + 1;
+    char *s = malloc(cap);
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(s + len, cap - len, "k%d = %d\n", i, i);
+    snprintf(s + len, cap - len, "%s", extra);
+    return s;
+}
+
+/* In a large (hash-indexed) table every key is found and a late duplicate is still caught. */
+static void large_table_keys_are_unique(void **state)
+{
+    (void)state;
+    char *src = many_keys(5000, "");
+    struct toml_table *root;
+    struct toml_error err;
+    assert_int_equal(toml_parse_buffer(src, strlen(src), "t.toml", &root, &err), TOML_OK);
+    assert_int_equal(root->len, 5000);
+    assert_int_equal(toml_table_get(root, "k4321")->u.integer, 4321);
+    toml_free(root);
+    free(src);
+    src = many_keys(5000, "k17 = 1\n");
+    assert_int_equal(toml_parse_buffer(src, strlen(src), "t.toml", &root, &err), TOML_ESYNTAX);
+    assert_string_equal(err.msg, "t.toml:5001:1: duplicate key 'k17'");
+    free(src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(allowed_definitions_parse),
         cmocka_unit_test(forbidden_definitions_fail),
+        cmocka_unit_test(large_table_keys_are_unique),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -409,6 +409,8 @@ bool actor_cancel_timer(struct actor *self, timer_id id)
 /* Delivers every timer due now, in deadline order. */
 static enum actor_next fire_due_timers(struct actor *a)
 {
+    if (timer_heap_len(&a->timers) == 0)
+        return ACTOR_CONTINUE; /* no clock read for actors without timers */
     uint64_t now = actor_now_ns();
     void *target, *payload;
     while (timer_heap_pop_due(&a->timers, now, &target, &payload)) {

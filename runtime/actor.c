@@ -163,19 +163,10 @@ bool actor_msg_is_call(const struct actor_msg *msg)
 
 static void drain_mailbox(struct actor *a)
 {
-    for (;;) {
-        bool busy;
-        struct mbox_node *n = mbox_try_pop(&a->mbox, &busy);
-        if (n == &a->stop_node)
-            continue;
-        if (n != NULL) {
+    struct mbox_node *n;
+    while ((n = mbox_try_pop(&a->mbox)) != NULL)
+        if (n != &a->stop_node)
             discard((struct actor_msg *)n, ACTOR_ESTOPPED);
-            continue;
-        }
-        if (!busy)
-            return;
-        mbox_cpu_relax(); /* a sender is linking its node: it takes nanoseconds */
-    }
 }
 
 static void actor_free(struct actor *a)
@@ -427,15 +418,14 @@ static enum actor_next fire_due_timers(struct actor *a)
 
 /* --- the receive loop ----------------------------------------------------------------------- */
 
-/* Messages handled between two looks at the clock for due timers while the mailbox is busy. */
+/* Messages handled between two looks at the clock for due timers while messages keep coming. */
 enum { TIMER_CHECK_EVERY = 16 };
 
 static void run_loop(struct actor *a)
 {
     unsigned since_timer_check = 0;
     while (!atomic_load_explicit(&a->stop_requested, memory_order_acquire)) {
-        bool busy;
-        struct mbox_node *n = mbox_try_pop(&a->mbox, &busy);
+        struct mbox_node *n = mbox_try_pop(&a->mbox);
         if (n == &a->stop_node)
             continue;
         if (n != NULL) {
@@ -449,10 +439,6 @@ static void run_loop(struct actor *a)
             return;
         if (n != NULL)
             continue;
-        if (busy) {
-            mbox_cpu_relax();
-            continue;
-        }
         uint64_t deadline_ns = 0;
         timer_heap_next_deadline(&a->timers, &deadline_ns);
         uint64_t max_ns = spin_ns();

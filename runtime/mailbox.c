@@ -1,10 +1,16 @@
-/* mailbox.c - Vyukov's intrusive MPSC queue on C11 atomics, parked on a ck_ec event count.
+/* mailbox.c - a Treiber stack with batch pop and reversal on C11 atomics, parked on a ck_ec
+ * event count.
  *
  * Why not ck_fifo/ck_stack: ck's atomics are inline assembly that ThreadSanitizer cannot see, so a
  * ck structure carrying a message between threads makes TSan report races on the payload. The
- * publish/consume edge is therefore written with <stdatomic.h> (release when a producer links a
- * node, acquire when the consumer reads the link), which TSan understands; ck_ec only decides
- * who sleeps and who wakes, and carries no payload ordering that TSan needs to see.
+ * publish/consume edge is therefore written with <stdatomic.h> (release when a producer's CAS
+ * publishes a node, acquire when the consumer's exchange takes the stack), which TSan
+ * understands; ck_ec only decides who sleeps and who wakes, and carries no payload ordering.
+ *
+ * Why a stack rather than Vyukov's queue (the first version): per message the consumer takes
+ * the head line once per batch and never re-pushes a stub, so a hand-off between two spinning
+ * threads moves fewer cache lines (pingpong: about 950 -> see README, Benchmarks). The consumer
+ * takes the whole stack at once, so there is no ABA: no node is ever popped by a CAS.
  */
 #define _DEFAULT_SOURCE /* syscall() */
 #include "runtime/mailbox.h"
@@ -94,74 +100,53 @@ void mbox_cpu_relax(void)
 
 void mbox_init(struct mailbox *mb)
 {
-    atomic_init(&mb->stub.next, NULL);
-    atomic_init(&mb->head, &mb->stub);
-    mb->tail = &mb->stub;
+    atomic_init(&mb->head, NULL);
+    mb->batch = NULL;
     ck_ec32_init(&mb->ec, 0);
-}
-
-/* Links n after the previous newest node. */
-static void link_node(struct mailbox *mb, struct mbox_node *n)
-{
-    atomic_store_explicit(&n->next, NULL, memory_order_relaxed);
-    /* acq_rel exchange: acquire orders our store to prev->next after the store of NULL into it
-     * by the producer that pushed prev; release publishes n->next = NULL to the next producer.
-     * seq_cst (the default) additionally orders this push before the caller's later seq_cst
-     * load of the receiver's "closed" flag (see actor.c, the stop handshake). */
-    struct mbox_node *prev = atomic_exchange(&mb->head, n);
-    /* release: the message's contents, written before the push, happen-before the consumer's
-     * acquire load of prev->next that finds n. This is the queue's publication edge. */
-    atomic_store_explicit(&prev->next, n, memory_order_release);
 }
 
 void mbox_push(struct mailbox *mb, struct mbox_node *n)
 {
-    link_node(mb, n);
+    struct mbox_node *old = atomic_load_explicit(&mb->head, memory_order_relaxed);
+    do
+        atomic_store_explicit(&n->next, old, memory_order_relaxed);
+    /* Success is seq_cst: a release that publishes the message's contents (and n->next) to the
+     * consumer's acquire exchange, and the push half of the stop handshake (actor.c), which
+     * wants this push ordered before the sender's later seq_cst load of "closed". */
+    while (!atomic_compare_exchange_weak_explicit(&mb->head, &old, n, memory_order_seq_cst,
+                                                  memory_order_relaxed));
     /* ck_ec_inc is a release; it makes a futex call only if the consumer set the waiter flag. */
     ck_ec32_inc(&mb->ec, &mbox_ec_mode);
 }
 
-struct mbox_node *mbox_try_pop(struct mailbox *mb, bool *busy)
+struct mbox_node *mbox_try_pop(struct mailbox *mb)
 {
-    struct mbox_node *tail = mb->tail;
-    /* acquire: pairs with the producer's release store of this link (the payload edge). */
-    struct mbox_node *next = atomic_load_explicit(&tail->next, memory_order_acquire);
-
-    *busy = false;
-    if (tail == &mb->stub) {
-        if (next == NULL) {
-            *busy = atomic_load_explicit(&mb->head, memory_order_acquire) != &mb->stub;
+    if (mb->batch == NULL) {
+        if (atomic_load_explicit(&mb->head, memory_order_relaxed) == NULL)
             return NULL;
+        /* acquire: pairs with the producers' release CAS (the payload edge). */
+        struct mbox_node *list = atomic_exchange_explicit(&mb->head, NULL, memory_order_acquire);
+        /* The stack is newest first; reversed, it is in the order of the producers' CASes,
+         * which keeps each producer's messages in the order it sent them. */
+        struct mbox_node *oldest_first = NULL;
+        while (list != NULL) {
+            struct mbox_node *next = atomic_load_explicit(&list->next, memory_order_relaxed);
+            atomic_store_explicit(&list->next, oldest_first, memory_order_relaxed);
+            oldest_first = list;
+            list = next;
         }
-        mb->tail = next;
-        tail = next;
-        next = atomic_load_explicit(&tail->next, memory_order_acquire);
+        mb->batch = oldest_first;
+        if (mb->batch == NULL)
+            return NULL;
     }
-    if (next != NULL) {
-        mb->tail = next;
-        return tail;
-    }
-    if (atomic_load_explicit(&mb->head, memory_order_acquire) != tail) {
-        /* A producer has exchanged the head but not yet linked its node behind tail. */
-        *busy = true;
-        return NULL;
-    }
-    /* tail is the last node: put the stub behind it so that tail can be handed out. */
-    link_node(mb, &mb->stub);
-    next = atomic_load_explicit(&tail->next, memory_order_acquire);
-    if (next != NULL) {
-        mb->tail = next;
-        return tail;
-    }
-    *busy = true; /* another producer slipped in before the stub and is still linking */
-    return NULL;
+    struct mbox_node *n = mb->batch;
+    mb->batch = atomic_load_explicit(&n->next, memory_order_relaxed);
+    return n;
 }
 
 bool mbox_is_empty(struct mailbox *mb)
 {
-    /* The queue is empty exactly when the stub is both the oldest and the newest node. */
-    return mb->tail == &mb->stub &&
-           atomic_load_explicit(&mb->head, memory_order_acquire) == &mb->stub;
+    return mb->batch == NULL && atomic_load_explicit(&mb->head, memory_order_acquire) == NULL;
 }
 
 /* ck_ec's backoff sleeps until its own partial deadlines, which can lie past the caller's;
@@ -198,7 +183,7 @@ uint64_t mbox_spin_budget(struct mbox_spin *s, uint64_t max_ns)
 
 void mbox_spin_update(struct mbox_spin *s, uint64_t waited_ns, bool got_event, uint64_t max_ns)
 {
-        if (got_event && waited_ns <= max_ns) {
+    if (got_event && waited_ns <= max_ns) {
         /* Worth spinning for: cover twice the wait just seen, and at least double. */
         uint64_t grown = 2 * s->spin_ns + 1000u;
         if (grown < 2 * waited_ns + 1000u)
@@ -221,14 +206,10 @@ void mbox_wait(struct mailbox *mb, uint64_t spin_ns, uint64_t deadline_ns)
         uint64_t spin_until = start + spin_ns;
         if (deadline_ns != 0 && deadline_ns < spin_until)
             spin_until = deadline_ns;
-                /* Spin on the stub's link, which a producer writes once per push, rather than on the
-         * head, which every push exchanges: the spinner then reads a line the producer
-         * writes, not one it fights over. A producer caught between exchange and link is
-         * seen by the parking check below (and increments the event count after linking). */
-        if (mb->tail != &mb->stub)
+        if (mb->batch != NULL)
             return;
         for (unsigned i = 1;; i++) {
-            if (atomic_load_explicit(&mb->stub.next, memory_order_acquire) != NULL)
+            if (atomic_load_explicit(&mb->head, memory_order_relaxed) != NULL)
                 return;
             mbox_cpu_relax();
             if (i % SPIN_CLOCK_EVERY == 0 && mbox_now_ns() >= spin_until)

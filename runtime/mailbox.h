@@ -1,9 +1,9 @@
 /* mailbox.h - an unbounded multi-producer single-consumer mailbox that parks its consumer.
  *
- * Senders never take a lock: a push is one atomic exchange and one store (Vyukov's intrusive
- * MPSC queue). The consumer spins briefly when it runs dry, then parks on a Concurrency Kit
- * event count (ck_ec) whose waiter flag makes a sender issue a futex wake only when the consumer
- * is actually asleep (or about to be).
+ * Senders never take a lock: a push is one compare-and-swap onto a Treiber stack; the consumer
+ * takes the whole stack with one exchange and reverses it, so it pops in push order. It spins
+ * briefly when it runs dry, then parks on a Concurrency Kit event count (ck_ec) whose waiter
+ * flag makes a sender issue a futex wake only when the consumer is actually asleep.
  */
 #ifndef RAFT_KV_RUNTIME_MAILBOX_H
 #define RAFT_KV_RUNTIME_MAILBOX_H
@@ -21,23 +21,21 @@ struct mbox_node {
 };
 
 struct mailbox {
-    /* Written by every producer: the newest node (exchange target) and the event count. */
+    /* Written by every producer: the newest node (a LIFO stack) and the event count. */
     alignas(64) struct mbox_node *_Atomic head;
     struct ck_ec32 ec;
-    /* Consumer only: the oldest node not yet returned (the stub when the queue is drained). */
-    alignas(64) struct mbox_node *tail;
-    struct mbox_node stub;
+    /* Consumer only: nodes taken from the stack, oldest first. */
+    alignas(64) struct mbox_node *batch;
 };
 
 void mbox_init(struct mailbox *mb);
 
-/* Appends n. Any thread; wait-free (one exchange), never blocks, wakes a parked consumer.
+/* Appends n. Any thread; lock-free (a CAS loop), never blocks, wakes a parked consumer.
  * Items pushed by one thread are popped in the order they were pushed. */
 void mbox_push(struct mailbox *mb, struct mbox_node *n);
 
-/* Consumer only. Returns the oldest item, or NULL. On NULL, *busy tells whether a producer is
- * half-way through a push (an item is about to appear: spin, do not park). */
-struct mbox_node *mbox_try_pop(struct mailbox *mb, bool *busy);
+/* Consumer only. Returns the oldest item, or NULL if there is none. */
+struct mbox_node *mbox_try_pop(struct mailbox *mb);
 
 /* Consumer only: true when nothing is queued or being pushed. */
 bool mbox_is_empty(struct mailbox *mb);

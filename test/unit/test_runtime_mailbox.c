@@ -18,16 +18,14 @@ struct item {
     uint32_t seq;
 };
 
-/* A fresh mailbox is empty and pops nothing, and is not busy. */
+/* A fresh mailbox is empty and pops nothing. */
 static void new_mailbox_is_empty(void **state)
 {
     (void)state;
     struct mailbox *mb = xaligned_alloc(64, sizeof *mb);
     mbox_init(mb);
-    bool busy = true;
     assert_true(mbox_is_empty(mb));
-    assert_null(mbox_try_pop(mb, &busy));
-    assert_false(busy);
+    assert_null(mbox_try_pop(mb));
     free(mb);
 }
 
@@ -45,8 +43,7 @@ static void single_thread_fifo(void **state)
             assert_false(mbox_is_empty(mb));
         }
         for (uint32_t i = 0; i < 100; i++) {
-            bool busy;
-            struct item *it = (struct item *)mbox_try_pop(mb, &busy);
+            struct item *it = (struct item *)mbox_try_pop(mb);
             assert_non_null(it);
             assert_int_equal(it->seq, i);
         }
@@ -90,11 +87,9 @@ static void many_producers_no_loss_in_order(void **state)
     uint32_t next[PRODUCERS] = {0};
     uint64_t received = 0;
     while (received < (uint64_t)PRODUCERS * PER_PRODUCER) {
-        bool busy;
-        struct item *it = (struct item *)mbox_try_pop(mb, &busy);
+        struct item *it = (struct item *)mbox_try_pop(mb);
         if (it == NULL) {
-            if (!busy)
-                mbox_wait(mb, 1000, 0); /* short spin, then park until a push */
+            mbox_wait(mb, 1000, 0); /* short spin, then park until a push */
             continue;
         }
         assert_true(it->producer < PRODUCERS);

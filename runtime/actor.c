@@ -442,9 +442,8 @@ static void run_loop(struct actor *a)
         uint64_t deadline_ns = 0;
         timer_heap_next_deadline(&a->timers, &deadline_ns);
         uint64_t max_ns = spin_ns();
-        uint64_t start_ns = actor_now_ns();
-        mbox_wait(&a->mbox, mbox_spin_budget(&a->spin, max_ns), deadline_ns);
-        mbox_spin_update(&a->spin, actor_now_ns() - start_ns, !mbox_is_empty(&a->mbox), max_ns);
+        uint64_t waited_ns = mbox_wait(&a->mbox, mbox_spin_budget(&a->spin, max_ns), deadline_ns);
+        mbox_spin_update(&a->spin, waited_ns, !mbox_is_empty(&a->mbox), max_ns);
     }
 }
 

@@ -199,22 +199,33 @@ void mbox_spin_update(struct mbox_spin *s, uint64_t waited_ns, bool got_event, u
 /* Spin iterations between two clock reads while spinning. */
 enum { SPIN_CLOCK_EVERY = 32 };
 
-void mbox_wait(struct mailbox *mb, uint64_t spin_ns, uint64_t deadline_ns)
+uint64_t mbox_wait(struct mailbox *mb, uint64_t spin_ns, uint64_t deadline_ns)
 {
+    if (mb->batch != NULL)
+        return 0;
+    /* The clock is first read after SPIN_CLOCK_EVERY spins: a partner that answers within a
+     * few pauses (the common case when spinning pays) costs no clock read at all. */
+    uint64_t start = 0;
     if (spin_ns > 0) {
-        uint64_t start = mbox_now_ns();
-        uint64_t spin_until = start + spin_ns;
-        if (deadline_ns != 0 && deadline_ns < spin_until)
-            spin_until = deadline_ns;
-        if (mb->batch != NULL)
-            return;
+        uint64_t spin_until = UINT64_MAX;
         for (unsigned i = 1;; i++) {
             if (atomic_load_explicit(&mb->head, memory_order_relaxed) != NULL)
-                return;
+                return start ? mbox_now_ns() - start : 0;
             mbox_cpu_relax();
-            if (i % SPIN_CLOCK_EVERY == 0 && mbox_now_ns() >= spin_until)
-                break;
+            if (i % SPIN_CLOCK_EVERY == 0) {
+                uint64_t now = mbox_now_ns();
+                if (start == 0) {
+                    start = now;
+                    spin_until = now + spin_ns;
+                    if (deadline_ns != 0 && deadline_ns < spin_until)
+                        spin_until = deadline_ns;
+                }
+                if (now >= spin_until)
+                    break;
+            }
         }
+    } else {
+        start = mbox_now_ns();
     }
 
     /* Lost-wakeup freedom: ck_ec32_value is an acquire and a producer's ck_ec32_inc a release
@@ -223,7 +234,7 @@ void mbox_wait(struct mailbox *mb, uint64_t spin_ns, uint64_t deadline_ns)
      * the counter after our snapshot and ck_ec32_wait returns (or is woken) instead of sleeping.
      */
     uint32_t snapshot = ck_ec32_value(&mb->ec);
-    if (!mbox_is_empty(mb))
-        return;
-    mbox_ec_wait(&mb->ec, snapshot, deadline_ns);
+    if (mbox_is_empty(mb))
+        mbox_ec_wait(&mb->ec, snapshot, deadline_ns);
+    return mbox_now_ns() - start;
 }

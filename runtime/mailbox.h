@@ -62,10 +62,11 @@ enum { MBOX_SPIN_PROBE_EVERY = 16 };
 void mbox_spin_update(struct mbox_spin *s, uint64_t waited_ns, bool got_event, uint64_t max_ns);
 
 /* Consumer only: spins for up to spin_ns, then sleeps until an item is pushed or the absolute
- * CLOCK_MONOTONIC deadline deadline_ns passes (0 = no deadline). May return early; callers
+ * CLOCK_MONOTONIC deadline deadline_ns passes (0 = no deadline). Returns about how long it
+ * waited (0 when an item came within the first few spins). May return early; callers
  * re-check their conditions. Anything that must wake the consumer is pushed as an item: a flag
  * set beside the queue could be missed between the consumer's last check and its sleep. */
-void mbox_wait(struct mailbox *mb, uint64_t spin_ns, uint64_t deadline_ns);
+uint64_t mbox_wait(struct mailbox *mb, uint64_t spin_ns, uint64_t deadline_ns);
 
 /* Sleeps on ec while its value is still snapshot, until the absolute CLOCK_MONOTONIC deadline
  * deadline_ns (0 = none). Any thread. Returns early on any change or spuriously. */

@@ -4,7 +4,7 @@
  * p50/p99 per client count. Clients are plain threads calling the leader, so the figures are
  * the cluster's, not the client logic's.
  *
-  * Usage: raft_bench [OPS [NODES]]   (defaults 200000 operations per client count, 5 nodes)
+ * Usage: raft_bench [OPS [NODES]]   (defaults 200000 operations per client count, 5 nodes)
  * RAFT_BENCH_MONITOR=1 runs it with the invariant monitor on.
  */
 #include <inttypes.h>
@@ -75,7 +75,7 @@ static int run(uint32_t nodes, uint32_t clients, uint32_t total_ops)
     cfg_init(&cfg);
     cfg.num_nodes = nodes;
     cfg.num_clients = 0;
-        cfg.seed = 1;
+    cfg.seed = 1;
     cfg.seed_given = true;
     /* Like the trace, the invariant monitor is a checking aid, not the store: it is measured
      * apart (RAFT_BENCH_MONITOR=1 turns it on). */

@@ -37,11 +37,11 @@ enum toml_status {
 
 /* A date, a time, or both. Fields not present for the type are zero. */
 struct toml_datetime {
-    int year, month, day;          /* has_date */
-    int hour, minute, second;      /* has_time */
-    int nanosecond;                /* has_time; fractional seconds, truncated past 9 digits */
-    int frac_digits;               /* digits written after '.', 0 if none (for faithful output) */
-    int offset_minutes;            /* has_offset; 'Z' is 0 with offset_is_z */
+    int year, month, day;     /* has_date */
+    int hour, minute, second; /* has_time */
+    int nanosecond;           /* has_time; fractional seconds, truncated past 9 digits */
+    int frac_digits;          /* digits written after '.', 0 if none (for faithful output) */
+    int offset_minutes;       /* has_offset; 'Z' is 0 with offset_is_z */
     bool has_date, has_time, has_offset, offset_is_z;
 };
 

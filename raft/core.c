@@ -89,7 +89,7 @@ void raft_close(struct raft *r)
 void raft_reset_election_deadline(struct raft *r)
 {
     r->election_deadline_ms = r->now_ms + prng_range(&r->prng, r->opt.election_timeout_ms_min,
-                                                          r->opt.election_timeout_ms_max);
+                                                     r->opt.election_timeout_ms_max);
 }
 
 /* The legal role transitions. Pre-candidate -> pre-candidate and candidate -> candidate restart

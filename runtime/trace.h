@@ -23,8 +23,9 @@ struct trace_options {
     FILE *out;              /* NULL means stdout; not closed by trace_close */
 };
 
-/* Configures the sink and starts its clock (time zero is this call). Before any trace_open, lines go to stdout as text
- * at level info. Not thread-safe against concurrent trace_log: call before spawning actors. */
+/* Configures the sink and starts its clock (time zero is this call). Before any trace_open, lines
+ * go to stdout as text at level info. Not thread-safe against concurrent trace_log: call before
+ * spawning actors. */
 void trace_open(const struct trace_options *options);
 /* Flushes the output. */
 void trace_close(void);

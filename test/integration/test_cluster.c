@@ -162,7 +162,7 @@ static struct cfg small_cfg(uint32_t nodes, uint64_t seed)
 static void simultaneous_candidates_settle_on_one_leader(void **state)
 {
     (void)state;
-        struct cfg cfg = small_cfg(5, 11);
+    struct cfg cfg = small_cfg(5, 11);
     /* Real elections that collide: with pre-vote, campaigns against a live leader (rightly)
      * go nowhere. */
     cfg.raft.pre_vote = false;

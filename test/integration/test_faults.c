@@ -312,7 +312,7 @@ static void figure8_unreliable(void **state)
     /* Heal, converge, and compare every node. */
     assert_int_equal(cluster_heal(&c, err, sizeof err), 0);
     struct node_status st;
-        uint32_t leader = cluster_await_leader(&c, 10000, &st);
+    uint32_t leader = cluster_await_leader(&c, 10000, &st);
     assert_true(leader != 0);
     /* Leadership really changed hands many times (each round crashes the leader). */
     assert_true(st.term >= 10);

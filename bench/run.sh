@@ -67,6 +67,7 @@ row() { # row NAME BETTER(lower|higher|none) [LIMIT]
     printf '%-24s %14s %14s   %s\n' "$name" "$mine" "${beam:--}" "$verdict"
 }
 row pingpong_roundtrip_ns lower
+row pingpong_forward_roundtrip_ns none
 row call_roundtrip_ns lower
 row fanin_msgs_per_s higher
 row ring_hop_ns none

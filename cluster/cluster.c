@@ -1,8 +1,9 @@
 /* cluster.c - one run, start to verdict: nodes, election, clients, catch-up, checks, summary.
  *
- * main never sleeps for a fixed time: it waits on deferred replies (the node that becomes
- * leader, each client finishing, each node applying up to the leader's commit index), each
- * bounded by a timeout derived from the configuration. The consistency check replays the
+  * main never sleeps to let something happen: it waits on deferred replies (the node that
+ * becomes leader, each client finishing, each node applying up to the leader's commit index),
+ * each bounded by a timeout derived from the configuration. It sleeps only until the next
+ * scheduled fault is due. The consistency check replays the
  * committed log through a fresh state machine after every actor has stopped, so it reads the
  * nodes' persistent state with no thread still writing it.
  */
@@ -35,7 +36,6 @@ struct run {
     struct cluster_report *rep;
     struct cluster c;
     struct cluster_faults faults;
-    void (*sleep)(uint64_t ms);
     struct actor **clients;
     uint32_t n_spawned_clients;
     struct client_report *reports;
@@ -403,12 +403,8 @@ static int run_clients(struct run *r, char *err, size_t err_len)
         uint64_t wait = (next < give_up_ms ? next : give_up_ms) - now;
         if (r->c.monitor != NULL && wait > MONITOR_POLL_MS)
             wait = MONITOR_POLL_MS; /* look at the monitor this often */
-        if (i == n) { /* only faults left: sleep on a node's leadership until the next one */
-            struct node_status st;
-            if (r->c.nodes[0] != NULL)
-                node_await_leader(r->c.nodes[0], (uint32_t)(wait < 1000 ? wait : 1000), &st);
-            else
-                r->sleep(wait < 1000 ? wait : 1000);
+        if (i == n) { /* only scheduled faults left: sleep until the next one is due */
+            sleep_ms(wait);
             continue;
         }
         int rc = client_actor_await_done(
@@ -652,7 +648,7 @@ static void check_logs(struct run *r)
 int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, size_t err_len)
 {
     memset(rep, 0, sizeof *rep);
-    struct run r = {.cfg = cfg, .rep = rep, .sleep = sleep_ms};
+    struct run r = {.cfg = cfg, .rep = rep};
     rep->n_nodes = cfg->num_nodes;
     rep->nodes = xcalloc(cfg->num_nodes, sizeof *rep->nodes);
     uint64_t start_ns = actor_now_ns();

@@ -37,7 +37,7 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 # --- modules -------------------------------------------------------------------------------
 # Pure modules (kv, raft core, client logic, config, common) never include pthreads, clocks,
 # stdio or ck; `make check-pure` enforces it. Actor adapters live in APP_SRC.
-APP_ONLY := raft/node.c raft/monitor.c client/client_actor.c $(wildcard cluster/*.c) $(wildcard sim/*.c)
+APP_ONLY := raft/node.c raft/node_trace.c raft/monitor.c client/client_actor.c client/client_trace.c $(wildcard cluster/*.c) $(wildcard sim/*.c)
 MODULES := common runtime config kv raft client check
 src_of = $(filter-out $(APP_ONLY),$(wildcard $(1)/*.c))
 # What each module links against, in static-link order (the module itself first).
@@ -75,7 +75,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 TEST_BINS := $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_REPLAY_BIN) $(TOML_DECODE)
 
-.PHONY: all build deps deps-test run test tests run-tests tsan asan bench fuzz torture format \
+.PHONY: all build deps deps-test run test tests run-tests tsan asan bench fuzz torture sim-sweep format \
         format-check check-pure clean install uninstall help
 .DEFAULT_GOAL := all
 
@@ -172,6 +172,12 @@ TORTURE_SEEDS ?= 30
 torture: build
 	@bash test/torture.sh $(TORTURE_SEEDS)
 
+# The deterministic simulator over SIM_SEEDS seeds, each drawing its own cluster size, clients,
+# network and nemesis; prints each failing seed's replay command and a summary.
+SIM_SEEDS ?= 1000
+sim-sweep: build
+	./raft_kv --sweep $(SIM_SEEDS)
+
 # libFuzzer over the TOML parser (clang). FUZZ_SECONDS per target; new inputs go to the corpus.
 FUZZ_SECONDS ?= 300
 fuzz:
@@ -180,8 +186,8 @@ fuzz:
 
 # The pure cores must not reach for threads, clocks, stdio, ck or the runtime.
 PURE_SRC = $(wildcard kv/*.c kv/*.h config/*.c config/*.h common/*.h) \
-           $(filter-out raft/node.c raft/node.h raft/monitor.c raft/monitor.h,$(wildcard raft/*.c raft/*.h)) \
-           $(filter-out client/client_actor.c client/client_actor.h,$(wildcard client/*.c client/*.h))
+           $(filter-out raft/node.c raft/node.h raft/node_trace.c raft/node_trace.h raft/monitor.c raft/monitor.h,$(wildcard raft/*.c raft/*.h)) \
+           $(filter-out client/client_actor.c client/client_actor.h client/client_trace.c client/client_trace.h,$(wildcard client/*.c client/*.h))
 PURE_FORBIDDEN := <pthread.h>|<time.h>|<sys/time.h>|<ck_|"runtime/|<threads.h>|<stdatomic.h>
 check-pure:
 	@bad=$$(grep -nE '^\s*#\s*include\s*($(PURE_FORBIDDEN))' $(PURE_SRC) /dev/null); \
@@ -218,6 +224,7 @@ help:
 	@echo "make bench      runtime benchmark beside the Erlang/OTP reference"
 	@echo "make fuzz       libFuzzer over the TOML parser (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make torture    random faults over many seeds (TORTURE_SEEDS=$(TORTURE_SEEDS))"
+	@echo "make sim-sweep  the deterministic simulator over many seeds (SIM_SEEDS=$(SIM_SEEDS))"
 	@echo "make format | format-check | clean | install PREFIX=..."
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -12,8 +12,10 @@
 
 #include "check/linearize.h"
 #include "cluster/cluster.h"
+#include "common/alloc.h"
 #include "config/config.h"
 #include "runtime/trace.h"
+#include "sim/sim.h"
 
 /* A seed from the kernel, below 2^63 so that it can be written back as `seed = N` in TOML.
  * Returns 0 or -1 with errno set. */
@@ -53,6 +55,58 @@ static int check_history_file(const char *path)
     return rc;
 }
 
+/* --simulate: the configured run in the deterministic simulator; the same summary and exit
+ * status as a threaded run. */
+static int simulate(const struct cfg *cfg, FILE *human)
+{
+    struct sim_report rep;
+    char err[512];
+    if (sim_run(cfg, NULL, &rep, err, sizeof err) != 0) {
+        fprintf(stderr, "raft_kv: %s\n", err);
+        return 1;
+    }
+    trace_close();
+    sim_report_print(human, &rep);
+    if (cfg->history_path != NULL)
+        fprintf(human, "  history: %s\n", cfg->history_path);
+    bool consistent = rep.consistent;
+    sim_report_close(&rep);
+    return consistent ? 0 : 1;
+}
+
+/* --sweep N: seeds S..S+N-1 with configurations drawn from each seed. One seed (a replay) runs
+ * with the configured trace and prints its full summary; more run quietly. */
+static int sweep(const struct cfg *cfg, uint64_t count, const char *argv0)
+{
+    uint64_t first = cfg->seed_given ? cfg->seed : 1;
+    char err[512];
+    if (count == 1) {
+        struct cfg drawn;
+        sim_sweep_config(first, &drawn);
+        drawn.trace = cfg->trace;
+        if (cfg->history_path != NULL)
+            drawn.history_path = xstrdup(cfg->history_path);
+        FILE *human = cfg->trace.format == CFG_FORMAT_JSONL ? stderr : stdout;
+        fprintf(human, "seed %llu, configuration drawn from the seed (--sweep):\n",
+                (unsigned long long)first);
+        cfg_print_summary(human, &drawn);
+        fflush(human);
+        int rc = simulate(&drawn, human);
+        cfg_close(&drawn);
+        return rc;
+    }
+    struct trace_options quiet = {.level = TRACE_QUIET, .format = TRACE_TEXT};
+    trace_open(&quiet);
+    char replay[512];
+    snprintf(replay, sizeof replay, "%s --sweep 1", argv0);
+    struct sim_sweep_result res;
+    if (sim_sweep(first, count, NULL, replay, stdout, &res, err, sizeof err) != 0) {
+        fprintf(stderr, "raft_kv: %s\n", err);
+        return 1;
+    }
+    return res.failures == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     struct cfg_cli cli;
@@ -86,11 +140,14 @@ int main(int argc, char **argv)
         return rc;
     case CFG_ACTION_RUN:
     case CFG_ACTION_PRINT_CONFIG:
+    case CFG_ACTION_SIMULATE:
+    case CFG_ACTION_SWEEP:
         break;
     }
 
     rc = cfg_load_cli(&cfg, &cli, &err);
     enum cfg_action action = cli.action;
+    uint64_t sweep_seeds = cli.sweep_seeds;
     cfg_cli_close(&cli);
     if (rc != 0) {
         fprintf(stderr, "raft_kv: %s\n", err.msg);
@@ -100,6 +157,11 @@ int main(int argc, char **argv)
         cfg_print(stdout, &cfg, false);
         cfg_close(&cfg);
         return 0;
+    }
+    if (action == CFG_ACTION_SWEEP) {
+        rc = sweep(&cfg, sweep_seeds, argv[0]);
+        cfg_close(&cfg);
+        return rc;
     }
     if (!cfg.seed_given) {
         if (random_seed(&cfg.seed) != 0) {
@@ -128,6 +190,11 @@ int main(int argc, char **argv)
     cfg_print_summary(human, &cfg);
     fflush(human);
 
+    if (action == CFG_ACTION_SIMULATE) {
+        rc = simulate(&cfg, human);
+        cfg_close(&cfg);
+        return rc;
+    }
     struct cluster_report rep;
     char run_err[512];
     rc = cluster_run(&cfg, &rep, run_err, sizeof run_err);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "client/client_trace.h"
 #include "raft/node.h"
 #include "runtime/trace.h"
 
@@ -38,74 +39,6 @@ struct client_state {
 static uint64_t now_ms(const struct client_state *s)
 {
     return (actor_now_ns() - s->opt.epoch_ns) / 1000000u;
-}
-
-static const char *reason_text(enum client_send_reason reason)
-{
-    switch (reason) {
-    case CLIENT_SEND_FIRST:
-        return "";
-    case CLIENT_SEND_REDIRECT:
-        return " (redirected: not leader)";
-    case CLIENT_SEND_NEXT_NODE:
-        return " (trying the next node)";
-    case CLIENT_SEND_RETRY:
-        return " (retry, same sequence number)";
-    }
-    return "";
-}
-
-/* "put(a, k3x9)" / "get(a)" for the trace. */
-static void describe(const struct client_record *r, char *buf, size_t cap)
-{
-    if (r->op == KV_OP_PUT)
-        snprintf(buf, cap, "put(%s, %.*s)", r->key, r->value_len > 24 ? 24 : (int)r->value_len,
-                 r->value);
-    else
-        snprintf(buf, cap, "%s(%s)", kv_op_name(r->op), r->key);
-}
-
-static void write_record(struct client_state *s, const struct client_record *r)
-{
-    if (s->opt.history != NULL) {
-        struct history_line line = {
-            .process = s->opt.client.id,
-            .type = client_record_type_name(r->type),
-            .f = kv_op_name(r->op),
-            .key = r->key,
-            .value = r->value,
-            .value_len = r->value_len,
-            .result = r->result,
-            .error = r->error,
-            .seq = r->seq,
-            .node = r->type == CLIENT_RECORD_OK ? r->node : 0,
-        };
-        history_write(s->opt.history, &line);
-    }
-    if (!trace_on(TRACE_INFO))
-        return;
-    char what[96];
-    describe(r, what, sizeof what);
-    switch (r->type) {
-    case CLIENT_RECORD_INVOKE:
-        trace_log(TRACE_INFO, NULL, "client", "request #%llu: %s", (unsigned long long)r->seq,
-                  what);
-        break;
-    case CLIENT_RECORD_OK:
-        if (r->op == KV_OP_GET && r->value != NULL)
-            trace_log(TRACE_INFO, NULL, "client", "result #%llu: %s -> found %.*s (node %u)",
-                      (unsigned long long)r->seq, what, (int)r->value_len, r->value, r->node);
-        else
-            trace_log(TRACE_INFO, NULL, "client", "result #%llu: %s -> %s (node %u)",
-                      (unsigned long long)r->seq, what, r->result, r->node);
-        break;
-    case CLIENT_RECORD_FAIL:
-    case CLIENT_RECORD_INFO:
-        trace_log(TRACE_INFO, NULL, "client", "result #%llu: %s -> %s: %s after %u attempts",
-                  (unsigned long long)r->seq, what, client_record_type_name(r->type), r->error,
-                  r->attempts);
-        break;
-    }
 }
 
 static void free_done_reply(struct actor_msg *msg)
@@ -137,7 +70,8 @@ static void perform_send(struct client_state *s, const struct client_action *act
 {
     if (act->reason != CLIENT_SEND_FIRST)
         trace_log(TRACE_INFO, NULL, "client", "sends request #%llu to node %u%s",
-                  (unsigned long long)s->logic.seq, act->node, reason_text(act->reason));
+                  (unsigned long long)s->logic.seq, act->node,
+                  client_send_reason_text(act->reason));
     struct actor_msg *reply = NULL;
     struct actor *node = actor_dir_view_get(&s->nodes, act->node - 1);
     int rc = node == NULL
@@ -170,7 +104,7 @@ static void take_step(struct client_state *s)
     actor_msg_free(s->reply);
     s->reply = NULL;
     for (size_t i = 0; i < act.n_records; i++)
-        write_record(s, &act.records[i]);
+        client_record_write(s->opt.history, s->opt.client.id, NULL, &act.records[i]);
     switch (act.type) {
     case CLIENT_ACTION_SEND:
         perform_send(s, &act);

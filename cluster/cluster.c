@@ -1,6 +1,6 @@
 /* cluster.c - one run, start to verdict: nodes, election, clients, catch-up, checks, summary.
  *
-  * main never sleeps to let something happen: it waits on deferred replies (the node that
+ * main never sleeps to let something happen: it waits on deferred replies (the node that
  * becomes leader, each client finishing, each node applying up to the leader's commit index),
  * each bounded by a timeout derived from the configuration. It sleeps only until the next
  * scheduled fault is due. The consistency check replays the
@@ -13,6 +13,8 @@
 
 #include "check/linearize.h"
 #include "cluster/faults.h"
+#include "cluster/params.h"
+#include "cluster/results.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -26,10 +28,6 @@
 #include "kv/kv.h"
 #include "runtime/history.h"
 #include "runtime/trace.h"
-
-/* Seed streams: node i's timeouts use stream (incarnation << 32 | i), client i stream
- * CLIENT_STREAM + i, node i's network decisions NET_STREAM + i (the nemesis: faults.h). */
-enum { CLIENT_STREAM = 1u << 20, NET_STREAM = 1u << 21 };
 
 struct run {
     const struct cfg *cfg;
@@ -74,20 +72,11 @@ static int node_options_of(struct cluster *c, uint32_t i, struct node_options *o
         .disk = &c->disks[i],
         .peers = c->dir,
         .net = c->net,
-        .net_seed = prng_derive(cfg->seed, NET_STREAM + i + 1),
+        .net_seed = prng_derive(cfg->seed, CLUSTER_NET_STREAM + i + 1),
         .monitor = c->monitor,
         .epoch_ns = c->epoch_ns,
     };
-    raft_options_default(&o->raft, i + 1, cfg->num_nodes);
-    o->raft.election_timeout_ms_min = cfg->raft.election_timeout_ms_min;
-    o->raft.election_timeout_ms_max = cfg->raft.election_timeout_ms_max;
-    o->raft.heartbeat_ms = cfg->raft.heartbeat_ms;
-    o->raft.max_inflight = cfg->raft.max_inflight;
-    o->raft.max_entries_per_append = cfg->raft.max_entries_per_append;
-    o->raft.pre_vote = cfg->raft.pre_vote;
-    o->raft.check_quorum = cfg->raft.check_quorum;
-    /* A restarted node draws new timeouts: its stream depends on its incarnation. */
-    o->raft.seed = prng_derive(cfg->seed, (uint64_t)c->incarnations[i] << 32 | (i + 1));
+    cluster_raft_options(cfg, i + 1, c->incarnations[i], &o->raft);
     const char *why = NULL;
     if (raft_options_validate(&o->raft, &why) != RAFT_OK) {
         snprintf(err, err_len, "invalid Raft options for node %u: %s", i + 1, why);
@@ -148,13 +137,8 @@ static int spawn_nodes(struct cluster *c, char *err, size_t err_len)
     c->kept = xcalloc(n, sizeof *c->kept);
     c->dir = actor_dir_new(n);
     if (needs_network(cfg)) {
-        struct netem_options no = {
-            .drop = cfg->network.drop,
-            .duplicate = cfg->network.duplicate,
-            .delay_ms_min = cfg->network.delay_ms_min,
-            .delay_ms_max = cfg->network.delay_ms_max,
-            .reorder = cfg->network.reorder,
-        };
+        struct netem_options no;
+        cluster_netem_options(cfg, &no);
         c->net = netem_new(n, &no);
     }
     for (uint32_t i = 0; i < n; i++)
@@ -344,9 +328,7 @@ static int run_clients(struct run *r, char *err, size_t err_len)
     r->clients = xcalloc(n ? n : 1, sizeof *r->clients);
     r->reports = xcalloc(n ? n : 1, sizeof *r->reports);
     /* A request gives up after trying for this long, so a client always finishes. */
-    uint32_t deadline_ms = 5 * cfg->client.timeout_ms;
-    if (deadline_ms < 20 * cfg->raft.election_timeout_ms_max)
-        deadline_ms = 20 * cfg->raft.election_timeout_ms_max;
+    uint32_t deadline_ms = cluster_request_deadline_ms(cfg);
     for (uint32_t i = 0; i < n; i++) {
         struct client_actor_options o = {
             .client =
@@ -358,7 +340,7 @@ static int run_clients(struct run *r, char *err, size_t err_len)
                     .keys = (const char *const *)cfg->client.keys.items,
                     .n_keys = cfg->client.keys.len,
                     .value_size = cfg->client.value_size,
-                    .seed = prng_derive(cfg->seed, CLIENT_STREAM + i + 1),
+                    .seed = prng_derive(cfg->seed, CLUSTER_CLIENT_STREAM + i + 1),
                     .timeout_ms = cfg->client.timeout_ms,
                     .request_deadline_ms = deadline_ms,
                     .backoff_ms_min = 5,
@@ -481,152 +463,42 @@ static void catch_up(struct run *r)
     }
 }
 
-/* What the committed log says one request did: found in the log or not, and its result. */
-struct replayed {
-    bool committed;
-    enum kv_status status;
-    char *value;
-    uint32_t value_len;
-};
+/* The clients' reports as the shared checks (cluster/results.c) take them. */
+static struct cluster_client_results *client_results(const struct run *r)
+{
+    struct cluster_client_results *cr = xcalloc(r->n_spawned_clients + 1, sizeof *cr);
+    for (uint32_t i = 0; i < r->n_spawned_clients; i++)
+        cr[i] = (struct cluster_client_results){.id = r->reports[i].id,
+                                                .stats = &r->reports[i].stats,
+                                                .outcomes = r->reports[i].outcomes,
+                                                .n_outcomes = r->reports[i].n_outcomes};
+    return cr;
+}
 
-/* Replays the leader's committed log through a fresh state machine and checks each client
- * result against it: an ok result must equal the replayed one, a fail must not be in the log. */
+/* Counts the results, and checks them against a replay of the leader's committed log. */
 static void check_results(struct run *r)
 {
     struct cluster_report *rep = r->rep;
-    if (rep->leader == 0)
-        return;
-    const struct cfg *cfg = r->cfg;
-    const struct raft_log *log = &r->c.disks[rep->leader - 1].log;
-    uint64_t per_client = cfg->client.requests;
-    struct replayed *seen = xcalloc(cfg->num_clients * per_client + 1, sizeof *seen);
-    struct kv_store store;
-    kv_store_init(&store);
-    for (uint64_t index = 1; index <= rep->commit_index; index++) {
-        const struct raft_entry *e = raft_log_get(log, index);
-        struct kv_command cmd;
-        if (e == NULL || e->type != RAFT_ENTRY_COMMAND ||
-            kv_command_decode(e->data, e->len, &cmd) != 0)
-            continue;
-        struct kv_result res;
-        kv_store_apply(&store, &cmd, &res);
-        rep->replayed++;
-        if (cmd.client_id < 1 || cmd.client_id > cfg->num_clients || cmd.seq < 1 ||
-            cmd.seq > per_client) {
-            problem(rep,
-                    "committed entry %llu names client %llu request %llu, which was never "
-                    "sent",
-                    (unsigned long long)index, (unsigned long long)cmd.client_id,
-                    (unsigned long long)cmd.seq);
-            continue;
-        }
-        struct replayed *s = &seen[(cmd.client_id - 1) * per_client + (cmd.seq - 1)];
-        if (s->committed)
-            continue; /* a retried duplicate: the session returned the first result */
-        s->committed = true;
-        s->status = res.status;
-        if (res.value != NULL) {
-            s->value = xstrndup((const char *)res.value, res.value_len);
-            s->value_len = res.value_len;
-        }
+    struct cluster_client_results *cr = client_results(r);
+    cluster_count_results(cr, r->n_spawned_clients, &rep->counts);
+    if (rep->leader != 0) {
+        char text[512];
+        rep->results_consistent = cluster_check_results(
+            &r->c.disks[rep->leader - 1].log, rep->commit_index, r->cfg->num_clients,
+            r->cfg->client.requests, cr, r->n_spawned_clients, &rep->replayed, text, sizeof text);
+        if (!rep->results_consistent)
+            problem(rep, "%s", text);
     }
-    rep->results_consistent = true;
-    for (uint32_t c = 0; c < r->n_spawned_clients; c++) {
-        const struct client_report *cr = &r->reports[c];
-        for (uint32_t k = 0; k < cr->n_outcomes; k++) {
-            const struct client_outcome *o = &cr->outcomes[k];
-            const struct replayed *s = &seen[c * per_client + (o->seq - 1)];
-            bool ok = true;
-            if (o->type == CLIENT_RECORD_OK)
-                ok = s->committed && s->status == o->status &&
-                     (o->op != KV_OP_GET || o->status != KV_OK ||
-                      (s->value_len == o->value_len &&
-                       memcmp(s->value, o->value, o->value_len) == 0));
-            else if (o->type == CLIENT_RECORD_FAIL)
-                ok = !s->committed;
-            if (!ok) {
-                rep->results_consistent = false;
-                problem(rep, "client %u request %llu (%s) got %s %s, but the committed log %s",
-                        c + 1, (unsigned long long)o->seq, kv_op_name(o->op),
-                        client_record_type_name(o->type),
-                        o->type == CLIENT_RECORD_OK ? client_result_name(o->op, o->status) : "",
-                        s->committed ? "gives another result" : "does not hold it");
-            }
-        }
-    }
-    for (uint64_t i = 0; i < cfg->num_clients * per_client + 1; i++)
-        free(seen[i].value);
-    free(seen);
-    kv_store_close(&store);
-}
-
-static void count_results(struct run *r)
-{
-    struct cluster_counts *c = &r->rep->counts;
-    for (uint32_t i = 0; i < r->n_spawned_clients; i++) {
-        const struct client_report *cr = &r->reports[i];
-        c->attempts += cr->stats.attempts;
-        c->retries += cr->stats.retries;
-        c->redirects += cr->stats.redirects;
-        for (uint32_t k = 0; k < cr->n_outcomes; k++) {
-            const struct client_outcome *o = &cr->outcomes[k];
-            c->requests++;
-            if (o->type == CLIENT_RECORD_FAIL) {
-                c->fail++;
-                continue;
-            }
-            if (o->type == CLIENT_RECORD_INFO) {
-                c->info++;
-                continue;
-            }
-            c->ok++;
-            bool yes = o->status == KV_OK;
-            switch (o->op) {
-            case KV_OP_PUT:
-                *(yes ? &c->put_ok : &c->put_exists) += 1;
-                break;
-            case KV_OP_GET:
-                *(yes ? &c->get_found : &c->get_not_found) += 1;
-                break;
-            case KV_OP_DELETE:
-                *(yes ? &c->delete_ok : &c->delete_not_found) += 1;
-                break;
-            case KV_OP_NOOP:
-                break;
-            }
-        }
-    }
+    free(cr);
 }
 
 /* The linearizability verdict on the history the clients wrote (Wing & Gong / Lowe search, per
  * key: check/linearize.h). */
 static void check_history(struct cluster_report *rep, const char *path)
 {
-    struct check_history h;
-    char err[512];
-    rep->linearizability_checked = true;
-    if (check_history_load(path, &h, err, sizeof err) != 0) {
-        rep->lin_verdict = CHECK_NOT_LINEARIZABLE;
-        problem(rep, "the history cannot be checked: %s", err);
-        rep->lin_text = xstrdup(err);
-        return;
-    }
-    struct check_result res;
-    check_linearizable(&h, NULL, &res);
-    rep->lin_verdict = res.verdict;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    if (mem != NULL) {
-        check_result_print(mem, &res);
-        fclose(mem);
-    }
-    rep->lin_text = text;
-    if (res.verdict == CHECK_NOT_LINEARIZABLE)
-        problem(rep, "the history is not linearizable (key \"%.*s\")", (int)res.key_len,
-                res.key ? res.key : "");
-    check_result_free(&res);
-    check_history_free(&h);
+    char text[512];
+    if (!cluster_check_history(path, rep, text, sizeof text))
+        problem(rep, "%s", text);
 }
 
 /* Log matching over the nodes' whole logs, once every node has stopped. */
@@ -702,7 +574,6 @@ out:
         rep->msgs_duplicated += r.c.kept[i].msgs_duplicated;
     }
     if (rc == 0) {
-        count_results(&r);
         check_results(&r);
     }
     rep->elapsed_s = (double)(actor_now_ns() - start_ns) / 1e9;

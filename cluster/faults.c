@@ -8,6 +8,9 @@
  */
 #include "cluster/faults.h"
 
+#include "cluster/nemesis.h"
+#include "cluster/params.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,23 +85,6 @@ void cluster_faults_stop_nemesis(struct cluster_faults *f)
 
 /* --- acting ---------------------------------------------------------------------------------- */
 
-static void group_text(const uint8_t *group, uint32_t n, char *buf, size_t cap)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (uint32_t g = 0; g <= n && used < cap; g++) {
-        bool any = false;
-        for (uint32_t i = 0; i < n && used < cap; i++) {
-            if (group[i] != g)
-                continue;
-            used += (size_t)snprintf(buf + used, cap - used, "%s%u", any ? " " : "{", i + 1);
-            any = true;
-        }
-        if (any && used < cap)
-            used += (size_t)snprintf(buf + used, cap - used, "} ");
-    }
-}
-
 /* Applies one fault; who is "faults" (scheduled) or "nemesis". */
 static void apply(struct cluster_faults *f, const struct cfg_fault *fault, const char *who)
 {
@@ -120,7 +106,7 @@ static void apply(struct cluster_faults *f, const struct cfg_fault *fault, const
         return;
     case CFG_FAULT_PARTITION: {
         char text[512];
-        group_text(fault->group, c->n_nodes, text, sizeof text);
+        cluster_fault_groups_text(fault->group, c->n_nodes, text, sizeof text);
         netem_partition(c->net, fault->group);
         c->faults++;
         trace_log(TRACE_INFO, who, "fault", "partitions the network: %s", text);
@@ -146,98 +132,16 @@ static void apply(struct cluster_faults *f, const struct cfg_fault *fault, const
     }
 }
 
-static uint32_t random_node(struct cluster_faults *f, bool live)
-{
-    struct cluster *c = f->c;
-    uint32_t candidates[CFG_NODES_MAX], n = 0;
-    for (uint32_t i = 0; i < c->n_nodes; i++)
-        if ((c->nodes[i] != NULL) == live)
-            candidates[n++] = i + 1;
-    return n ? candidates[prng_range(&f->rng, 0, n - 1)] : 0;
-}
-
-/* One nemesis move: end a fault of its own, or start a new one of an allowed kind. */
+/* One nemesis move (cluster/nemesis.c decides; this applies it). */
 static void nemesis_move(struct cluster_faults *f)
 {
     struct cluster *c = f->c;
-    const struct cfg_nemesis *nem = &c->cfg->nemesis;
-    uint32_t down = cluster_nodes_down(c);
-    struct cfg_fault fault = {.slow_ms = 0};
-    bool end_net = f->nemesis_net != CFG_FAULT_KINDS && prng_range(&f->rng, 0, 1) == 0;
-    bool end_crash = !end_net && down > 0 && prng_range(&f->rng, 0, 1) == 0;
-    if (end_net) {
-        fault.kind = CFG_FAULT_HEAL;
-        f->nemesis_net = CFG_FAULT_KINDS;
+    bool up[CFG_NODES_MAX];
+    for (uint32_t i = 0; i < c->n_nodes; i++)
+        up[i] = c->nodes[i] != NULL;
+    struct cfg_fault fault;
+    if (cluster_nemesis_choose(&f->rng, &c->cfg->nemesis, c->n_nodes, up, &f->nemesis_net, &fault))
         apply(f, &fault, "nemesis");
-        return;
-    }
-    if (end_crash) {
-        fault.kind = CFG_FAULT_RESTART;
-        fault.node = random_node(f, false);
-        apply(f, &fault, "nemesis");
-        return;
-    }
-    /* Start a fault: draw among the allowed kinds that can start now. */
-    enum cfg_fault_kind choices[CFG_FAULT_KINDS];
-    uint32_t n = 0;
-    if ((nem->kinds & (1u << CFG_FAULT_CRASH)) && down + 1 <= (c->n_nodes - 1) / 2)
-        choices[n++] = CFG_FAULT_CRASH;
-    if (f->nemesis_net == CFG_FAULT_KINDS && c->n_nodes > 1) {
-        if (nem->kinds & (1u << CFG_FAULT_PARTITION))
-            choices[n++] = CFG_FAULT_PARTITION;
-        if (nem->kinds & (1u << CFG_FAULT_ISOLATE))
-            choices[n++] = CFG_FAULT_ISOLATE;
-        if (nem->kinds & (1u << CFG_FAULT_SLOW))
-            choices[n++] = CFG_FAULT_SLOW;
-    }
-    if (n == 0) {
-        /* Nothing can start (e.g. a minority is already down): end something instead. */
-        if (down > 0) {
-            fault.kind = CFG_FAULT_RESTART;
-            fault.node = random_node(f, false);
-            apply(f, &fault, "nemesis");
-        } else if (f->nemesis_net != CFG_FAULT_KINDS) {
-            fault.kind = CFG_FAULT_HEAL;
-            f->nemesis_net = CFG_FAULT_KINDS;
-            apply(f, &fault, "nemesis");
-        }
-        return;
-    }
-    fault.kind = choices[prng_range(&f->rng, 0, n - 1)];
-    switch (fault.kind) {
-    case CFG_FAULT_CRASH:
-        fault.node = random_node(f, true);
-        break;
-    case CFG_FAULT_PARTITION: {
-        /* Two groups: a random nonempty proper subset against the rest. */
-        uint32_t cut = (uint32_t)prng_range(&f->rng, 1, c->n_nodes - 1);
-        uint32_t order[CFG_NODES_MAX];
-        for (uint32_t i = 0; i < c->n_nodes; i++)
-            order[i] = i;
-        for (uint32_t i = c->n_nodes - 1; i > 0; i--) {
-            uint32_t j = (uint32_t)prng_range(&f->rng, 0, i);
-            uint32_t t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        for (uint32_t i = 0; i < c->n_nodes; i++)
-            fault.group[order[i]] = i < cut ? 1 : 2;
-        fault.n_groups = 2;
-        break;
-    }
-    case CFG_FAULT_ISOLATE:
-        fault.node = (uint32_t)prng_range(&f->rng, 1, c->n_nodes);
-        break;
-    case CFG_FAULT_SLOW:
-        fault.node = (uint32_t)prng_range(&f->rng, 1, c->n_nodes);
-        fault.slow_ms = (uint32_t)prng_range(&f->rng, 20, 200);
-        break;
-    default:
-        return;
-    }
-    if (fault.kind != CFG_FAULT_CRASH)
-        f->nemesis_net = fault.kind;
-    apply(f, &fault, "nemesis");
 }
 
 void cluster_faults_run_due(struct cluster_faults *f)

@@ -9,9 +9,6 @@
 #include "cluster/cluster.h"
 #include "common/prng.h"
 
-/* The nemesis draws from this stream of the run's seed. */
-#define CLUSTER_NEMESIS_STREAM (1u << 22)
-
 struct cluster_faults {
     struct cluster *c;
     struct cfg_fault *plan; /* the scheduled faults, sorted by time (stable) */

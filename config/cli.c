@@ -100,6 +100,28 @@ static int opt_check_history(struct cfg_cli *cli, const struct option *opt, cons
     return 0;
 }
 
+static int opt_simulate(struct cfg_cli *cli, const struct option *opt, const char *value,
+                        struct cfg_error *err)
+{
+    if (cli->action != CFG_ACTION_SWEEP)
+        cli->action = CFG_ACTION_SIMULATE;
+    return 0;
+}
+
+static int opt_sweep(struct cfg_cli *cli, const struct option *opt, const char *value,
+                     struct cfg_error *err)
+{
+    uint64_t n = 0;
+    const char *p = value;
+    for (; *p >= '0' && *p <= '9' && n <= 1000000000; p++)
+        n = n * 10 + (uint64_t)(*p - '0');
+    if (*value == '\0' || *p != '\0' || n < 1 || n > 1000000000)
+        return usage_error(err, "--sweep '%s': expected a number of seeds, 1..1000000000", value);
+    cli->action = CFG_ACTION_SWEEP;
+    cli->sweep_seeds = n;
+    return 0;
+}
+
 /* A flag that sets an enumerated setting: checked here (a bad word is a usage error), then
  * applied as the override SETTING="WORD". */
 static int opt_word(struct cfg_cli *cli, const struct option *opt, const char *value,
@@ -141,6 +163,12 @@ static const struct option options[] = {
     {"check-history", "FILE", opt_check_history, NULL,
      "check the history in FILE for linearizability, print the verdict, exit\n"
      "(0 linearizable, 1 not linearizable or unreadable, 3 undecided)"},
+    {"simulate", NULL, opt_simulate, NULL,
+     "run CONFIG in the deterministic simulator (virtual time, one thread):\n"
+     "the same seed gives the same trace and history"},
+    {"sweep", "N", opt_sweep, NULL,
+     "simulate seeds S..S+N-1 (S = --seed, default 1), each drawing its own\n"
+     "cluster, clients, network and nemesis; print each failing seed's replay"},
     {"trace-format", "FORMAT", opt_word, "trace.format", "text | jsonl (sets trace.format)"},
     {"trace-level", "LEVEL", opt_word, "trace.level", "quiet | info | debug (sets trace.level)"},
     {"color", "WHEN", opt_word, "trace.color", "auto | always | never (sets trace.color)"},

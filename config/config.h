@@ -202,6 +202,8 @@ enum cfg_action {
     CFG_ACTION_PRINT_CONFIG,  /* --print-config: load, print the effective config, exit 0 */
     CFG_ACTION_HELP_CONFIG,   /* --help-config: print every setting documented, exit 0 */
     CFG_ACTION_CHECK_HISTORY, /* --check-history FILE: check a history, print the verdict */
+    CFG_ACTION_SIMULATE,      /* --simulate: run the config in the deterministic simulator */
+    CFG_ACTION_SWEEP,         /* --sweep N: simulate N seeds from --seed, configs drawn per seed */
 };
 
 /* The parsed command line. Strings point into argv unless stated. */
@@ -214,6 +216,7 @@ struct cfg_cli {
     uint64_t seed;
     const char *history_path;       /* --history FILE, or NULL */
     const char *check_history_path; /* --check-history FILE, or NULL */
+    uint64_t sweep_seeds;           /* --sweep N: N >= 1 */
 };
 
 /* Parses argv[1..argc). Returns 0, or CFG_EUSAGE with err naming the bad argument ("unknown

@@ -16,6 +16,7 @@
 #include "common/alloc.h"
 #include "kv/kv.h"
 #include "raft/monitor.h"
+#include "raft/node_trace.h"
 #include "runtime/trace.h"
 
 struct node_raft_msg {
@@ -65,133 +66,6 @@ struct node {
 static uint64_t now_ms(const struct node *n)
 {
     return (actor_now_ns() - n->opt.epoch_ns) / 1000000u;
-}
-
-/* --- formatting for the trace ------------------------------------------------------------- */
-
-/* "put(a, v17)", "get(a)", "delete(a)", "noop"; or "<malformed command>". */
-static void describe_command(const void *data, uint32_t len, char *buf, size_t cap)
-{
-    struct kv_command cmd;
-    if (kv_command_decode(data, len, &cmd) != 0) {
-        snprintf(buf, cap, "<malformed command>");
-        return;
-    }
-    int key_len = cmd.key_len > 40 ? 40 : (int)cmd.key_len;
-    switch (cmd.op) {
-    case KV_OP_PUT:
-        snprintf(buf, cap, "put(%.*s, %.*s) [client %llu #%llu]", key_len, (const char *)cmd.key,
-                 cmd.value_len > 24 ? 24 : (int)cmd.value_len, (const char *)cmd.value,
-                 (unsigned long long)cmd.client_id, (unsigned long long)cmd.seq);
-        break;
-    case KV_OP_GET:
-    case KV_OP_DELETE:
-        snprintf(buf, cap, "%s(%.*s) [client %llu #%llu]", kv_op_name(cmd.op), key_len,
-                 (const char *)cmd.key, (unsigned long long)cmd.client_id,
-                 (unsigned long long)cmd.seq);
-        break;
-    case KV_OP_NOOP:
-        snprintf(buf, cap, "noop");
-        break;
-    }
-}
-
-static void trace_sent(const struct raft_message *m)
-{
-    switch (m->type) {
-    case RAFT_MSG_REQUEST_VOTE:
-        trace_log(TRACE_INFO, NULL, "vote", "-> node %u: %s term %llu, last log (%llu, %llu)",
-                  m->to, m->request_vote.pre_vote ? "PreVote" : "RequestVote",
-                  (unsigned long long)m->term, (unsigned long long)m->request_vote.last_log_index,
-                  (unsigned long long)m->request_vote.last_log_term);
-        break;
-    case RAFT_MSG_APPEND_ENTRIES: {
-        const struct raft_append_entries *ae = &m->append_entries;
-        trace_log(ae->n_entries ? TRACE_INFO : TRACE_DEBUG, NULL, "append",
-                  "-> node %u: AppendEntries term %llu prev (%llu, %llu) entries %u commit %llu",
-                  m->to, (unsigned long long)m->term, (unsigned long long)ae->prev_log_index,
-                  (unsigned long long)ae->prev_log_term, ae->n_entries,
-                  (unsigned long long)ae->leader_commit);
-        break;
-    }
-    case RAFT_MSG_APPEND_ENTRIES_REPLY: {
-        const struct raft_append_entries_reply *r = &m->append_entries_reply;
-        if (r->success)
-            trace_log(TRACE_DEBUG, NULL, "append", "-> node %u: AppendEntries ok, match %llu",
-                      m->to, (unsigned long long)r->match_index);
-        else
-            trace_log(TRACE_INFO, NULL, "append",
-                      "-> node %u: AppendEntries refused at %llu, hint: index %llu term %llu",
-                      m->to, (unsigned long long)r->rejected_index,
-                      (unsigned long long)r->conflict_index, (unsigned long long)r->conflict_term);
-        break;
-    }
-    case RAFT_MSG_COMMIT_NOTIFY:
-        trace_log(TRACE_DEBUG, NULL, "commit", "-> node %u: commit index %llu", m->to,
-                  (unsigned long long)m->commit_notify.commit_index);
-        break;
-    case RAFT_MSG_REQUEST_VOTE_REPLY:
-        break; /* the vote note says it */
-    }
-}
-
-static void trace_note(const struct raft_note *note)
-{
-    unsigned long long term = note->term, a = note->a, b = note->b;
-    const char *vote = note->pre_vote ? "pre-vote" : "vote";
-    switch (note->kind) {
-    case RAFT_NOTE_ROLE_CHANGE:
-        trace_log(TRACE_INFO, NULL, "role", "%s -> %s in term %llu",
-                  raft_role_name(note->from_role), raft_role_name(note->to_role), term);
-        break;
-    case RAFT_NOTE_ELECTION_START:
-        trace_log(TRACE_INFO, NULL, "election", "starts %s for term %llu",
-                  note->pre_vote ? "a pre-vote" : "an election", term);
-        break;
-    case RAFT_NOTE_VOTE_GRANTED:
-        trace_log(TRACE_INFO, NULL, "vote", "grants its %s to node %u for term %llu", vote,
-                  note->peer, term);
-        break;
-    case RAFT_NOTE_VOTE_REFUSED:
-        trace_log(TRACE_INFO, NULL, "vote", "refuses its %s to node %u for term %llu: %s", vote,
-                  note->peer, term, raft_reason_name(note->reason));
-        break;
-    case RAFT_NOTE_VOTE_RECEIVED:
-        trace_log(TRACE_INFO, NULL, "vote", "got a %s from node %u for term %llu (%llu so far)",
-                  vote, note->peer, term, a);
-        break;
-    case RAFT_NOTE_APPEND_ACCEPTED:
-        trace_log(b ? TRACE_INFO : TRACE_DEBUG, NULL, "append",
-                  "<- node %u: AppendEntries prev index %llu, %llu entries: accepted", note->peer,
-                  a, b);
-        break;
-    case RAFT_NOTE_APPEND_REJECTED:
-        trace_log(TRACE_INFO, NULL, "append",
-                  "<- node %u: AppendEntries prev index %llu: refused (%s)", note->peer, a,
-                  raft_reason_name(note->reason));
-        break;
-    case RAFT_NOTE_TRUNCATED:
-        trace_log(TRACE_INFO, NULL, "log", "truncates conflicting entries %llu..%llu", a, b);
-        break;
-    case RAFT_NOTE_COMMIT_ADVANCED:
-        trace_log(TRACE_INFO, NULL, "commit", "commit index %llu -> %llu", a, b);
-        break;
-    case RAFT_NOTE_STEP_DOWN:
-        trace_log(TRACE_INFO, NULL, "role", "steps down in term %llu: %s", term,
-                  raft_reason_name(note->reason));
-        break;
-    case RAFT_NOTE_TERM_CHANGED:
-        if (note->peer != 0)
-            trace_log(TRACE_INFO, NULL, "term", "term %llu -> %llu, led by node %u", a, b,
-                      note->peer);
-        else
-            trace_log(TRACE_INFO, NULL, "term", "term %llu -> %llu", a, b);
-        break;
-    case RAFT_NOTE_PEER_BACKUP:
-        trace_log(TRACE_INFO, NULL, "append", "node %u refused: next index %llu -> %llu",
-                  note->peer, a, b);
-        break;
-    }
 }
 
 /* --- answering ---------------------------------------------------------------------------- */
@@ -334,7 +208,7 @@ static void send_messages(struct node *n)
         struct raft_message m;
         raft_update_take_message(&n->up, i, &m);
         struct node_raft_msg *out = wrap(&m);
-        trace_sent(&out->m);
+        node_trace_sent(NULL, &out->m);
         uint32_t to = out->m.to;
         struct actor *peer = to != raft_id(&n->raft) ? actor_dir_view_get(&n->peers, to - 1) : NULL;
         if (peer == NULL) {
@@ -372,7 +246,7 @@ static void apply_entries(struct node *n)
                 have_result = true;
                 if (trace_on(TRACE_INFO)) {
                     char what[160];
-                    describe_command(e->data, e->len, what, sizeof what);
+                    node_trace_describe_command(e->data, e->len, what, sizeof what);
                     trace_log(TRACE_INFO, NULL, "apply", "applies %llu: %s -> %s",
                               (unsigned long long)index, what,
                               client_result_name(cmd.op, res.status));
@@ -415,7 +289,7 @@ static void use_update(struct node *n)
     for (size_t i = 0; i < n->up.n_notes; i++) {
         const struct raft_note *note = &n->up.notes[i];
         if (trace_on(TRACE_INFO))
-            trace_note(note);
+            node_trace_note(NULL, note);
         if (note->kind == RAFT_NOTE_ROLE_CHANGE) {
             was_leader = was_leader || note->from_role == RAFT_LEADER;
             is_leader = note->to_role == RAFT_LEADER;
@@ -483,7 +357,7 @@ static void on_request(struct node *n, struct node_request *req)
         n->stats.proposals++;
         if (trace_on(TRACE_DEBUG)) {
             char what[160];
-            describe_command(req->data, req->len, what, sizeof what);
+            node_trace_describe_command(req->data, req->len, what, sizeof what);
             trace_log(TRACE_DEBUG, NULL, "client", "appends %s at index %llu", what,
                       (unsigned long long)p->index);
         }

@@ -85,6 +85,19 @@ rc=$?
 expect check-history-missing 1 err "cannot open" --check-history "$tmp/none.jsonl"
 expect help-config 0 out "election_timeout_ms_min" --help-config
 expect print-config 0 out "heartbeat_ms = 20" --print-config --set raft.heartbeat_ms=20
+# --simulate and --sweep: the deterministic simulator; a seed replays byte for byte (but for the
+# line that reports wall-clock time).
+expect simulate 0 out "verdict: consistent" --simulate --seed 3 --color never
+grep -qF "simulated: " "$tmp/out" || fail "simulate: no 'simulated:' line"
+grep -v ' wall s ' "$tmp/out" >"$tmp/sim1"
+expect simulate-again 0 out "verdict: consistent" --simulate --seed 3 --color never
+checks=$((checks + 1))
+grep -v ' wall s ' "$tmp/out" | cmp -s - "$tmp/sim1" || fail "simulate: two runs of seed 3 differ"
+expect simulate-history 0 out "history: $tmp/s.jsonl" --simulate --seed 3 --history "$tmp/s.jsonl"
+[ "$(grep -c '"type":"invoke"' "$tmp/s.jsonl")" -eq 15 ] ||
+    fail "simulate-history: $tmp/s.jsonl does not hold 15 invokes"
+expect sweep 0 out "20 seeds, 0 failures" --sweep 20 --seed 1
+expect sweep-replay 0 out "configuration drawn from the seed" --sweep 1 --seed 5 --color never
 
 # config.toml is the documented default: it prints exactly like an empty file, and it mentions
 # every setting that --print-config knows.
@@ -109,6 +122,8 @@ expect bad-trace-format 2 err "--trace-format 'xml': expected one of text, jsonl
 expect bad-set-shape 2 err "--set 'num_nodes': expected KEY=VALUE" --set num_nodes
 expect two-configs 2 err "more than one config file: 'a.toml' and 'b.toml'" a.toml b.toml
 expect flag-value 2 err "option '--help' takes no argument" --help=yes
+expect bad-sweep 2 err "--sweep 'x': expected a number of seeds, 1..1000000000" --sweep x
+expect bad-sweep-zero 2 err "--sweep '0': expected a number of seeds" --sweep 0
 
 # --- bad configurations: exit 1 with FILE:LINE:COL and the key -------------------------------
 expect missing-file 1 err "raft_kv: cannot open '$tmp/none.toml': No such file or directory" \

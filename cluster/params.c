@@ -1,0 +1,38 @@
+/* params.c - the run's parameters derived from the configuration, in one place (see params.h).
+ */
+#include "cluster/params.h"
+
+#include "common/prng.h"
+
+void cluster_raft_options(const struct cfg *cfg, uint32_t id, uint32_t incarnation,
+                          struct raft_options *o)
+{
+    raft_options_default(o, id, cfg->num_nodes);
+    o->election_timeout_ms_min = cfg->raft.election_timeout_ms_min;
+    o->election_timeout_ms_max = cfg->raft.election_timeout_ms_max;
+    o->heartbeat_ms = cfg->raft.heartbeat_ms;
+    o->max_inflight = cfg->raft.max_inflight;
+    o->max_entries_per_append = cfg->raft.max_entries_per_append;
+    o->pre_vote = cfg->raft.pre_vote;
+    o->check_quorum = cfg->raft.check_quorum;
+    o->seed = prng_derive(cfg->seed, (uint64_t)incarnation << 32 | id);
+}
+
+void cluster_netem_options(const struct cfg *cfg, struct netem_options *o)
+{
+    *o = (struct netem_options){
+        .drop = cfg->network.drop,
+        .duplicate = cfg->network.duplicate,
+        .delay_ms_min = cfg->network.delay_ms_min,
+        .delay_ms_max = cfg->network.delay_ms_max,
+        .reorder = cfg->network.reorder,
+    };
+}
+
+uint32_t cluster_request_deadline_ms(const struct cfg *cfg)
+{
+    uint64_t deadline = 5 * (uint64_t)cfg->client.timeout_ms;
+    if (deadline < 20 * (uint64_t)cfg->raft.election_timeout_ms_max)
+        deadline = 20 * (uint64_t)cfg->raft.election_timeout_ms_max;
+    return deadline > UINT32_MAX ? UINT32_MAX : (uint32_t)deadline;
+}

@@ -1,0 +1,159 @@
+/* results.c - client results counted and checked against a replay of the committed log: the
+ * one definition of "the client results are consistent" for threaded and simulated runs.
+ */
+#include "cluster/results.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/linearize.h"
+#include "cluster/cluster.h"
+#include "common/alloc.h"
+#include "kv/kv.h"
+
+void cluster_count_results(const struct cluster_client_results *clients, uint32_t n,
+                           struct cluster_counts *c)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        c->attempts += clients[i].stats->attempts;
+        c->retries += clients[i].stats->retries;
+        c->redirects += clients[i].stats->redirects;
+        for (uint32_t k = 0; k < clients[i].n_outcomes; k++) {
+            const struct client_outcome *o = &clients[i].outcomes[k];
+            c->requests++;
+            if (o->type == CLIENT_RECORD_FAIL) {
+                c->fail++;
+                continue;
+            }
+            if (o->type == CLIENT_RECORD_INFO) {
+                c->info++;
+                continue;
+            }
+            c->ok++;
+            bool yes = o->status == KV_OK;
+            switch (o->op) {
+            case KV_OP_PUT:
+                *(yes ? &c->put_ok : &c->put_exists) += 1;
+                break;
+            case KV_OP_GET:
+                *(yes ? &c->get_found : &c->get_not_found) += 1;
+                break;
+            case KV_OP_DELETE:
+                *(yes ? &c->delete_ok : &c->delete_not_found) += 1;
+                break;
+            case KV_OP_NOOP:
+                break;
+            }
+        }
+    }
+}
+
+/* What the committed log says one request did. */
+struct replayed {
+    bool committed;
+    enum kv_status status;
+    char *value;
+    uint32_t value_len;
+};
+
+bool cluster_check_results(const struct raft_log *log, uint64_t commit_index, uint32_t num_clients,
+                           uint32_t requests, const struct cluster_client_results *clients,
+                           uint32_t n, uint64_t *replayed, char *problem, size_t problem_len)
+{
+    bool consistent = true;
+    size_t n_slots = (size_t)num_clients * requests + 1;
+    struct replayed *seen = xcalloc(n_slots, sizeof *seen);
+    struct kv_store store;
+    kv_store_init(&store);
+    *replayed = 0;
+    for (uint64_t index = 1; index <= commit_index; index++) {
+        const struct raft_entry *e = raft_log_get(log, index);
+        struct kv_command cmd;
+        if (e == NULL || e->type != RAFT_ENTRY_COMMAND ||
+            kv_command_decode(e->data, e->len, &cmd) != 0)
+            continue;
+        struct kv_result res;
+        kv_store_apply(&store, &cmd, &res);
+        (*replayed)++;
+        if (cmd.client_id < 1 || cmd.client_id > num_clients || cmd.seq < 1 || cmd.seq > requests) {
+            if (consistent)
+                snprintf(problem, problem_len,
+                         "committed entry %llu names client %llu request %llu, which was never "
+                         "sent",
+                         (unsigned long long)index, (unsigned long long)cmd.client_id,
+                         (unsigned long long)cmd.seq);
+            consistent = false;
+            continue;
+        }
+        struct replayed *r = &seen[(cmd.client_id - 1) * requests + (cmd.seq - 1)];
+        if (r->committed)
+            continue; /* a retried duplicate: the session returned the first result */
+        r->committed = true;
+        r->status = res.status;
+        if (res.value != NULL) {
+            r->value = xstrndup((const char *)res.value, res.value_len);
+            r->value_len = res.value_len;
+        }
+    }
+    for (uint32_t c = 0; c < n; c++) {
+        uint32_t id = clients[c].id;
+        for (uint32_t k = 0; id >= 1 && id <= num_clients && k < clients[c].n_outcomes; k++) {
+            const struct client_outcome *o = &clients[c].outcomes[k];
+            const struct replayed *r = &seen[(id - 1) * requests + (o->seq - 1)];
+            bool ok = true;
+            if (o->type == CLIENT_RECORD_OK)
+                ok = r->committed && r->status == o->status &&
+                     (o->op != KV_OP_GET || o->status != KV_OK ||
+                      (r->value_len == o->value_len &&
+                       memcmp(r->value, o->value, o->value_len) == 0));
+            else if (o->type == CLIENT_RECORD_FAIL)
+                ok = !r->committed;
+            if (!ok && consistent)
+                snprintf(problem, problem_len,
+                         "client %u request %llu (%s) got %s %s, but the committed log %s", id,
+                         (unsigned long long)o->seq, kv_op_name(o->op),
+                         client_record_type_name(o->type),
+                         o->type == CLIENT_RECORD_OK ? client_result_name(o->op, o->status) : "",
+                         r->committed ? "gives another result" : "does not hold it");
+            consistent = consistent && ok;
+        }
+    }
+    for (size_t i = 0; i < n_slots; i++)
+        free(seen[i].value);
+    free(seen);
+    kv_store_close(&store);
+    return consistent;
+}
+
+bool cluster_check_history(const char *path, struct cluster_report *rep, char *problem,
+                           size_t problem_len)
+{
+    struct check_history h;
+    char err[512];
+    rep->linearizability_checked = true;
+    if (check_history_load(path, &h, err, sizeof err) != 0) {
+        rep->lin_verdict = CHECK_NOT_LINEARIZABLE;
+        rep->lin_text = xstrdup(err);
+        snprintf(problem, problem_len, "the history cannot be checked: %s", err);
+        return false;
+    }
+    struct check_result res;
+    check_linearizable(&h, NULL, &res);
+    rep->lin_verdict = res.verdict;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem != NULL) {
+        check_result_print(mem, &res);
+        fclose(mem);
+    }
+    rep->lin_text = text;
+    bool linearizable = res.verdict != CHECK_NOT_LINEARIZABLE;
+    if (!linearizable)
+        snprintf(problem, problem_len, "the history is not linearizable (key \"%.*s\")",
+                 (int)res.key_len, res.key ? res.key : "");
+    check_result_free(&res);
+    check_history_free(&h);
+    return linearizable;
+}

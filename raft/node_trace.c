@@ -1,0 +1,134 @@
+/* node_trace.c - how a Raft node's messages and notes read in the trace; one wording for the
+ * threaded node and the simulator, so a simulated trace reads like a real one.
+ */
+#include "raft/node_trace.h"
+
+#include <stdio.h>
+
+#include "kv/kv.h"
+#include "runtime/trace.h"
+
+/* "put(a, v17)", "get(a)", "delete(a)", "noop"; or "<malformed command>". */
+void node_trace_describe_command(const void *data, uint32_t len, char *buf, size_t cap)
+{
+    struct kv_command cmd;
+    if (kv_command_decode(data, len, &cmd) != 0) {
+        snprintf(buf, cap, "<malformed command>");
+        return;
+    }
+    int key_len = cmd.key_len > 40 ? 40 : (int)cmd.key_len;
+    switch (cmd.op) {
+    case KV_OP_PUT:
+        snprintf(buf, cap, "put(%.*s, %.*s) [client %llu #%llu]", key_len, (const char *)cmd.key,
+                 cmd.value_len > 24 ? 24 : (int)cmd.value_len, (const char *)cmd.value,
+                 (unsigned long long)cmd.client_id, (unsigned long long)cmd.seq);
+        break;
+    case KV_OP_GET:
+    case KV_OP_DELETE:
+        snprintf(buf, cap, "%s(%.*s) [client %llu #%llu]", kv_op_name(cmd.op), key_len,
+                 (const char *)cmd.key, (unsigned long long)cmd.client_id,
+                 (unsigned long long)cmd.seq);
+        break;
+    case KV_OP_NOOP:
+        snprintf(buf, cap, "noop");
+        break;
+    }
+}
+
+void node_trace_sent(const char *actor, const struct raft_message *m)
+{
+    switch (m->type) {
+    case RAFT_MSG_REQUEST_VOTE:
+        trace_log(TRACE_INFO, actor, "vote", "-> node %u: %s term %llu, last log (%llu, %llu)",
+                  m->to, m->request_vote.pre_vote ? "PreVote" : "RequestVote",
+                  (unsigned long long)m->term, (unsigned long long)m->request_vote.last_log_index,
+                  (unsigned long long)m->request_vote.last_log_term);
+        break;
+    case RAFT_MSG_APPEND_ENTRIES: {
+        const struct raft_append_entries *ae = &m->append_entries;
+        trace_log(ae->n_entries ? TRACE_INFO : TRACE_DEBUG, actor, "append",
+                  "-> node %u: AppendEntries term %llu prev (%llu, %llu) entries %u commit %llu",
+                  m->to, (unsigned long long)m->term, (unsigned long long)ae->prev_log_index,
+                  (unsigned long long)ae->prev_log_term, ae->n_entries,
+                  (unsigned long long)ae->leader_commit);
+        break;
+    }
+    case RAFT_MSG_APPEND_ENTRIES_REPLY: {
+        const struct raft_append_entries_reply *r = &m->append_entries_reply;
+        if (r->success)
+            trace_log(TRACE_DEBUG, actor, "append", "-> node %u: AppendEntries ok, match %llu",
+                      m->to, (unsigned long long)r->match_index);
+        else
+            trace_log(TRACE_INFO, actor, "append",
+                      "-> node %u: AppendEntries refused at %llu, hint: index %llu term %llu",
+                      m->to, (unsigned long long)r->rejected_index,
+                      (unsigned long long)r->conflict_index, (unsigned long long)r->conflict_term);
+        break;
+    }
+    case RAFT_MSG_COMMIT_NOTIFY:
+        trace_log(TRACE_DEBUG, actor, "commit", "-> node %u: commit index %llu", m->to,
+                  (unsigned long long)m->commit_notify.commit_index);
+        break;
+    case RAFT_MSG_REQUEST_VOTE_REPLY:
+        break; /* the vote note says it */
+    }
+}
+
+void node_trace_note(const char *actor, const struct raft_note *note)
+{
+    unsigned long long term = note->term, a = note->a, b = note->b;
+    const char *vote = note->pre_vote ? "pre-vote" : "vote";
+    switch (note->kind) {
+    case RAFT_NOTE_ROLE_CHANGE:
+        trace_log(TRACE_INFO, actor, "role", "%s -> %s in term %llu",
+                  raft_role_name(note->from_role), raft_role_name(note->to_role), term);
+        break;
+    case RAFT_NOTE_ELECTION_START:
+        trace_log(TRACE_INFO, actor, "election", "starts %s for term %llu",
+                  note->pre_vote ? "a pre-vote" : "an election", term);
+        break;
+    case RAFT_NOTE_VOTE_GRANTED:
+        trace_log(TRACE_INFO, actor, "vote", "grants its %s to node %u for term %llu", vote,
+                  note->peer, term);
+        break;
+    case RAFT_NOTE_VOTE_REFUSED:
+        trace_log(TRACE_INFO, actor, "vote", "refuses its %s to node %u for term %llu: %s", vote,
+                  note->peer, term, raft_reason_name(note->reason));
+        break;
+    case RAFT_NOTE_VOTE_RECEIVED:
+        trace_log(TRACE_INFO, actor, "vote", "got a %s from node %u for term %llu (%llu so far)",
+                  vote, note->peer, term, a);
+        break;
+    case RAFT_NOTE_APPEND_ACCEPTED:
+        trace_log(b ? TRACE_INFO : TRACE_DEBUG, actor, "append",
+                  "<- node %u: AppendEntries prev index %llu, %llu entries: accepted", note->peer,
+                  a, b);
+        break;
+    case RAFT_NOTE_APPEND_REJECTED:
+        trace_log(TRACE_INFO, actor, "append",
+                  "<- node %u: AppendEntries prev index %llu: refused (%s)", note->peer, a,
+                  raft_reason_name(note->reason));
+        break;
+    case RAFT_NOTE_TRUNCATED:
+        trace_log(TRACE_INFO, actor, "log", "truncates conflicting entries %llu..%llu", a, b);
+        break;
+    case RAFT_NOTE_COMMIT_ADVANCED:
+        trace_log(TRACE_INFO, actor, "commit", "commit index %llu -> %llu", a, b);
+        break;
+    case RAFT_NOTE_STEP_DOWN:
+        trace_log(TRACE_INFO, actor, "role", "steps down in term %llu: %s", term,
+                  raft_reason_name(note->reason));
+        break;
+    case RAFT_NOTE_TERM_CHANGED:
+        if (note->peer != 0)
+            trace_log(TRACE_INFO, actor, "term", "term %llu -> %llu, led by node %u", a, b,
+                      note->peer);
+        else
+            trace_log(TRACE_INFO, actor, "term", "term %llu -> %llu", a, b);
+        break;
+    case RAFT_NOTE_PEER_BACKUP:
+        trace_log(TRACE_INFO, actor, "append", "node %u refused: next index %llu -> %llu",
+                  note->peer, a, b);
+        break;
+    }
+}

@@ -1,0 +1,136 @@
+/* internal.h - the simulator's state, shared by its files (world.c: nodes, clients, network;
+ * faults.c: schedule and nemesis; run.c: phases, checks and report). Private to sim/.
+ */
+#ifndef RAFT_KV_SIM_INTERNAL_H
+#define RAFT_KV_SIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "client/client.h"
+#include "config/config.h"
+#include "kv/kv.h"
+#include "raft/invariants.h"
+#include "raft/node.h"
+#include "raft/raft.h"
+#include "runtime/history.h"
+#include "runtime/netem.h"
+#include "sim/queue.h"
+#include "sim/sim.h"
+
+/* Seed streams: the run's own are cluster/params.h's (shared with the threaded run); the
+ * simulator's own draws (same-time order, client link delays) use streams the threaded run
+ * does not have. */
+/* Faults recorded per run (beyond it sim_shrink cannot replay the run). */
+#define SIM_INJECTED_MAX (1u << 20)
+
+enum {
+    SIM_QUEUE_STREAM = 1u << 24,
+    SIM_CLIENT_NET_STREAM = 1u << 25,
+};
+
+/* A client waiting at its node for its entry to be applied (raft/node.c's FIFO). */
+struct sim_pending {
+    uint64_t index, term;
+    uint32_t client;
+    uint64_t token; /* the client's attempt */
+};
+
+struct sim_node {
+    uint32_t id;
+    char name[24]; /* "node 3": the trace's actor */
+    bool up;
+    uint32_t incarnations; /* times started */
+    struct raft raft;      /* valid while up */
+    struct raft_update update;
+    struct kv_store store;      /* valid while up; volatile like struct raft */
+    struct prng net_rng;        /* this sender's network decisions */
+    uint64_t *last_delivery_ms; /* per destination: netem's record for links that keep order */
+    uint64_t *link_last_ms;     /* per destination: the latest delivery time queued ... */
+    uint64_t *link_tie;         /* ... and its tie, so same-ms deliveries keep their order */
+    uint64_t wake_gen;          /* only the TICK carrying this generation counts */
+    uint64_t wake_ms;
+    bool wake_armed;
+    /* Invariant: pending[pending_head..pending_len) have strictly increasing indices and exist
+     * only while this node leads. */
+    struct sim_pending *pending;
+    size_t pending_head, pending_len, pending_cap;
+    struct node_status stats; /* counters over every incarnation */
+};
+
+struct sim_client {
+    uint32_t id;
+    char name[24];
+    struct client logic; /* initialised when the first leader is known */
+    bool started, done;
+    struct prng net_rng; /* delays of this client's requests and replies */
+    uint64_t token;      /* the current attempt */
+    bool awaiting;       /* a SEND is out: the REPLY or TIMEOUT carrying token answers it */
+    uint32_t node;       /* where it went */
+};
+
+struct sim {
+    const struct cfg *cfg;
+    struct sim_options opt;
+    uint64_t now_ms;
+    struct sim_queue q;
+    uint32_t n_nodes;
+    struct sim_node *nodes;  /* nodes[i] is node i+1 */
+    struct raft_disk *disks; /* disks[i] survives node i+1's crashes */
+    uint32_t n_clients;
+    struct sim_client *clients;
+    uint32_t clients_done;
+    struct netem *net;
+    struct history *history; /* borrowed; NULL: no history */
+    /* Invariants, fed on every step. */
+    bool check_invariants;
+    struct raft_invariants inv;
+    uint64_t inv_reports;
+    bool violated;
+    char violation[512];
+    struct raft_term_run *runs; /* scratch for term runs */
+    size_t cap_runs;
+    /* Faults (faults.c). */
+    struct cfg_fault *plan; /* sorted by time (stable) */
+    size_t n_plan, next_fault;
+    struct prng nemesis_rng;
+    bool faults_started, nemesis_on;
+    uint64_t nemesis_next_ms;
+    enum cfg_fault_kind nemesis_net; /* its network fault in force, CFG_FAULT_KINDS if none */
+    bool fault_event_armed;
+    uint64_t faults; /* injected */
+    /* Every fault applied (schedule, nemesis, test), stamped with its time: a failing run's
+     * schedule, for sim_shrink. */
+    struct cfg_fault *injected;
+    size_t n_injected, cap_injected;
+    /* Progress. */
+    uint32_t first_leader;
+    uint64_t first_leader_ms;
+    uint64_t request_deadline_ms;
+    uint64_t events;
+    uint64_t delivered;
+    uint64_t entries_delivered; /* log entries carried by delivered AppendEntries */
+};
+
+/* world.c */
+/* Pops and handles the next event; false if the queue is empty. */
+bool sim_step(struct sim *s);
+void sim_node_start(struct sim *s, uint32_t id);
+void sim_node_crash(struct sim *s, uint32_t id);
+uint32_t sim_nodes_down(const struct sim *s);
+
+void sim_attach_history(struct sim *s, struct history *h);
+
+/* faults.c */
+void sim_faults_init(struct sim *s);
+void sim_faults_close(struct sim *s);
+/* The schedule and the nemesis begin (when the first leader is known, as in a threaded run). */
+void sim_faults_start(struct sim *s);
+/* SIM_EV_FAULT: applies what is due, arms the next. */
+void sim_faults_run_due(struct sim *s);
+bool sim_faults_plan_done(const struct sim *s);
+void sim_faults_apply(struct sim *s, const struct cfg_fault *fault, const char *who);
+/* Restarts every crashed node and makes the network perfect. */
+void sim_faults_heal_all(struct sim *s);
+
+#endif

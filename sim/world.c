@@ -1,0 +1,721 @@
+/* world.c - the simulated world: nodes, clients and the network as handlers of one event queue.
+ * Each handler steps a pure core (raft_step, client_step) and turns its outputs into new events,
+ * in the order raft/node.c uses them: persisted -> send -> apply -> answer -> wake-up.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/params.h"
+#include "client/client_trace.h"
+#include "common/alloc.h"
+#include "raft/monitor.h"
+#include "raft/node_trace.h"
+#include "runtime/trace.h"
+#include "sim/internal.h"
+
+/* --- invariants --------------------------------------------------------------------------- */
+
+/* The term runs of node's log[from..to] into s->runs; returns how many. */
+static size_t term_runs(struct sim *s, const struct raft *r, uint64_t from, uint64_t to)
+{
+    size_t n = raft_term_runs(&r->disk->log, from, to, s->runs, s->cap_runs);
+    if (n > s->cap_runs) {
+        s->cap_runs = n;
+        s->runs = xreallocarray(s->runs, s->cap_runs, sizeof *s->runs);
+        n = raft_term_runs(&r->disk->log, from, to, s->runs, s->cap_runs);
+    }
+    return n;
+}
+
+static void checked(struct sim *s, const char *who, enum raft_invariant found)
+{
+    s->inv_reports++;
+    if (found == RAFT_INV_NONE || s->violated)
+        return;
+    s->violated = true;
+    monitor_describe(&s->inv.first, s->violation, sizeof s->violation);
+    trace_log(TRACE_INFO, who, "violation", "VIOLATION: %s", s->violation);
+}
+
+static void check_leader(struct sim *s, struct sim_node *n)
+{
+    if (!s->check_invariants)
+        return;
+    uint64_t last = raft_last_index(&n->raft);
+    size_t k = term_runs(s, &n->raft, 1, last);
+    checked(s, n->name,
+            raft_invariants_leader(&s->inv, n->id, raft_term(&n->raft), s->runs, k, last));
+}
+
+static void check_commit(struct sim *s, struct sim_node *n, uint64_t from, uint64_t to)
+{
+    if (!s->check_invariants || from > to)
+        return;
+    size_t k = term_runs(s, &n->raft, from, to);
+    checked(s, n->name,
+            raft_invariants_commit(&s->inv, n->id, raft_term(&n->raft), from, to, s->runs, k));
+}
+
+static void check_applied(struct sim *s, struct sim_node *n)
+{
+    if (!s->check_invariants)
+        return;
+    for (size_t i = 0; i < n->update.n_apply; i++) {
+        const struct raft_entry *e = &n->update.apply[i];
+        checked(s, n->name,
+                raft_invariants_applied(&s->inv, n->id, n->update.apply_first + i, e->term,
+                                        raft_entry_hash(e)));
+    }
+}
+
+/* --- clients ------------------------------------------------------------------------------ */
+
+/* Delay of one client<->node hop: 0..1 ms, from the client's own stream (reliable link). */
+static uint64_t client_hop_ms(struct sim_client *c)
+{
+    return prng_range(&c->net_rng, 0, 1);
+}
+
+/* Feeds ev to the client logic and performs the action it returns. */
+static void client_feed(struct sim *s, struct sim_client *c, const struct client_event *ev)
+{
+    struct client_action act;
+    int rc = client_step(&c->logic, ev, &act);
+    assert(rc == 0); /* each event answers the action before it */
+    (void)rc;
+    for (size_t i = 0; i < act.n_records; i++)
+        client_record_write(s->history, c->id, c->name, &act.records[i]);
+    switch (act.type) {
+    case CLIENT_ACTION_SEND: {
+        if (act.reason != CLIENT_SEND_FIRST)
+            trace_log(TRACE_INFO, c->name, "client", "sends request #%llu to node %u%s",
+                      (unsigned long long)c->logic.seq, act.node,
+                      client_send_reason_text(act.reason));
+        assert(act.node >= 1 && act.node <= s->n_nodes);
+        c->token++;
+        c->awaiting = true;
+        c->node = act.node;
+        struct sim_event *req = sim_event_new(SIM_EV_REQUEST, s->now_ms + client_hop_ms(c));
+        req->node = act.node;
+        req->client = c->id;
+        req->token = c->token;
+        req->data = xmalloc(act.request_len);
+        memcpy(req->data, act.request, act.request_len);
+        req->len = act.request_len;
+        sim_queue_push(&s->q, req);
+        struct sim_event *timeout =
+            sim_event_new(SIM_EV_CLIENT_TIMEOUT, s->now_ms + act.timeout_ms);
+        timeout->client = c->id;
+        timeout->token = c->token;
+        sim_queue_push(&s->q, timeout);
+        break;
+    }
+    case CLIENT_ACTION_WAIT: {
+        struct sim_event *wake = sim_event_new(SIM_EV_CLIENT_WAKE, s->now_ms + act.wait_ms);
+        wake->client = c->id;
+        sim_queue_push(&s->q, wake);
+        break;
+    }
+    case CLIENT_ACTION_DONE:
+        assert(!c->done);
+        c->done = true;
+        s->clients_done++;
+        trace_log(TRACE_INFO, c->name, "client", "done: %llu ok, %llu fail, %llu info",
+                  (unsigned long long)c->logic.stats.ok, (unsigned long long)c->logic.stats.fail,
+                  (unsigned long long)c->logic.stats.info);
+        if (s->clients_done == s->n_clients)
+            s->nemesis_on = false; /* as in a threaded run: no new faults once clients are done */
+        break;
+    }
+}
+
+static void client_start(struct sim *s, struct sim_client *c, uint32_t leader)
+{
+    const struct cfg *cfg = s->cfg;
+    struct client_options o = {
+        .id = c->id,
+        .n_nodes = s->n_nodes,
+        .first_node = leader,
+        .requests = cfg->client.requests,
+        .keys = (const char *const *)cfg->client.keys.items,
+        .n_keys = cfg->client.keys.len,
+        .value_size = cfg->client.value_size,
+        .seed = prng_derive(cfg->seed, CLUSTER_CLIENT_STREAM + c->id),
+        .timeout_ms = cfg->client.timeout_ms,
+        .request_deadline_ms = (uint32_t)s->request_deadline_ms,
+        .backoff_ms_min = 5,
+        .backoff_ms_max = cfg->raft.election_timeout_ms_max,
+    };
+    int rc = client_init(&c->logic, &o);
+    assert(rc == 0); /* options come from a validated configuration */
+    (void)rc;
+    c->started = true;
+    struct sim_event *ev = sim_event_new(SIM_EV_CLIENT_START, s->now_ms);
+    ev->client = c->id;
+    sim_queue_push(&s->q, ev);
+}
+
+/* The first leader is known: the clients start, then the faults (as cluster_run does). */
+static void on_first_leader(struct sim *s, uint32_t leader)
+{
+    s->first_leader = leader;
+    s->first_leader_ms = s->now_ms;
+    trace_log(TRACE_INFO, "main", "leader", "node %u leads term %llu; starting %u client%s", leader,
+              (unsigned long long)raft_term(&s->nodes[leader - 1].raft), s->n_clients,
+              s->n_clients == 1 ? "" : "s");
+    for (uint32_t i = 0; i < s->n_clients; i++)
+        client_start(s, &s->clients[i], leader);
+    sim_faults_start(s);
+}
+
+/* A node answers client `client`'s attempt `token` (the reply travels back reliably). */
+static void reply_to(struct sim *s, uint32_t node, uint32_t client, uint64_t token,
+                     enum client_reply_status status, uint32_t hint, const struct kv_result *res)
+{
+    assert(client >= 1 && client <= s->n_clients);
+    struct sim_client *c = &s->clients[client - 1];
+    struct sim_event *ev = sim_event_new(SIM_EV_REPLY, s->now_ms + client_hop_ms(c));
+    ev->client = client;
+    ev->node = node;
+    ev->token = token;
+    ev->status = status;
+    ev->leader_hint = hint;
+    if (res != NULL) {
+        ev->len = kv_result_size(res);
+        ev->data = xmalloc(ev->len);
+        size_t written;
+        int rc = kv_result_encode(res, ev->data, ev->len, &written);
+        assert(rc == 0 && written == ev->len);
+        (void)rc;
+    }
+    sim_queue_push(&s->q, ev);
+}
+
+/* --- nodes -------------------------------------------------------------------------------- */
+
+static void release_pending(struct sim *s, struct sim_node *n)
+{
+    for (size_t i = n->pending_head; i < n->pending_len; i++)
+        reply_to(s, n->id, n->pending[i].client, n->pending[i].token, CLIENT_REPLY_UNKNOWN,
+                 raft_leader_id(&n->raft), NULL);
+    n->pending_head = n->pending_len = 0;
+}
+
+static void add_pending(struct sim_node *n, const struct sim_pending *p)
+{
+    assert(n->pending_head == n->pending_len || n->pending[n->pending_len - 1].index < p->index);
+    if (n->pending_len == n->pending_cap && n->pending_head > 0) {
+        memmove(n->pending, n->pending + n->pending_head,
+                (n->pending_len - n->pending_head) * sizeof *n->pending);
+        n->pending_len -= n->pending_head;
+        n->pending_head = 0;
+    }
+    if (n->pending_len == n->pending_cap) {
+        n->pending_cap = n->pending_cap ? 2 * n->pending_cap : 16;
+        n->pending = xreallocarray(n->pending, n->pending_cap, sizeof *n->pending);
+    }
+    n->pending[n->pending_len++] = *p;
+}
+
+/* One copy of a message onto the queue, after delay_ms; a link that keeps its order also keeps
+ * it among deliveries due in the same millisecond. */
+static void enqueue_delivery(struct sim *s, struct sim_node *n, struct raft_message *m,
+                             uint32_t delay_ms)
+{
+    struct sim_event *ev = sim_event_new(SIM_EV_DELIVER, s->now_ms + delay_ms);
+    ev->node = m->to;
+    ev->msg = *m;
+    if (!s->cfg->network.reorder) {
+        uint64_t tie = sim_queue_draw_tie(&s->q);
+        uint32_t to = m->to - 1;
+        if (ev->at_ms == n->link_last_ms[to] && tie <= n->link_tie[to])
+            tie = n->link_tie[to] + 1;
+        if (ev->at_ms >= n->link_last_ms[to]) {
+            n->link_last_ms[to] = ev->at_ms;
+            n->link_tie[to] = tie;
+        }
+        ev->tie = tie;
+        ev->own_tie = true;
+    }
+    sim_queue_push(&s->q, ev);
+}
+
+static void send_messages(struct sim *s, struct sim_node *n)
+{
+    for (size_t i = 0; i < n->update.n_msgs; i++) {
+        struct raft_message m;
+        raft_update_take_message(&n->update, i, &m);
+        node_trace_sent(n->name, &m);
+        uint32_t to = m.to;
+        if (to == n->id || to < 1 || to > s->n_nodes || !s->nodes[to - 1].up) {
+            n->stats.msgs_dropped++; /* the node is down: as good as lost, and Raft retries */
+            raft_message_free(&m);
+            continue;
+        }
+        struct netem_fate fate;
+        netem_decide(s->net, &n->net_rng, n->id, to, s->now_ms, &n->last_delivery_ms[to - 1],
+                     &fate);
+        if (fate.dropped) {
+            n->stats.msgs_dropped++;
+            trace_log(TRACE_INFO, n->name, "network", "-> node %u: %s %s by the network", to,
+                      raft_msg_type_name(m.type), fate.why);
+            raft_message_free(&m);
+            continue;
+        }
+        struct raft_message copies[2];
+        copies[0] = m;
+        if (fate.copies == 2) {
+            raft_message_copy(&copies[1], &m);
+            n->stats.msgs_duplicated++;
+            trace_log(TRACE_DEBUG, n->name, "network", "-> node %u: %s duplicated by the network",
+                      to, raft_msg_type_name(m.type));
+        }
+        for (uint32_t c = 0; c < fate.copies; c++) {
+            n->stats.msgs_sent++;
+            if (fate.delay_ms[c] != 0)
+                trace_log(TRACE_DEBUG, n->name, "network", "-> node %u: %s delayed %u ms", to,
+                          raft_msg_type_name(m.type), fate.delay_ms[c]);
+            enqueue_delivery(s, n, &copies[c], fate.delay_ms[c]);
+        }
+    }
+}
+
+static void apply_entries(struct sim *s, struct sim_node *n)
+{
+    for (size_t i = 0; i < n->update.n_apply; i++) {
+        uint64_t index = n->update.apply_first + i;
+        const struct raft_entry *e = &n->update.apply[i];
+        struct kv_result res = {0};
+        bool have_result = false;
+        if (e->type == RAFT_ENTRY_NOOP) {
+            trace_log(TRACE_DEBUG, n->name, "apply", "applies %llu: noop of term %llu",
+                      (unsigned long long)index, (unsigned long long)e->term);
+        } else {
+            struct kv_command cmd;
+            if (kv_command_decode(e->data, e->len, &cmd) != 0) {
+                trace_log(TRACE_INFO, n->name, "apply", "applies %llu: <malformed command ignored>",
+                          (unsigned long long)index);
+            } else {
+                kv_store_apply(&n->store, &cmd, &res);
+                have_result = true;
+                if (trace_on(TRACE_INFO)) {
+                    char what[160];
+                    node_trace_describe_command(e->data, e->len, what, sizeof what);
+                    trace_log(TRACE_INFO, n->name, "apply", "applies %llu: %s -> %s",
+                              (unsigned long long)index, what,
+                              client_result_name(cmd.op, res.status));
+                }
+            }
+        }
+        /* Answer the client whose entry this is; an older pending entry was overwritten. */
+        while (n->pending_head < n->pending_len && n->pending[n->pending_head].index <= index) {
+            struct sim_pending p = n->pending[n->pending_head++];
+            bool ours = p.index == index && p.term == e->term && have_result;
+            if (ours)
+                reply_to(s, n->id, p.client, p.token, CLIENT_REPLY_OK, n->id, &res);
+            else
+                reply_to(s, n->id, p.client, p.token, CLIENT_REPLY_UNKNOWN,
+                         raft_leader_id(&n->raft), NULL);
+        }
+    }
+}
+
+static void arm_wake(struct sim *s, struct sim_node *n)
+{
+    uint64_t want = n->update.next_wake_ms;
+    if (n->wake_armed && n->wake_ms == want)
+        return;
+    n->wake_gen++; /* any TICK already queued is stale now */
+    n->wake_armed = true;
+    n->wake_ms = want;
+    struct sim_event *ev = sim_event_new(SIM_EV_TICK, want > s->now_ms ? want : s->now_ms);
+    ev->node = n->id;
+    ev->token = n->wake_gen;
+    sim_queue_push(&s->q, ev);
+}
+
+/* Uses the update of the step just taken, as raft/node.c does. */
+static void use_update(struct sim *s, struct sim_node *n)
+{
+    bool was_leader = false, is_leader = false;
+    bool leading = raft_role(&n->raft) == RAFT_LEADER;
+    for (size_t i = 0; i < n->update.n_notes; i++) {
+        const struct raft_note *note = &n->update.notes[i];
+        if (trace_on(TRACE_INFO))
+            node_trace_note(n->name, note);
+        if (note->kind == RAFT_NOTE_ROLE_CHANGE) {
+            was_leader = was_leader || note->from_role == RAFT_LEADER;
+            is_leader = note->to_role == RAFT_LEADER;
+            if (is_leader && leading)
+                check_leader(s, n);
+        }
+        if (note->kind == RAFT_NOTE_COMMIT_ADVANCED && leading)
+            check_commit(s, n, note->a + 1, note->b);
+        if (note->kind == RAFT_NOTE_ELECTION_START && !note->pre_vote)
+            n->stats.elections++;
+    }
+    send_messages(s, n);
+    if (n->update.n_apply > 0)
+        check_applied(s, n);
+    apply_entries(s, n);
+    if (was_leader && !leading)
+        release_pending(s, n);
+    arm_wake(s, n);
+    if (is_leader && leading && s->first_leader == 0)
+        on_first_leader(s, n->id);
+}
+
+static void node_step(struct sim *s, struct sim_node *n, const struct raft_event *ev)
+{
+    int rc = raft_step(&n->raft, ev, &n->update);
+    if (rc != RAFT_OK)
+        trace_log(TRACE_INFO, n->name, "error", "event refused: %s", raft_strerror(rc));
+    use_update(s, n);
+}
+
+static void node_receive(struct sim *s, struct sim_node *n, const struct raft_message *m)
+{
+    const char *why = NULL;
+    n->stats.msgs_received++;
+    s->delivered++;
+    if (m->type == RAFT_MSG_APPEND_ENTRIES)
+        s->entries_delivered += m->append_entries.n_entries;
+    if (raft_message_validate(m, n->id, s->n_nodes, &why) != 0) {
+        n->stats.msgs_malformed++;
+        trace_log(TRACE_INFO, n->name, "error", "drops a malformed message from node %u: %s",
+                  m->from, why);
+        return;
+    }
+    struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .now_ms = s->now_ms, .receive = m};
+    node_step(s, n, &ev);
+}
+
+static void node_request(struct sim *s, struct sim_node *n, const struct sim_event *req)
+{
+    struct kv_command cmd;
+    int rc = kv_command_decode(req->data, req->len, &cmd);
+    if (rc != 0 || cmd.op == KV_OP_NOOP || req->len > UINT32_MAX) {
+        trace_log(TRACE_INFO, n->name, "client", "rejects a request: %s",
+                  rc ? kv_strerror(rc) : "noop is not a client command");
+        reply_to(s, n->id, req->client, req->token, CLIENT_REPLY_REJECTED, 0, NULL);
+        return;
+    }
+    struct raft_event ev = {.type = RAFT_EVENT_PROPOSE, .now_ms = s->now_ms};
+    ev.propose.data = req->data;
+    ev.propose.len = (uint32_t)req->len;
+    rc = raft_step(&n->raft, &ev, &n->update);
+    const struct raft_proposal *p = &n->update.proposal;
+    if (rc == RAFT_OK && p->status == RAFT_PROPOSAL_ACCEPTED) {
+        n->stats.proposals++;
+        if (trace_on(TRACE_DEBUG)) {
+            char what[160];
+            node_trace_describe_command(req->data, (uint32_t)req->len, what, sizeof what);
+            trace_log(TRACE_DEBUG, n->name, "client", "appends %s at index %llu", what,
+                      (unsigned long long)p->index);
+        }
+        /* Registered before the update applies it (one-node clusters commit at once). */
+        add_pending(n, &(struct sim_pending){p->index, p->term, req->client, req->token});
+    } else if (rc == RAFT_OK && p->status == RAFT_PROPOSAL_NOT_LEADER) {
+        reply_to(s, n->id, req->client, req->token, CLIENT_REPLY_NOT_LEADER, p->leader_hint, NULL);
+    } else {
+        reply_to(s, n->id, req->client, req->token, CLIENT_REPLY_REJECTED, 0, NULL);
+    }
+    use_update(s, n);
+}
+
+void sim_node_start(struct sim *s, uint32_t id)
+{
+    assert(id >= 1 && id <= s->n_nodes);
+    struct sim_node *n = &s->nodes[id - 1];
+    assert(!n->up);
+    const struct cfg *cfg = s->cfg;
+    struct raft_options o;
+    cluster_raft_options(cfg, id, n->incarnations, &o);
+    o.planted_bugs = s->opt.planted_bugs;
+    int rc = raft_init(&n->raft, &o, &s->disks[id - 1], s->now_ms);
+    assert(rc == RAFT_OK); /* options are validated by the configuration */
+    (void)rc;
+    kv_store_init(&n->store);
+    prng_seed(&n->net_rng, prng_derive(cfg->seed, CLUSTER_NET_STREAM + id));
+    memset(n->last_delivery_ms, 0, s->n_nodes * sizeof *n->last_delivery_ms);
+    memset(n->link_last_ms, 0, s->n_nodes * sizeof *n->link_last_ms);
+    memset(n->link_tie, 0, s->n_nodes * sizeof *n->link_tie);
+    n->wake_armed = false;
+    n->up = true;
+    n->incarnations++;
+    /* Arm the first election timeout, as raft/node.c does when its actor starts. */
+    struct raft_event ev = {.type = RAFT_EVENT_TICK, .now_ms = s->now_ms};
+    node_step(s, n, &ev);
+}
+
+void sim_node_crash(struct sim *s, uint32_t id)
+{
+    assert(id >= 1 && id <= s->n_nodes);
+    struct sim_node *n = &s->nodes[id - 1];
+    assert(n->up);
+    n->up = false;
+    n->wake_gen++;
+    n->wake_armed = false;
+    n->pending_head = n->pending_len = 0; /* its clients hear nothing: their timeouts fire */
+    raft_close(&n->raft);
+    kv_store_close(&n->store);
+}
+
+uint32_t sim_nodes_down(const struct sim *s)
+{
+    uint32_t down = 0;
+    for (uint32_t i = 0; i < s->n_nodes; i++)
+        down += !s->nodes[i].up;
+    return down;
+}
+
+/* --- the event loop ----------------------------------------------------------------------- */
+
+static void client_event(struct sim *s, const struct sim_event *ev)
+{
+    assert(ev->client >= 1 && ev->client <= s->n_clients);
+    struct sim_client *c = &s->clients[ev->client - 1];
+    struct client_event ce = {.now_ms = s->now_ms};
+    switch (ev->type) {
+    case SIM_EV_CLIENT_START:
+        ce.type = CLIENT_EVENT_START;
+        break;
+    case SIM_EV_CLIENT_WAKE:
+        ce.type = CLIENT_EVENT_WAKE;
+        break;
+    case SIM_EV_CLIENT_TIMEOUT:
+        if (!c->awaiting || ev->token != c->token)
+            return; /* answered already */
+        c->awaiting = false;
+        trace_log(TRACE_INFO, c->name, "client", "no answer from node %u: timed out", c->node);
+        ce.type = CLIENT_EVENT_NO_ANSWER;
+        break;
+    case SIM_EV_REPLY:
+        if (!c->awaiting || ev->token != c->token)
+            return; /* a late answer to an attempt that timed out */
+        c->awaiting = false;
+        ce.type = CLIENT_EVENT_REPLY;
+        ce.status = ev->status;
+        ce.leader_hint = ev->leader_hint;
+        ce.result = ev->data;
+        ce.result_len = ev->len;
+        break;
+    default:
+        assert(0 && "not a client event");
+        return;
+    }
+    client_feed(s, c, &ce);
+}
+
+bool sim_step(struct sim *s)
+{
+    struct sim_event *ev = sim_queue_pop(&s->q);
+    if (ev == NULL)
+        return false;
+    assert(ev->at_ms >= s->now_ms); /* virtual time never goes back */
+    s->now_ms = ev->at_ms;
+    s->events++;
+    struct sim_node *n = ev->node >= 1 && ev->node <= s->n_nodes ? &s->nodes[ev->node - 1] : NULL;
+    switch (ev->type) {
+    case SIM_EV_TICK:
+        if (n->up && ev->token == n->wake_gen) {
+            n->wake_armed = false;
+            struct raft_event re = {.type = RAFT_EVENT_TICK, .now_ms = s->now_ms};
+            node_step(s, n, &re);
+        }
+        break;
+    case SIM_EV_CAMPAIGN:
+        if (n->up) {
+            struct raft_event re = {.type = RAFT_EVENT_CAMPAIGN, .now_ms = s->now_ms};
+            node_step(s, n, &re);
+        }
+        break;
+    case SIM_EV_DELIVER:
+        if (n->up)
+            node_receive(s, n, &ev->msg); /* a message to a crashed node is lost */
+        break;
+    case SIM_EV_REQUEST:
+        if (n->up)
+            node_request(s, n, ev); /* lost at a crashed node: the client times out */
+        break;
+    case SIM_EV_REPLY:
+    case SIM_EV_CLIENT_TIMEOUT:
+    case SIM_EV_CLIENT_WAKE:
+    case SIM_EV_CLIENT_START:
+        client_event(s, ev);
+        break;
+    case SIM_EV_FAULT:
+        sim_faults_run_due(s);
+        break;
+    }
+    sim_event_free(ev);
+    return true;
+}
+
+/* --- the world's life --------------------------------------------------------------------- */
+
+static uint64_t virtual_ns(void *ctx)
+{
+    const struct sim *s = ctx;
+    return s->now_ms * UINT64_C(1000000);
+}
+
+void sim_options_default(struct sim_options *o)
+{
+    *o = (struct sim_options){.planted_bugs = 0, .check_results = true};
+}
+
+struct sim *sim_new(const struct cfg *cfg, const struct sim_options *opt)
+{
+    struct sim *s = xcalloc(1, sizeof *s);
+    s->cfg = cfg;
+    if (opt != NULL)
+        s->opt = *opt;
+    else
+        sim_options_default(&s->opt);
+    s->n_nodes = cfg->num_nodes;
+    s->n_clients = cfg->num_clients;
+    sim_queue_init(&s->q, prng_derive(cfg->seed, SIM_QUEUE_STREAM));
+    s->disks = xcalloc(s->n_nodes, sizeof *s->disks);
+    s->nodes = xcalloc(s->n_nodes, sizeof *s->nodes);
+    for (uint32_t i = 0; i < s->n_nodes; i++) {
+        struct sim_node *n = &s->nodes[i];
+        raft_disk_init(&s->disks[i]);
+        n->id = i + 1;
+        snprintf(n->name, sizeof n->name, "node %u", i + 1);
+        raft_update_init(&n->update);
+        n->last_delivery_ms = xcalloc(s->n_nodes, sizeof *n->last_delivery_ms);
+        n->link_last_ms = xcalloc(s->n_nodes, sizeof *n->link_last_ms);
+        n->link_tie = xcalloc(s->n_nodes, sizeof *n->link_tie);
+    }
+    s->clients = xcalloc(s->n_clients ? s->n_clients : 1, sizeof *s->clients);
+    for (uint32_t i = 0; i < s->n_clients; i++) {
+        struct sim_client *c = &s->clients[i];
+        c->id = i + 1;
+        snprintf(c->name, sizeof c->name, "client %u", i + 1);
+        prng_seed(&c->net_rng, prng_derive(cfg->seed, SIM_CLIENT_NET_STREAM + i + 1));
+    }
+    /* A request gives up after trying for this long, so a client always finishes (as in
+     * cluster/cluster.c). */
+    s->request_deadline_ms = cluster_request_deadline_ms(cfg);
+    struct netem_options no;
+    cluster_netem_options(cfg, &no);
+    s->net = netem_new(s->n_nodes, &no);
+    s->check_invariants = cfg->check.invariants;
+    raft_invariants_init(&s->inv);
+    sim_faults_init(s);
+    /* Virtual time in the trace; the first line (time zero) is this one. */
+    trace_set_clock(virtual_ns, s);
+    trace_log(TRACE_INFO, "sim", "start", "simulating %u node%s and %u client%s, seed %llu",
+              s->n_nodes, s->n_nodes == 1 ? "" : "s", s->n_clients, s->n_clients == 1 ? "" : "s",
+              (unsigned long long)cfg->seed);
+    for (uint32_t id = 1; id <= s->n_nodes; id++)
+        sim_node_start(s, id);
+    /* Node 1 campaigns first, as in a threaded run. */
+    struct sim_event *ev = sim_event_new(SIM_EV_CAMPAIGN, 0);
+    ev->node = 1;
+    sim_queue_push(&s->q, ev);
+    return s;
+}
+
+/* Attaches the history sink (before any client starts) and stamps it with virtual time. */
+void sim_attach_history(struct sim *s, struct history *h)
+{
+    assert(s->clients_done == 0 && s->first_leader == 0);
+    s->history = h;
+    history_set_clock(h, virtual_ns, s);
+}
+
+void sim_free(struct sim *s)
+{
+    if (s == NULL)
+        return;
+    trace_set_clock(NULL, NULL);
+    if (s->history != NULL)
+        history_set_clock(s->history, NULL, NULL);
+    sim_queue_close(&s->q);
+    for (uint32_t i = 0; i < s->n_nodes; i++) {
+        struct sim_node *n = &s->nodes[i];
+        if (n->up)
+            sim_node_crash(s, n->id);
+        raft_update_close(&n->update);
+        free(n->pending);
+        free(n->last_delivery_ms);
+        free(n->link_last_ms);
+        free(n->link_tie);
+        raft_disk_close(&s->disks[i]);
+    }
+    for (uint32_t i = 0; i < s->n_clients; i++)
+        if (s->clients[i].started)
+            client_close(&s->clients[i].logic);
+    free(s->clients);
+    free(s->nodes);
+    free(s->disks);
+    free(s->runs);
+    netem_free(s->net);
+    raft_invariants_close(&s->inv);
+    sim_faults_close(s);
+    free(s);
+}
+
+uint64_t sim_now_ms(const struct sim *s)
+{
+    return s->now_ms;
+}
+
+bool sim_run_until(struct sim *s, uint64_t until_ms)
+{
+    while (!s->violated && sim_queue_next_ms(&s->q) <= until_ms && s->events < SIM_MAX_EVENTS)
+        sim_step(s);
+    if (!s->violated && s->now_ms < until_ms)
+        s->now_ms = until_ms;
+    return !s->violated;
+}
+
+void sim_fault(struct sim *s, const struct cfg_fault *fault)
+{
+    sim_faults_apply(s, fault, "test");
+}
+
+uint32_t sim_leader(const struct sim *s)
+{
+    uint32_t leader = 0;
+    uint64_t term = 0;
+    for (uint32_t i = 0; i < s->n_nodes; i++) {
+        const struct sim_node *n = &s->nodes[i];
+        if (n->up && raft_role(&n->raft) == RAFT_LEADER && raft_term(&n->raft) >= term) {
+            leader = n->id;
+            term = raft_term(&n->raft);
+        }
+    }
+    return leader;
+}
+
+const struct raft *sim_node(const struct sim *s, uint32_t id)
+{
+    if (id < 1 || id > s->n_nodes || !s->nodes[id - 1].up)
+        return NULL;
+    return &s->nodes[id - 1].raft;
+}
+
+bool sim_clients_done(const struct sim *s)
+{
+    return s->clients_done == s->n_clients;
+}
+
+uint64_t sim_messages_delivered(const struct sim *s)
+{
+    return s->delivered;
+}
+
+uint64_t sim_entries_delivered(const struct sim *s)
+{
+    return s->entries_delivered;
+}
+
+const char *sim_violation(const struct sim *s)
+{
+    return s->violated ? s->violation : NULL;
+}

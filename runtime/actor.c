@@ -128,7 +128,7 @@ static void complete_call(struct actor_call *call, uintptr_t value)
 struct actor_msg *actor_msg_new(size_t size, uint32_t type)
 {
     assert(size >= sizeof(struct actor_msg) && size <= UINT32_MAX);
-        /* malloc + memset: glibc's calloc skips the per-thread cache (about 5 ns more a message). */
+    /* malloc + memset: glibc's calloc skips the per-thread cache (about 5 ns more a message). */
     struct actor_msg *msg = xmalloc(size);
     memset(msg, 0, size);
     msg->type = type;

@@ -113,20 +113,6 @@ static void position(struct parser *ps, const char *at, int *line, int *col)
     *col = (int)(at - ps->lc_line_start) + 1;
 }
 
-static void set_error(struct toml_error *err, const char *filename, int line, int col,
-                      const char *fmt, va_list ap)
-{
-    if (err == NULL)
-        return;
-    err->line = line;
-    err->col = col;
-    int n = snprintf(err->msg, sizeof err->msg, "%s:%d:%d: ", filename ? filename : "<input>", line,
-                     col);
-    if (n < 0 || (size_t)n >= sizeof err->msg)
-        return;
-    vsnprintf(err->msg + n, sizeof err->msg - (size_t)n, fmt, ap);
-}
-
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
@@ -137,7 +123,7 @@ fail(struct parser *ps, const char *at, const char *fmt, ...)
     position(ps, at, &line, &col);
     va_list ap;
     va_start(ap, fmt);
-    set_error(ps->err, ps->filename, line, col, fmt, ap);
+    toml_set_error(ps->err, ps->filename, line, col, fmt, ap);
     va_end(ap);
     return TOML_ESYNTAX;
 }

@@ -10,12 +10,8 @@
 #include "common/alloc.h"
 #include "config/toml_internal.h"
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 5, 0)))
-#endif
-static void
-set_error(struct toml_error *err, const char *filename, int line, int col, const char *fmt,
-          va_list ap)
+void toml_set_error(struct toml_error *err, const char *filename, int line, int col,
+                    const char *fmt, va_list ap)
 {
     if (err == NULL)
         return;
@@ -36,7 +32,7 @@ input_error(struct toml_error *err, const char *filename, int line, int col, con
 {
     va_list ap;
     va_start(ap, fmt);
-    set_error(err, filename, line, col, fmt, ap);
+    toml_set_error(err, filename, line, col, fmt, ap);
     va_end(ap);
     return TOML_ESYNTAX;
 }

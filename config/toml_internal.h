@@ -4,12 +4,19 @@
 #ifndef RAFT_KV_CONFIG_TOML_INTERNAL_H
 #define RAFT_KV_CONFIG_TOML_INTERNAL_H
 
+#include <stdarg.h>
+
 #include "config/toml.h"
 
 /* Scans the integer, float, boolean or date/time that starts at s (s is NUL-terminated). On
  * success returns 0, fills v->type and v->u and sets *end past the value. On failure returns
  * TOML_ESYNTAX, sets *why to a static message and *why_at to the offending byte. The caller
  * checks what follows the value. Allocates nothing that outlives the call. */
+/* Fills err (if not NULL) with "FILE:LINE:COL: " and the formatted message (FILE "<input>" if
+ * filename is NULL). */
+void toml_set_error(struct toml_error *err, const char *filename, int line, int col,
+                    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
 int toml_scan_scalar(const char *s, struct toml_value *v, const char **end, const char **why,
                      const char **why_at);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/hash.h"
 
 #define CHUNK_BYTES    (64u * 1024u)
 #define JSON_MAX_DEPTH 64 /* nesting allowed inside the value of an unknown field */
@@ -537,12 +538,7 @@ static uint64_t mix64(uint64_t x)
 
 static uint64_t hash_bytes(const char *s, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return mix64(h);
+    return mix64(hash_fnv1a(HASH_FNV1A_START, s, len));
 }
 
 static struct proc_slot *proc_find(struct parser *ps, uint64_t process)

@@ -10,6 +10,7 @@
 #include "check/memo.h"
 #include "check/model.h"
 #include "common/alloc.h"
+#include "common/hash.h"
 
 #define DEFAULT_REPORT_OPS 64
 
@@ -60,12 +61,7 @@ struct value_tab {
 
 static uint64_t hash_value(const char *s, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return check_mix64(h);
+    return check_mix64(hash_fnv1a(HASH_FNV1A_START, s, len));
 }
 
 static int32_t intern_value(struct sub *s, struct value_tab *t, const struct check_history *h,

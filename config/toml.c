@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/hash.h"
 #include "config/toml_internal.h"
 
 /* Arrays and inline tables nest at most this deep, counting dotted-key and header segments:
@@ -203,12 +204,7 @@ void toml_free(struct toml_table *root)
 
 static size_t key_hash(const char *key, size_t len)
 {
-    uint64_t h = 14695981039346656037u; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)key[i];
-        h *= 1099511628211u;
-    }
-    return (size_t)h;
+    return (size_t)hash_fnv1a(HASH_FNV1A_START, key, len);
 }
 
 /* Puts item i of t into the index (which has room). */

@@ -109,7 +109,7 @@ void kv_store_apply(struct kv_store *s, const struct kv_command *cmd, struct kv_
 uint64_t kv_store_digest(const struct kv_store *s);
 
 /* internal to kv/: the data-only part of the digest, and session teardown */
-uint64_t kv_fnv1a(uint64_t h, const void *data, size_t len);
+
 void kv_sessions_close(struct kv_store *s);
 uint64_t kv_sessions_digest(const struct kv_store *s, uint64_t h);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/hash.h"
 #include "kv/kv.h"
 
 struct kv_session {
@@ -155,9 +156,9 @@ uint64_t kv_sessions_digest(const struct kv_store *s, uint64_t h)
             uint8_t b[8];
             for (int j = 0; j < 8; j++)
                 b[j] = (uint8_t)(fields[k] >> (8 * j));
-            h = kv_fnv1a(h, b, 8);
+            h = hash_fnv1a(h, b, 8);
         }
-        h = kv_fnv1a(h, all[i]->value, all[i]->value_len);
+        h = hash_fnv1a(h, all[i]->value, all[i]->value_len);
     }
     free(all);
     return h;

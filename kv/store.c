@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/hash.h"
 #include "kv/kv.h"
 
 struct kv_entry {
@@ -16,22 +17,9 @@ struct kv_entry {
     uint8_t bytes[]; /* key, then value */
 };
 
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME  0x100000001b3ull
-
-uint64_t kv_fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
-
 static uint64_t hash_key(const void *key, uint32_t len)
 {
-    uint64_t h = kv_fnv1a(FNV_OFFSET, key, len);
+    uint64_t h = hash_fnv1a(HASH_FNV1A_START, key, len);
     return h ^ (h >> 29); /* the low bits pick the bucket: mix the high ones in */
 }
 
@@ -156,7 +144,7 @@ static uint64_t hash_u64(uint64_t h, uint64_t v)
     uint8_t b[8];
     for (int i = 0; i < 8; i++)
         b[i] = (uint8_t)(v >> (8 * i));
-    return kv_fnv1a(h, b, 8);
+    return hash_fnv1a(h, b, 8);
 }
 
 uint64_t kv_store_digest(const struct kv_store *s)
@@ -168,12 +156,12 @@ uint64_t kv_store_digest(const struct kv_store *s)
             all[n++] = e;
     assert(n == s->count);
     qsort(all, n, sizeof *all, compare_entries);
-    uint64_t h = FNV_OFFSET;
+    uint64_t h = HASH_FNV1A_START;
     for (size_t i = 0; i < n; i++) {
         h = hash_u64(h, all[i]->key_len);
-        h = kv_fnv1a(h, all[i]->bytes, all[i]->key_len);
+        h = hash_fnv1a(h, all[i]->bytes, all[i]->key_len);
         h = hash_u64(h, all[i]->value_len);
-        h = kv_fnv1a(h, all[i]->bytes + all[i]->key_len, all[i]->value_len);
+        h = hash_fnv1a(h, all[i]->bytes + all[i]->key_len, all[i]->value_len);
     }
     free(all);
     return kv_sessions_digest(s, h);

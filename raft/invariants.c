@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/hash.h"
 
 const char *raft_invariant_name(enum raft_invariant inv)
 {
@@ -46,14 +47,10 @@ size_t raft_term_runs(const struct raft_log *log, uint64_t from, uint64_t to,
 
 uint64_t raft_entry_hash(const struct raft_entry *e)
 {
-    uint64_t h = 14695981039346656037ull;
-    const uint8_t head[] = {(uint8_t)e->type};
-    const uint8_t *parts[] = {(const uint8_t *)&e->term, head, e->data};
-    size_t lens[] = {sizeof e->term, sizeof head, e->len};
-    for (size_t p = 0; p < 3; p++)
-        for (size_t i = 0; i < lens[p]; i++)
-            h = (h ^ parts[p][i]) * 1099511628211ull;
-    return h;
+    const uint8_t type = (uint8_t)e->type;
+    uint64_t h = hash_fnv1a(HASH_FNV1A_START, &e->term, sizeof e->term);
+    h = hash_fnv1a(h, &type, 1);
+    return hash_fnv1a(h, e->data, e->len);
 }
 
 void raft_invariants_init(struct raft_invariants *inv)

@@ -227,6 +227,15 @@ static void reject(struct raft *r, const struct raft_message *m, struct raft_mes
  *  5. If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)"
  * Step 3 only ever removes a conflicting suffix: a stale or duplicate AppendEntries whose entries
  * all match changes nothing, so redelivery is idempotent. */
+/* m comes from the leader of our current term (5.2): a candidate returns to follower, and the
+ * follower notes its leader and restarts its election timer. */
+static void heard_from_leader(struct raft *r, const struct raft_message *m)
+{
+    assert(m->term == r->disk->current_term);
+    raft_become_follower(r, m->term, m->from, RAFT_REASON_LEADER_FOUND);
+    raft_reset_election_deadline(r);
+}
+
 void raft_recv_append_entries(struct raft *r, const struct raft_message *m)
 {
     const struct raft_append_entries *ae = &m->append_entries;
@@ -238,12 +247,7 @@ void raft_recv_append_entries(struct raft *r, const struct raft_message *m)
         reject(r, m, reply, RAFT_REASON_STALE_TERM);
         return;
     }
-    /* 5.2: a candidate that hears from the leader of its term returns to follower. */
-    if (r->role != RAFT_FOLLOWER)
-        raft_become_follower(r, m->term, m->from, RAFT_REASON_LEADER_FOUND);
-    r->leader_id = m->from;
-    r->leader_contact_ms = r->now_ms;
-    raft_reset_election_deadline(r);
+    heard_from_leader(r, m);
 
     uint64_t prev = ae->prev_log_index;
     if (prev > raft_log_last_index(log)) {
@@ -347,11 +351,7 @@ void raft_recv_commit_notify(struct raft *r, const struct raft_message *m)
 {
     if (r->role == RAFT_LEADER)
         return;
-    if (r->role != RAFT_FOLLOWER)
-        raft_become_follower(r, m->term, m->from, RAFT_REASON_LEADER_FOUND);
-    r->leader_id = m->from;
-    r->leader_contact_ms = r->now_ms;
-    raft_reset_election_deadline(r);
+    heard_from_leader(r, m);
     uint64_t n = m->commit_notify.commit_index;
     raft_commit_to(r, n < r->leader_match ? n : r->leader_match);
 }

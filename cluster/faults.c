@@ -18,17 +18,6 @@
 #include "common/alloc.h"
 #include "runtime/trace.h"
 
-static const char *const kind_names[CFG_FAULT_KINDS] = {
-    [CFG_FAULT_CRASH] = "crash",         [CFG_FAULT_RESTART] = "restart",
-    [CFG_FAULT_PARTITION] = "partition", [CFG_FAULT_HEAL] = "heal",
-    [CFG_FAULT_ISOLATE] = "isolate",     [CFG_FAULT_SLOW] = "slow",
-};
-
-const char *cluster_fault_kind_name(enum cfg_fault_kind kind)
-{
-    return kind < CFG_FAULT_KINDS ? kind_names[kind] : "?";
-}
-
 static uint64_t now_ms(const struct cluster_faults *f)
 {
     return (actor_now_ns() - f->c->epoch_ns) / 1000000u;

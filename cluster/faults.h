@@ -30,6 +30,5 @@ void cluster_faults_run_due(struct cluster_faults *f);
 bool cluster_faults_plan_done(const struct cluster_faults *f);
 /* No more nemesis moves (the clients are done). */
 void cluster_faults_stop_nemesis(struct cluster_faults *f);
-const char *cluster_fault_kind_name(enum cfg_fault_kind kind);
 
 #endif

@@ -64,7 +64,6 @@ struct actor {
 static _Thread_local struct actor *current_actor;
 /* How long this thread spins for a call's answer before parking. */
 static _Thread_local struct mbox_spin call_spin;
-static _Atomic uint64_t spin_budget_ns = 20000;
 
 const char *actor_strerror(int status)
 {
@@ -89,15 +88,8 @@ uint64_t actor_now_ns(void)
     return mbox_now_ns();
 }
 
-void actor_set_spin_ns(uint64_t spin_ns)
-{
-    atomic_store_explicit(&spin_budget_ns, spin_ns, memory_order_relaxed);
-}
-
-static uint64_t spin_ns(void)
-{
-    return atomic_load_explicit(&spin_budget_ns, memory_order_relaxed);
-}
+/* The most an idle actor or a waiting caller spins before parking (adapted below it). */
+enum { SPIN_MAX_NS = 20000 };
 
 static void call_unref(struct actor_call *call)
 {
@@ -273,7 +265,7 @@ static uintptr_t park_for_answer(struct actor_call *call, uint64_t deadline_ns)
 /* Waits for the answer: a spin adapted to how long this thread's calls take, then a sleep. */
 static uintptr_t await_answer(struct actor_call *call, uint64_t deadline_ns)
 {
-    uint64_t max_ns = spin_ns();
+    uint64_t max_ns = SPIN_MAX_NS;
     uint64_t start_ns = actor_now_ns();
     uintptr_t v = spin_for_answer(call, start_ns + mbox_spin_budget(&call_spin, max_ns));
     if (v == CALL_WAITING)
@@ -443,7 +435,7 @@ static void run_loop(struct actor *a)
             continue;
         uint64_t deadline_ns = 0;
         timer_heap_next_deadline(&a->timers, &deadline_ns);
-        uint64_t max_ns = spin_ns();
+        uint64_t max_ns = SPIN_MAX_NS;
         uint64_t waited_ns = mbox_wait(&a->mbox, mbox_spin_budget(&a->spin, max_ns), deadline_ns);
         mbox_spin_update(&a->spin, waited_ns, !mbox_is_empty(&a->mbox), max_ns);
     }

@@ -128,7 +128,4 @@ bool actor_cancel_timer(struct actor *self, timer_id id);
 /* Monotonic clock in nanoseconds, shared by all actors. */
 uint64_t actor_now_ns(void);
 
-/* Spin budget before an idle actor (or a waiting caller) parks. Default 20 us. */
-void actor_set_spin_ns(uint64_t spin_ns);
-
 #endif

@@ -37,11 +37,6 @@ void actor_dir_free(struct actor_dir *dir)
     free(dir);
 }
 
-uint32_t actor_dir_size(const struct actor_dir *dir)
-{
-    return dir->n;
-}
-
 void actor_dir_set(struct actor_dir *dir, uint32_t i, struct actor *a)
 {
     pthread_mutex_lock(&dir->lock);

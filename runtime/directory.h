@@ -18,7 +18,6 @@ struct actor_dir;
 struct actor_dir *actor_dir_new(uint32_t n);
 /* Frees the directory and drops its references. NULL is allowed. */
 void actor_dir_free(struct actor_dir *dir);
-uint32_t actor_dir_size(const struct actor_dir *dir);
 
 /* Puts a (or NULL: empty) in slot i, keeping its own reference, and bumps the version. */
 void actor_dir_set(struct actor_dir *dir, uint32_t i, struct actor *a);

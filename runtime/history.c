@@ -21,7 +21,6 @@ struct history {
     uint64_t (*clock)(void *ctx);
     void *clock_ctx;
     uint64_t start_ns;
-    uint64_t lines;
     int write_errno; /* first write error, 0 if none */
 };
 
@@ -104,15 +103,6 @@ uint64_t history_write(struct history *h, const struct history_line *l)
     fprintf(out, ",\"time\":%llu}\n", (unsigned long long)t);
     if (ferror(out) && h->write_errno == 0)
         h->write_errno = errno ? errno : EIO;
-    h->lines++;
     pthread_mutex_unlock(&h->lock);
     return t;
-}
-
-uint64_t history_lines(struct history *h)
-{
-    pthread_mutex_lock(&h->lock);
-    uint64_t n = h->lines;
-    pthread_mutex_unlock(&h->lock);
-    return n;
 }

@@ -34,7 +34,4 @@ int history_close(struct history *h, char *err, size_t err_len);
 uint64_t history_write(struct history *h, const struct history_line *line);
 /* Replaces the clock (nanoseconds); NULL restores the monotonic clock. Call before writing. */
 void history_set_clock(struct history *h, uint64_t (*now_ns)(void *ctx), void *ctx);
-/* Lines written so far. */
-uint64_t history_lines(struct history *h);
-
 #endif

@@ -100,18 +100,6 @@ void netem_make_reliable(struct netem *net)
     atomic_store_explicit(&net->delay_ms_max, 0, memory_order_relaxed);
 }
 
-bool netem_node_healthy(const struct netem *net, uint32_t node)
-{
-    if (atomic_load_explicit(&net->slow_ms[node - 1], memory_order_relaxed) != 0)
-        return false;
-    for (uint32_t other = 1; other <= net->n; other++)
-        if (other != node &&
-            (atomic_load_explicit(link_of(net, node, other), memory_order_relaxed) ||
-             atomic_load_explicit(link_of(net, other, node), memory_order_relaxed)))
-            return false;
-    return true;
-}
-
 static bool chance(struct prng *rng, uint32_t ppb)
 {
     return ppb != 0 && prng_range(rng, 0, 999999999) < ppb;

@@ -39,8 +39,6 @@ void netem_slow(struct netem *net, uint32_t node, uint32_t extra_ms);
 void netem_heal(struct netem *net);
 /* Also turns loss, duplication and delay off: the network becomes perfect. */
 void netem_make_reliable(struct netem *net);
-/* True if node's links are all intact (no cut, not slow). */
-bool netem_node_healthy(const struct netem *net, uint32_t node);
 
 /* What happens to one message. */
 struct netem_fate {

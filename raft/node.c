@@ -266,10 +266,14 @@ static void apply_entries(struct node *n)
     }
 }
 
+/* Makes sure a tick comes no later than the core's next_wake_ms. A tick that is already armed
+ * for no later than that stays: an early tick only lets the core see the time and say when to
+ * wake next. So a follower, whose election deadline moves on with every AppendEntries, re-arms
+ * once per timeout rather than once per message. */
 static void arm_wake(struct node *n)
 {
     uint64_t want = n->up.next_wake_ms;
-    if (n->wake_timer != 0 && n->wake_ms == want)
+    if (n->wake_timer != 0 && n->wake_ms <= want)
         return;
     if (n->wake_timer != 0)
         actor_cancel_timer(n->self, n->wake_timer);

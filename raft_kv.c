@@ -97,10 +97,11 @@ static int sweep(const struct cfg *cfg, uint64_t count, const char *argv0)
     }
     struct trace_options quiet = {.level = TRACE_QUIET, .format = TRACE_TEXT};
     trace_open(&quiet);
-    char replay[512];
-    snprintf(replay, sizeof replay, "%s --sweep 1", argv0);
+    struct sim_options opt;
+    sim_options_default(&opt);
+    opt.shrink_dir = "."; /* a failing seed's shrunk schedule: ./sweep-seed-N.toml */
     struct sim_sweep_result res;
-    if (sim_sweep(first, count, NULL, replay, stdout, &res, err, sizeof err) != 0) {
+    if (sim_sweep(first, count, &opt, argv0, stdout, &res, err, sizeof err) != 0) {
         fprintf(stderr, "raft_kv: %s\n", err);
         return 1;
     }

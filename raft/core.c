@@ -218,12 +218,15 @@ static void tick(struct raft *r)
 static void hand_out_apply(struct raft *r)
 {
     struct raft_update *u = r->out;
-    if (r->commit_index <= r->last_applied)
+    uint64_t upto = r->commit_index;
+    if (r->opt.planted_bugs & RAFT_BUG_APPLY_BEFORE_COMMIT)
+        upto = raft_log_last_index(raft_log_of(r));
+    if (upto <= r->last_applied)
         return;
     u->apply_first = r->last_applied + 1;
     u->apply = raft_log_get(raft_log_of(r), u->apply_first);
-    u->n_apply = (size_t)(r->commit_index - r->last_applied);
-    r->last_applied = r->commit_index;
+    u->n_apply = (size_t)(upto - r->last_applied);
+    r->last_applied = upto;
 }
 
 static uint64_t next_wake(const struct raft *r)
@@ -239,7 +242,8 @@ static uint64_t next_wake(const struct raft *r)
 static void check_invariants(const struct raft *r, uint64_t commit_before)
 {
     uint64_t last = raft_log_last_index(&r->disk->log);
-    assert(r->last_applied <= r->commit_index);
+    assert(r->last_applied <= r->commit_index ||
+           (r->opt.planted_bugs & RAFT_BUG_APPLY_BEFORE_COMMIT));
     assert(r->commit_index <= last);
     assert(r->commit_index >= commit_before); /* commitIndex is monotonic */
     assert(raft_log_last_term(&r->disk->log) <= r->disk->current_term);

@@ -268,10 +268,10 @@ struct raft_options {
 /* Known bugs a test can plant (issue 6: a simulator must be shown to catch them). Core asserts
  * may catch some first (e.g. truncating below commit_index). */
 enum {
-    RAFT_BUG_COMMIT_OLD_TERM = 1u << 0,    /* leader commits old-term entries by counting */
-    RAFT_BUG_DOUBLE_VOTE = 1u << 1,        /* grant a vote despite having voted in the term */
-    RAFT_BUG_FORGET_VOTE = 1u << 2,        /* raft_init forgets the persisted vote */
-    RAFT_BUG_COMMIT_UNCONFIRMED = 1u << 3, /* follower commits its whole log on leaderCommit */
+    RAFT_BUG_COMMIT_OLD_TERM = 1u << 0,     /* leader commits old-term entries by counting */
+    RAFT_BUG_DOUBLE_VOTE = 1u << 1,         /* grant a vote despite having voted in the term */
+    RAFT_BUG_FORGET_VOTE = 1u << 2,         /* raft_init forgets the persisted vote */
+    RAFT_BUG_APPLY_BEFORE_COMMIT = 1u << 3, /* hand out entries to apply as soon as appended */
 };
 /* Sensible defaults for a cluster of n_nodes with the given id. */
 void raft_options_default(struct raft_options *o, uint32_t id, uint32_t n_nodes);

@@ -280,8 +280,6 @@ void raft_recv_append_entries(struct raft *r, const struct raft_message *m)
     if (match > r->leader_match)
         r->leader_match = match;
     /* Step 5; leader_match >= match is also known to match this leader's log in this term. */
-    if (r->opt.planted_bugs & RAFT_BUG_COMMIT_UNCONFIRMED)
-        r->leader_match = raft_log_last_index(log);
     if (ae->leader_commit > r->commit_index)
         raft_commit_to(r,
                        ae->leader_commit < r->leader_match ? ae->leader_commit : r->leader_match);

@@ -37,6 +37,8 @@ struct sim_options {
     uint32_t planted_bugs; /* RAFT_BUG_* given to every node (tests of the simulator) */
     bool check_results;    /* replay the committed log against the client results; default on
                               (sim_options_default) */
+    const char *shrink_dir; /* sim_sweep: shrink each failing seed and write its replay
+                               configuration in this directory; NULL (default): do not */
 };
 void sim_options_default(struct sim_options *o);
 
@@ -98,24 +100,36 @@ struct sim_sweep_result {
 };
 
 /* Runs seeds first..first+count-1 back to back (the trace as trace_open set it). For each
- * failing seed writes one line to out (NULL: nothing) naming the check, the problem and the
- * replay command "<replay> --seed N"; then the summary line
+ * failing seed writes to out (NULL: nothing) one line naming the check and the problem, and the
+ * command that replays it, "<program> --sweep 1 --seed N"; with opt->shrink_dir, the seed's
+ * fault schedule is then shrunk (sim_shrink) and written as a configuration that
+ * "<program> --simulate <shrink_dir>/sweep-seed-N.toml" replays. Ends with the summary line
  * "N seeds, F failures, X virtual hours, Y s (...)". Returns 0, or -1 with err if a run could
  * not be carried out. */
-int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, const char *replay,
+int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, const char *program,
               FILE *out, struct sim_sweep_result *res, char *err, size_t err_len);
 
 /* Shrinks a failing run (after FoundationDB's and Jepsen's habit of minimising a failure): the
  * faults the run injected (schedule and nemesis) become a [[fault]] schedule with the nemesis
- * off, then chunks of faults (halves, quarters, ... single faults, last first) are dropped while
- * the run still fails the same check (delta debugging; each attempt a full deterministic run,
- * at most max_runs).
+ * off; the shortest failing prefix of it is found by bisection, then chunks of faults (halves,
+ * quarters, ... single faults, last first) are dropped while the run still fails the same check
+ * (delta debugging). Each attempt is a full deterministic run, at most max_runs in all.
  * cfg's faults and nemesis are borrowed and restored before returning. On success returns 0
  * with *faults (heap, the caller frees it) holding the shortest failing schedule found and
  * *n_before the length it started from; -1 if cfg does not fail, or its injected faults replayed
  * as a schedule do not fail (the nemesis also shaped the run's order of events). */
 int sim_shrink(struct cfg *cfg, const struct sim_options *opt, uint32_t max_runs,
                struct cfg_fault **faults, size_t *n_faults, size_t *n_before);
+
+/* Runs a sweep shrinking takes per failing seed (each a full simulation). */
+#define SIM_SHRINK_RUNS 300
+
+/* Writes cfg with the schedule faults[0..n) and the nemesis off to path, as a TOML
+ * configuration that `raft_kv --simulate path` replays; note (may be NULL) becomes a comment at
+ * the top. Returns 0, or -1 with err naming the path and the reason (a schedule longer than
+ * CFG_FAULTS_MAX, or the file cannot be written). */
+int sim_write_replay(const struct cfg *cfg, const struct cfg_fault *faults, size_t n,
+                     const char *note, const char *path, char *err, size_t err_len);
 
 /* --- stepping (scenario tests) -----------------------------------------------------------
  * A struct sim runs the same events as sim_run but lets a test drive time and faults. */

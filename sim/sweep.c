@@ -78,7 +78,45 @@ void sim_sweep_config(uint64_t seed, struct cfg *out)
     assert(raft->election_timeout_ms_min < raft->election_timeout_ms_max);
 }
 
-int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, const char *replay,
+/* Shrinks failing seed's fault schedule and writes the replay configuration
+ * <shrink_dir>/sweep-seed-<seed>.toml; says what came of it on out. */
+static void shrink_seed(uint64_t seed, const struct sim_options *opt, const char *program,
+                        FILE *out)
+{
+    struct cfg cfg;
+    sim_sweep_config(seed, &cfg);
+    struct cfg_fault *faults = NULL;
+    size_t n = 0, before = 0;
+    if (sim_shrink(&cfg, opt, SIM_SHRINK_RUNS, &faults, &n, &before) != 0) {
+        if (out != NULL)
+            fprintf(out, "  not shrunk: its faults replayed as a schedule do not fail\n");
+        cfg_close(&cfg);
+        return;
+    }
+    char path[4096], note[256], err[4200];
+    snprintf(path, sizeof path, "%s/sweep-seed-%llu.toml", opt->shrink_dir,
+             (unsigned long long)seed);
+    snprintf(note, sizeof note,
+             "raft_kv --sweep 1 --seed %llu, shrunk: %zu of its %zu faults still fail the same "
+             "check",
+             (unsigned long long)seed, n, before);
+    int rc = sim_write_replay(&cfg, faults, n, note, path, err, sizeof err);
+    if (out != NULL) {
+        if (rc == 0 && before == 0)
+            fprintf(out, "  fails without faults; configuration: %s --simulate %s\n", program,
+                    path);
+        else if (rc == 0)
+            fprintf(out, "  shrunk: %zu of %zu faults still fail; replay: %s --simulate %s\n", n,
+                    before, program, path);
+        else
+            fprintf(out, "  shrunk to %zu of %zu faults, but %s\n", n, before, err);
+        fflush(out);
+    }
+    free(faults);
+    cfg_close(&cfg);
+}
+
+int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, const char *program,
               FILE *out, struct sim_sweep_result *res, char *err, size_t err_len)
 {
     memset(res, 0, sizeof *res);
@@ -103,13 +141,16 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
             }
             res->failures++;
             if (out != NULL) {
-                fprintf(out, "seed %llu: FAILED (%s): %s\n  replay: %s --seed %llu\n",
+                fprintf(out, "seed %llu: FAILED (%s): %s\n  replay: %s --sweep 1 --seed %llu\n",
                         (unsigned long long)seed, sim_check_name(rep.failed_check), rep.run.problem,
-                        replay, (unsigned long long)seed);
+                        program, (unsigned long long)seed);
                 fflush(out);
             }
         }
+        bool shrink = !rep.consistent && opt != NULL && opt->shrink_dir != NULL;
         sim_report_close(&rep);
+        if (shrink)
+            shrink_seed(seed, opt, program, out);
     }
     if (out != NULL)
         fprintf(out,

@@ -564,7 +564,7 @@ static uint64_t virtual_ns(void *ctx)
 
 void sim_options_default(struct sim_options *o)
 {
-    *o = (struct sim_options){.planted_bugs = 0, .check_results = true};
+    *o = (struct sim_options){.planted_bugs = 0, .check_results = true, .shrink_dir = NULL};
 }
 
 struct sim *sim_new(const struct cfg *cfg, const struct sim_options *opt)

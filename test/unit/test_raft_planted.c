@@ -61,24 +61,25 @@ static void forget_vote_bug_loses_vote_on_restart(void **state)
     cl_close(&c);
 }
 
-/* RAFT_BUG_COMMIT_UNCONFIRMED: a follower commits entries the leader never confirmed. */
-static void commit_unconfirmed_bug_commits_unmatched_entries(void **state)
+/* RAFT_BUG_APPLY_BEFORE_COMMIT: a leader cut off from its followers hands out its proposal to
+ * apply although nothing acknowledged it. */
+static void apply_before_commit_bug_applies_uncommitted_entries(void **state)
 {
     (void)state;
     struct cluster c;
     cl_init_opts(&c, 3, false, false);
-    c.opt[2].planted_bugs = RAFT_BUG_COMMIT_UNCONFIRMED;
-    for (int i = 0; i < 3; i++)
-        cl_disk_append(&c, 2, 1);
+    c.opt[1].planted_bugs = RAFT_BUG_APPLY_BEFORE_COMMIT;
     cl_start_all(&c);
-    struct raft_entry e = {.term = 1, .type = RAFT_ENTRY_NOOP};
-    struct raft_message m = {.type = RAFT_MSG_APPEND_ENTRIES, .term = 1, .from = 1, .to = 2};
-    m.append_entries.n_entries = 1;
-    m.append_entries.entries = &e;
-    m.append_entries.leader_commit = 3;
-    struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .receive = &m};
-    cl_step(&c, 2, &ev);
-    assert_int_equal(raft_commit_index(&c.raft[2]), 3); /* the correct core commits 1 */
+    cl_elect(&c, 1);
+    uint64_t commit = raft_commit_index(&c.raft[1]);
+    uint64_t applied = c.applied[1];
+    assert_int_equal(applied, commit); /* the no-op, committed */
+    cl_isolate(&c, 1, true);
+    assert_int_equal(cl_propose(&c, 1, "put k v").status, RAFT_PROPOSAL_ACCEPTED);
+    cl_deliver_all(&c); /* dropped: the followers never see it */
+    assert_int_equal(raft_commit_index(&c.raft[1]), commit);
+    assert_int_equal(c.applied[1], applied + 1); /* the correct core applies nothing */
+    assert_int_equal(raft_last_applied(&c.raft[1]), commit + 1);
     cl_close(&c);
 }
 
@@ -88,7 +89,7 @@ int main(void)
         cmocka_unit_test(commit_old_term_bug_commits_by_counting),
         cmocka_unit_test(double_vote_bug_grants_twice),
         cmocka_unit_test(forget_vote_bug_loses_vote_on_restart),
-        cmocka_unit_test(commit_unconfirmed_bug_commits_unmatched_entries),
+        cmocka_unit_test(apply_before_commit_bug_applies_uncommitted_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,14 +85,18 @@ rc=$?
 expect check-history-missing 1 err "cannot open" --check-history "$tmp/none.jsonl"
 expect help-config 0 out "election_timeout_ms_min" --help-config
 expect print-config 0 out "heartbeat_ms = 20" --print-config --set raft.heartbeat_ms=20
-# --simulate and --sweep: the deterministic simulator; a seed replays byte for byte (but for the
-# line that reports wall-clock time).
+# --simulate and --sweep: the deterministic simulator; a seed replays its standard output byte
+# for byte (the wall-clock speed goes to standard error).
 expect simulate 0 out "verdict: consistent" --simulate --seed 3 --color never
 grep -qF "simulated: " "$tmp/out" || fail "simulate: no 'simulated:' line"
-grep -v ' wall s ' "$tmp/out" >"$tmp/sim1"
+grep -qE "^speed: .* virtual s in .* wall s" "$tmp/err" || fail "simulate: no 'speed:' on stderr"
+cp "$tmp/out" "$tmp/sim1"
 expect simulate-again 0 out "verdict: consistent" --simulate --seed 3 --color never
 checks=$((checks + 1))
-grep -v ' wall s ' "$tmp/out" | cmp -s - "$tmp/sim1" || fail "simulate: two runs of seed 3 differ"
+cmp -s "$tmp/out" "$tmp/sim1" || fail "simulate: two runs of seed 3 differ on stdout"
+expect simulate-other 0 out "verdict: consistent" --simulate --seed 4 --color never
+checks=$((checks + 1))
+cmp -s "$tmp/out" "$tmp/sim1" && fail "simulate: seeds 3 and 4 print the same"
 expect simulate-history 0 out "history: $tmp/s.jsonl" --simulate --seed 3 --history "$tmp/s.jsonl"
 [ "$(grep -c '"type":"invoke"' "$tmp/s.jsonl")" -eq 15 ] ||
     fail "simulate-history: $tmp/s.jsonl does not hold 15 invokes"

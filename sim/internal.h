@@ -110,6 +110,7 @@ struct sim {
     uint64_t events;
     uint64_t delivered;
     uint64_t entries_delivered; /* log entries carried by delivered AppendEntries */
+    uint64_t appends_rejected;  /* AppendEntries replies with success = false delivered */
 };
 
 /* world.c */

@@ -34,9 +34,9 @@
 #define SIM_MAX_EVENTS (UINT64_C(200) * 1000 * 1000)
 
 struct sim_options {
-    uint32_t planted_bugs; /* RAFT_BUG_* given to every node (tests of the simulator) */
-    bool check_results;    /* replay the committed log against the client results; default on
-                              (sim_options_default) */
+    uint32_t planted_bugs;  /* RAFT_BUG_* given to every node (tests of the simulator) */
+    bool check_results;     /* replay the committed log against the client results; default on
+                               (sim_options_default) */
     const char *shrink_dir; /* sim_sweep: shrink each failing seed and write its replay
                                configuration in this directory; NULL (default): do not */
 };
@@ -159,6 +159,9 @@ bool sim_clients_done(const struct sim *s);
 uint64_t sim_messages_delivered(const struct sim *s);
 /* Log entries carried by the AppendEntries delivered so far. */
 uint64_t sim_entries_delivered(const struct sim *s);
+/* AppendEntries replies delivered with success = false (a stale term or a log mismatch: the
+ * round trips leaders spend finding where a follower's log matches theirs). */
+uint64_t sim_appends_rejected(const struct sim *s);
 /* The first invariant violation described, or NULL if none. */
 const char *sim_violation(const struct sim *s);
 

@@ -382,6 +382,8 @@ static void node_receive(struct sim *s, struct sim_node *n, const struct raft_me
     s->delivered++;
     if (m->type == RAFT_MSG_APPEND_ENTRIES)
         s->entries_delivered += m->append_entries.n_entries;
+    if (m->type == RAFT_MSG_APPEND_ENTRIES_REPLY && !m->append_entries_reply.success)
+        s->appends_rejected++;
     if (raft_message_validate(m, n->id, s->n_nodes, &why) != 0) {
         n->stats.msgs_malformed++;
         trace_log(TRACE_INFO, n->name, "error", "drops a malformed message from node %u: %s",
@@ -713,6 +715,11 @@ uint64_t sim_messages_delivered(const struct sim *s)
 uint64_t sim_entries_delivered(const struct sim *s)
 {
     return s->entries_delivered;
+}
+
+uint64_t sim_appends_rejected(const struct sim *s)
+{
+    return s->appends_rejected;
 }
 
 const char *sim_violation(const struct sim *s)

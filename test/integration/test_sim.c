@@ -1,6 +1,10 @@
 /* test_sim.c - the deterministic simulator: a seed replays byte for byte, the classic Raft scenes
- * play out on virtual time (election, re-election, a failed follower, a lost majority, every
- * node restarted), a sweep of random configurations finds nothing, and its speed is printed.
+ * (after MIT 6.824's tests) play out on virtual time, a sweep of random configurations finds
+ * nothing, and its speed is printed. The scenes: initial election, re-election, many elections
+ * in 7 nodes; basic agreement, agreement despite failed followers, no agreement without a
+ * majority, concurrent proposals, a partitioned leader rejoining, fast back-up over long
+ * divergent logs, messages per agreement; every node restarted, Figure 8 over a reliable and an
+ * unreliable network, churn.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/prng.h"
 #include "config/config.h"
+#include "kv/kv.h"
 #include "raft/raft.h"
 #include "runtime/trace.h"
 #include "sim/sim.h"
@@ -122,6 +128,55 @@ static struct cfg faulty_cfg(uint64_t seed)
     return cfg;
 }
 
+/* Runs s to until_ms; a violated invariant fails the test, naming it and the seed. */
+static void run_to(struct sim *s, const struct cfg *cfg, uint64_t until_ms)
+{
+    if (!sim_run_until(s, until_ms))
+        fail_msg("seed %llu: %s", (unsigned long long)cfg->seed, sim_violation(s));
+}
+
+static bool entries_equal(const struct raft_entry *a, const struct raft_entry *b)
+{
+    return a != NULL && b != NULL && a->term == b->term && a->type == b->type && a->len == b->len &&
+           (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
+/* Log Matching (5.3): every node (all up) holds node 1's entries at indices 1..upto. */
+static void assert_logs_match_to(const struct sim *s, uint32_t n, uint64_t upto)
+{
+    for (uint32_t id = 2; id <= n; id++)
+        for (uint64_t i = 1; i <= upto; i++)
+            if (!entries_equal(raft_entry_at(sim_node(s, 1), i), raft_entry_at(sim_node(s, id), i)))
+                fail_msg("nodes 1 and %u differ at index %llu", id, (unsigned long long)i);
+}
+
+/* Every node up under one leader, holding the leader's whole log and knowing it committed. */
+static bool converged(const struct sim *s, uint32_t n)
+{
+    uint32_t leader = sim_leader(s);
+    if (leader == 0)
+        return false;
+    uint64_t last = raft_last_index(sim_node(s, leader));
+    for (uint32_t id = 1; id <= n; id++) {
+        const struct raft *r = sim_node(s, id);
+        if (r == NULL || raft_last_index(r) != last || raft_commit_index(r) != last)
+            return false;
+    }
+    return true;
+}
+
+/* Runs s in 10 ms steps until the clients are done and the nodes converged; fails past bound_ms. */
+static void run_until_settled(struct sim *s, const struct cfg *cfg, uint64_t bound_ms)
+{
+    while (!sim_clients_done(s) || !converged(s, cfg->num_nodes)) {
+        if (sim_now_ms(s) >= bound_ms)
+            fail_msg("seed %llu: %s by %llu ms", (unsigned long long)cfg->seed,
+                     sim_clients_done(s) ? "the nodes did not converge" : "clients not done",
+                     (unsigned long long)bound_ms);
+        run_to(s, cfg, sim_now_ms(s) + 10);
+    }
+}
+
 /* The same seed and configuration give a byte-identical trace and history; another seed does
  * not (so the comparison can fail). */
 static void same_seed_same_trace_and_history(void **state)
@@ -199,6 +254,48 @@ static void reelection_after_leader_cut_off(void **state)
     close_cfg(&cfg);
 }
 
+/* Basic agreement (Figure 2, 5.3): one client's 30 requests on a healthy network become entries
+ * 2..31 in request order, one entry each, behind the leader's no-op; every node ends with the
+ * same log, all of it committed. */
+static void basic_agreement(void **state)
+{
+    (void)state;
+    struct cfg cfg = base_cfg(5, 1, 30, 30);
+    struct sim *s = sim_new(&cfg, NULL);
+    /* Sampled every millisecond: one leader, whose commit index never goes back. */
+    uint64_t commit = 0;
+    while (!sim_clients_done(s)) {
+        assert_true(sim_now_ms(s) < 10000);
+        run_to(s, &cfg, sim_now_ms(s) + 1);
+        uint32_t leader = sim_leader(s);
+        if (leader == 0)
+            continue;
+        assert_int_equal(leader, 1);
+        assert_true(raft_commit_index(sim_node(s, 1)) >= commit);
+        commit = raft_commit_index(sim_node(s, 1));
+    }
+    run_to(s, &cfg, sim_now_ms(s) + 4 * cfg.raft.heartbeat_ms); /* followers learn the commit */
+    uint64_t term = raft_term(sim_node(s, 1));
+    for (uint32_t id = 1; id <= 5; id++) {
+        assert_int_equal(raft_term(sim_node(s, id)), term);
+        assert_int_equal(raft_last_index(sim_node(s, id)), 31);
+        assert_int_equal(raft_commit_index(sim_node(s, id)), 31);
+    }
+    assert_logs_match_to(s, 5, 31);
+    assert_int_equal(raft_entry_at(sim_node(s, 1), 1)->type, RAFT_ENTRY_NOOP);
+    for (uint64_t i = 2; i <= 31; i++) {
+        const struct raft_entry *e = raft_entry_at(sim_node(s, 1), i);
+        struct kv_command cmd;
+        assert_int_equal(e->type, RAFT_ENTRY_COMMAND);
+        assert_int_equal(e->term, term);
+        assert_int_equal(kv_command_decode(e->data, e->len, &cmd), 0);
+        assert_int_equal(cmd.client_id, 1);
+        assert_int_equal(cmd.seq, i - 1); /* request k at index k + 1 */
+    }
+    sim_free(s);
+    close_cfg(&cfg);
+}
+
 /* Agreement despite failed followers: two of five crash before the clients start; every
  * request still succeeds, and the restarted followers catch up at the end. */
 static void agreement_despite_failed_followers(void **state)
@@ -261,6 +358,26 @@ static void no_agreement_without_majority(void **state)
     close_cfg(&cfg);
 }
 
+/* Concurrent proposals (6.824 TestConcurrentStarts2B): eight clients propose at once to five
+ * nodes; every request succeeds, the run is linearizable, and the leader's log holds all 160
+ * commands behind its no-op. */
+static void concurrent_proposals(void **state)
+{
+    (void)state;
+    struct cfg cfg = base_cfg(5, 8, 20, 33);
+    struct sim_report rep = run_consistent(&cfg);
+    assert_int_equal(rep.run.counts.ok, 160);
+    assert_true(rep.run.linearizability_checked);
+    assert_true(rep.consistent);
+    assert_true(rep.run.stores_identical);
+    assert_true(rep.run.leader != 0);
+    assert_true(rep.run.nodes[rep.run.leader - 1].last_index >= 161);
+    assert_int_equal(rep.run.nodes[rep.run.leader - 1].commit_index,
+                     rep.run.nodes[rep.run.leader - 1].last_index);
+    sim_report_close(&rep);
+    close_cfg(&cfg);
+}
+
 /* Every node crashes mid-run and restarts from its persistent state (term, vote, log): nothing
  * acknowledged is lost, and the run is linearizable. */
 static void crash_and_restart_all_nodes(void **state)
@@ -282,6 +399,97 @@ static void crash_and_restart_all_nodes(void **state)
     close_cfg(&cfg);
 }
 
+/* Leader crashes each Figure 8 run makes (6.824 makes ~1000 iterations; most find no leader). */
+#define FIGURE_8_CRASHES 40
+
+/* Figure 8 (5.4.2; 6.824 TestFigure82C): clients keep proposing while, over and over, the leader
+ * crashes a random short while after it took office, often with entries appended but not yet
+ * committed, and a random crashed node restarts whenever fewer than three are up. A leader must
+ * never commit an older term's entry by counting its replicas. Then every node restarts; the
+ * clients finish, the logs converge and agree, and no invariant broke on the way (the simulator
+ * checks them at every step). One entry per AppendEntries: an older term's entry can then reach
+ * a majority before the new leader's no-op does (batched, the no-op rides along with it). */
+static void figure_8(uint64_t seed, bool unreliable)
+{
+    struct cfg cfg = base_cfg(5, 3, 300, seed);
+    cfg.raft.max_entries_per_append = 1;
+    cfg.network.delay_ms_min = 1; /* no loss, but time to crash between append and commit */
+    cfg.network.delay_ms_max = 20;
+    if (unreliable) {
+        cfg.network.drop = 0.1;
+        cfg.network.duplicate = 0.05;
+        cfg.network.reorder = true;
+    }
+    uint64_t eto = cfg.raft.election_timeout_ms_max;
+    struct prng rng;
+    prng_seed(&rng, seed);
+    struct sim *s = sim_new(&cfg, NULL);
+    run_to(s, &cfg, 2 * eto);
+    bool up[5] = {true, true, true, true, true};
+    uint32_t n_up = 5, crashes = 0, before_commit = 0;
+    uint64_t commit = 0; /* the highest commit index seen during the storm */
+    for (int iter = 0; iter < 100 * FIGURE_8_CRASHES && crashes < FIGURE_8_CRASHES; iter++) {
+        /* Mostly a few ms, one time in ten up to half an election timeout (as 6.824 does). */
+        uint64_t wait_ms =
+            prng_range(&rng, 0, 9) == 0 ? prng_range(&rng, 0, eto / 2) : prng_range(&rng, 0, 12);
+        run_to(s, &cfg, sim_now_ms(s) + wait_ms);
+        if (max_commit(s, 5) > commit)
+            commit = max_commit(s, 5);
+        uint32_t leader = sim_leader(s);
+        if (leader != 0) {
+            const struct raft *r = sim_node(s, leader);
+            before_commit += raft_last_index(r) > raft_commit_index(r);
+            sim_fault(s, &(struct cfg_fault){.kind = CFG_FAULT_CRASH, .node = leader});
+            up[leader - 1] = false;
+            n_up--;
+            crashes++;
+        }
+        if (n_up < 3) {
+            uint64_t k = prng_range(&rng, 0, 5 - n_up - 1); /* restart the k-th crashed node */
+            for (uint32_t id = 1; id <= 5; id++) {
+                if (!up[id - 1] && k-- == 0) {
+                    sim_fault(s, &(struct cfg_fault){.kind = CFG_FAULT_RESTART, .node = id});
+                    up[id - 1] = true;
+                    n_up++;
+                    break;
+                }
+            }
+        }
+    }
+    fprintf(stderr,
+            "figure 8%s seed %llu: %u leaders crashed, %u with entries not yet committed, in "
+            "%.3f virtual s; %llu entries committed meanwhile\n",
+            unreliable ? " (unreliable)" : "", (unsigned long long)seed, crashes, before_commit,
+            (double)sim_now_ms(s) / 1000.0, (unsigned long long)commit);
+    assert_int_equal(crashes, FIGURE_8_CRASHES);
+    assert_true(before_commit >= FIGURE_8_CRASHES / 4);
+    for (uint32_t id = 1; id <= 5; id++)
+        if (!up[id - 1])
+            sim_fault(s, &(struct cfg_fault){.kind = CFG_FAULT_RESTART, .node = id});
+    sim_fault(s, &(struct cfg_fault){.kind = CFG_FAULT_HEAL});
+    run_until_settled(s, &cfg, sim_now_ms(s) + 600000);
+    assert_null(sim_violation(s));
+    assert_logs_match_to(s, 5, raft_commit_index(sim_node(s, 1)));
+    sim_free(s);
+    close_cfg(&cfg);
+}
+
+static void figure_8_reliable(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 40; seed < 44; seed++)
+        figure_8(seed, false);
+}
+
+/* Figure 8 over a network that loses, delays, duplicates and reorders messages (6.824
+ * TestFigure8Unreliable2C). */
+static void figure_8_unreliable(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 44; seed < 48; seed++)
+        figure_8(seed, true);
+}
+
 /* A partitioned leader rejoins (5.4.1, thesis 9.6): the majority elects a new leader and goes
  * on; the old leader's uncommitted entries are overwritten when the partition heals. */
 static void partitioned_leader_rejoins(void **state)
@@ -301,6 +509,134 @@ static void partitioned_leader_rejoins(void **state)
     assert_true(rep.run.elections >= 2);
     assert_true(rep.run.leader_term > 1);
     sim_report_close(&rep);
+    close_cfg(&cfg);
+}
+
+/* Entries of node id's log past its match with node ref's log (both up): its conflicting suffix. */
+static uint64_t divergent(const struct sim *s, uint32_t id, uint32_t ref)
+{
+    const struct raft *r = sim_node(s, id);
+    uint64_t i = 1;
+    while (i <= raft_last_index(r) &&
+           entries_equal(raft_entry_at(r, i), raft_entry_at(sim_node(s, ref), i)))
+        i++;
+    return raft_last_index(r) - (i - 1);
+}
+
+/* Runs s in 1 ms steps until what(s, id) reaches at_least; fails past bound_ms. */
+static void run_until_count(struct sim *s, const struct cfg *cfg,
+                            uint64_t (*what)(const struct sim *, uint32_t), uint32_t id,
+                            uint64_t at_least, uint64_t bound_ms, const char *name)
+{
+    while (what(s, id) < at_least) {
+        if (sim_now_ms(s) >= bound_ms)
+            fail_msg("seed %llu: only %llu %s of node %u by %llu ms", (unsigned long long)cfg->seed,
+                     (unsigned long long)what(s, id), name, id, (unsigned long long)bound_ms);
+        run_to(s, cfg, sim_now_ms(s) + 1);
+    }
+}
+
+static uint64_t uncommitted(const struct sim *s, uint32_t id)
+{
+    return raft_last_index(sim_node(s, id)) - raft_commit_index(sim_node(s, id));
+}
+
+static uint64_t committed(const struct sim *s, uint32_t id)
+{
+    return raft_commit_index(sim_node(s, id));
+}
+
+/* Fast back-up over long divergent logs (5.3 end; 6.824 TestBackup2B). Leader 1 and follower 2
+ * are cut off and pile up uncommitted entries; the other three elect a leader and commit; then
+ * one of those is cut off while its leader piles up uncommitted entries. The cut-off follower,
+ * with nodes 1 and 2, elects a new leader that must bring their long stale suffix into line;
+ * then everything heals and the other two are brought into line too: a few rejections per
+ * follower, not one per entry. Without check-quorum a cut-off leader keeps leading and
+ * appending, as in 6.824. */
+static void backup_over_long_divergent_logs(void **state)
+{
+    (void)state;
+    struct cfg cfg = base_cfg(5, 8, 20, 34);
+    cfg.raft.check_quorum = false;
+    cfg.client.timeout_ms = 50;
+    uint64_t eto = cfg.raft.election_timeout_ms_max;
+    struct sim *s = sim_new(&cfg, NULL);
+    run_until_count(s, &cfg, committed, 1, 10, 2 * eto, "entries committed");
+    assert_int_equal(sim_leader(s), 1);
+    uint64_t base = raft_commit_index(sim_node(s, 1));
+
+    /* {1, 2} | {3, 4, 5}: the clients go back and forth between 1, which appends their
+     * requests, and 2, which names 1 as its leader. */
+    sim_fault(s, &(struct cfg_fault){
+                     .kind = CFG_FAULT_PARTITION, .n_groups = 2, .group = {1, 1, 2, 2, 2}});
+    run_until_count(s, &cfg, uncommitted, 1, 80, sim_now_ms(s) + 10000, "uncommitted entries");
+    uint32_t leader = sim_leader(s);
+    assert_true(leader >= 3);
+    /* Node 2 crashes: with no one to send them back to 1, the clients find the majority's
+     * leader, which commits their requests. */
+    sim_fault(s, &(struct cfg_fault){.kind = CFG_FAULT_CRASH, .node = 2});
+    run_until_count(s, &cfg, committed, leader, base + 50, sim_now_ms(s) + 10000,
+                    "entries committed");
+
+    /* Node 2 is back on 1's side; follower `other` is cut off: the leader piles up too. */
+    uint32_t other = leader == 5 ? 3 : leader + 1;
+    struct cfg_fault cut = {.kind = CFG_FAULT_PARTITION, .n_groups = 3, .group = {1, 1, 2, 2, 2}};
+    cut.group[other - 1] = 3;
+    sim_fault(s, &cut);
+    sim_fault(s, &(struct cfg_fault){.kind = CFG_FAULT_RESTART, .node = 2});
+    run_until_count(s, &cfg, uncommitted, leader, 30, sim_now_ms(s) + 10000, "uncommitted entries");
+    uint64_t stale[2] = {divergent(s, 1, other), divergent(s, 2, other)};
+    fprintf(stderr,
+            "backup: nodes 1 and 2 hold %llu and %llu entries conflicting with node %u's "
+            "log (last %llu); leader %u holds %llu uncommitted\n",
+            (unsigned long long)stale[0], (unsigned long long)stale[1], other,
+            (unsigned long long)raft_last_index(sim_node(s, other)), leader,
+            (unsigned long long)uncommitted(s, leader));
+    assert_true(stale[0] >= 80 && stale[1] >= 80);
+
+    /* {1, 2, other} | {leader, the last follower}: `other` has the committed entries, wins,
+     * and backs up over 1's and 2's stale suffix. */
+    struct cfg_fault swap = {.kind = CFG_FAULT_PARTITION, .n_groups = 2, .group = {1, 1, 2, 2, 2}};
+    swap.group[other - 1] = 1;
+    sim_fault(s, &swap);
+    uint64_t rejected0 = sim_appends_rejected(s), delivered = sim_entries_delivered(s);
+    uint64_t bound_ms = sim_now_ms(s) + 10000;
+    uint64_t goal = raft_last_index(sim_node(s, other)) + 30;
+    while (committed(s, other) < goal) {
+        if (sim_now_ms(s) >= bound_ms)
+            fail_msg("seed %llu: node %u committed only %llu of %llu", (unsigned long long)cfg.seed,
+                     other, (unsigned long long)committed(s, other), (unsigned long long)goal);
+        run_to(s, &cfg, sim_now_ms(s) + 1);
+    }
+    uint64_t rejected = sim_appends_rejected(s) - rejected0;
+    assert_int_equal(sim_leader(s), other);
+    assert_int_equal(divergent(s, 1, other), 0);
+    assert_int_equal(divergent(s, 2, other), 0);
+    fprintf(stderr,
+            "backup: node %u brought them into line with %llu rejections (%llu entries "
+            "delivered while committing %llu)\n",
+            other, (unsigned long long)rejected,
+            (unsigned long long)(sim_entries_delivered(s) - delivered),
+            (unsigned long long)committed(s, other));
+    assert_true(rejected <= 8);
+    assert_true(rejected * 10 < stale[0]);
+
+    /* Heal: the old leader and its follower give up their uncommitted suffix. */
+    uint64_t stale_old = divergent(s, leader, other);
+    fprintf(stderr, "backup: node %u holds %llu entries conflicting with node %u's log\n", leader,
+            (unsigned long long)stale_old, other);
+    assert_true(stale_old >= 30);
+    rejected0 = sim_appends_rejected(s);
+    sim_fault(s, &(struct cfg_fault){.kind = CFG_FAULT_HEAL});
+    run_until_settled(s, &cfg, sim_now_ms(s) + 60000);
+    rejected = sim_appends_rejected(s) - rejected0;
+    fprintf(stderr, "backup: healed, %llu rejections; settled at %llu ms, last index %llu\n",
+            (unsigned long long)rejected, (unsigned long long)sim_now_ms(s),
+            (unsigned long long)raft_last_index(sim_node(s, 1)));
+    assert_true(rejected <= 8);
+    assert_null(sim_violation(s));
+    assert_logs_match_to(s, 5, raft_commit_index(sim_node(s, 1)));
+    sim_free(s);
     close_cfg(&cfg);
 }
 
@@ -381,8 +717,7 @@ static void short_sweep_finds_nothing(void **state)
     (void)state;
     struct sim_sweep_result res;
     char err[512];
-    assert_int_equal(sim_sweep(1, 100, NULL, "./raft_kv --sweep 1", stderr, &res, err, sizeof err),
-                     0);
+    assert_int_equal(sim_sweep(1, 100, NULL, "./raft_kv", stderr, &res, err, sizeof err), 0);
     if (res.failures != 0)
         fail_msg("seed %llu failed (%s): %s", (unsigned long long)res.first_failing_seed,
                  sim_check_name(res.first_failed_check), res.first_problem);
@@ -409,17 +744,23 @@ static void speed_five_nodes_three_clients_with_faults(void **state)
 
 int main(void)
 {
+    /* The classic suite's order (6.824 2A, 2B, 2C), then the simulator's own. */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_seed_same_trace_and_history),
         cmocka_unit_test(initial_election),
         cmocka_unit_test(reelection_after_leader_cut_off),
+        cmocka_unit_test(many_elections_with_random_disconnections_7_nodes),
+        cmocka_unit_test(basic_agreement),
         cmocka_unit_test(agreement_despite_failed_followers),
         cmocka_unit_test(no_agreement_without_majority),
-        cmocka_unit_test(crash_and_restart_all_nodes),
+        cmocka_unit_test(concurrent_proposals),
         cmocka_unit_test(partitioned_leader_rejoins),
-        cmocka_unit_test(many_elections_with_random_disconnections_7_nodes),
-        cmocka_unit_test(churn_reliable_and_unreliable),
+        cmocka_unit_test(backup_over_long_divergent_logs),
         cmocka_unit_test(each_entry_sent_to_each_follower_about_once),
+        cmocka_unit_test(crash_and_restart_all_nodes),
+        cmocka_unit_test(figure_8_reliable),
+        cmocka_unit_test(figure_8_unreliable),
+        cmocka_unit_test(churn_reliable_and_unreliable),
         cmocka_unit_test(short_sweep_finds_nothing),
         cmocka_unit_test(speed_five_nodes_three_clients_with_faults),
     };

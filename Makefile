@@ -37,7 +37,7 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 # --- modules -------------------------------------------------------------------------------
 # Pure modules (kv, raft core, client logic, config, common) never include pthreads, clocks,
 # stdio or ck; `make check-pure` enforces it. Actor adapters live in APP_SRC.
-APP_ONLY := raft/node.c raft/node_trace.c raft/monitor.c client/client_actor.c client/client_trace.c $(wildcard cluster/*.c) $(wildcard sim/*.c)
+APP_ONLY := raft/node.c raft/node_apply.c raft/node_trace.c raft/monitor.c client/client_actor.c client/client_trace.c $(wildcard cluster/*.c) $(wildcard sim/*.c)
 MODULES := common runtime config kv raft client check
 src_of = $(filter-out $(APP_ONLY),$(wildcard $(1)/*.c))
 # What each module links against, in static-link order (the module itself first).
@@ -186,7 +186,7 @@ fuzz:
 
 # The pure cores must not reach for threads, clocks, stdio, ck or the runtime.
 PURE_SRC = $(wildcard kv/*.c kv/*.h config/*.c config/*.h common/*.h) \
-           $(filter-out raft/node.c raft/node.h raft/node_trace.c raft/node_trace.h raft/monitor.c raft/monitor.h,$(wildcard raft/*.c raft/*.h)) \
+           $(filter-out raft/node.c raft/node.h raft/node_apply.c raft/node_apply.h raft/node_trace.c raft/node_trace.h raft/monitor.c raft/monitor.h,$(wildcard raft/*.c raft/*.h)) \
            $(filter-out client/client_actor.c client/client_actor.h client/client_trace.c client/client_trace.h,$(wildcard client/*.c client/*.h))
 PURE_FORBIDDEN := <pthread.h>|<time.h>|<sys/time.h>|<ck_|"runtime/|<threads.h>|<stdatomic.h>
 check-pure:

@@ -16,6 +16,7 @@
 #include "common/alloc.h"
 #include "kv/kv.h"
 #include "raft/monitor.h"
+#include "raft/node_apply.h"
 #include "raft/node_trace.h"
 #include "runtime/trace.h"
 
@@ -27,12 +28,6 @@ struct node_raft_msg {
 struct node_index_msg {
     struct actor_msg hdr;
     uint64_t index;
-};
-
-/* A client waiting for its entry to be applied. */
-struct pending {
-    uint64_t index, term;
-    struct actor_call *call;
 };
 
 /* A caller of AWAIT_APPLIED. */
@@ -52,10 +47,9 @@ struct node {
     struct kv_store store;
     timer_id wake_timer; /* 0 when no tick is armed */
     uint64_t wake_ms;    /* deadline of the armed tick */
-    /* Invariant: pending[pending_head..pending_len) have strictly increasing indices, all
+    /* Invariant: the waiting clients' indices are strictly increasing, all
      * greater than raft_last_applied(), and exist only while this node leads. */
-    struct pending *pending;
-    size_t pending_head, pending_len, pending_cap;
+    struct node_pending_queue pending;
     struct actor_call **leader_waiters;
     size_t n_leader_waiters;
     struct applied_waiter *applied_waiters;
@@ -106,31 +100,15 @@ static struct actor_msg *client_reply(enum client_reply_status status, uint32_t 
     return &r->hdr;
 }
 
-/* Every client still waiting hears that its entry's fate is unknown (leadership was lost). */
-static void release_pending(struct node *n)
+/* Answers a client waiting for its entry (node_apply.h): the result, or "unknown". */
+static void answer_client(void *ctx, const struct node_pending *p, const struct kv_result *res)
 {
-    for (size_t i = n->pending_head; i < n->pending_len; i++)
-        actor_reply_call(n->self, n->pending[i].call,
-                         client_reply(CLIENT_REPLY_UNKNOWN, raft_leader_id(&n->raft), NULL,
-                                      n->pending[i].index, n->pending[i].term));
-    n->pending_head = n->pending_len = 0;
-}
-
-static void add_pending(struct node *n, uint64_t index, uint64_t term, struct actor_call *call)
-{
-    assert(n->pending_head == n->pending_len || n->pending[n->pending_len - 1].index < index);
-    if (n->pending_len == n->pending_cap && n->pending_head > 0) {
-        /* Reclaim the answered prefix before growing. */
-        memmove(n->pending, n->pending + n->pending_head,
-                (n->pending_len - n->pending_head) * sizeof *n->pending);
-        n->pending_len -= n->pending_head;
-        n->pending_head = 0;
-    }
-    if (n->pending_len == n->pending_cap) {
-        n->pending_cap = n->pending_cap ? 2 * n->pending_cap : 64;
-        n->pending = xreallocarray(n->pending, n->pending_cap, sizeof *n->pending);
-    }
-    n->pending[n->pending_len++] = (struct pending){index, term, call};
+    struct node *n = ctx;
+    actor_reply_call(n->self, p->call,
+                     res != NULL
+                         ? client_reply(CLIENT_REPLY_OK, raft_id(&n->raft), res, p->index, p->term)
+                         : client_reply(CLIENT_REPLY_UNKNOWN, raft_leader_id(&n->raft), NULL,
+                                        p->index, p->term));
 }
 
 static void answer_applied_waiters(struct node *n)
@@ -225,47 +203,6 @@ static void send_messages(struct node *n)
     }
 }
 
-static void apply_entries(struct node *n)
-{
-    for (size_t i = 0; i < n->up.n_apply; i++) {
-        uint64_t index = n->up.apply_first + i;
-        const struct raft_entry *e = &n->up.apply[i];
-        struct kv_result res = {0};
-        bool have_result = false;
-        if (e->type == RAFT_ENTRY_NOOP) {
-            trace_log(TRACE_DEBUG, NULL, "apply", "applies %llu: noop of term %llu",
-                      (unsigned long long)index, (unsigned long long)e->term);
-        } else {
-            struct kv_command cmd;
-            if (kv_command_decode(e->data, e->len, &cmd) != 0) {
-                /* Only validated commands enter the log, so this is a bug, not bad input. */
-                trace_log(TRACE_INFO, NULL, "apply", "applies %llu: <malformed command ignored>",
-                          (unsigned long long)index);
-            } else {
-                kv_store_apply(&n->store, &cmd, &res);
-                have_result = true;
-                if (trace_on(TRACE_INFO)) {
-                    char what[160];
-                    node_trace_describe_command(e->data, e->len, what, sizeof what);
-                    trace_log(TRACE_INFO, NULL, "apply", "applies %llu: %s -> %s",
-                              (unsigned long long)index, what,
-                              client_result_name(cmd.op, res.status));
-                }
-            }
-        }
-        /* Answer the client whose entry this is; an older pending entry was overwritten. */
-        while (n->pending_head < n->pending_len && n->pending[n->pending_head].index <= index) {
-            struct pending p = n->pending[n->pending_head++];
-            bool ours = p.index == index && p.term == e->term && have_result;
-            actor_reply_call(
-                n->self, p.call,
-                ours ? client_reply(CLIENT_REPLY_OK, raft_id(&n->raft), &res, p.index, p.term)
-                     : client_reply(CLIENT_REPLY_UNKNOWN, raft_leader_id(&n->raft), NULL, p.index,
-                                    p.term));
-        }
-    }
-}
-
 /* Makes sure a tick comes no later than the core's next_wake_ms. A tick that is already armed
  * for no later than that stays: an early tick only lets the core see the time and say when to
  * wake next. So a follower, whose election deadline moves on with every AppendEntries, re-arms
@@ -309,9 +246,9 @@ static void use_update(struct node *n)
     if (n->opt.monitor != NULL && n->up.n_apply > 0)
         monitor_report_applied(n->opt.monitor, raft_id(&n->raft), n->up.apply_first, n->up.apply,
                                n->up.n_apply);
-    apply_entries(n);
+    node_apply(&n->up, &n->store, NULL, &n->pending, answer_client, n);
     if (was_leader && raft_role(&n->raft) != RAFT_LEADER)
-        release_pending(n);
+        node_pending_release(&n->pending, answer_client, n);
     if (is_leader && raft_role(&n->raft) == RAFT_LEADER)
         answer_leader_waiters(n);
     answer_applied_waiters(n);
@@ -367,7 +304,8 @@ static void on_request(struct node *n, struct node_request *req)
         }
         struct actor_call *call = actor_defer(n->self, &req->hdr);
         if (call != NULL) /* registered before the update applies it (one-node clusters) */
-            add_pending(n, p->index, p->term, call);
+            node_pending_push(&n->pending, &(struct node_pending){
+                                               .index = p->index, .term = p->term, .call = call});
     } else if (rc == RAFT_OK && p->status == RAFT_PROPOSAL_NOT_LEADER) {
         actor_reply(&req->hdr, client_reply(CLIENT_REPLY_NOT_LEADER, p->leader_hint, NULL, 0, 0));
     } else {
@@ -443,7 +381,7 @@ static void node_stop(struct actor *self, void *state)
     struct node *n = state;
     /* Deferred calls (pending clients, waiters) are failed with ACTOR_ESTOPPED by the runtime
      * once this returns; only their bookkeeping is freed here. */
-    free(n->pending);
+    node_pending_free(&n->pending);
     free(n->leader_waiters);
     free(n->applied_waiters);
     actor_dir_view_close(&n->peers);

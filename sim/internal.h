@@ -12,6 +12,7 @@
 #include "kv/kv.h"
 #include "raft/invariants.h"
 #include "raft/node.h"
+#include "raft/node_apply.h"
 #include "raft/raft.h"
 #include "runtime/history.h"
 #include "runtime/netem.h"
@@ -29,13 +30,6 @@ enum {
     SIM_CLIENT_NET_STREAM = 1u << 25,
 };
 
-/* A client waiting at its node for its entry to be applied (raft/node.c's FIFO). */
-struct sim_pending {
-    uint64_t index, term;
-    uint32_t client;
-    uint64_t token; /* the client's attempt */
-};
-
 struct sim_node {
     uint32_t id;
     char name[24]; /* "node 3": the trace's actor */
@@ -51,11 +45,8 @@ struct sim_node {
     uint64_t wake_gen;          /* only the TICK carrying this generation counts */
     uint64_t wake_ms;
     bool wake_armed;
-    /* Invariant: pending[pending_head..pending_len) have strictly increasing indices and exist
-     * only while this node leads. */
-    struct sim_pending *pending;
-    size_t pending_head, pending_len, pending_cap;
-    struct node_status stats; /* counters over every incarnation */
+    struct node_pending_queue pending; /* clients waiting, only while this node leads */
+    struct node_status stats;          /* counters over every incarnation */
 };
 
 struct sim_client {

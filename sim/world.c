@@ -11,6 +11,7 @@
 #include "client/client_trace.h"
 #include "common/alloc.h"
 #include "raft/monitor.h"
+#include "raft/node_apply.h"
 #include "raft/node_trace.h"
 #include "runtime/trace.h"
 #include "sim/internal.h"
@@ -195,28 +196,20 @@ static void reply_to(struct sim *s, uint32_t node, uint32_t client, uint64_t tok
 
 /* --- nodes -------------------------------------------------------------------------------- */
 
-static void release_pending(struct sim *s, struct sim_node *n)
-{
-    for (size_t i = n->pending_head; i < n->pending_len; i++)
-        reply_to(s, n->id, n->pending[i].client, n->pending[i].token, CLIENT_REPLY_UNKNOWN,
-                 raft_leader_id(&n->raft), NULL);
-    n->pending_head = n->pending_len = 0;
-}
+/* Answers a client waiting at node n for its entry (node_apply.h): the result, or "unknown". */
+struct answer_ctx {
+    struct sim *s;
+    struct sim_node *n;
+};
 
-static void add_pending(struct sim_node *n, const struct sim_pending *p)
+static void answer_client(void *ctx, const struct node_pending *p, const struct kv_result *res)
 {
-    assert(n->pending_head == n->pending_len || n->pending[n->pending_len - 1].index < p->index);
-    if (n->pending_len == n->pending_cap && n->pending_head > 0) {
-        memmove(n->pending, n->pending + n->pending_head,
-                (n->pending_len - n->pending_head) * sizeof *n->pending);
-        n->pending_len -= n->pending_head;
-        n->pending_head = 0;
-    }
-    if (n->pending_len == n->pending_cap) {
-        n->pending_cap = n->pending_cap ? 2 * n->pending_cap : 16;
-        n->pending = xreallocarray(n->pending, n->pending_cap, sizeof *n->pending);
-    }
-    n->pending[n->pending_len++] = *p;
+    struct answer_ctx *a = ctx;
+    if (res != NULL)
+        reply_to(a->s, a->n->id, p->client, p->token, CLIENT_REPLY_OK, a->n->id, res);
+    else
+        reply_to(a->s, a->n->id, p->client, p->token, CLIENT_REPLY_UNKNOWN,
+                 raft_leader_id(&a->n->raft), NULL);
 }
 
 /* One copy of a message onto the queue, after delay_ms; a link that keeps its order also keeps
@@ -282,46 +275,6 @@ static void send_messages(struct sim *s, struct sim_node *n)
     }
 }
 
-static void apply_entries(struct sim *s, struct sim_node *n)
-{
-    for (size_t i = 0; i < n->update.n_apply; i++) {
-        uint64_t index = n->update.apply_first + i;
-        const struct raft_entry *e = &n->update.apply[i];
-        struct kv_result res = {0};
-        bool have_result = false;
-        if (e->type == RAFT_ENTRY_NOOP) {
-            trace_log(TRACE_DEBUG, n->name, "apply", "applies %llu: noop of term %llu",
-                      (unsigned long long)index, (unsigned long long)e->term);
-        } else {
-            struct kv_command cmd;
-            if (kv_command_decode(e->data, e->len, &cmd) != 0) {
-                trace_log(TRACE_INFO, n->name, "apply", "applies %llu: <malformed command ignored>",
-                          (unsigned long long)index);
-            } else {
-                kv_store_apply(&n->store, &cmd, &res);
-                have_result = true;
-                if (trace_on(TRACE_INFO)) {
-                    char what[160];
-                    node_trace_describe_command(e->data, e->len, what, sizeof what);
-                    trace_log(TRACE_INFO, n->name, "apply", "applies %llu: %s -> %s",
-                              (unsigned long long)index, what,
-                              client_result_name(cmd.op, res.status));
-                }
-            }
-        }
-        /* Answer the client whose entry this is; an older pending entry was overwritten. */
-        while (n->pending_head < n->pending_len && n->pending[n->pending_head].index <= index) {
-            struct sim_pending p = n->pending[n->pending_head++];
-            bool ours = p.index == index && p.term == e->term && have_result;
-            if (ours)
-                reply_to(s, n->id, p.client, p.token, CLIENT_REPLY_OK, n->id, &res);
-            else
-                reply_to(s, n->id, p.client, p.token, CLIENT_REPLY_UNKNOWN,
-                         raft_leader_id(&n->raft), NULL);
-        }
-    }
-}
-
 static void arm_wake(struct sim *s, struct sim_node *n)
 {
     uint64_t want = n->update.next_wake_ms;
@@ -359,9 +312,10 @@ static void use_update(struct sim *s, struct sim_node *n)
     send_messages(s, n);
     if (n->update.n_apply > 0)
         check_applied(s, n);
-    apply_entries(s, n);
+    struct answer_ctx answer = {s, n};
+    node_apply(&n->update, &n->store, n->name, &n->pending, answer_client, &answer);
     if (was_leader && !leading)
-        release_pending(s, n);
+        node_pending_release(&n->pending, answer_client, &answer);
     arm_wake(s, n);
     if (is_leader && leading && s->first_leader == 0)
         on_first_leader(s, n->id);
@@ -418,7 +372,10 @@ static void node_request(struct sim *s, struct sim_node *n, const struct sim_eve
                       (unsigned long long)p->index);
         }
         /* Registered before the update applies it (one-node clusters commit at once). */
-        add_pending(n, &(struct sim_pending){p->index, p->term, req->client, req->token});
+        node_pending_push(&n->pending, &(struct node_pending){.index = p->index,
+                                                              .term = p->term,
+                                                              .client = req->client,
+                                                              .token = req->token});
     } else if (rc == RAFT_OK && p->status == RAFT_PROPOSAL_NOT_LEADER) {
         reply_to(s, n->id, req->client, req->token, CLIENT_REPLY_NOT_LEADER, p->leader_hint, NULL);
     } else {
@@ -460,7 +417,7 @@ void sim_node_crash(struct sim *s, uint32_t id)
     n->up = false;
     n->wake_gen++;
     n->wake_armed = false;
-    n->pending_head = n->pending_len = 0; /* its clients hear nothing: their timeouts fire */
+    node_pending_drop(&n->pending); /* its clients hear nothing: their timeouts fire */
     raft_close(&n->raft);
     kv_store_close(&n->store);
 }
@@ -643,7 +600,7 @@ void sim_free(struct sim *s)
         if (n->up)
             sim_node_crash(s, n->id);
         raft_update_close(&n->update);
-        free(n->pending);
+        node_pending_free(&n->pending);
         free(n->last_delivery_ms);
         free(n->link_last_ms);
         free(n->link_tie);

@@ -174,7 +174,7 @@ torture: build
 
 # The deterministic simulator over SIM_SEEDS seeds, each drawing its own cluster size, clients,
 # network and nemesis; prints each failing seed's replay command and a summary.
-SIM_SEEDS ?= 1000
+SIM_SEEDS ?= 10000
 sim-sweep: build
 	./raft_kv --sweep $(SIM_SEEDS)
 

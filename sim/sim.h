@@ -103,7 +103,7 @@ struct sim_sweep_result {
 };
 
 /* Runs seeds first..first+count-1 back to back (the trace as trace_open set it). For each
- * failing seed writes to out (NULL: nothing) one line naming the check and the problem, and the
+ * failing seed writes to out (NULL: nothing) one line naming the check, the problem and the
  * command that replays it, "<program> --sweep 1 --seed N"; with opt->shrink_dir, the seed's
  * fault schedule is then shrunk (sim_shrink) and written as a configuration that
  * "<program> --simulate <shrink_dir>/sweep-seed-N.toml" replays. Ends with the summary line

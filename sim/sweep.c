@@ -141,7 +141,7 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
             }
             res->failures++;
             if (out != NULL) {
-                fprintf(out, "seed %llu: FAILED (%s): %s\n  replay: %s --sweep 1 --seed %llu\n",
+                fprintf(out, "seed %llu: FAILED (%s): %s; replay: %s --sweep 1 --seed %llu\n",
                         (unsigned long long)seed, sim_check_name(rep.failed_check), rep.run.problem,
                         program, (unsigned long long)seed);
                 fflush(out);

@@ -47,8 +47,9 @@ struct node {
     struct kv_store store;
     timer_id wake_timer; /* 0 when no tick is armed */
     uint64_t wake_ms;    /* deadline of the armed tick */
-    /* Invariant: the waiting clients' indices are strictly increasing, all
-     * greater than raft_last_applied(), and exist only while this node leads. */
+    /* Invariant: the waiting clients' indices are strictly increasing, all greater than
+     * raft_last_applied() (RAFT_BUG_APPLY_BEFORE_COMMIT aside), and exist only while this node
+     * leads. */
     struct node_pending_queue pending;
     struct actor_call **leader_waiters;
     size_t n_leader_waiters;
@@ -381,7 +382,7 @@ static void node_stop(struct actor *self, void *state)
     struct node *n = state;
     /* Deferred calls (pending clients, waiters) are failed with ACTOR_ESTOPPED by the runtime
      * once this returns; only their bookkeeping is freed here. */
-    node_pending_free(&n->pending);
+    node_pending_close(&n->pending);
     free(n->leader_waiters);
     free(n->applied_waiters);
     actor_dir_view_close(&n->peers);

@@ -39,7 +39,7 @@ void node_pending_drop(struct node_pending_queue *q)
     q->head = q->len = 0;
 }
 
-void node_pending_free(struct node_pending_queue *q)
+void node_pending_close(struct node_pending_queue *q)
 {
     free(q->items);
     memset(q, 0, sizeof *q);

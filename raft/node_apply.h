@@ -32,7 +32,8 @@ struct node_pending_queue {
     size_t head, len, cap;
 };
 
-/* Answers one waiting client: res is its entry's result, or NULL if the outcome is unknown. */
+/* Answers one waiting client: res is its entry's result, or NULL if the outcome is unknown. p
+ * points into the queue: the function must not push to or release that queue. */
 typedef void node_answer_fn(void *ctx, const struct node_pending *p, const struct kv_result *res);
 
 /* Adds p, whose index must be above every index already waiting. */
@@ -41,10 +42,10 @@ void node_pending_push(struct node_pending_queue *q, const struct node_pending *
 void node_pending_release(struct node_pending_queue *q, node_answer_fn *answer, void *ctx);
 /* Forgets every waiting client without an answer (a crash: their timeouts will fire). */
 void node_pending_drop(struct node_pending_queue *q);
-void node_pending_free(struct node_pending_queue *q);
+void node_pending_close(struct node_pending_queue *q);
 
 /* Applies up's entries to store in index order, tracing each as actor (NULL: the running
- * actor), and answers the waiting clients they reach. */
+ * actor), and answers (through answer) the waiting clients they reach. */
 void node_apply(const struct raft_update *up, struct kv_store *store, const char *actor,
                 struct node_pending_queue *q, node_answer_fn *answer, void *ctx);
 

@@ -287,7 +287,8 @@ struct raft {
     uint32_t leader_id;             /* leader of current_term if known, else 0 */
     uint64_t commit_index;          /* Invariant: last_applied <= commit_index <= last log index;
                                        monotonic while this struct lives (Figure 2) */
-    uint64_t last_applied;          /* Invariant: last_applied <= commit_index */
+    uint64_t last_applied;          /* Invariant: last_applied <= commit_index (but for
+                                       RAFT_BUG_APPLY_BEFORE_COMMIT) */
     uint64_t now_ms;                /* latest time seen; monotonic */
     uint64_t election_deadline_ms;  /* follower/candidate: campaign when now >= this */
     uint64_t heartbeat_deadline_ms; /* leader: heartbeat when now >= this */

@@ -125,4 +125,7 @@ void sim_faults_apply(struct sim *s, const struct cfg_fault *fault, const char *
 /* Restarts every crashed node and makes the network perfect. */
 void sim_faults_heal_all(struct sim *s);
 
+/* Seconds on a monotonic wall clock: for reports of speed only, never for a verdict. */
+double sim_wall_now_s(void);
+
 #endif

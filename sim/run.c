@@ -53,7 +53,7 @@ static void problem(struct sim_report *rep, enum sim_check check, const char *fm
     rep->failed_check = check;
 }
 
-static double wall_now_s(void)
+double sim_wall_now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -252,7 +252,7 @@ int sim_run(const struct cfg *cfg, const struct sim_options *opt, struct sim_rep
             size_t err_len)
 {
     memset(rep, 0, sizeof *rep);
-    double wall_start = wall_now_s();
+    double wall_start = sim_wall_now_s();
     rep->seed = cfg->seed;
     rep->run.n_nodes = cfg->num_nodes;
     rep->run.nodes = xcalloc(cfg->num_nodes, sizeof *rep->run.nodes);
@@ -305,7 +305,7 @@ int sim_run(const struct cfg *cfg, const struct sim_options *opt, struct sim_rep
                       rep->clients_done && rep->converged;
     if (!rep->consistent && rep->failed_check == SIM_CHECK_NONE)
         problem(rep, SIM_CHECK_LIVENESS, "the run did not come to a verdict");
-    rep->wall_s = wall_now_s() - wall_start;
+    rep->wall_s = sim_wall_now_s() - wall_start;
     if (rc != 0)
         sim_report_close(rep);
     return rc;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "sim/internal.h"
@@ -125,7 +126,7 @@ int sim_write_replay(const struct cfg *cfg, const struct cfg_fault *faults, size
         return -1;
     }
     struct cfg replay = *cfg; /* a shallow copy: only the faults and the nemesis differ */
-    replay.faults = (struct cfg_fault *)faults;
+    replay.faults = (struct cfg_fault *)faults; /* cfg_print only reads them */
     replay.n_faults = n;
     replay.nemesis.interval_ms = 0;
     replay.history_path = NULL;
@@ -133,8 +134,15 @@ int sim_write_replay(const struct cfg *cfg, const struct cfg_fault *faults, size
         fprintf(f, "# %s\n", note);
     fprintf(f, "# replay: raft_kv --simulate %s\n\n", path);
     cfg_print(f, &replay, false);
-    if (ferror(f) | fclose(f)) { /* both: fclose must run */
-        snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+    bool failed = ferror(f) != 0;
+    int saved = errno;
+    if (fclose(f) != 0 && !failed) {
+        failed = true;
+        saved = errno;
+    }
+    if (failed) {
+        snprintf(err, err_len, "cannot write %s: %s", path, strerror(saved));
+        unlink(path);
         return -1;
     }
     return 0;

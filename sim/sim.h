@@ -95,8 +95,10 @@ void sim_sweep_config(uint64_t seed, struct cfg *out);
 
 struct sim_sweep_result {
     uint64_t seeds, failures;
-    double virtual_s, wall_s;
+    double virtual_s, wall_s; /* of the seeds' runs, shrinking left out */
     uint64_t events;
+    uint64_t shrunk; /* failing seeds shrunk (at most SIM_SHRINK_SEEDS) */
+    double shrink_wall_s;
     uint64_t first_failing_seed; /* valid if failures > 0 */
     enum sim_check first_failed_check;
     char first_problem[512];
@@ -104,11 +106,11 @@ struct sim_sweep_result {
 
 /* Runs seeds first..first+count-1 back to back (the trace as trace_open set it). For each
  * failing seed writes to out (NULL: nothing) one line naming the check, the problem and the
- * command that replays it, "<program> --sweep 1 --seed N"; with opt->shrink_dir, the seed's
- * fault schedule is then shrunk (sim_shrink) and written as a configuration that
- * "<program> --simulate <shrink_dir>/sweep-seed-N.toml" replays. Ends with the summary line
- * "N seeds, F failures, X virtual hours, Y s (...)". Returns 0, or -1 with err if a run could
- * not be carried out. */
+ * command that replays it, "<program> --sweep 1 --seed N"; with opt->shrink_dir, the first
+ * SIM_SHRINK_SEEDS failing seeds' fault schedules are then shrunk (sim_shrink) and written as
+ * configurations that "<program> --simulate <shrink_dir>/sweep-seed-N.toml" replays. Ends with
+ * the summary line "N seeds, F failures, X virtual hours, Y s (...)", and a line for the time
+ * shrinking took if it did. Returns 0, or -1 with err if a run could not be carried out. */
 int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, const char *program,
               FILE *out, struct sim_sweep_result *res, char *err, size_t err_len);
 
@@ -119,18 +121,22 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
  * (delta debugging). Each attempt is a full deterministic run, at most max_runs in all.
  * cfg's faults and nemesis are borrowed and restored before returning. On success returns 0
  * with *faults (heap, the caller frees it) holding the shortest failing schedule found and
- * *n_before the length it started from; -1 if cfg does not fail, or its injected faults replayed
- * as a schedule do not fail (the nemesis also shaped the run's order of events). */
+ * *n_before the length it started from; -1 if cfg does not fail, its injected faults replayed
+ * as a schedule do not fail the same check (the nemesis also shaped the run's order of
+ * events), or a run could not be carried out (no temporary file for its history). */
 int sim_shrink(struct cfg *cfg, const struct sim_options *opt, uint32_t max_runs,
                struct cfg_fault **faults, size_t *n_faults, size_t *n_before);
 
-/* Runs a sweep shrinking takes per failing seed (each a full simulation). */
-#define SIM_SHRINK_RUNS 300
+/* Runs a sweep shrinking takes per failing seed (each a full simulation), and the failing seeds
+ * of one sweep it shrinks: a regression that fails many seeds costs at most
+ * SIM_SHRINK_SEEDS x SIM_SHRINK_RUNS extra runs. */
+#define SIM_SHRINK_RUNS  300
+#define SIM_SHRINK_SEEDS 3
 
 /* Writes cfg with the schedule faults[0..n) and the nemesis off to path, as a TOML
  * configuration that `raft_kv --simulate path` replays; note (may be NULL) becomes a comment at
  * the top. Returns 0, or -1 with err naming the path and the reason (a schedule longer than
- * CFG_FAULTS_MAX, or the file cannot be written). */
+ * CFG_FAULTS_MAX, or the file cannot be written; a partly written file is removed). */
 int sim_write_replay(const struct cfg *cfg, const struct cfg_fault *faults, size_t n,
                      const char *note, const char *path, char *err, size_t err_len);
 

@@ -89,7 +89,8 @@ static void shrink_seed(uint64_t seed, const struct sim_options *opt, const char
     size_t n = 0, before = 0;
     if (sim_shrink(&cfg, opt, SIM_SHRINK_RUNS, &faults, &n, &before) != 0) {
         if (out != NULL)
-            fprintf(out, "  not shrunk: its faults replayed as a schedule do not fail\n");
+            fprintf(out, "  not shrunk: its faults replayed as a schedule do not fail the same "
+                         "check\n");
         cfg_close(&cfg);
         return;
     }
@@ -149,8 +150,15 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
         }
         bool shrink = !rep.consistent && opt != NULL && opt->shrink_dir != NULL;
         sim_report_close(&rep);
-        if (shrink)
+        if (shrink && res->shrunk < SIM_SHRINK_SEEDS) {
+            double start = sim_wall_now_s();
             shrink_seed(seed, opt, program, out);
+            res->shrink_wall_s += sim_wall_now_s() - start;
+            res->shrunk++;
+        } else if (shrink && out != NULL) {
+            fprintf(out, "  not shrunk: only the first %d failing seeds of a sweep are\n",
+                    SIM_SHRINK_SEEDS);
+        }
     }
     if (out != NULL)
         fprintf(out,
@@ -160,5 +168,8 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
                 res->virtual_s / 3600.0, res->wall_s,
                 res->wall_s > 0 ? (double)res->seeds / res->wall_s : 0.0,
                 res->wall_s > 0 ? res->virtual_s / res->wall_s : 0.0);
+    if (out != NULL && res->shrunk > 0)
+        fprintf(out, "shrinking (%llu failing seed%s) took %.1f s more\n",
+                (unsigned long long)res->shrunk, res->shrunk == 1 ? "" : "s", res->shrink_wall_s);
     return 0;
 }

@@ -600,7 +600,7 @@ void sim_free(struct sim *s)
         if (n->up)
             sim_node_crash(s, n->id);
         raft_update_close(&n->update);
-        node_pending_free(&n->pending);
+        node_pending_close(&n->pending);
         free(n->last_delivery_ms);
         free(n->link_last_ms);
         free(n->link_tie);

@@ -49,10 +49,10 @@ static void config_of(uint64_t seed, enum profile profile, struct cfg *cfg)
         (1u << CFG_FAULT_CRASH) | (1u << CFG_FAULT_PARTITION) | (1u << CFG_FAULT_ISOLATE);
 }
 
-/* A sweep seed's failure shrunk and written by sim_sweep itself into dir, as `raft_kv --sweep`
- * does: its report names the replay file. Returns false if it could not shrink. */
-static bool sweep_shrinks(uint64_t seed, const struct sim_options *bug, const char *dir, char *path,
-                          size_t path_len)
+/* sim_sweep of seeds first..first+count-1 with bug planted, shrinking into dir, as
+ * `raft_kv --sweep` runs it; returns what it printed (the caller frees it). */
+static char *sweep_into(uint64_t first, uint64_t count, const struct sim_options *bug,
+                        const char *dir, struct sim_sweep_result *res)
 {
     struct sim_options opt = *bug;
     opt.shrink_dir = dir;
@@ -60,10 +60,19 @@ static bool sweep_shrinks(uint64_t seed, const struct sim_options *bug, const ch
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     assert_non_null(out);
-    struct sim_sweep_result res;
     char err[512];
-    assert_int_equal(sim_sweep(seed, 1, &opt, "./raft_kv", out, &res, err, sizeof err), 0);
+    assert_int_equal(sim_sweep(first, count, &opt, "./raft_kv", out, res, err, sizeof err), 0);
     fclose(out);
+    return text;
+}
+
+/* A sweep seed's failure shrunk and written by sim_sweep itself into dir: its report names the
+ * replay file. Returns false if it could not shrink. */
+static bool sweep_shrinks(uint64_t seed, const struct sim_options *bug, const char *dir, char *path,
+                          size_t path_len)
+{
+    struct sim_sweep_result res;
+    char *text = sweep_into(seed, 1, bug, dir, &res);
     fputs(text, stderr);
     assert_int_equal(res.failures, 1);
     snprintf(path, path_len, "%s/sweep-seed-%llu.toml", dir, (unsigned long long)seed);
@@ -110,9 +119,9 @@ static void shrink(uint64_t seed, enum profile profile, const struct sim_options
                       ? sweep_shrinks(seed, bug, dir, path, sizeof path)
                       : profile_shrinks(seed, profile, bug, dir, path, sizeof path);
     if (!shrunk) {
-        fprintf(stderr, "  (its faults replayed as a schedule do not fail: not shrunk)\n");
         rmdir(dir);
-        return;
+        fail_msg("seed %llu: not shrunk, or its replay configuration not written",
+                 (unsigned long long)seed);
     }
     struct cfg cfg;
     struct cfg_error cerr;
@@ -133,8 +142,10 @@ static void shrink(uint64_t seed, enum profile profile, const struct sim_options
     sim_report_close(&rep);
 }
 
-/* Sweeps with bug planted until a seed fails; returns the check that caught it. */
-static enum sim_check caught(uint32_t bug, const char *name, enum profile profile)
+/* Sweeps with bug planted until a seed fails, and requires the failure to be the one the bug
+ * makes: check, with expect in its description. */
+static void caught(uint32_t bug, const char *name, enum profile profile,
+                   enum sim_check expect_check, const char *expect)
 {
     struct sim_options opt;
     sim_options_default(&opt);
@@ -152,6 +163,11 @@ static enum sim_check caught(uint32_t bug, const char *name, enum profile profil
                     (unsigned long long)seed, profile_names[profile],
                     sim_check_name(rep.failed_check), rep.run.problem);
         enum sim_check check = rep.failed_check;
+        if (found) {
+            assert_int_equal(check, expect_check);
+            if (strstr(rep.run.problem, expect) == NULL)
+                fail_msg("seed %llu: caught, but not as '%s'", (unsigned long long)seed, expect);
+        }
         sim_report_close(&rep);
         if (found) {
             /* The control: the same seed without the bug comes out consistent. */
@@ -163,35 +179,34 @@ static enum sim_check caught(uint32_t bug, const char *name, enum profile profil
                          rep.run.problem);
             sim_report_close(&rep);
             shrink(seed, profile, &opt, check);
-            return check;
+            return;
         }
     }
     fail_msg("planted %s: not caught in %d seeds", name, PLANTED_SEEDS);
-    return SIM_CHECK_NONE;
 }
 
 /* Figure 8: committing an old-term entry by counting replicas. */
 static void commit_old_term_is_caught(void **state)
 {
     (void)state;
-    assert_int_not_equal(caught(RAFT_BUG_COMMIT_OLD_TERM, "commit-old-term", PROFILE_FIGURE8),
-                         SIM_CHECK_NONE);
+    caught(RAFT_BUG_COMMIT_OLD_TERM, "commit-old-term", PROFILE_FIGURE8, SIM_CHECK_INVARIANT,
+           "leader completeness violated");
 }
 
 /* Two votes in one term: two leaders of one term (election safety). */
 static void double_vote_is_caught(void **state)
 {
     (void)state;
-    assert_int_not_equal(caught(RAFT_BUG_DOUBLE_VOTE, "double-vote", PROFILE_SWEEP),
-                         SIM_CHECK_NONE);
+    caught(RAFT_BUG_DOUBLE_VOTE, "double-vote", PROFILE_SWEEP, SIM_CHECK_INVARIANT,
+           "election safety violated");
 }
 
 /* The vote is not persisted across a restart. */
 static void forget_vote_is_caught(void **state)
 {
     (void)state;
-    assert_int_not_equal(caught(RAFT_BUG_FORGET_VOTE, "forget-vote", PROFILE_SWEEP),
-                         SIM_CHECK_NONE);
+    caught(RAFT_BUG_FORGET_VOTE, "forget-vote", PROFILE_SWEEP, SIM_CHECK_INVARIANT,
+           "election safety violated");
 }
 
 /* Entries applied (and clients answered) before they commit: a leader that loses its term
@@ -200,8 +215,43 @@ static void forget_vote_is_caught(void **state)
 static void apply_before_commit_is_caught(void **state)
 {
     (void)state;
-    assert_int_not_equal(caught(RAFT_BUG_APPLY_BEFORE_COMMIT, "apply-before-commit", PROFILE_SWEEP),
-                         SIM_CHECK_NONE);
+    caught(RAFT_BUG_APPLY_BEFORE_COMMIT, "apply-before-commit", PROFILE_SWEEP, SIM_CHECK_RESULTS,
+           "the committed log does not hold it");
+}
+
+/* A sweep that fails many seeds shrinks only the first SIM_SHRINK_SEEDS of them (each costs up
+ * to SIM_SHRINK_RUNS runs) and says so for the others; every failure still gets its line. */
+static void sweep_shrinks_only_the_first_failing_seeds(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_sim_planted_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct sim_options bug;
+    sim_options_default(&bug);
+    bug.planted_bugs = RAFT_BUG_APPLY_BEFORE_COMMIT;
+    struct sim_sweep_result res;
+    char *text = sweep_into(1, 100, &bug, dir, &res);
+    fprintf(stderr, "apply-before-commit over seeds 1..100: %llu failures, %llu shrunk\n",
+            (unsigned long long)res.failures, (unsigned long long)res.shrunk);
+    assert_true(res.failures > SIM_SHRINK_SEEDS);
+    assert_int_equal(res.shrunk, SIM_SHRINK_SEEDS);
+    size_t failed_lines = 0, not_shrunk = 0, files = 0;
+    for (const char *p = text; (p = strstr(p, ": FAILED (")) != NULL; p++)
+        failed_lines++;
+    for (const char *p = text; (p = strstr(p, "not shrunk: only the first")) != NULL; p++)
+        not_shrunk++;
+    assert_int_equal(failed_lines, res.failures);
+    assert_int_equal(not_shrunk, res.failures - SIM_SHRINK_SEEDS);
+    assert_non_null(strstr(text, "shrinking (3 failing seeds) took"));
+    for (uint64_t seed = 1; seed <= 100; seed++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/sweep-seed-%llu.toml", dir, (unsigned long long)seed);
+        if (unlink(path) == 0)
+            files++;
+    }
+    assert_int_equal(files, SIM_SHRINK_SEEDS);
+    assert_int_equal(rmdir(dir), 0);
+    free(text);
 }
 
 /* Without a planted bug, the Figure 8 profile finds nothing in many seeds: what it catches is
@@ -230,6 +280,7 @@ int main(void)
         cmocka_unit_test(double_vote_is_caught),
         cmocka_unit_test(forget_vote_is_caught),
         cmocka_unit_test(apply_before_commit_is_caught),
+        cmocka_unit_test(sweep_shrinks_only_the_first_failing_seeds),
         cmocka_unit_test(figure8_profile_finds_nothing_without_bugs),
     };
     return cmocka_run_group_tests(tests, quiet_trace, NULL);

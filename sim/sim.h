@@ -88,9 +88,9 @@ void sim_report_close(struct sim_report *rep);
  * Seeds S..S+N-1, each drawing its whole configuration from the seed (sim/sweep.c). */
 
 /* Fills *out (uninitialised on entry; release with cfg_close) with the configuration seed
- * draws: 1-7 nodes, 0-5 clients of 5-50 requests, keys, timeouts, pre-vote and check-quorum,
- * network loss, delay, duplication and reordering, and a nemesis. Valid by construction (asserted).
- */
+ * draws: 1-7 nodes, 0-5 clients of 5-50 requests, keys, timeouts, batching, pre-vote and
+ * check-quorum, network loss, delay, duplication and reordering, and a nemesis; a tenth of the
+ * seeds are Figure 8 storms. Valid by construction (asserted). */
 void sim_sweep_config(uint64_t seed, struct cfg *out);
 
 struct sim_sweep_result {

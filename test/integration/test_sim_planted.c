@@ -1,6 +1,7 @@
 /* test_sim_planted.c - proof that the simulator can fail: with each known bug planted in the Raft
- * core (raft_options.planted_bugs), a sweep of random seeds must catch it, and the test names the
- * seed and the check that did.
+ * core (raft_options.planted_bugs), the sweep's seeds (the very configurations `raft_kv --sweep`
+ * draws) must catch it; the test names the seed and the check that did, reruns that seed without
+ * the bug, and replays the failure from the shrunk configuration file the sweep writes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,26 +28,6 @@ static int quiet_trace(void **state)
     struct trace_options opt = {.level = TRACE_QUIET, .format = TRACE_TEXT};
     trace_open(&opt);
     return 0;
-}
-
-enum profile { PROFILE_SWEEP, PROFILE_FIGURE8 };
-static const char *const profile_names[] = {"", " (Figure 8 profile)"};
-
-/* The sweep's configuration of seed, or for PROFILE_FIGURE8 bent towards Figure 8: one entry per
- * AppendEntries and one in flight (the leader's no-op travels after the old-term entry), 3 or 5
- * nodes, busy clients, a crash/partition storm. */
-static void config_of(uint64_t seed, enum profile profile, struct cfg *cfg)
-{
-    sim_sweep_config(seed, cfg);
-    if (profile == PROFILE_SWEEP)
-        return;
-    cfg->num_nodes = seed % 2 ? 3 : 5;
-    cfg->num_clients = 4;
-    cfg->raft.max_entries_per_append = 1;
-    cfg->raft.max_inflight = 1;
-    cfg->nemesis.interval_ms = 10 + (uint32_t)(seed % 50);
-    cfg->nemesis.kinds =
-        (1u << CFG_FAULT_CRASH) | (1u << CFG_FAULT_PARTITION) | (1u << CFG_FAULT_ISOLATE);
 }
 
 /* sim_sweep of seeds first..first+count-1 with bug planted, shrinking into dir, as
@@ -84,41 +65,14 @@ static bool sweep_shrinks(uint64_t seed, const struct sim_options *bug, const ch
     return shrunk;
 }
 
-/* Any other profile: sim_shrink, then sim_write_replay into dir. */
-static bool profile_shrinks(uint64_t seed, enum profile profile, const struct sim_options *bug,
-                            const char *dir, char *path, size_t path_len)
-{
-    struct cfg cfg;
-    config_of(seed, profile, &cfg);
-    struct cfg_fault *faults = NULL;
-    size_t n = 0, before = 0;
-    bool shrunk = sim_shrink(&cfg, bug, SIM_SHRINK_RUNS, &faults, &n, &before) == 0;
-    if (shrunk) {
-        assert_true(n <= before);
-        fprintf(stderr, "  shrunk: %zu of %zu faults still fail\n", n, before);
-        snprintf(path, path_len, "%s/seed-%llu.toml", dir, (unsigned long long)seed);
-        char err[512];
-        if (sim_write_replay(&cfg, faults, n, "shrunk by test_sim_planted", path, err,
-                             sizeof err) != 0)
-            fail_msg("%s", err);
-        free(faults);
-    }
-    cfg_close(&cfg);
-    return shrunk;
-}
-
 /* Shrinks seed's failure and requires the written replay configuration, loaded back from its
  * file, to fail the same check: what `raft_kv --sweep` hands a user replays the bug. */
-static void shrink(uint64_t seed, enum profile profile, const struct sim_options *bug,
-                   enum sim_check check)
+static void shrink(uint64_t seed, const struct sim_options *bug, enum sim_check check)
 {
     char dir[] = "/tmp/test_sim_planted_XXXXXX";
     assert_non_null(mkdtemp(dir));
     char path[256];
-    bool shrunk = profile == PROFILE_SWEEP
-                      ? sweep_shrinks(seed, bug, dir, path, sizeof path)
-                      : profile_shrinks(seed, profile, bug, dir, path, sizeof path);
-    if (!shrunk) {
+    if (!sweep_shrinks(seed, bug, dir, path, sizeof path)) {
         rmdir(dir);
         fail_msg("seed %llu: not shrunk, or its replay configuration not written",
                  (unsigned long long)seed);
@@ -144,8 +98,7 @@ static void shrink(uint64_t seed, enum profile profile, const struct sim_options
 
 /* Sweeps with bug planted until a seed fails, and requires the failure to be the one the bug
  * makes: check, with expect in its description. */
-static void caught(uint32_t bug, const char *name, enum profile profile,
-                   enum sim_check expect_check, const char *expect)
+static void caught(uint32_t bug, const char *name, enum sim_check expect_check, const char *expect)
 {
     struct sim_options opt;
     sim_options_default(&opt);
@@ -153,15 +106,14 @@ static void caught(uint32_t bug, const char *name, enum profile profile,
     char err[512];
     for (uint64_t seed = 1; seed <= PLANTED_SEEDS; seed++) {
         struct cfg cfg;
-        config_of(seed, profile, &cfg);
+        sim_sweep_config(seed, &cfg);
         struct sim_report rep;
         assert_int_equal(sim_run(&cfg, &opt, &rep, err, sizeof err), 0);
         cfg_close(&cfg);
         bool found = !rep.consistent;
         if (found)
-            fprintf(stderr, "planted %s: caught by seed %llu%s (%s): %s\n", name,
-                    (unsigned long long)seed, profile_names[profile],
-                    sim_check_name(rep.failed_check), rep.run.problem);
+            fprintf(stderr, "planted %s: caught by seed %llu (%s): %s\n", name,
+                    (unsigned long long)seed, sim_check_name(rep.failed_check), rep.run.problem);
         enum sim_check check = rep.failed_check;
         if (found) {
             assert_int_equal(check, expect_check);
@@ -171,25 +123,25 @@ static void caught(uint32_t bug, const char *name, enum profile profile,
         sim_report_close(&rep);
         if (found) {
             /* The control: the same seed without the bug comes out consistent. */
-            config_of(seed, profile, &cfg);
+            sim_sweep_config(seed, &cfg);
             assert_int_equal(sim_run(&cfg, NULL, &rep, err, sizeof err), 0);
             cfg_close(&cfg);
             if (!rep.consistent)
                 fail_msg("seed %llu also fails without the bug: %s", (unsigned long long)seed,
                          rep.run.problem);
             sim_report_close(&rep);
-            shrink(seed, profile, &opt, check);
+            shrink(seed, &opt, check);
             return;
         }
     }
     fail_msg("planted %s: not caught in %d seeds", name, PLANTED_SEEDS);
 }
 
-/* Figure 8: committing an old-term entry by counting replicas. */
+/* Figure 8: committing an old-term entry by counting replicas (the sweep's Figure 8 storms). */
 static void commit_old_term_is_caught(void **state)
 {
     (void)state;
-    caught(RAFT_BUG_COMMIT_OLD_TERM, "commit-old-term", PROFILE_FIGURE8, SIM_CHECK_INVARIANT,
+    caught(RAFT_BUG_COMMIT_OLD_TERM, "commit-old-term", SIM_CHECK_INVARIANT,
            "leader completeness violated");
 }
 
@@ -197,16 +149,14 @@ static void commit_old_term_is_caught(void **state)
 static void double_vote_is_caught(void **state)
 {
     (void)state;
-    caught(RAFT_BUG_DOUBLE_VOTE, "double-vote", PROFILE_SWEEP, SIM_CHECK_INVARIANT,
-           "election safety violated");
+    caught(RAFT_BUG_DOUBLE_VOTE, "double-vote", SIM_CHECK_INVARIANT, "election safety violated");
 }
 
 /* The vote is not persisted across a restart. */
 static void forget_vote_is_caught(void **state)
 {
     (void)state;
-    caught(RAFT_BUG_FORGET_VOTE, "forget-vote", PROFILE_SWEEP, SIM_CHECK_INVARIANT,
-           "election safety violated");
+    caught(RAFT_BUG_FORGET_VOTE, "forget-vote", SIM_CHECK_INVARIANT, "election safety violated");
 }
 
 /* Entries applied (and clients answered) before they commit: a leader that loses its term
@@ -215,7 +165,7 @@ static void forget_vote_is_caught(void **state)
 static void apply_before_commit_is_caught(void **state)
 {
     (void)state;
-    caught(RAFT_BUG_APPLY_BEFORE_COMMIT, "apply-before-commit", PROFILE_SWEEP, SIM_CHECK_RESULTS,
+    caught(RAFT_BUG_APPLY_BEFORE_COMMIT, "apply-before-commit", SIM_CHECK_RESULTS,
            "the committed log does not hold it");
 }
 
@@ -254,25 +204,6 @@ static void sweep_shrinks_only_the_first_failing_seeds(void **state)
     free(text);
 }
 
-/* Without a planted bug, the Figure 8 profile finds nothing in many seeds: what it catches is
- * the bug, not a profile that breaks the cluster's assumptions. */
-static void figure8_profile_finds_nothing_without_bugs(void **state)
-{
-    (void)state;
-    char err[512];
-    for (uint64_t seed = 1; seed <= 150; seed++) {
-        struct cfg cfg;
-        config_of(seed, PROFILE_FIGURE8, &cfg);
-        struct sim_report rep;
-        assert_int_equal(sim_run(&cfg, NULL, &rep, err, sizeof err), 0);
-        cfg_close(&cfg);
-        if (!rep.consistent)
-            fail_msg("seed %llu (Figure 8 profile) failed (%s): %s", (unsigned long long)seed,
-                     sim_check_name(rep.failed_check), rep.run.problem);
-        sim_report_close(&rep);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,7 +212,6 @@ int main(void)
         cmocka_unit_test(forget_vote_is_caught),
         cmocka_unit_test(apply_before_commit_is_caught),
         cmocka_unit_test(sweep_shrinks_only_the_first_failing_seeds),
-        cmocka_unit_test(figure8_profile_finds_nothing_without_bugs),
     };
     return cmocka_run_group_tests(tests, quiet_trace, NULL);
 }

@@ -53,6 +53,13 @@ uint64_t raft_entry_hash(const struct raft_entry *e)
     return hash_fnv1a(h, e->data, e->len);
 }
 
+uint64_t raft_chain_hash(uint64_t prev, const struct raft_entry *e)
+{
+    uint64_t entry = raft_entry_hash(e);
+    uint64_t h = hash_fnv1a(HASH_FNV1A_START, &prev, sizeof prev);
+    return hash_fnv1a(h, &entry, sizeof entry);
+}
+
 void raft_invariants_init(struct raft_invariants *inv)
 {
     memset(inv, 0, sizeof *inv);
@@ -63,6 +70,7 @@ void raft_invariants_close(struct raft_invariants *inv)
     free(inv->leader_of_term);
     free(inv->committed);
     free(inv->applied);
+    free(inv->written);
     memset(inv, 0, sizeof *inv);
 }
 
@@ -171,6 +179,47 @@ enum raft_invariant raft_invariants_applied(struct raft_invariants *inv, uint32_
     }
     if (index > inv->n_applied)
         inv->n_applied = index;
+    return RAFT_INV_NONE;
+}
+
+/* The slot of (index, term) in the written table: its entry, or the empty slot to fill. */
+static struct written *written_slot(struct written *table, uint64_t cap, uint64_t index,
+                                    uint64_t term)
+{
+    uint64_t key[2] = {index, term};
+    uint64_t i = hash_fnv1a(HASH_FNV1A_START, key, sizeof key) & (cap - 1); /* cap: 2^k */
+    while (table[i].term != 0 && (table[i].index != index || table[i].term != term))
+        i = (i + 1) & (cap - 1);
+    return &table[i];
+}
+
+enum raft_invariant raft_invariants_written(struct raft_invariants *inv, uint32_t node,
+                                            uint64_t index, uint64_t term, uint64_t chain)
+{
+    assert(index >= 1 && term >= 1);
+    if (2 * (inv->n_written + 1) > inv->cap_written) {
+        uint64_t cap = inv->cap_written ? 2 * inv->cap_written : 1024;
+        struct written *table = xcalloc(cap, sizeof *table);
+        for (uint64_t i = 0; i < inv->cap_written; i++)
+            if (inv->written[i].term != 0)
+                *written_slot(table, cap, inv->written[i].index, inv->written[i].term) =
+                    inv->written[i];
+        free(inv->written);
+        inv->written = table;
+        inv->cap_written = cap;
+    }
+    struct written *w = written_slot(inv->written, inv->cap_written, index, term);
+    if (w->term == 0) {
+        *w = (struct written){.index = index, .term = term, .chain = chain, .node = node};
+        inv->n_written++;
+    } else if (w->chain != chain) {
+        /* other_term 0: the logs differ somewhere before index, not at it. */
+        return violated(inv, (struct raft_violation){.invariant = RAFT_INV_LOG_MATCHING,
+                                                     .node = node,
+                                                     .other = w->node,
+                                                     .index = index,
+                                                     .term = term});
+    }
     return RAFT_INV_NONE;
 }
 

@@ -36,6 +36,9 @@ size_t raft_term_runs(const struct raft_log *log, uint64_t from, uint64_t to,
 
 /* A hash of an entry's term, type and data (FNV-1a), for state machine safety. */
 uint64_t raft_entry_hash(const struct raft_entry *e);
+/* The hash of a log up to and including e, from the hash of the log before it (0 for none):
+ * two logs with equal chains at an index are, up to FNV-1a's collisions, equal up to there. */
+uint64_t raft_chain_hash(uint64_t prev, const struct raft_entry *e);
 
 /* What was violated, where, by whom. */
 struct raft_violation {
@@ -60,6 +63,14 @@ struct raft_invariants {
         uint32_t node;
     } * applied;
     uint64_t n_applied, cap_applied; /* Invariant: n_applied <= cap_applied */
+    /* Entries written to logs, for log matching as they are written: (index, term) -> the
+     * chain hash of the log up to that entry and the first node that held it. Open
+     * addressing; a slot with term 0 is empty. */
+    struct written {
+        uint64_t index, term, chain;
+        uint32_t node;
+    } * written;
+    uint64_t n_written, cap_written; /* Invariant: 2 * n_written <= cap_written */
     struct raft_violation first;     /* the first violation found */
     uint64_t violations;
 };
@@ -80,6 +91,11 @@ enum raft_invariant raft_invariants_commit(struct raft_invariants *inv, uint32_t
 /* node applied the entry with this term and hash at index. */
 enum raft_invariant raft_invariants_applied(struct raft_invariants *inv, uint32_t node,
                                             uint64_t index, uint64_t term, uint64_t hash);
+/* Log matching as logs are written (a simulator, which sees every write): node now holds at
+ * index an entry of term, and its log up to there hashes to chain (raft_chain_hash). Another
+ * node that held an entry of that index and term must have held the same log up to it. */
+enum raft_invariant raft_invariants_written(struct raft_invariants *inv, uint32_t node,
+                                            uint64_t index, uint64_t term, uint64_t chain);
 /* Log matching over whole logs (logs[i] is node i+1's), e.g. once every node has stopped. */
 enum raft_invariant raft_invariants_logs(struct raft_invariants *inv,
                                          const struct raft_log *const *logs, uint32_t n);

@@ -76,6 +76,13 @@ void monitor_describe(const struct raft_violation *v, char *buf, size_t cap)
                      v->node, index, term, other_term);
         break;
     case RAFT_INV_LOG_MATCHING:
+        if (v->other_term == 0) { /* from raft_invariants_written */
+            snprintf(buf, cap,
+                     "log matching violated: nodes %u and %u both hold an entry of term %llu at "
+                     "index %llu, but their logs before it differ",
+                     v->node, v->other, term, index);
+            break;
+        }
         snprintf(buf, cap,
                  "log matching violated: nodes %u and %u agree on a later entry but differ at "
                  "index %llu (terms %llu and %llu)",

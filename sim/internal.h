@@ -46,7 +46,11 @@ struct sim_node {
     uint64_t wake_ms;
     bool wake_armed;
     struct node_pending_queue pending; /* clients waiting, only while this node leads */
-    struct node_status stats;          /* counters over every incarnation */
+    /* chain[i]: raft_chain_hash of the node's log up to index i (chain[0] = 0), kept as the log
+     * is written; like the disk, it survives crashes. */
+    uint64_t *chain;
+    uint64_t cap_chain;
+    struct node_status stats; /* counters over every incarnation */
 };
 
 struct sim_client {

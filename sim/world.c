@@ -59,6 +59,33 @@ static void check_commit(struct sim *s, struct sim_node *n, uint64_t from, uint6
             raft_invariants_commit(&s->inv, n->id, raft_term(&n->raft), from, to, s->runs, k));
 }
 
+/* Log matching at every step: each entry written this step (appended, or rewritten after a
+ * truncation) is checked with the chain hash of the log up to it. */
+static void check_written(struct sim *s, struct sim_node *n)
+{
+    const struct raft_persisted *p = &n->update.persisted;
+    uint64_t from = p->appended_first;
+    if (p->truncated_from != 0 && (from == 0 || p->truncated_from < from))
+        from = p->truncated_from;
+    const struct raft_log *log = &s->disks[n->id - 1].log;
+    uint64_t last = raft_log_last_index(log);
+    if (!s->check_invariants || from == 0 || from > last)
+        return;
+    if (last + 1 > n->cap_chain) {
+        uint64_t cap = n->cap_chain ? n->cap_chain : 256;
+        while (cap < last + 1)
+            cap *= 2;
+        n->chain = xreallocarray(n->chain, cap, sizeof *n->chain);
+        n->chain[0] = 0;
+        n->cap_chain = cap;
+    }
+    for (uint64_t i = from; i <= last; i++) {
+        const struct raft_entry *e = raft_log_get(log, i);
+        n->chain[i] = raft_chain_hash(n->chain[i - 1], e);
+        checked(s, n->name, raft_invariants_written(&s->inv, n->id, i, e->term, n->chain[i]));
+    }
+}
+
 static void check_applied(struct sim *s, struct sim_node *n)
 {
     if (!s->check_invariants)
@@ -309,6 +336,7 @@ static void use_update(struct sim *s, struct sim_node *n)
         if (note->kind == RAFT_NOTE_ELECTION_START && !note->pre_vote)
             n->stats.elections++;
     }
+    check_written(s, n);
     send_messages(s, n);
     if (n->update.n_apply > 0)
         check_applied(s, n);
@@ -601,6 +629,7 @@ void sim_free(struct sim *s)
             sim_node_crash(s, n->id);
         raft_update_close(&n->update);
         node_pending_close(&n->pending);
+        free(n->chain);
         free(n->last_delivery_ms);
         free(n->link_last_ms);
         free(n->link_tie);

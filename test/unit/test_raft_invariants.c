@@ -94,18 +94,24 @@ static void append(struct raft_log *log, uint64_t term, const char *data)
     raft_log_append(log, term, RAFT_ENTRY_COMMAND, data, 1);
 }
 
+/* Two logs that agree at index 1 and diverge at 2: [x@1, y@1] and [x@1, z@2]. */
+static void diverged_logs(struct raft_log *a, struct raft_log *b)
+{
+    raft_log_init(a);
+    raft_log_init(b);
+    append(a, 1, "x");
+    append(b, 1, "x");
+    append(a, 1, "y");
+    append(b, 2, "z");
+}
+
 /* Logs that agree on a later entry but differ before it break log matching; logs that only
  * diverge at their ends do not. */
 static void log_matching_over_whole_logs(void **state)
 {
     (void)state;
     struct raft_log a, b;
-    raft_log_init(&a);
-    raft_log_init(&b);
-    append(&a, 1, "x");
-    append(&b, 1, "x");
-    append(&a, 1, "y");
-    append(&b, 2, "z"); /* diverged at 2 */
+    diverged_logs(&a, &b);
     const struct raft_log *logs[] = {&a, &b};
     struct raft_invariants inv;
     raft_invariants_init(&inv);
@@ -136,6 +142,58 @@ static void same_term_different_data(void **state)
     raft_invariants_close(&inv);
     raft_log_close(&a);
     raft_log_close(&b);
+}
+
+/* Reports every entry of log as node writes it (chain hashes from index 1); the first
+ * violation found, or RAFT_INV_NONE. */
+static enum raft_invariant write_log(struct raft_invariants *inv, uint32_t node,
+                                     const struct raft_log *log)
+{
+    uint64_t chain = 0;
+    for (uint64_t i = 1; i <= raft_log_last_index(log); i++) {
+        const struct raft_entry *e = raft_log_get(log, i);
+        chain = raft_chain_hash(chain, e);
+        enum raft_invariant found = raft_invariants_written(inv, node, i, e->term, chain);
+        if (found != RAFT_INV_NONE)
+            return found;
+    }
+    return RAFT_INV_NONE;
+}
+
+/* Log matching as entries are written (the simulator's per-step check): logs that only diverge
+ * at their ends pass; an entry of the same index and term over a different prefix is caught at
+ * once, naming both nodes; thousands of equal entries (the table grows) pass. */
+static void log_matching_as_entries_are_written(void **state)
+{
+    (void)state;
+    struct raft_log a, b;
+    diverged_logs(&a, &b);
+    struct raft_invariants inv;
+    raft_invariants_init(&inv);
+    assert_int_equal(write_log(&inv, 1, &a), RAFT_INV_NONE);
+    assert_int_equal(write_log(&inv, 2, &b), RAFT_INV_NONE);
+    append(&a, 2, "w");
+    append(&b, 2, "w"); /* same index 3 and term 2, over different entries at 2 */
+    assert_int_equal(write_log(&inv, 1, &a), RAFT_INV_NONE);
+    assert_int_equal(write_log(&inv, 2, &b), RAFT_INV_LOG_MATCHING);
+    assert_int_equal(inv.first.node, 2);
+    assert_int_equal(inv.first.other, 1);
+    assert_int_equal(inv.first.index, 3);
+    assert_int_equal(inv.first.term, 2);
+    raft_invariants_close(&inv);
+    raft_log_close(&a);
+    raft_log_close(&b);
+
+    raft_log_init(&a);
+    for (int i = 0; i < 5000; i++)
+        append(&a, 1 + (uint64_t)i / 700, i % 2 ? "p" : "q");
+    raft_invariants_init(&inv);
+    for (uint32_t node = 1; node <= 3; node++)
+        assert_int_equal(write_log(&inv, node, &a), RAFT_INV_NONE);
+    assert_int_equal(inv.n_written, 5000);
+    assert_true(inv.cap_written >= 2 * inv.n_written);
+    raft_invariants_close(&inv);
+    raft_log_close(&a);
 }
 
 /* Term runs describe a log compactly and exactly. */
@@ -171,6 +229,7 @@ int main(void)
         cmocka_unit_test(recommitting_an_index_with_another_term),
         cmocka_unit_test(log_matching_over_whole_logs),
         cmocka_unit_test(same_term_different_data),
+        cmocka_unit_test(log_matching_as_entries_are_written),
         cmocka_unit_test(term_runs_describe_a_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

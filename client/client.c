@@ -54,6 +54,7 @@ int client_init(struct client *c, const struct client_options *opt)
     c->opt = *opt;
     prng_seed(&c->prng, opt->seed);
     c->leader = opt->first_node;
+    c->timeout_ms = opt->timeout_ms;
     c->outcomes = xcalloc(opt->requests ? opt->requests : 1, sizeof *c->outcomes);
     return 0;
 }
@@ -131,11 +132,31 @@ static struct client_record *add_record(struct client_action *act, enum client_r
     return r;
 }
 
+/* An attempt timed out: the next one waits twice as long, up to the cap. */
+static void grow_timeout(struct client *c)
+{
+    uint32_t cap =
+        c->opt.backoff_ms_max > c->opt.timeout_ms ? c->opt.backoff_ms_max : c->opt.timeout_ms;
+    c->timeout_ms = c->timeout_ms > cap / 2 ? cap : 2 * c->timeout_ms;
+}
+
+/* A request answered at its first attempt within a quarter of the timeout: relax the timeout
+ * toward the configured one. Only first attempts count (Karn's rule for TCP's retransmission
+ * timer): a retry can be answered at once from an entry the first attempt already committed,
+ * which says nothing about how long a commit takes. */
+static void maybe_shrink_timeout(struct client *c, uint64_t now_ms)
+{
+    if (c->attempts == 1 && (now_ms - c->sent_ms) * 4 < c->timeout_ms)
+        c->timeout_ms =
+            c->timeout_ms / 2 > c->opt.timeout_ms ? c->timeout_ms / 2 : c->opt.timeout_ms;
+}
+
 static void send_to(struct client *c, struct client_action *act, uint32_t node,
-                    enum client_send_reason reason)
+                    enum client_send_reason reason, uint64_t now_ms)
 {
     assert(node >= 1 && node <= c->opt.n_nodes);
     c->node = node;
+    c->sent_ms = now_ms;
     c->attempts++;
     c->stats.attempts++;
     if (reason == CLIENT_SEND_RETRY || reason == CLIENT_SEND_NEXT_NODE)
@@ -145,14 +166,14 @@ static void send_to(struct client *c, struct client_action *act, uint32_t node,
     act->reason = reason;
     act->request = c->request;
     act->request_len = c->request_len;
-    act->timeout_ms = c->opt.timeout_ms;
+    act->timeout_ms = c->timeout_ms;
     c->last_action = CLIENT_ACTION_SEND;
 }
 
 /* Starts the next request, or finishes. */
 static void next_request(struct client *c, struct client_action *act, uint64_t now_ms)
 {
-    if (c->done == c->opt.requests) {
+    if (c->done == c->opt.requests || c->interrupted) {
         act->type = CLIENT_ACTION_DONE;
         c->last_action = CLIENT_ACTION_DONE;
         return;
@@ -160,7 +181,7 @@ static void next_request(struct client *c, struct client_action *act, uint64_t n
     new_request(c, now_ms);
     c->node = c->leader;
     add_record(act, CLIENT_RECORD_INVOKE, c);
-    send_to(c, act, c->leader, CLIENT_SEND_FIRST);
+    send_to(c, act, c->leader, CLIENT_SEND_FIRST, now_ms);
 }
 
 /* Records the outcome of the request in flight and moves on. */
@@ -197,12 +218,22 @@ static void complete(struct client *c, struct client_action *act, enum client_re
 /* Gives up on the request in flight: fail only if no attempt can have been applied. */
 static void give_up(struct client *c, struct client_action *act, const char *error, uint64_t now_ms)
 {
+    if (c->interrupted && strcmp(error, "rejected") != 0)
+        error = "interrupted";
     complete(c, act, c->uncertain ? CLIENT_RECORD_INFO : CLIENT_RECORD_FAIL, KV_OK,
              c->uncertain ? (strcmp(error, "not_leader") == 0 ? "unknown" : error) : error, now_ms);
 }
 
+void client_interrupt(struct client *c)
+{
+    c->interrupted = true;
+}
+
 static bool out_of_time(const struct client *c, uint64_t now_ms)
 {
+    /* An interrupted client is out of time for everything but the answer it is waiting for. */
+    if (c->interrupted)
+        return true;
     return now_ms - c->started_ms >= c->opt.request_deadline_ms;
 }
 
@@ -242,7 +273,11 @@ static void on_reply(struct client *c, const struct client_event *ev, struct cli
     switch (ev->status) {
     case CLIENT_REPLY_OK:
         if (take_result(c, ev, &status)) {
-            c->leader = c->node;
+            /* The node that answered, or the leader it names (a follower answers a retry of a
+             * command it has applied, and names the leader for the next request). */
+            c->leader = ev->leader_hint >= 1 && ev->leader_hint <= c->opt.n_nodes ? ev->leader_hint
+                                                                                  : c->node;
+            maybe_shrink_timeout(c, ev->now_ms);
             complete(c, act, CLIENT_RECORD_OK, status, NULL, ev->now_ms);
             return;
         }
@@ -261,7 +296,7 @@ static void on_reply(struct client *c, const struct client_event *ev, struct cli
             ev->leader_hint != c->node && c->redirects_in_row < c->opt.n_nodes) {
             c->redirects_in_row++;
             c->leader = ev->leader_hint;
-            send_to(c, act, ev->leader_hint, CLIENT_SEND_REDIRECT);
+            send_to(c, act, ev->leader_hint, CLIENT_SEND_REDIRECT, ev->now_ms);
             return;
         }
         c->leader = next_node(c, c->node);
@@ -302,6 +337,7 @@ int client_step(struct client *c, const struct client_event *ev, struct client_a
         if (c->last_action != CLIENT_ACTION_SEND)
             return -1;
         c->uncertain = true;
+        grow_timeout(c);
         if (out_of_time(c, ev->now_ms)) {
             give_up(c, act, "timeout", ev->now_ms);
             return 0;
@@ -316,7 +352,8 @@ int client_step(struct client *c, const struct client_event *ev, struct client_a
             give_up(c, act, c->uncertain ? "timeout" : "not_leader", ev->now_ms);
             return 0;
         }
-        send_to(c, act, c->leader, c->uncertain ? CLIENT_SEND_RETRY : CLIENT_SEND_NEXT_NODE);
+        send_to(c, act, c->leader, c->uncertain ? CLIENT_SEND_RETRY : CLIENT_SEND_NEXT_NODE,
+                ev->now_ms);
         return 0;
     }
     return -1;

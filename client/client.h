@@ -104,7 +104,7 @@ struct client_options {
     size_t n_keys;
     uint32_t value_size; /* bytes, >= 1 */
     uint64_t seed;
-    uint32_t timeout_ms;          /* one attempt */
+    uint32_t timeout_ms;          /* one attempt, at first (see struct client) */
     uint32_t request_deadline_ms; /* all attempts of one request; then give up (info/fail) */
     uint32_t backoff_ms_min;      /* first retry wait; doubled per retry, with jitter */
     uint32_t backoff_ms_max;
@@ -144,8 +144,15 @@ struct client {
     uint32_t attempts;         /* sends for this request */
     uint32_t redirects_in_row; /* "not leader" hints followed since the last wait */
     uint32_t backoff_ms;       /* next wait */
-    uint64_t started_ms;       /* first send of this request */
-    bool uncertain;            /* some attempt may have been applied */
+    /* One attempt's timeout: opt.timeout_ms, doubled after each attempt that timed out (up to
+     * max(opt.timeout_ms, opt.backoff_ms_max)) and halved after a first attempt answered within a
+     * quarter of it, so a timeout set below a commit round trip cannot starve every request.
+     * Kept from one request to the next. Invariant: opt.timeout_ms <= timeout_ms. */
+    uint32_t timeout_ms;
+    uint64_t sent_ms;    /* the last SEND */
+    uint64_t started_ms; /* first send of this request */
+    bool uncertain;      /* some attempt may have been applied */
+    bool interrupted;    /* client_interrupt: start nothing new */
     enum client_action_type last_action;
     /* Results. */
     struct client_outcome *outcomes; /* outcomes[0..done) */
@@ -160,6 +167,13 @@ void client_close(struct client *c);
 /* Feeds one event and fills *act with what to do next. Returns 0, or -1 if the event does
  * not fit the last action (a programming error in the driver; nothing changes). */
 int client_step(struct client *c, const struct client_event *ev, struct client_action *act);
+
+/* The run is being stopped (a signal): from the next step on, the client starts no request and
+ * no new attempt. The request in flight still takes the answer its current attempt brings; any
+ * step that would send or wait ends it instead, as info "interrupted" if an attempt may have been
+ * applied, else fail, and the action is DONE. A driver waiting out a backoff delivers its WAKE at
+ * once. */
+void client_interrupt(struct client *c);
 
 const char *client_record_type_name(enum client_record_type type);
 /* The history's result word for an applied command: put ok/exists, get found/not_found,

@@ -104,6 +104,14 @@ size_t kv_store_count(const struct kv_store *s);
  * res->value stays valid until the store next changes. */
 void kv_store_apply(struct kv_store *s, const struct kv_command *cmd, struct kv_result *res);
 
+/* The saved result of client_id's command seq, if seq is the last one the store applied for
+ * that client: true with *res filled (res->value valid until the store next changes), false
+ * otherwise (no session, another seq, or client_id 0). Lets a node answer a retry of a command
+ * it has already applied without appending it again: the result of a committed command is
+ * final. */
+bool kv_store_saved_result(const struct kv_store *s, uint64_t client_id, uint64_t seq,
+                           struct kv_result *res);
+
 /* 64-bit FNV-1a over the key/value pairs sorted by key, then the sessions sorted by client id:
  * equal replicated states give equal digests whatever the insertion order. */
 uint64_t kv_store_digest(const struct kv_store *s);

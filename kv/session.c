@@ -132,6 +132,27 @@ void kv_store_apply(struct kv_store *s, const struct kv_command *cmd, struct kv_
     res->value = ss->value; /* stable across later deletes of the key */
 }
 
+bool kv_store_saved_result(const struct kv_store *s, uint64_t client_id, uint64_t seq,
+                           struct kv_result *res)
+{
+    if (client_id == 0 || seq == 0 || s->n_session_buckets == 0)
+        return false;
+    for (const struct kv_session *e = s->sessions[bucket_of(s, client_id)]; e != NULL;
+         e = e->next) {
+        if (e->client_id != client_id)
+            continue;
+        if (e->last_seq != seq)
+            return false;
+        *res = (struct kv_result){.status = e->status,
+                                  .client_id = client_id,
+                                  .seq = seq,
+                                  .value = e->value,
+                                  .value_len = e->value_len};
+        return true;
+    }
+    return false;
+}
+
 static int compare_ids(const void *a, const void *b)
 {
     uint64_t x = (*(const struct kv_session *const *)a)->client_id;

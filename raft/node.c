@@ -290,6 +290,21 @@ static void on_request(struct node *n, struct node_request *req)
         actor_reply(&req->hdr, client_reply(CLIENT_REPLY_REJECTED, 0, NULL, 0, 0));
         return;
     }
+    struct kv_result saved;
+    struct node_pending at;
+    switch (node_find_retry(&n->store, &n->pending, &cmd, NULL, &saved, &at)) {
+    case NODE_RETRY_APPLIED:
+        actor_reply(&req->hdr,
+                    client_reply(CLIENT_REPLY_OK, raft_leader_id(&n->raft), &saved, 0, 0));
+        return;
+    case NODE_RETRY_WAITING:
+        at.call = actor_defer(n->self, &req->hdr);
+        if (at.call != NULL)
+            node_pending_join(&n->pending, &at);
+        return;
+    case NODE_RETRY_NEW:
+        break;
+    }
     struct raft_event ev = {.type = RAFT_EVENT_PROPOSE, .now_ms = now_ms(n)};
     ev.propose.data = req->data;
     ev.propose.len = req->len;
@@ -305,8 +320,11 @@ static void on_request(struct node *n, struct node_request *req)
         }
         struct actor_call *call = actor_defer(n->self, &req->hdr);
         if (call != NULL) /* registered before the update applies it (one-node clusters) */
-            node_pending_push(&n->pending, &(struct node_pending){
-                                               .index = p->index, .term = p->term, .call = call});
+            node_pending_push(&n->pending, &(struct node_pending){.index = p->index,
+                                                                  .term = p->term,
+                                                                  .session = cmd.client_id,
+                                                                  .seq = cmd.seq,
+                                                                  .call = call});
     } else if (rc == RAFT_OK && p->status == RAFT_PROPOSAL_NOT_LEADER) {
         actor_reply(&req->hdr, client_reply(CLIENT_REPLY_NOT_LEADER, p->leader_hint, NULL, 0, 0));
     } else {

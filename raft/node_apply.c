@@ -11,9 +11,9 @@
 #include "raft/node_trace.h"
 #include "runtime/trace.h"
 
-void node_pending_push(struct node_pending_queue *q, const struct node_pending *p)
+/* Room for one more waiter at items[len]. */
+static void pending_reserve(struct node_pending_queue *q)
 {
-    assert(q->head == q->len || q->items[q->len - 1].index < p->index);
     if (q->len == q->cap && q->head > 0) {
         /* Reclaim the answered prefix before growing. */
         memmove(q->items, q->items + q->head, (q->len - q->head) * sizeof *q->items);
@@ -24,7 +24,50 @@ void node_pending_push(struct node_pending_queue *q, const struct node_pending *
         q->cap = q->cap ? 2 * q->cap : 64;
         q->items = xreallocarray(q->items, q->cap, sizeof *q->items);
     }
+}
+
+void node_pending_push(struct node_pending_queue *q, const struct node_pending *p)
+{
+    assert(q->head == q->len || q->items[q->len - 1].index < p->index);
+    pending_reserve(q);
     q->items[q->len++] = *p;
+}
+
+void node_pending_join(struct node_pending_queue *q, const struct node_pending *p)
+{
+    pending_reserve(q);
+    size_t at = q->len++;
+    while (at > q->head && q->items[at - 1].index > p->index) {
+        q->items[at] = q->items[at - 1];
+        at--;
+    }
+    q->items[at] = *p;
+}
+
+enum node_retry node_find_retry(const struct kv_store *store, const struct node_pending_queue *q,
+                                const struct kv_command *cmd, const char *actor,
+                                struct kv_result *saved, struct node_pending *at)
+{
+    if (cmd->client_id == 0)
+        return NODE_RETRY_NEW;
+    if (kv_store_saved_result(store, cmd->client_id, cmd->seq, saved)) {
+        trace_log(TRACE_INFO, actor, "client",
+                  "request #%llu of client %llu is already applied: answers with its result",
+                  (unsigned long long)cmd->seq, (unsigned long long)cmd->client_id);
+        return NODE_RETRY_APPLIED;
+    }
+    for (size_t i = q->len; i > q->head; i--) {
+        const struct node_pending *p = &q->items[i - 1];
+        if (p->session == cmd->client_id && p->seq == cmd->seq) {
+            *at = *p;
+            trace_log(TRACE_INFO, actor, "client",
+                      "request #%llu of client %llu is already at index %llu: waits for it",
+                      (unsigned long long)cmd->seq, (unsigned long long)cmd->client_id,
+                      (unsigned long long)p->index);
+            return NODE_RETRY_WAITING;
+        }
+    }
+    return NODE_RETRY_NEW;
 }
 
 void node_pending_release(struct node_pending_queue *q, node_answer_fn *answer, void *ctx)

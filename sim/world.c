@@ -386,6 +386,21 @@ static void node_request(struct sim *s, struct sim_node *n, const struct sim_eve
         reply_to(s, n->id, req->client, req->token, CLIENT_REPLY_REJECTED, 0, NULL);
         return;
     }
+    struct kv_result saved;
+    struct node_pending at;
+    switch (node_find_retry(&n->store, &n->pending, &cmd, n->name, &saved, &at)) {
+    case NODE_RETRY_APPLIED:
+        reply_to(s, n->id, req->client, req->token, CLIENT_REPLY_OK, raft_leader_id(&n->raft),
+                 &saved);
+        return;
+    case NODE_RETRY_WAITING:
+        at.client = req->client;
+        at.token = req->token;
+        node_pending_join(&n->pending, &at);
+        return;
+    case NODE_RETRY_NEW:
+        break;
+    }
     struct raft_event ev = {.type = RAFT_EVENT_PROPOSE, .now_ms = s->now_ms};
     ev.propose.data = req->data;
     ev.propose.len = (uint32_t)req->len;
@@ -402,6 +417,8 @@ static void node_request(struct sim *s, struct sim_node *n, const struct sim_eve
         /* Registered before the update applies it (one-node clusters commit at once). */
         node_pending_push(&n->pending, &(struct node_pending){.index = p->index,
                                                               .term = p->term,
+                                                              .session = cmd.client_id,
+                                                              .seq = cmd.seq,
                                                               .client = req->client,
                                                               .token = req->token});
     } else if (rc == RAFT_OK && p->status == RAFT_PROPOSAL_NOT_LEADER) {

@@ -419,6 +419,141 @@ static void bad_options_refused(void **state)
     assert_int_equal(client_init(&c, &o), -1);
 }
 
+/* Each attempt that times out doubles the next attempt's timeout, up to the backoff cap; the
+ * grown timeout carries over to the next request (issue 17: a timeout below a commit round trip
+ * must not starve every request). */
+static void timeouts_grow_the_attempt_timeout(void **state)
+{
+    (void)state;
+    struct client c;
+    struct client_options o = options(2);
+    o.timeout_ms = 10; /* backoff_ms_max is 80: the cap */
+    assert_int_equal(client_init(&c, &o), 0);
+    struct client_action act;
+    struct client_event ev = ev_of(CLIENT_EVENT_START, 0);
+    assert_int_equal(client_step(&c, &ev, &act), 0);
+    assert_int_equal(act.timeout_ms, 10);
+    uint64_t now = 0;
+    uint32_t want[] = {20, 40, 80, 80};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        now += act.timeout_ms;
+        ev = ev_of(CLIENT_EVENT_NO_ANSWER, now);
+        assert_int_equal(client_step(&c, &ev, &act), 0);
+        assert_int_equal(act.type, CLIENT_ACTION_WAIT);
+        now += act.wait_ms;
+        ev = ev_of(CLIENT_EVENT_WAKE, now);
+        assert_int_equal(client_step(&c, &ev, &act), 0);
+        assert_int_equal(act.type, CLIENT_ACTION_SEND);
+        assert_int_equal(act.timeout_ms, want[i]);
+    }
+    /* A retry answered at once proves nothing about commit time: the timeout stays. */
+    uint8_t buf[64];
+    ev = ok_reply(&c, KV_OK, NULL, buf, sizeof buf, now + 1);
+    assert_int_equal(client_step(&c, &ev, &act), 0);
+    assert_int_equal(act.type, CLIENT_ACTION_SEND); /* request #2 */
+    assert_int_equal(act.timeout_ms, 80);
+    client_close(&c);
+}
+
+/* A first attempt answered within a quarter of the timeout halves it, never below the
+ * configured one. */
+static void fast_first_answers_shrink_the_timeout(void **state)
+{
+    (void)state;
+    struct client c;
+    struct client_options o = options(4);
+    o.timeout_ms = 10;
+    assert_int_equal(client_init(&c, &o), 0);
+    struct client_action act;
+    struct client_event ev = ev_of(CLIENT_EVENT_START, 0);
+    assert_int_equal(client_step(&c, &ev, &act), 0);
+    uint64_t now = 0;
+    for (int i = 0; i < 3; i++) { /* 10 -> 20 -> 40 -> 80 */
+        now += act.timeout_ms;
+        ev = ev_of(CLIENT_EVENT_NO_ANSWER, now);
+        assert_int_equal(client_step(&c, &ev, &act), 0);
+        now += act.wait_ms;
+        ev = ev_of(CLIENT_EVENT_WAKE, now);
+        assert_int_equal(client_step(&c, &ev, &act), 0);
+    }
+    assert_int_equal(act.timeout_ms, 80);
+    uint8_t buf[64];
+    ev = ok_reply(&c, KV_OK, NULL, buf, sizeof buf, now + 1);
+    assert_int_equal(client_step(&c, &ev, &act), 0); /* a retry: no change */
+    assert_int_equal(act.timeout_ms, 80);
+    uint32_t want[] = {40, 20, 10};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        now += 2; /* well within a quarter */
+        ev = ok_reply(&c, KV_OK, NULL, buf, sizeof buf, now);
+        assert_int_equal(client_step(&c, &ev, &act), 0);
+        if (act.type == CLIENT_ACTION_SEND)
+            assert_int_equal(act.timeout_ms, want[i]);
+    }
+    assert_int_equal(c.timeout_ms, 10);
+    client_close(&c);
+}
+
+/* An interrupted client ends the request in flight as info (it may have been applied) and
+ * starts no other. */
+static void interrupt_ends_request_in_flight_as_info(void **state)
+{
+    (void)state;
+    struct client c;
+    struct client_options o = options(5);
+    assert_int_equal(client_init(&c, &o), 0);
+    struct client_action act;
+    struct client_event ev = ev_of(CLIENT_EVENT_START, 0);
+    assert_int_equal(client_step(&c, &ev, &act), 0);
+    assert_int_equal(act.type, CLIENT_ACTION_SEND);
+    client_interrupt(&c);
+    ev = ev_of(CLIENT_EVENT_NO_ANSWER, 100);
+    assert_int_equal(client_step(&c, &ev, &act), 0);
+    assert_int_equal(act.type, CLIENT_ACTION_DONE);
+    assert_int_equal(act.n_records, 1);
+    assert_int_equal(act.records[0].type, CLIENT_RECORD_INFO);
+    assert_string_equal(act.records[0].error, "interrupted");
+    assert_int_equal(c.done, 1);
+    assert_int_equal(c.stats.info, 1);
+    client_close(&c);
+}
+
+/* An answer that arrives after the interrupt still completes its request as ok; then the
+ * client stops. A client waiting out a backoff after "not leader" only (nothing can have been
+ * applied) ends it as fail. */
+static void interrupt_keeps_answers_and_fails_unsent(void **state)
+{
+    (void)state;
+    struct client c;
+    struct client_options o = options(5);
+    assert_int_equal(client_init(&c, &o), 0);
+    struct client_action act;
+    struct client_event ev = ev_of(CLIENT_EVENT_START, 0);
+    assert_int_equal(client_step(&c, &ev, &act), 0);
+    uint8_t buf[64];
+    client_interrupt(&c);
+    ev = ok_reply(&c, KV_OK, NULL, buf, sizeof buf, 5);
+    assert_int_equal(client_step(&c, &ev, &act), 0);
+    assert_int_equal(act.type, CLIENT_ACTION_DONE);
+    assert_int_equal(act.n_records, 1);
+    assert_int_equal(act.records[0].type, CLIENT_RECORD_OK);
+    client_close(&c);
+
+    assert_int_equal(client_init(&c, &o), 0);
+    ev = ev_of(CLIENT_EVENT_START, 0);
+    assert_int_equal(client_step(&c, &ev, &act), 0);
+    ev = status_reply(CLIENT_REPLY_NOT_LEADER, 0, 1);
+    assert_int_equal(client_step(&c, &ev, &act), 0);
+    assert_int_equal(act.type, CLIENT_ACTION_WAIT);
+    client_interrupt(&c);
+    ev = ev_of(CLIENT_EVENT_WAKE, 2); /* the driver cuts the wait short */
+    assert_int_equal(client_step(&c, &ev, &act), 0);
+    assert_int_equal(act.type, CLIENT_ACTION_DONE);
+    assert_int_equal(act.n_records, 1);
+    assert_int_equal(act.records[0].type, CLIENT_RECORD_FAIL);
+    assert_string_equal(act.records[0].error, "interrupted");
+    client_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +573,10 @@ int main(void)
         cmocka_unit_test(same_seed_same_workload),
         cmocka_unit_test(found_get_records_value),
         cmocka_unit_test(bad_options_refused),
+        cmocka_unit_test(timeouts_grow_the_attempt_timeout),
+        cmocka_unit_test(fast_first_answers_shrink_the_timeout),
+        cmocka_unit_test(interrupt_ends_request_in_flight_as_info),
+        cmocka_unit_test(interrupt_keeps_answers_and_fails_unsent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

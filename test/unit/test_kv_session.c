@@ -148,6 +148,34 @@ static void many_clients_keep_their_results(void **state)
     kv_store_close(&s);
 }
 
+/* The saved result answers only the client's last applied seq, and reads without changing
+ * anything (a node answers a retry of an applied command from it). */
+static void saved_result_is_the_last_seq_only(void **state)
+{
+    (void)state;
+    struct kv_store s;
+    kv_store_init(&s);
+    struct kv_result r;
+    assert_false(kv_store_saved_result(&s, 1, 1, &r)); /* no session yet */
+    struct kv_command p = cmd(KV_OP_PUT, 1, 1, "a", "1");
+    struct kv_command g = cmd(KV_OP_GET, 1, 2, "a", NULL);
+    kv_store_apply(&s, &p, &r);
+    assert_true(kv_store_saved_result(&s, 1, 1, &r));
+    assert_int_equal(r.status, KV_OK);
+    assert_int_equal(r.seq, 1);
+    kv_store_apply(&s, &g, &r);
+    assert_false(kv_store_saved_result(&s, 1, 1, &r)); /* no longer the last */
+    assert_false(kv_store_saved_result(&s, 1, 3, &r)); /* not applied yet */
+    assert_false(kv_store_saved_result(&s, 2, 2, &r)); /* another client */
+    assert_false(kv_store_saved_result(&s, 0, 2, &r)); /* no session */
+    assert_true(kv_store_saved_result(&s, 1, 2, &r));
+    assert_int_equal(r.status, KV_OK);
+    assert_int_equal(r.value_len, 1);
+    assert_memory_equal(r.value, "1", 1);
+    assert_int_equal(s.applied, 2);
+    kv_store_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +186,7 @@ int main(void)
         cmocka_unit_test(sessions_are_per_client),
         cmocka_unit_test(sessions_in_digest),
         cmocka_unit_test(many_clients_keep_their_results),
+        cmocka_unit_test(saved_result_is_the_last_seq_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include "cluster/cluster.h"
 #include "common/alloc.h"
 #include "config/config.h"
+#include "runtime/signals.h"
 #include "runtime/trace.h"
 #include "sim/sim.h"
 
@@ -71,9 +72,11 @@ static int simulate(const struct cfg *cfg, FILE *human)
     sim_report_print_speed(stderr, &rep); /* stdout stays the same for one seed, byte for byte */
     if (cfg->history_path != NULL)
         fprintf(human, "  history: %s\n", cfg->history_path);
-    bool consistent = rep.consistent;
+    int rc = rep.consistent ? 0 : cluster_exit_status(&rep.run);
+    if (rc == 0 && !rep.consistent)
+        rc = 1; /* cannot happen: an inconsistent run has a verdict; never exit 0 for it */
     sim_report_close(&rep);
-    return consistent ? 0 : 1;
+    return rc;
 }
 
 /* --sweep N: seeds S..S+N-1 with configurations drawn from each seed. One seed (a replay) runs
@@ -200,7 +203,15 @@ int main(int argc, char **argv)
     }
     struct cluster_report rep;
     char run_err[512];
+    /* SIGINT and SIGTERM end the run early but in order: clients stop, the history is
+     * completed and flushed, and the summary is printed (cluster_run polls for them). */
+    if (signal_watch_start(run_err, sizeof run_err) != 0) {
+        fprintf(stderr, "raft_kv: %s\n", run_err);
+        cfg_close(&cfg);
+        return 1;
+    }
     rc = cluster_run(&cfg, &rep, run_err, sizeof run_err);
+    signal_watch_stop();
     trace_close();
     if (rc != 0) {
         fprintf(stderr, "raft_kv: %s\n", run_err);
@@ -210,8 +221,8 @@ int main(int argc, char **argv)
     cluster_report_print(human, &rep);
     if (cfg.history_path != NULL)
         fprintf(human, "  history: %s\n", cfg.history_path);
-    bool consistent = cluster_consistent(&rep);
+    rc = cluster_exit_status(&rep);
     cluster_report_close(&rep);
     cfg_close(&cfg);
-    return consistent ? 0 : 1;
+    return rc;
 }

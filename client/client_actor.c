@@ -18,6 +18,7 @@ enum client_msg_type {
     CLIENT_MSG_STEP = 0x200, /* to self: feed `next` to the logic */
     CLIENT_MSG_WAKE,         /* timer to self: a backoff is over */
     CLIENT_MSG_AWAIT_DONE,   /* call: answered with a client_done_reply when done */
+    CLIENT_MSG_INTERRUPT,    /* cast: end the request in flight and stop (client_interrupt) */
 };
 
 struct client_done_reply {
@@ -33,6 +34,7 @@ struct client_state {
     struct client_event next; /* the event the next STEP feeds */
     struct actor_msg *reply;  /* the node_reply that `next` points into, or NULL */
     bool done;
+    timer_id wake_timer; /* the backoff being waited out, 0 if none */
     struct actor_call *done_waiter;
 };
 
@@ -110,8 +112,9 @@ static void take_step(struct client_state *s)
         perform_send(s, &act);
         break;
     case CLIENT_ACTION_WAIT:
-        actor_send_after(s->self, s->self, actor_msg_new(sizeof(struct actor_msg), CLIENT_MSG_WAKE),
-                         act.wait_ms);
+        s->wake_timer =
+            actor_send_after(s->self, s->self,
+                             actor_msg_new(sizeof(struct actor_msg), CLIENT_MSG_WAKE), act.wait_ms);
         break;
     case CLIENT_ACTION_DONE:
         s->done = true;
@@ -134,8 +137,19 @@ static enum actor_next client_handle(struct actor *self, void *state, struct act
         take_step(s);
         break;
     case CLIENT_MSG_WAKE:
+        s->wake_timer = 0;
         s->next = (struct client_event){.type = CLIENT_EVENT_WAKE, .now_ms = now_ms(s)};
         take_step(s);
+        break;
+    case CLIENT_MSG_INTERRUPT:
+        client_interrupt(&s->logic);
+        /* Waiting out a backoff: wake now. Otherwise a STEP is queued (or the client is done),
+         * and the logic ends the request at that step. */
+        if (s->wake_timer != 0 && actor_cancel_timer(self, s->wake_timer)) {
+            s->wake_timer = 0;
+            s->next = (struct client_event){.type = CLIENT_EVENT_WAKE, .now_ms = now_ms(s)};
+            take_step(s);
+        }
         break;
     case CLIENT_MSG_AWAIT_DONE:
         if (s->done) {
@@ -190,6 +204,11 @@ int client_actor_spawn(const struct client_actor_options *opt, struct actor **ou
     if (rc != ACTOR_OK)
         client_stop(NULL, s);
     return rc;
+}
+
+void client_actor_interrupt(struct actor *client)
+{
+    actor_cast(client, actor_msg_new(sizeof(struct actor_msg), CLIENT_MSG_INTERRUPT));
 }
 
 int client_actor_await_done(struct actor *client, uint32_t timeout_ms, struct client_report *out)

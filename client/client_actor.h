@@ -31,6 +31,11 @@ void client_report_close(struct client_report *r);
 /* Spawns the actor "client <id>", which starts its requests at once. */
 int client_actor_spawn(const struct client_actor_options *opt, struct actor **out);
 
+/* Asks the client to stop early (client_interrupt): its request in flight ends as info (fail if
+ * no attempt can have been applied) once its current attempt is answered or times out, and it
+ * starts no other; then it is done (client_actor_await_done answers). */
+void client_actor_interrupt(struct actor *client);
+
 /* Waits until the client has completed every request and moves its report into *out.
  * Returns an actor status (ACTOR_OK, ACTOR_ETIMEDOUT, ...). May be called again after a
  * timeout: the newest waiter is the one answered. */

@@ -27,6 +27,7 @@
 #include "common/prng.h"
 #include "kv/kv.h"
 #include "runtime/history.h"
+#include "runtime/signals.h"
 #include "runtime/trace.h"
 
 struct run {
@@ -51,15 +52,34 @@ static void sleep_ms(uint64_t ms)
     nanosleep(&ts, NULL);
 }
 
+/* Keeps the first message of its kind in buf (rep->problem: safety; rep->liveness). */
+static void note_first(char *buf, size_t len, const char *fmt, va_list ap)
+{
+    if (buf[0] == '\0')
+        vsnprintf(buf, len, fmt, ap);
+}
+
+/* A safety problem: a check found the data wrong. */
 static void problem(struct cluster_report *rep, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void problem(struct cluster_report *rep, const char *fmt, ...)
 {
-    if (rep->problem[0] != '\0')
-        return; /* keep the first */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(rep->problem, sizeof rep->problem, fmt, ap);
+    note_first(rep->problem, sizeof rep->problem, fmt, ap);
+    va_end(ap);
+}
+
+/* A liveness problem: a bound ran out. what: "no leader", "not converged", "clients not done". */
+static void not_live(struct cluster_report *rep, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void not_live(struct cluster_report *rep, const char *what, const char *fmt, ...)
+{
+    if (rep->liveness[0] == '\0')
+        rep->liveness_what = what;
+    va_list ap;
+    va_start(ap, fmt);
+    note_first(rep->liveness, sizeof rep->liveness, fmt, ap);
     va_end(ap);
 }
 
@@ -220,7 +240,8 @@ uint32_t cluster_await_leader(struct cluster *c, uint32_t bound_ms, struct node_
 {
     uint64_t give_up_ms = ms_since(c) + bound_ms;
     uint32_t leader = 0;
-    while ((leader = cluster_find_leader(c, st)) == 0 && ms_since(c) < give_up_ms) {
+    while ((leader = cluster_find_leader(c, st)) == 0 && ms_since(c) < give_up_ms &&
+           signal_watch_caught() == 0) {
         /* Sleep on a deferred reply rather than a fixed pause: wakes as soon as node 1 (or the
          * first live node) leads, else after a short while to look at the others. */
         for (uint32_t i = 0; i < c->n_nodes; i++) {
@@ -234,7 +255,8 @@ uint32_t cluster_await_leader(struct cluster *c, uint32_t bound_ms, struct node_
 }
 
 /* Node 1 is asked to campaign; usually it wins and answers the deferred AWAIT_LEADER. If some
- * other node won instead, polling finds it. */
+ * other node won instead, polling finds it. 0, or -1 with err if no leader was known in time
+ * (or a signal came first); the nodes keep running. */
 static int elect(struct cluster *c, char *err, size_t err_len)
 {
     const struct cfg *cfg = c->cfg;
@@ -244,7 +266,11 @@ static int elect(struct cluster *c, char *err, size_t err_len)
     int rc = node_await_leader(c->nodes[0], 2 * cfg->raft.election_timeout_ms_max, &st);
     uint32_t leader = rc == ACTOR_OK ? st.id : cluster_await_leader(c, bound_ms, &st);
     if (leader == 0) {
-        snprintf(err, err_len, "no leader was elected within %u ms", bound_ms);
+        if (signal_watch_caught() == 0)
+            snprintf(err, err_len, "no leader was elected within %u ms", bound_ms);
+        else
+            snprintf(err, err_len, "no leader was elected before %s",
+                     signal_name(signal_watch_caught()));
         return -1;
     }
     c->first_leader_us = (actor_now_ns() - c->epoch_ns) / 1000u;
@@ -311,8 +337,9 @@ void cluster_close(struct cluster *c)
     memset(c, 0, sizeof *c);
 }
 
-/* How often main asks the monitor whether an invariant broke, while clients work. */
-enum { MONITOR_POLL_MS = 100 };
+/* How often main looks at the monitor (has an invariant broken?) and for a signal, while it
+ * waits for clients, a leader or catch-up. */
+enum { POLL_MS = 100 };
 
 static bool violation_seen(struct run *r)
 {
@@ -320,8 +347,36 @@ static bool violation_seen(struct run *r)
     return monitor_get_status(r->c.monitor, 10000, &st) == ACTOR_OK && st.violations > 0;
 }
 
-/* Returns 0, -1 (err says why) or -2 (an invariant broke: stop, then report). */
-static int run_clients(struct run *r, char *err, size_t err_len)
+/* How run_clients ended. */
+enum clients_end {
+    CLIENTS_DONE = 0,         /* every client finished; the fault schedule was played */
+    CLIENTS_ERROR = -1,       /* the run could not go on (err says why) */
+    CLIENTS_VIOLATION = -2,   /* the monitor saw an invariant break: stop, then report */
+    CLIENTS_INTERRUPTED = -3, /* a signal came */
+    CLIENTS_LATE = -4,        /* a client did not finish within its bound (liveness) */
+};
+
+/* Interrupts the clients from `from` on, which have not reported yet, and collects their
+ * reports: each ends its request in flight once its current attempt is answered or times out.
+ * A client that does not report in time keeps an empty report and is named as a liveness
+ * problem. */
+static void stop_clients(struct run *r, uint32_t from)
+{
+    const struct cfg *cfg = r->cfg;
+    for (uint32_t i = from; i < r->n_spawned_clients; i++)
+        client_actor_interrupt(r->clients[i]);
+    /* The longest an attempt can last (a timeout grows up to the backoff cap), then a margin. */
+    uint32_t bound_ms = cfg->client.timeout_ms + cfg->raft.election_timeout_ms_max + 5000;
+    for (uint32_t i = from; i < r->n_spawned_clients; i++) {
+        int rc = client_actor_await_done(r->clients[i], bound_ms, &r->reports[i]);
+        if (rc != ACTOR_OK)
+            not_live(r->rep, "clients not done",
+                     "client %u did not stop within %u ms of being asked (%s)", i + 1, bound_ms,
+                     actor_strerror(rc));
+    }
+}
+
+static enum clients_end run_clients(struct run *r, char *err, size_t err_len)
 {
     const struct cfg *cfg = r->cfg;
     uint32_t n = cfg->num_clients;
@@ -354,7 +409,7 @@ static int run_clients(struct run *r, char *err, size_t err_len)
         int rc = client_actor_spawn(&o, &r->clients[i]);
         if (rc != ACTOR_OK) {
             snprintf(err, err_len, "cannot start client %u: %s", i + 1, actor_strerror(rc));
-            return -1;
+            return CLIENTS_ERROR;
         }
         r->n_spawned_clients++;
     }
@@ -368,6 +423,10 @@ static int run_clients(struct run *r, char *err, size_t err_len)
     while (i < n || !cluster_faults_plan_done(&r->faults)) {
         if (i == n)
             cluster_faults_stop_nemesis(&r->faults);
+        if (signal_watch_caught() != 0) {
+            stop_clients(r, i);
+            return CLIENTS_INTERRUPTED;
+        }
         uint64_t now = ms_since(&r->c);
         uint64_t next = cluster_faults_next_ms(&r->faults);
         if (next <= now) {
@@ -375,31 +434,35 @@ static int run_clients(struct run *r, char *err, size_t err_len)
             continue;
         }
         if (now >= give_up_ms) {
-            snprintf(err, err_len, "client %u did not finish within its time bound", i + 1);
-            return -1;
+            if (i == n)
+                break; /* only scheduled faults are left, and they are late: heal now */
+            not_live(r->rep, "clients not done",
+                     "client %u did not finish within its time bound (%llu ms)", i + 1,
+                     (unsigned long long)(per_request * cfg->client.requests + 10000));
+            stop_clients(r, i);
+            return CLIENTS_LATE;
         }
         if (r->c.monitor != NULL && violation_seen(r)) {
-            snprintf(err, err_len, "stopped: an invariant was violated");
-            return -2;
+            stop_clients(r, i);
+            return CLIENTS_VIOLATION;
         }
         uint64_t wait = (next < give_up_ms ? next : give_up_ms) - now;
-        if (r->c.monitor != NULL && wait > MONITOR_POLL_MS)
-            wait = MONITOR_POLL_MS; /* look at the monitor this often */
+        if (wait > POLL_MS)
+            wait = POLL_MS;
         if (i == n) { /* only scheduled faults left: sleep until the next one is due */
             sleep_ms(wait);
             continue;
         }
-        int rc = client_actor_await_done(
-            r->clients[i], (uint32_t)(wait < UINT32_MAX ? wait : UINT32_MAX), &r->reports[i]);
+        int rc = client_actor_await_done(r->clients[i], (uint32_t)wait, &r->reports[i]);
         if (rc == ACTOR_OK) {
             i++;
         } else if (rc != ACTOR_ETIMEDOUT) {
             snprintf(err, err_len, "client %u did not finish: %s", i + 1, actor_strerror(rc));
-            return -1;
+            return CLIENTS_ERROR;
         }
     }
     cluster_faults_stop_nemesis(&r->faults);
-    return 0;
+    return CLIENTS_DONE;
 }
 
 /* Ends every fault: crashed nodes restart, the network becomes perfect. */
@@ -414,8 +477,42 @@ static int heal(struct run *r, char *err, size_t err_len)
     return 0;
 }
 
+/* node_await_applied for node i+1 until give_up_ms (since the epoch), in slices of POLL_MS so
+ * that a signal is noticed. */
+static int await_applied(struct cluster *c, uint32_t i, uint64_t index, uint64_t give_up_ms,
+                         struct node_status *st)
+{
+    for (;;) {
+        uint64_t now = ms_since(c);
+        uint64_t left = give_up_ms > now ? give_up_ms - now : 1;
+        int rc =
+            node_await_applied(c->nodes[i], index, (uint32_t)(left < POLL_MS ? left : POLL_MS), st);
+        if (rc != ACTOR_ETIMEDOUT || ms_since(c) >= give_up_ms || signal_watch_caught() != 0)
+            return rc;
+    }
+}
+
+/* The nodes as they are now, for a run that ends without catching up (interrupted, or stopped
+ * by a broken invariant); the leader is the one with the highest term, if any. */
+static void take_status(struct run *r)
+{
+    struct cluster_report *rep = r->rep;
+    for (uint32_t i = 0; i < r->c.n_nodes; i++)
+        if (r->c.nodes[i] != NULL)
+            node_get_status(r->c.nodes[i], 5000, &rep->nodes[i]);
+        else
+            rep->nodes[i] = (struct node_status){.id = i + 1};
+    struct node_status st;
+    rep->leader = cluster_find_leader(&r->c, &st);
+    if (rep->leader != 0) {
+        rep->leader_term = st.term;
+        rep->commit_index = st.commit_index;
+    }
+}
+
 /* Waits (at most converge_ms) for a leader, for it to apply everything it appended, and for
- * every node to apply up to that index; then takes their status. */
+ * every node to apply up to that index; then takes their status. A signal cuts it short (the
+ * caller then reports the run as interrupted, not as a liveness failure). */
 static void catch_up(struct run *r)
 {
     struct cluster_report *rep = r->rep;
@@ -423,35 +520,41 @@ static void catch_up(struct run *r)
     uint64_t give_up_ms = ms_since(&r->c) + converge_ms;
     struct node_status st;
     uint32_t leader = cluster_await_leader(&r->c, (uint32_t)converge_ms, &st);
+    if (signal_watch_caught() != 0)
+        return;
     if (leader == 0) {
-        problem(rep, "no leader within %llu ms after the faults were healed",
-                (unsigned long long)converge_ms);
+        not_live(rep, "no leader", "no leader within %llu ms after the faults were healed",
+                 (unsigned long long)converge_ms);
+        take_status(r);
         return;
     }
     /* Settle: the leader commits and applies everything it has appended (at least its term's
      * no-op), so the run ends with no entry in flight. */
     struct node_status settled;
-    uint64_t left = give_up_ms > ms_since(&r->c) ? give_up_ms - ms_since(&r->c) : 1;
-    if (node_await_applied(r->c.nodes[leader - 1], st.last_index, (uint32_t)left, &settled) ==
-            ACTOR_OK &&
+    if (await_applied(&r->c, leader - 1, st.last_index, give_up_ms, &settled) == ACTOR_OK &&
         settled.role == RAFT_LEADER)
         st = settled;
+    if (signal_watch_caught() != 0)
+        return;
     rep->leader = leader;
     rep->leader_term = st.term;
     rep->commit_index = st.commit_index;
     rep->all_applied = true;
     for (uint32_t i = 0; i < r->c.n_nodes; i++) {
-        left = give_up_ms > ms_since(&r->c) ? give_up_ms - ms_since(&r->c) : 1;
-        int rc =
-            node_await_applied(r->c.nodes[i], rep->commit_index, (uint32_t)left, &rep->nodes[i]);
+        int rc = await_applied(&r->c, i, rep->commit_index, give_up_ms, &rep->nodes[i]);
+        if (signal_watch_caught() != 0)
+            return;
         if (rc != ACTOR_OK) {
             rep->all_applied = false;
             node_get_status(r->c.nodes[i], 5000, &rep->nodes[i]);
-            problem(rep, "node %u did not apply up to index %llu within %llu ms of healing (%s)",
-                    i + 1, (unsigned long long)rep->commit_index, (unsigned long long)converge_ms,
-                    actor_strerror(rc));
+            not_live(rep, "not converged",
+                     "node %u did not apply up to index %llu within %llu ms of healing (%s)", i + 1,
+                     (unsigned long long)rep->commit_index, (unsigned long long)converge_ms,
+                     actor_strerror(rc));
         }
     }
+    if (!rep->all_applied)
+        return; /* the stores are compared only once every node has caught up */
     rep->stores_identical = true;
     for (uint32_t i = 1; i < r->c.n_nodes; i++) {
         if (rep->nodes[i].digest != rep->nodes[0].digest) {
@@ -475,13 +578,14 @@ static struct cluster_client_results *client_results(const struct run *r)
     return cr;
 }
 
-/* Counts the results, and checks them against a replay of the leader's committed log. */
+/* Counts the results, and checks them against a replay of the leader's committed log once every
+ * node has caught up to it. */
 static void check_results(struct run *r)
 {
     struct cluster_report *rep = r->rep;
     struct cluster_client_results *cr = client_results(r);
     cluster_count_results(cr, r->n_spawned_clients, &rep->counts);
-    if (rep->leader != 0) {
+    if (rep->leader != 0 && rep->all_applied) {
         char text[512];
         rep->results_consistent = cluster_check_results(
             &r->c.disks[rep->leader - 1].log, rep->commit_index, r->cfg->num_clients,
@@ -517,6 +621,40 @@ static void check_logs(struct run *r)
     free(logs);
 }
 
+/* The phases while the cluster runs: elect, clients and faults, then heal and catch up unless
+ * the run was stopped early. Returns 0 (whatever was found: it is in rep), or -1 with err. */
+static int run_phases(struct run *r, char *err, size_t err_len)
+{
+    struct cluster_report *rep = r->rep;
+    char why[256];
+    if (elect(&r->c, why, sizeof why) != 0) {
+        if (signal_watch_caught() == 0)
+            not_live(rep, "no leader", "%s", why);
+        take_status(r);
+        return 0;
+    }
+    rep->first_leader_us = r->c.first_leader_us;
+    rep->elected = true;
+    cluster_faults_init(&r->faults, &r->c);
+    switch (run_clients(r, err, err_len)) {
+    case CLIENTS_ERROR:
+        return -1;
+    case CLIENTS_VIOLATION: /* the monitor's finding is the verdict */
+    case CLIENTS_INTERRUPTED:
+        take_status(r);
+        return 0;
+    case CLIENTS_DONE:
+    case CLIENTS_LATE: /* noted; the data is still checked once the cluster catches up */
+        break;
+    }
+    if (heal(r, err, err_len) != 0)
+        return -1;
+    catch_up(r);
+    if (signal_watch_caught() != 0)
+        take_status(r);
+    return 0;
+}
+
 int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, size_t err_len)
 {
     memset(rep, 0, sizeof *rep);
@@ -539,19 +677,13 @@ int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, si
     }
     if (history_path != NULL && history_open(&r.history, history_path, err, err_len) != 0)
         goto out;
-    if (cluster_start(&r.c, cfg, err, err_len) != 0)
-        goto out;
-    rep->first_leader_us = r.c.first_leader_us;
-    cluster_faults_init(&r.faults, &r.c);
-    rc = run_clients(&r, err, err_len);
-    if (rc == -2) {
-        rc = 0; /* the run happened; the monitor's finding is its verdict */
-        goto out;
-    }
-    if (rc != 0 || (rc = heal(&r, err, err_len)) != 0)
-        goto out;
-    catch_up(&r);
+    memset(&r.c, 0, sizeof r.c);
+    r.c.cfg = cfg;
+    r.c.epoch_ns = actor_now_ns();
+    if (spawn_nodes(&r.c, err, err_len) == 0)
+        rc = run_phases(&r, err, err_len);
 out:
+    rep->interrupted = signal_watch_caught();
     cluster_faults_close(&r.faults);
     stop_all(r.clients, r.n_spawned_clients);
     cluster_stop(&r.c); /* adds the last incarnations' counters to c.kept */
@@ -573,9 +705,8 @@ out:
         rep->msgs_dropped += r.c.kept[i].msgs_dropped;
         rep->msgs_duplicated += r.c.kept[i].msgs_duplicated;
     }
-    if (rc == 0) {
+    if (rc == 0)
         check_results(&r);
-    }
     rep->elapsed_s = (double)(actor_now_ns() - start_ns) / 1e9;
     for (uint32_t i = 0; i < r.n_spawned_clients; i++)
         client_report_close(&r.reports[i]);
@@ -596,18 +727,54 @@ out:
     return rc;
 }
 
+enum cluster_verdict cluster_verdict(const struct cluster_report *rep)
+{
+    if (rep->problem[0] != '\0' || rep->invariant_violated ||
+        (rep->linearizability_checked && rep->lin_verdict == CHECK_NOT_LINEARIZABLE))
+        return CLUSTER_UNSAFE;
+    if (rep->liveness[0] != '\0')
+        return CLUSTER_NOT_LIVE;
+    if (rep->interrupted != 0)
+        return CLUSTER_INTERRUPTED;
+    /* A run that went to the end passed every check only if each of them ran; one that did not
+     * run without a problem being named is a bug in the run, so it is not called consistent. */
+    if (rep->leader == 0 || !rep->all_applied || !rep->stores_identical || !rep->results_consistent)
+        return CLUSTER_UNSAFE;
+    return CLUSTER_CONSISTENT;
+}
+
 bool cluster_consistent(const struct cluster_report *rep)
 {
-    return rep->leader != 0 && rep->all_applied && rep->stores_identical &&
-           rep->results_consistent && !rep->invariant_violated &&
-           !(rep->linearizability_checked && rep->lin_verdict == CHECK_NOT_LINEARIZABLE) &&
-           rep->problem[0] == '\0';
+    return cluster_verdict(rep) == CLUSTER_CONSISTENT;
+}
+
+int cluster_exit_status(const struct cluster_report *rep)
+{
+    switch (cluster_verdict(rep)) {
+    case CLUSTER_CONSISTENT:
+        return 0;
+    case CLUSTER_UNSAFE:
+        return 1;
+    case CLUSTER_NOT_LIVE:
+        return CLUSTER_EXIT_NOT_LIVE;
+    case CLUSTER_INTERRUPTED:
+        return signal_exit_status(rep->interrupted);
+    }
+    return 1;
 }
 
 void cluster_report_print(FILE *out, const struct cluster_report *rep)
 {
-    fprintf(out, "\nsummary after %.3f s (first leader after %.3f ms)\n", rep->elapsed_s,
-            (double)rep->first_leader_us / 1000.0);
+    if (rep->elected)
+        fprintf(out, "\nsummary after %.3f s (first leader after %.3f ms)\n", rep->elapsed_s,
+                (double)rep->first_leader_us / 1000.0);
+    else
+        fprintf(out, "\nsummary after %.3f s (no leader was elected)\n", rep->elapsed_s);
+    if (rep->interrupted != 0)
+        fprintf(out,
+                "  interrupted by %s: clients stopped, their requests in flight recorded as "
+                "info; nothing healed\n",
+                signal_name(rep->interrupted));
     for (uint32_t i = 0; i < rep->n_nodes; i++) {
         const struct node_status *s = &rep->nodes[i];
         fprintf(out,
@@ -621,8 +788,10 @@ void cluster_report_print(FILE *out, const struct cluster_report *rep)
     if (rep->stores_identical)
         fprintf(out, "  stores: all %u identical (digest %016llx)\n", rep->n_nodes,
                 (unsigned long long)(rep->n_nodes ? rep->nodes[0].digest : 0));
-    else
+    else if (rep->all_applied)
         fprintf(out, "  stores: NOT identical\n");
+    else
+        fprintf(out, "  stores: not compared (the nodes did not all catch up)\n");
     const struct cluster_counts *c = &rep->counts;
     fprintf(out,
             "  clients: %llu requests: %llu ok, %llu fail, %llu info (%llu attempts, %llu "
@@ -630,6 +799,9 @@ void cluster_report_print(FILE *out, const struct cluster_report *rep)
             (unsigned long long)c->requests, (unsigned long long)c->ok, (unsigned long long)c->fail,
             (unsigned long long)c->info, (unsigned long long)c->attempts,
             (unsigned long long)c->retries, (unsigned long long)c->redirects);
+    if (c->requests > 0 && c->ok == 0)
+        fprintf(out, "  clients: NO request succeeded (0 of %llu ok)\n",
+                (unsigned long long)c->requests);
     fprintf(out,
             "    put: %llu ok, %llu exists; get: %llu found, %llu not_found; delete: %llu ok, "
             "%llu not_found\n",
@@ -645,12 +817,21 @@ void cluster_report_print(FILE *out, const struct cluster_report *rep)
         fprintf(out, "  invariants: %s (%llu reports checked, log matching over every log)\n",
                 rep->invariant_violated ? "VIOLATED" : "held",
                 (unsigned long long)rep->invariant_reports);
-    fprintf(out,
-            "  log: leader node %u, term %llu, commit index %llu; %llu committed client "
-            "commands replayed: results %s\n",
-            rep->leader, (unsigned long long)rep->leader_term,
-            (unsigned long long)rep->commit_index, (unsigned long long)rep->replayed,
-            rep->results_consistent ? "consistent" : "INCONSISTENT");
+    if (rep->leader != 0 && rep->all_applied)
+        fprintf(out,
+                "  log: leader node %u, term %llu, commit index %llu; %llu committed client "
+                "commands replayed: results %s\n",
+                rep->leader, (unsigned long long)rep->leader_term,
+                (unsigned long long)rep->commit_index, (unsigned long long)rep->replayed,
+                rep->results_consistent ? "consistent" : "INCONSISTENT");
+    else if (rep->leader != 0)
+        fprintf(out,
+                "  log: leader node %u, term %llu, commit index %llu; not replayed (the run did "
+                "not catch up)\n",
+                rep->leader, (unsigned long long)rep->leader_term,
+                (unsigned long long)rep->commit_index);
+    else
+        fprintf(out, "  log: no leader at the end; not replayed\n");
     if (rep->linearizability_checked && rep->lin_text != NULL) {
         /* The checker's report: its first line, then any ops it lists, indented. */
         fprintf(out, "  history: ");
@@ -662,10 +843,23 @@ void cluster_report_print(FILE *out, const struct cluster_report *rep)
         if (rep->lin_text[0] != '\0' && rep->lin_text[strlen(rep->lin_text) - 1] != '\n')
             fputc('\n', out);
     }
-    if (cluster_consistent(rep))
+    switch (cluster_verdict(rep)) {
+    case CLUSTER_CONSISTENT:
         fprintf(out, "  verdict: consistent\n");
-    else
-        fprintf(out, "  verdict: INCONSISTENT: %s\n", rep->problem);
+        break;
+    case CLUSTER_UNSAFE:
+        fprintf(out, "  verdict: INCONSISTENT (safety): %s\n",
+                rep->problem[0] ? rep->problem : "a check did not run to the end");
+        break;
+    case CLUSTER_NOT_LIVE:
+        fprintf(out, "  verdict: %s (liveness): %s; no safety problem found\n", rep->liveness_what,
+                rep->liveness);
+        break;
+    case CLUSTER_INTERRUPTED:
+        fprintf(out, "  verdict: interrupted by %s; no safety problem found in what ran\n",
+                signal_name(rep->interrupted));
+        break;
+    }
 }
 
 void cluster_report_close(struct cluster_report *rep)

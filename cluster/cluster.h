@@ -31,6 +31,7 @@ struct cluster_report {
     uint64_t leader_term;
     uint64_t commit_index;    /* the leader's commit index at the end */
     uint64_t first_leader_us; /* when the first leader was known, since the start */
+    bool elected;             /* a first leader was known (else the run ended without one) */
     bool all_applied;         /* every node applied up to commit_index in time */
     bool stores_identical;    /* every node's store digest is the same */
     bool results_consistent;  /* client results agree with a replay of the committed log */
@@ -47,8 +48,26 @@ struct cluster_report {
     char *lin_text;             /* the checker's report (heap), NULL if not checked */
     uint64_t invariant_reports; /* reports the monitor checked */
     double elapsed_s;
-    char problem[512]; /* the first thing found wrong, empty if none */
+    char problem[512];  /* the first safety problem (a check found the data wrong), or empty */
+    char liveness[512]; /* the first liveness problem (a bound ran out: no leader, nodes not
+                           caught up, clients not done), or empty */
+    const char *liveness_what; /* with liveness: "no leader", "not converged" or "clients not
+                                  done" (a static string) */
+    int interrupted;           /* the signal that stopped the run early (SIGINT, SIGTERM), or 0 */
 };
+
+/* A run's verdict, most serious first: a safety problem outweighs a liveness one, which
+ * outweighs an interruption (what ran before it is still checked). */
+enum cluster_verdict {
+    CLUSTER_CONSISTENT = 0, /* every check passed and every bound was met */
+    CLUSTER_UNSAFE,         /* a safety check failed: problem says which */
+    CLUSTER_NOT_LIVE,       /* no safety problem, but a liveness bound ran out: liveness says */
+    CLUSTER_INTERRUPTED,    /* stopped by a signal; no problem found in what ran */
+};
+
+/* Exit statuses of a run (README, --help): 0 consistent, 1 unsafe (or a bad configuration), 4
+ * not live, 128 + the signal when interrupted. */
+enum { CLUSTER_EXIT_NOT_LIVE = 4 };
 
 /* The running nodes of one cluster (what a run or a benchmark builds on). Only the thread
  * that started it changes it (crash, restart, heal). */
@@ -93,12 +112,17 @@ void cluster_close(struct cluster *c);
 
 /* Runs the configured cluster to completion (the trace goes wherever trace_open sent it).
  * Returns 0 and fills *rep (release with cluster_report_close) when the run could be carried
- * out, whether or not it came out consistent (see cluster_consistent); -1 with err filled when it
- * could not (no leader elected, a thread could not start, the history file could not be made). */
+ * out, whatever its verdict (no leader elected is a liveness verdict, not an error); -1 with err
+ * filled when it could not (a thread could not start, the history file could not be made).
+ * Polls signal_watch_caught (runtime/signals.h): after SIGINT or SIGTERM the clients end their
+ * requests in flight as info, faults stop, nothing is healed, and what ran is checked. */
 int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, size_t err_len);
 
-/* True if every check of the run passed. */
+enum cluster_verdict cluster_verdict(const struct cluster_report *rep);
+/* True if every check of the run passed (cluster_verdict is CLUSTER_CONSISTENT). */
 bool cluster_consistent(const struct cluster_report *rep);
+/* The process exit status for the verdict (see CLUSTER_EXIT_NOT_LIVE). */
+int cluster_exit_status(const struct cluster_report *rep);
 
 /* The end-of-run summary: per node role, term, log, commit, applied and digest; whether the
  * stores are identical; the client results; the verdict. */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void out_of_memory(size_t size)
+void xalloc_failed(size_t size)
 {
     fprintf(stderr, "raft_kv: out of memory (%zu bytes)\n", size);
     abort();
@@ -18,17 +18,17 @@ void *xmalloc(size_t size)
 {
     void *p = malloc(size ? size : 1);
     if (p == NULL)
-        out_of_memory(size);
+        xalloc_failed(size);
     return p;
 }
 
 void *xcalloc(size_t count, size_t size)
 {
     if (size != 0 && count > SIZE_MAX / size)
-        out_of_memory(SIZE_MAX);
+        xalloc_failed(SIZE_MAX);
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (p == NULL)
-        out_of_memory(count * size);
+        xalloc_failed(count * size);
     return p;
 }
 
@@ -36,14 +36,14 @@ void *xrealloc(void *ptr, size_t size)
 {
     void *p = realloc(ptr, size ? size : 1);
     if (p == NULL)
-        out_of_memory(size);
+        xalloc_failed(size);
     return p;
 }
 
 void *xreallocarray(void *ptr, size_t count, size_t size)
 {
     if (size != 0 && count > SIZE_MAX / size)
-        out_of_memory(SIZE_MAX);
+        xalloc_failed(SIZE_MAX);
     return xrealloc(ptr, count * size);
 }
 
@@ -52,7 +52,7 @@ void *xaligned_alloc(size_t align, size_t size)
     size_t rounded = (size + align - 1) / align * align; /* aligned_alloc wants a multiple */
     void *p = aligned_alloc(align, rounded ? rounded : align);
     if (p == NULL)
-        out_of_memory(size);
+        xalloc_failed(size);
     return p;
 }
 

@@ -10,6 +10,10 @@
 
 #include <stddef.h>
 
+/* Reports "out of memory (size bytes)" and aborts: for allocators outside these helpers
+ * (open_memstream, ...) that can fail only for lack of memory. */
+__attribute__((noreturn)) void xalloc_failed(size_t size);
+
 /* malloc(size); never NULL. size 0 allocates 1 byte. */
 void *xmalloc(size_t size);
 /* calloc(count, size); never NULL; aborts on count * size overflow. */

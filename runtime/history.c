@@ -4,20 +4,32 @@
 #include "runtime/history.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "runtime/actor.h"
 #include "runtime/trace.h"
 
+/* Whole lines are kept here and written with write(2) once this much has gathered (and at
+ * close): a run stopped at any moment leaves the file ending on a line's end, never inside one
+ * (stdio would flush its buffer wherever it happens to fill). */
+enum { HISTORY_PENDING_MAX = 64 * 1024 };
+
 struct history {
     pthread_mutex_t lock;
-    FILE *out;
+    int fd;
     char *path;
+    FILE *line;      /* formats one line into line_buf (open_memstream) */
+    char *line_buf;  /* owned by the memstream until it is closed */
+    size_t line_len; /* bytes of the line formatted last (updated by fflush) */
+    char *pending;   /* whole lines not yet written */
+    size_t pending_len;
     uint64_t (*clock)(void *ctx);
     void *clock_ctx;
     uint64_t start_ns;
@@ -32,15 +44,19 @@ static uint64_t monotonic_ns(void *ctx)
 
 int history_open(struct history **out, const char *path, char *err, size_t err_len)
 {
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
         snprintf(err, err_len, "cannot create history file '%s': %s", path, strerror(errno));
         return -1;
     }
     struct history *h = xcalloc(1, sizeof *h);
+    h->line = open_memstream(&h->line_buf, &h->line_len);
+    if (h->line == NULL)
+        xalloc_failed(0); /* open_memstream fails only for lack of memory */
     pthread_mutex_init(&h->lock, NULL);
-    h->out = f;
+    h->fd = fd;
     h->path = xstrdup(path);
+    h->pending = xmalloc(HISTORY_PENDING_MAX);
     h->clock = monotonic_ns;
     h->start_ns = actor_now_ns();
     *out = h;
@@ -56,18 +72,44 @@ void history_set_clock(struct history *h, uint64_t (*now_ns)(void *ctx), void *c
     pthread_mutex_unlock(&h->lock);
 }
 
+/* Writes len bytes at fd, through short writes and EINTR; the first error is kept. */
+static void write_all(struct history *h, const char *p, size_t len)
+{
+    while (len > 0 && h->write_errno == 0) {
+        ssize_t n = write(h->fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            h->write_errno = n < 0 ? errno : EIO;
+            return;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static void flush_pending(struct history *h)
+{
+    write_all(h, h->pending, h->pending_len);
+    h->pending_len = 0;
+}
+
 int history_close(struct history *h, char *err, size_t err_len)
 {
     if (h == NULL)
         return 0;
     int rc = 0;
-    if (fclose(h->out) != 0 && h->write_errno == 0)
+    flush_pending(h);
+    if (close(h->fd) != 0 && h->write_errno == 0)
         h->write_errno = errno;
     if (h->write_errno != 0) {
         snprintf(err, err_len, "writing history file '%s' failed: %s", h->path,
                  strerror(h->write_errno));
         rc = -1;
     }
+    fclose(h->line);
+    free(h->line_buf);
+    free(h->pending);
     pthread_mutex_destroy(&h->lock);
     free(h->path);
     free(h);
@@ -85,7 +127,8 @@ uint64_t history_write(struct history *h, const struct history_line *l)
 {
     pthread_mutex_lock(&h->lock);
     uint64_t t = h->clock(h->clock_ctx) - h->start_ns;
-    FILE *out = h->out;
+    FILE *out = h->line;
+    rewind(out);
     fprintf(out, "{\"process\":%u", l->process);
     write_string_field(out, "type", l->type, strlen(l->type));
     write_string_field(out, "f", l->f, strlen(l->f));
@@ -101,8 +144,17 @@ uint64_t history_write(struct history *h, const struct history_line *l)
     if (l->node != 0)
         fprintf(out, ",\"node\":%u", l->node);
     fprintf(out, ",\"time\":%llu}\n", (unsigned long long)t);
-    if (ferror(out) && h->write_errno == 0)
-        h->write_errno = errno ? errno : EIO;
+    if (fflush(out) != 0 || ferror(out))
+        xalloc_failed(h->line_len); /* a memory stream fails only for lack of memory */
+    /* line_len is the position after the line just written (POSIX open_memstream). */
+    if (h->pending_len + h->line_len > HISTORY_PENDING_MAX)
+        flush_pending(h);
+    if (h->line_len > HISTORY_PENDING_MAX) {
+        write_all(h, h->line_buf, h->line_len);
+    } else {
+        memcpy(h->pending + h->pending_len, h->line_buf, h->line_len);
+        h->pending_len += h->line_len;
+    }
     pthread_mutex_unlock(&h->lock);
     return t;
 }

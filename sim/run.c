@@ -40,10 +40,13 @@ const char *sim_check_name(enum sim_check check)
     return "?";
 }
 
+/* A safety problem found by check; the first is kept, and a safety check takes the place of a
+ * liveness one as the run's failed_check (the more serious finding names the run). */
 static void problem(struct sim_report *rep, enum sim_check check, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void problem(struct sim_report *rep, enum sim_check check, const char *fmt, ...)
 {
+    assert(check != SIM_CHECK_LIVENESS && check != SIM_CHECK_NONE);
     if (rep->run.problem[0] != '\0')
         return; /* keep the first */
     va_list ap;
@@ -51,6 +54,22 @@ static void problem(struct sim_report *rep, enum sim_check check, const char *fm
     vsnprintf(rep->run.problem, sizeof rep->run.problem, fmt, ap);
     va_end(ap);
     rep->failed_check = check;
+}
+
+/* A liveness problem (a bound ran out); what: "no leader", "not converged", "clients not done". */
+static void not_live(struct sim_report *rep, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void not_live(struct sim_report *rep, const char *what, const char *fmt, ...)
+{
+    if (rep->run.liveness[0] != '\0')
+        return; /* keep the first */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rep->run.liveness, sizeof rep->run.liveness, fmt, ap);
+    va_end(ap);
+    rep->run.liveness_what = what;
+    if (rep->failed_check == SIM_CHECK_NONE)
+        rep->failed_check = SIM_CHECK_LIVENESS;
 }
 
 double sim_wall_now_s(void)
@@ -84,8 +103,8 @@ static void run_clients(struct sim *s, struct sim_report *rep)
         s->request_deadline_ms + cfg->client.timeout_ms + cfg->raft.election_timeout_ms_max;
     while (!s->violated) {
         if (s->first_leader == 0 && s->now_ms >= elect_bound_ms) {
-            problem(rep, SIM_CHECK_LIVENESS, "no leader was elected within %llu ms",
-                    (unsigned long long)elect_bound_ms);
+            not_live(rep, "no leader", "no leader was elected within %llu ms",
+                     (unsigned long long)elect_bound_ms);
             return;
         }
         if (s->first_leader != 0) {
@@ -96,16 +115,16 @@ static void run_clients(struct sim *s, struct sim_report *rep)
             if (s->now_ms >= give_up_ms) {
                 for (uint32_t i = 0; i < s->n_clients; i++)
                     if (!s->clients[i].done) {
-                        problem(rep, SIM_CHECK_LIVENESS,
-                                "client %u did not finish within its time bound", i + 1);
+                        not_live(rep, "clients not done",
+                                 "client %u did not finish within its time bound", i + 1);
                         return;
                     }
                 return; /* only scheduled faults are left, and they are late: heal now */
             }
         }
         if (s->events >= SIM_MAX_EVENTS) {
-            problem(rep, SIM_CHECK_LIVENESS, "the run took more than %llu events",
-                    (unsigned long long)SIM_MAX_EVENTS);
+            not_live(rep, "not converged", "the run took more than %llu events",
+                     (unsigned long long)SIM_MAX_EVENTS);
             return;
         }
         if (!sim_step(s))
@@ -136,13 +155,13 @@ static void heal_and_converge(struct sim *s, struct sim_report *rep)
     uint64_t bound_ms =
         SIM_LIVENESS_ELECTION_TIMEOUTS * (uint64_t)cfg->raft.election_timeout_ms_max;
     if (rep->leader_after_heal_ms == UINT64_MAX || rep->leader_after_heal_ms > bound_ms)
-        problem(rep, SIM_CHECK_LIVENESS,
-                "no leader within %u election timeouts (%llu ms) after every fault was healed",
-                SIM_LIVENESS_ELECTION_TIMEOUTS, (unsigned long long)bound_ms);
+        not_live(rep, "no leader",
+                 "no leader within %u election timeouts (%llu ms) after every fault was healed",
+                 SIM_LIVENESS_ELECTION_TIMEOUTS, (unsigned long long)bound_ms);
     else if (!rep->converged)
-        problem(rep, SIM_CHECK_LIVENESS,
-                "the nodes did not converge within %u ms after every fault was healed",
-                cfg->check.converge_ms);
+        not_live(rep, "not converged",
+                 "the nodes did not converge within %u ms after every fault was healed",
+                 cfg->check.converge_ms);
 }
 
 static void node_status_of(const struct sim *s, uint32_t i, struct node_status *st)
@@ -189,6 +208,7 @@ static void fill_report(struct sim *s, struct sim_report *rep)
         run->msgs_duplicated += s->nodes[i].stats.msgs_duplicated;
     }
     run->first_leader_us = s->first_leader_ms * 1000;
+    run->elected = s->first_leader != 0;
     run->faults = s->faults;
     rep->clients_done = s->clients_done == s->n_clients;
     uint32_t leader = sim_leader(s);
@@ -280,7 +300,9 @@ int sim_run(const struct cfg *cfg, const struct sim_options *opt, struct sim_rep
     if (history != NULL)
         sim_attach_history(s, history);
     run_clients(s, rep);
-    if (rep->run.problem[0] == '\0' && !s->violated)
+    /* A run that never elected a leader ends there, as the threaded run does; one whose clients
+     * ran late is still healed, so that its data can be checked once the cluster catches up. */
+    if (rep->run.problem[0] == '\0' && !s->violated && s->first_leader != 0)
         heal_and_converge(s, rep);
     fill_report(s, rep);
     rep->virtual_ms = s->now_ms;
@@ -301,10 +323,11 @@ int sim_run(const struct cfg *cfg, const struct sim_options *opt, struct sim_rep
         check_history(rep, history_path);
     if (history_path == temp_path)
         unlink(temp_path);
-    rep->consistent = rep->run.problem[0] == '\0' && cluster_consistent(&rep->run) &&
-                      rep->clients_done && rep->converged;
+    if (rep->run.problem[0] == '\0' && (!rep->clients_done || !rep->converged))
+        not_live(rep, "not converged", "the run did not come to a verdict");
+    rep->consistent = cluster_consistent(&rep->run);
     if (!rep->consistent && rep->failed_check == SIM_CHECK_NONE)
-        problem(rep, SIM_CHECK_LIVENESS, "the run did not come to a verdict");
+        problem(rep, SIM_CHECK_RESULTS, "a check did not run to the end");
     rep->wall_s = sim_wall_now_s() - wall_start;
     if (rc != 0)
         sim_report_close(rep);

@@ -179,11 +179,13 @@ int cfg_load_buffer(struct cfg *cfg, const char *buf, size_t len, const char *na
                     const struct cfg_override *overrides, size_t n, struct cfg_error *err);
 
 /* Writes cfg as a TOML document that cfg_load() reads back to an equal cfg (the history path,
- * a command-line matter, is written as a comment). With docs, each setting is preceded by its
- * documentation, type, range and default. */
+ * a command-line matter, is written as a comment, escaped as in cfg_print_summary). With docs, each
+ * setting is preceded by its documentation, type, range and default. */
 void cfg_print(FILE *out, const struct cfg *cfg, bool docs);
 
-/* Writes a two-line human summary of cfg (sizes, timing, trace, history). */
+/* Writes a two-line human summary of cfg (sizes, timing, trace, history; a third line for the
+ * network and faults when they are not the defaults). Keys and file names are escaped as in the
+ * trace's text form (runtime/trace.h), so a control character never splits a line. */
 void cfg_print_summary(FILE *out, const struct cfg *cfg);
 
 /* The words of an enumerated setting ("trace.format"): true and *index set if word is one of

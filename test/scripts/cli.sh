@@ -116,6 +116,25 @@ for key in $(sed -n 's/^\(#\s*\)\?\([a-z_]*\) = .*/\2/p' "$tmp/out"); do
     grep -qE "^(# )?$key = " "$here/config.toml" || fail "config.toml: no line for setting '$key'"
 done
 
+# --- control characters in keys: escaped in the trace and the summary, so no line splits -----
+expect key-newline 0 out '1 keys (nl\n)' --seed 1 --set 'client.keys=["nl\n"]' \
+    --set num_clients=1 --set client.requests=4 --color never
+grep -qF '(nl\n)' "$tmp/out" || fail "key-newline: no request on key 'nl\\n' in the trace"
+# Every line from the fourth to the blank line before the summary is one trace line.
+sed -n '4,/^$/p' "$tmp/out" | sed '$d' >"$tmp/trace"
+checks=$((checks + 1))
+[ -s "$tmp/trace" ] || fail "key-newline: no trace lines"
+if grep -vqE '^ *[0-9]+\.[0-9]{3}ms [a-z]+( [0-9]+)? +[^ ]' "$tmp/trace"; then
+    fail "key-newline: a trace line is broken: $(grep -vE '^ *[0-9]+\.[0-9]{3}ms ' "$tmp/trace" | head -n 2)"
+fi
+# --print-config writes such keys as TOML strings that read back to the same configuration.
+expect keys-print 0 out 'keys = ["nl\u000a", ' --print-config --seed 1 \
+    --set 'client.keys=["nl\n", "tab\t", "bs\\", "q\"", "esc\u001b", "del\u007f"]'
+cp "$tmp/out" "$tmp/keys-printed.toml"
+expect keys-reprint 0 out "" --print-config --seed 1 "$tmp/keys-printed.toml"
+cmp -s "$tmp/out" "$tmp/keys-printed.toml" ||
+    fail "keys-reprint: --print-config output with control characters does not read back to itself"
+
 # --- bad command lines: exit 2 with a message and the usage ---------------------------------
 expect bad-option 2 err "raft_kv: unknown option '--bogus'" --bogus
 grep -qF "usage: raft_kv" "$tmp/err" || fail "bad-option: no usage on stderr"

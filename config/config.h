@@ -211,7 +211,8 @@ enum cfg_action {
 /* The parsed command line. Strings point into argv unless stated. */
 struct cfg_cli {
     enum cfg_action action;
-    const char *config_path;        /* the CONFIG argument, or CFG_DEFAULT_PATH */
+    const char *config_path;        /* the CONFIG argument, or CFG_DEFAULT_PATH; NULL for
+                                       --sweep, which reads no file */
     struct cfg_override *overrides; /* --set and the setting flags in command-line order; owned */
     size_t num_overrides;
     bool seed_given; /* --seed N: overrides any seed in the file or --set */
@@ -223,13 +224,18 @@ struct cfg_cli {
 
 /* Parses argv[1..argc). Returns 0, or CFG_EUSAGE with err naming the bad argument ("unknown
  * option '--sed'"). Values of --set are only split at the first '='; they are checked by
- * cfg_load_cli. The caller must cfg_cli_close() in both cases. */
+ * cfg_load_cli. At most one action is allowed, and an option the action would not read is
+ * refused, naming both ("--check-history cannot be combined with --seed: ..."): --check-history
+ * and --help-config take nothing else; --sweep takes no CONFIG and no setting but seed and
+ * trace.*, and with N > 1 no trace setting and no --history. --help and --version win over
+ * every option after them and every conflict. The caller must cfg_cli_close() in both cases. */
 int cfg_cli_parse(struct cfg_cli *cli, int argc, char *const argv[], struct cfg_error *err);
 
 /* Frees what cli owns (it borrows argv, which must outlive it). */
 void cfg_cli_close(struct cfg_cli *cli);
 
-/* cfg_load() of cli's config file and overrides, then --seed and --history. Same contract. */
+/* cfg_load() of cli's config file and overrides (without a file, config_path NULL: the
+ * defaults and the overrides), then --seed and --history. Same contract. */
 int cfg_load_cli(struct cfg *cfg, const struct cfg_cli *cli, struct cfg_error *err);
 
 /* Writes the usage message, generated from the option table. */

@@ -148,6 +148,46 @@ expect flag-value 2 err "option '--help' takes no argument" --help=yes
 expect bad-sweep 2 err "--sweep 'x': expected a number of seeds, 1..1000000000" --sweep x
 expect bad-sweep-zero 2 err "--sweep '0': expected a number of seeds" --sweep 0
 
+# --- one action at a time, and no option silently ignored -----------------------------------
+expect two-actions 2 err "--check-history cannot be combined with --simulate: they are two actions" \
+    --check-history "$tmp/h.jsonl" --simulate
+expect two-actions-sweep 2 err "--simulate cannot be combined with --sweep: they are two actions" \
+    --simulate --sweep 2
+expect print-help-config 2 err "--print-config cannot be combined with --help-config" \
+    --print-config --help-config
+expect help-wins 0 out "usage: raft_kv" --check-history "$tmp/h.jsonl" --simulate --help
+grep -qF -- "--help and --version win over every other option" "$tmp/out" ||
+    fail "help-wins: the usage does not say that --help and --version win"
+expect check-history-seed 2 err "--check-history cannot be combined with --seed: it reads only its history file" \
+    --check-history "$tmp/h.jsonl" --seed 3
+expect check-history-config 2 err "--check-history cannot be combined with the config file 'config.toml'" \
+    --check-history "$tmp/h.jsonl" config.toml
+expect help-config-set 2 err "--help-config cannot be combined with --set 'num_nodes=3'" \
+    --help-config --set num_nodes=3
+expect sweep-history 2 err "--sweep 3 cannot be combined with --history: a sweep of several seeds writes no history" \
+    --sweep 3 --history "$tmp/F"
+[ -e "$tmp/F" ] && fail "sweep-history: $tmp/F was written"
+expect sweep-trace 2 err "--sweep 3 cannot be combined with --trace-format=jsonl" \
+    --sweep 3 --trace-format jsonl
+expect sweep-set 2 err "--sweep cannot be combined with --set 'num_nodes=3': the sweep draws each configuration from its seed" \
+    --sweep 1 --seed 5 --set num_nodes=3
+expect sweep-config 2 err "--sweep cannot be combined with the config file 'config.toml'" \
+    --sweep 2 config.toml
+expect sweep-one-history 0 out "history: $tmp/sw.jsonl" --sweep 1 --seed 5 --history "$tmp/sw.jsonl"
+[ -s "$tmp/sw.jsonl" ] || fail "sweep-one-history: $tmp/sw.jsonl is empty"
+# The sweep reads no config file: it runs where there is no config.toml.
+mkdir "$tmp/empty"
+checks=$((checks + 1))
+(cd "$tmp/empty" && "$bin" --sweep 3 --seed 1) >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 0 ] && grep -qF "3 seeds, 0 failures" "$tmp/out" ||
+    fail "sweep-no-config: exit code $rc, or no '3 seeds, 0 failures' without a config.toml"
+checks=$((checks + 1))
+(cd "$tmp/empty" && "$bin" --sweep 1 --seed 5 --trace-level quiet --set seed=5) >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 0 ] && grep -qF "configuration drawn from the seed" "$tmp/out" ||
+    fail "sweep-one-no-config: exit code $rc, or no replay without a config.toml"
+
 # --- bad configurations: exit 1 with FILE:LINE:COL and the key -------------------------------
 expect missing-file 1 err "raft_kv: cannot open '$tmp/none.toml': No such file or directory" \
     "$tmp/none.toml"

@@ -3,6 +3,7 @@
  * most one action is taken, and an option the action would not read is refused, never ignored. */
 #include "config/config.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,7 @@ static int opt_seed(struct cfg_cli *cli, const struct option *opt, const char *v
         if (*p < '0' || *p > '9')
             goto bad;
         unsigned digit = (unsigned)(*p - '0');
-        if (seed > (UINT64_MAX - digit) / 10)
+        if (seed > ((uint64_t)CFG_SEED_MAX - digit) / 10)
             goto bad;
         seed = seed * 10 + digit;
     }
@@ -80,8 +81,8 @@ static int opt_seed(struct cfg_cli *cli, const struct option *opt, const char *v
     cli->seed_given = true;
     return 0;
 bad:
-    return usage_error(err, "--seed '%s': expected a decimal number 0..18446744073709551615",
-                       value);
+    return usage_error(err, "--seed '%s': expected a decimal number 0..%" PRId64, value,
+                       (int64_t)CFG_SEED_MAX);
 }
 
 static int opt_history(struct cfg_cli *cli, const struct option *opt, const char *value,
@@ -148,7 +149,7 @@ static const struct option options[] = {
      "override a setting, VALUE in TOML syntax (repeatable), e.g.\n"
      "--set raft.heartbeat_ms=20 --set 'client.keys=[\"x\", \"y\"]'"},
     {"seed", "N", opt_seed, NULL, CFG_ACTION_RUN,
-     "seed of the run (decimal, 0..2^64-1); overrides 'seed'"},
+     "seed of the run (decimal, 0..2^63-1); overrides 'seed'"},
     {"history", "FILE", opt_history, NULL, CFG_ACTION_RUN, "write every client operation to FILE"},
     {"check-history", "FILE", opt_check_history, NULL, CFG_ACTION_CHECK_HISTORY,
      "check the history in FILE for linearizability, print the verdict, exit\n"
@@ -157,8 +158,9 @@ static const struct option options[] = {
      "run CONFIG in the deterministic simulator (virtual time, one thread):\n"
      "the same seed gives the same trace and history"},
     {"sweep", "N", opt_sweep, NULL, CFG_ACTION_SWEEP,
-     "simulate seeds S..S+N-1 (S = --seed, default 1), each drawing its own\n"
-     "cluster, clients, network and nemesis; print each failing seed's replay"},
+     "simulate seeds S..S+N-1 (S = --seed, default 1; S+N-1 <= 2^63-1), each\n"
+     "drawing its own cluster, clients, network and nemesis; print each\n"
+     "failing seed's replay"},
     {"trace-format", "FORMAT", opt_word, "trace.format", CFG_ACTION_RUN,
      "text | jsonl (sets trace.format)"},
     {"trace-level", "LEVEL", opt_word, "trace.level", CFG_ACTION_RUN,
@@ -369,6 +371,17 @@ int cfg_load_cli(struct cfg *cfg, const struct cfg_cli *cli, struct cfg_error *e
     }
     if (cli->history_path != NULL)
         cfg->history_path = xstrdup(cli->history_path);
+    /* Every seed of a sweep must be a seed: the replay line of each prints it as --seed N. */
+    if (cli->action == CFG_ACTION_SWEEP && cfg->seed_given &&
+        cfg->seed > (uint64_t)CFG_SEED_MAX - (cli->sweep_seeds - 1)) {
+        usage_error(err,
+                    "--sweep %" PRIu64 " from seed %" PRIu64 ": the seeds S..S+N-1 must be at most "
+                    "%" PRId64 "; start at %" PRIu64 " or below",
+                    cli->sweep_seeds, cfg->seed, (int64_t)CFG_SEED_MAX,
+                    (uint64_t)CFG_SEED_MAX - (cli->sweep_seeds - 1));
+        cfg_close(cfg);
+        return CFG_EUSAGE;
+    }
     return 0;
 }
 

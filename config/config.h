@@ -34,6 +34,9 @@
 #define CFG_KEY_LEN_MAX   256       /* each key is 1..CFG_KEY_LEN_MAX bytes */
 #define CFG_FILE_SIZE_MAX (1 << 24) /* a config file larger than 16 MiB is refused */
 #define CFG_FAULTS_MAX    10000     /* at most this many [[fault]] entries */
+#define CFG_SEED_MAX                                                                               \
+    INT64_MAX /* seeds are 0..CFG_SEED_MAX (2^63-1) everywhere: `seed = N`                         \
+                 is a TOML integer, which is signed 64-bit */
 
 /* Status codes of the cfg_ functions; see cfg_strerror(). */
 enum cfg_status {
@@ -215,7 +218,7 @@ struct cfg_cli {
                                        --sweep, which reads no file */
     struct cfg_override *overrides; /* --set and the setting flags in command-line order; owned */
     size_t num_overrides;
-    bool seed_given; /* --seed N: overrides any seed in the file or --set */
+    bool seed_given; /* --seed N (0..CFG_SEED_MAX): overrides any seed in the file or --set */
     uint64_t seed;
     const char *history_path;       /* --history FILE, or NULL */
     const char *check_history_path; /* --check-history FILE, or NULL */
@@ -235,7 +238,8 @@ int cfg_cli_parse(struct cfg_cli *cli, int argc, char *const argv[], struct cfg_
 void cfg_cli_close(struct cfg_cli *cli);
 
 /* cfg_load() of cli's config file and overrides (without a file, config_path NULL: the
- * defaults and the overrides), then --seed and --history. Same contract. */
+ * defaults and the overrides), then --seed and --history. Same contract, and one more error:
+ * CFG_EUSAGE if --sweep N from the final seed S would pass CFG_SEED_MAX (S + N - 1). */
 int cfg_load_cli(struct cfg *cfg, const struct cfg_cli *cli, struct cfg_error *err);
 
 /* Writes the usage message, generated from the option table. */

@@ -58,7 +58,13 @@ grep -qx 'seed 42 (repeat this run with --seed 42)' "$tmp/out" ||
 conf seed 'seed = 9\n'
 expect seed-file 0 out "seed 9" "$tmp/seed.toml"
 expect seed-flag-wins 0 out "seed 7" --seed=7 "$tmp/seed.toml"
-expect seed-max 0 out "seed 18446744073709551615" --seed 18446744073709551615
+expect seed-max 0 out "seed 9223372036854775807" --seed 9223372036854775807 --set num_clients=0
+# The largest seed prints as a configuration that reads back (TOML integers are signed 64-bit).
+expect seed-max-print 0 out "seed = 9223372036854775807" --print-config --seed 9223372036854775807
+cp "$tmp/out" "$tmp/seed-max.toml"
+expect seed-max-reprint 0 out "" --print-config "$tmp/seed-max.toml"
+cmp -s "$tmp/out" "$tmp/seed-max.toml" ||
+    fail "seed-max-reprint: --print-config --seed 9223372036854775807 does not read back to itself"
 expect summary 0 out "5 nodes, 3 clients x 5 requests, 5 keys (a b c d e)" config.toml
 # In JSON Lines mode stdout holds only trace objects; the human summary goes to stderr.
 expect trace-format 0 err "trace: info, jsonl" --trace-format=jsonl
@@ -139,7 +145,15 @@ cmp -s "$tmp/out" "$tmp/keys-printed.toml" ||
 expect bad-option 2 err "raft_kv: unknown option '--bogus'" --bogus
 grep -qF "usage: raft_kv" "$tmp/err" || fail "bad-option: no usage on stderr"
 expect bad-seed 2 err "--seed 'abc': expected a decimal number" --seed abc
-expect seed-overflow 2 err "--seed '18446744073709551616'" --seed 18446744073709551616
+expect seed-overflow 2 err "--seed '9223372036854775808': expected a decimal number 0..9223372036854775807" \
+    --seed 9223372036854775808
+grep -qF "0..2^63-1" "$tmp/err" || fail "seed-overflow: the usage does not give the seed's range"
+expect seed-overflow-print 2 err "expected a decimal number 0..9223372036854775807" \
+    --print-config --seed 9223372036854775808
+expect sweep-seed-overflow 2 err "--sweep 2 from seed 9223372036854775807: the seeds S..S+N-1 must be at most 9223372036854775807" \
+    --sweep 2 --seed 9223372036854775807
+expect sweep-set-seed-overflow 2 err "--sweep 3 from seed 9223372036854775806:" \
+    --sweep 3 --set seed=9223372036854775806
 expect seed-missing 2 err "option '--seed' needs an argument (N)" --seed
 expect bad-trace-format 2 err "--trace-format 'xml': expected one of text, jsonl" --trace-format=xml
 expect bad-set-shape 2 err "--set 'num_nodes': expected KEY=VALUE" --set num_nodes

@@ -110,15 +110,15 @@ static void set_missing_argument(void **state)
     EXPECT_USAGE("option '--set' needs an argument (KEY=VALUE)", "--set");
 }
 
-/* --seed takes the whole unsigned 64-bit range. */
+/* --seed takes 0..2^63-1, the range of the seed setting (a TOML integer is signed 64-bit). */
 static void seed_full_range(void **state)
 {
     (void)state;
     struct cfg_cli cli;
     struct cfg_error err;
-    assert_int_equal(PARSE(&cli, &err, "--seed=18446744073709551615"), 0);
+    assert_int_equal(PARSE(&cli, &err, "--seed=9223372036854775807"), 0);
     assert_true(cli.seed_given);
-    assert_true(cli.seed == UINT64_MAX);
+    assert_true(cli.seed == INT64_MAX);
     cfg_cli_close(&cli);
     assert_int_equal(PARSE(&cli, &err, "--seed", "0"), 0);
     assert_true(cli.seed_given);
@@ -126,11 +126,16 @@ static void seed_full_range(void **state)
     cfg_cli_close(&cli);
 }
 
-/* --seed past 2^64-1 is refused, not wrapped. */
+/* --seed past 2^63-1 is refused with the range, not wrapped and not printed as a seed that
+ * would not read back. */
 static void seed_overflow(void **state)
 {
     (void)state;
-    EXPECT_USAGE("--seed '18446744073709551616': expected a decimal number 0..18446744073709551615",
+    EXPECT_USAGE("--seed '9223372036854775808': expected a decimal number 0..9223372036854775807",
+                 "--seed", "9223372036854775808");
+    EXPECT_USAGE("--seed '18446744073709551615': expected a decimal number 0..9223372036854775807",
+                 "--seed", "18446744073709551615");
+    EXPECT_USAGE("--seed '18446744073709551616': expected a decimal number 0..9223372036854775807",
                  "--seed", "18446744073709551616");
 }
 
@@ -138,10 +143,9 @@ static void seed_overflow(void **state)
 static void seed_not_a_number(void **state)
 {
     (void)state;
-    EXPECT_USAGE("--seed '12x': expected a decimal number 0..18446744073709551615", "--seed",
-                 "12x");
-    EXPECT_USAGE("--seed '-1': expected a decimal number 0..18446744073709551615", "--seed", "-1");
-    EXPECT_USAGE("--seed '': expected a decimal number 0..18446744073709551615", "--seed=");
+    EXPECT_USAGE("--seed '12x': expected a decimal number 0..9223372036854775807", "--seed", "12x");
+    EXPECT_USAGE("--seed '-1': expected a decimal number 0..9223372036854775807", "--seed", "-1");
+    EXPECT_USAGE("--seed '': expected a decimal number 0..9223372036854775807", "--seed=");
 }
 
 /* --history FILE is kept. */
@@ -440,6 +444,7 @@ static void usage_lists_options(void **state)
     const char *want[] = {"usage: raft_kv [OPTIONS] [CONFIG]",
                           "--set KEY=VALUE",
                           "--seed N",
+                          "0..2^63-1",
                           "--history FILE",
                           "--trace-format FORMAT",
                           "--trace-level LEVEL",
@@ -511,6 +516,62 @@ static void load_cli_flag_order(void **state)
     free(path);
 }
 
+/* The largest --seed prints as a configuration that reads back to the same seed. */
+static void seed_max_prints_and_reads_back(void **state)
+{
+    (void)state;
+    char *path = write_temp("");
+    struct cfg_cli cli;
+    struct cfg cfg, back;
+    struct cfg_error err = {""};
+    assert_int_equal(PARSE(&cli, &err, "--print-config", "--seed", "9223372036854775807", path), 0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    cfg_print(out, &cfg, false);
+    fclose(out);
+    assert_non_null(strstr(text, "\nseed = 9223372036854775807\n"));
+    assert_int_equal(cfg_load_buffer(&back, text, len, "printed", NULL, 0, &err), 0);
+    assert_true(back.seed_given);
+    assert_true(back.seed == INT64_MAX);
+    cfg_close(&back);
+    cfg_close(&cfg);
+    cfg_cli_close(&cli);
+    free(text);
+    unlink(path);
+    free(path);
+}
+
+/* A sweep's seeds S..S+N-1 stay within 0..2^63-1: a sweep that would pass it is a usage error,
+ * whether the seed comes from --seed or --set seed=N. */
+static void sweep_seeds_stay_in_range(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg cfg;
+    struct cfg_error err = {""};
+    assert_int_equal(PARSE(&cli, &err, "--sweep", "2", "--seed", "9223372036854775807"), 0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), CFG_EUSAGE);
+    assert_string_equal(err.msg, "--sweep 2 from seed 9223372036854775807: the seeds S..S+N-1 "
+                                 "must be at most 9223372036854775807; start at "
+                                 "9223372036854775806 or below");
+    assert_null(cfg.path);
+    cfg_cli_close(&cli);
+    assert_int_equal(PARSE(&cli, &err, "--sweep", "1000", "--set", "seed=9223372036854775000"), 0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), CFG_EUSAGE);
+    assert_non_null(strstr(err.msg, "start at 9223372036854774808 or below"));
+    cfg_cli_close(&cli);
+    assert_int_equal(PARSE(&cli, &err, "--sweep", "2", "--seed", "9223372036854775806"), 0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), 0);
+    cfg_close(&cfg);
+    cfg_cli_close(&cli);
+    assert_int_equal(PARSE(&cli, &err, "--sweep", "1", "--seed", "9223372036854775807"), 0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), 0);
+    cfg_close(&cfg);
+    cfg_cli_close(&cli);
+}
+
 /* A bad --set value surfaces from cfg_load_cli as a config error naming the argument. */
 static void load_cli_bad_set(void **state)
 {
@@ -578,6 +639,8 @@ int main(void)
         cmocka_unit_test(usage_lists_options),
         cmocka_unit_test(load_cli_precedence),
         cmocka_unit_test(load_cli_flag_order),
+        cmocka_unit_test(seed_max_prints_and_reads_back),
+        cmocka_unit_test(sweep_seeds_stay_in_range),
         cmocka_unit_test(load_cli_bad_set),
         cmocka_unit_test(load_cli_missing_file),
     };

@@ -32,7 +32,7 @@ static int random_seed(uint64_t *seed)
             got += (size_t)n;
     }
     memcpy(seed, buf, sizeof buf);
-    *seed &= INT64_MAX;
+    *seed &= CFG_SEED_MAX;
     return 0;
 }
 
@@ -157,7 +157,10 @@ int main(int argc, char **argv)
     cfg_cli_close(&cli);
     if (rc != 0) {
         fprintf(stderr, "raft_kv: %s\n", err.msg);
-        return 1;
+        if (rc != CFG_EUSAGE)
+            return 1;
+        cfg_usage(stderr); /* the seed and --sweep N together run past the last seed */
+        return 2;
     }
     if (action == CFG_ACTION_PRINT_CONFIG) {
         cfg_print(stdout, &cfg, false);

@@ -1,12 +1,15 @@
 /* cli.c - the raft_kv command line: a table of options, each a handler and a line of help; flags
- * that stand for a setting (--trace-format) become TOML overrides, validated like the file. */
+ * that stand for a setting (--trace-format) become TOML overrides, validated like the file. At
+ * most one action is taken, and an option the action would not read is refused, never ignored. */
 #include "config/config.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "config/toml.h"
 
 struct option;
 typedef int (*option_handler)(struct cfg_cli *cli, const struct option *opt, const char *value,
@@ -16,7 +19,8 @@ struct option {
     const char *name; /* without the leading "--" */
     const char *arg;  /* the argument's name in the usage, NULL if the option takes none */
     option_handler handle;
-    const char *setting; /* opt_word: the enumerated setting it overrides */
+    const char *setting;    /* opt_word: the enumerated setting it overrides */
+    enum cfg_action action; /* the action it selects; CFG_ACTION_RUN if it selects none */
     const char *help;
 };
 
@@ -69,7 +73,7 @@ static int opt_seed(struct cfg_cli *cli, const struct option *opt, const char *v
         if (*p < '0' || *p > '9')
             goto bad;
         unsigned digit = (unsigned)(*p - '0');
-        if (seed > (UINT64_MAX - digit) / 10)
+        if (seed > ((uint64_t)CFG_SEED_MAX - digit) / 10)
             goto bad;
         seed = seed * 10 + digit;
     }
@@ -77,8 +81,8 @@ static int opt_seed(struct cfg_cli *cli, const struct option *opt, const char *v
     cli->seed_given = true;
     return 0;
 bad:
-    return usage_error(err, "--seed '%s': expected a decimal number 0..18446744073709551615",
-                       value);
+    return usage_error(err, "--seed '%s': expected a decimal number 0..%" PRId64, value,
+                       (int64_t)CFG_SEED_MAX);
 }
 
 static int opt_history(struct cfg_cli *cli, const struct option *opt, const char *value,
@@ -97,14 +101,6 @@ static int opt_check_history(struct cfg_cli *cli, const struct option *opt, cons
         return usage_error(err, "--check-history: expected a file name");
     cli->action = CFG_ACTION_CHECK_HISTORY;
     cli->check_history_path = value;
-    return 0;
-}
-
-static int opt_simulate(struct cfg_cli *cli, const struct option *opt, const char *value,
-                        struct cfg_error *err)
-{
-    if (cli->action != CFG_ACTION_SWEEP)
-        cli->action = CFG_ACTION_SIMULATE;
     return 0;
 }
 
@@ -139,43 +135,44 @@ static int opt_word(struct cfg_cli *cli, const struct option *opt, const char *v
     return 0;
 }
 
+/* An action without an argument: --simulate, --print-config, --help-config, --help, --version */
 static int opt_action(struct cfg_cli *cli, const struct option *opt, const char *value,
                       struct cfg_error *err)
 {
-    if (strcmp(opt->name, "help") == 0)
-        cli->action = CFG_ACTION_HELP;
-    else if (strcmp(opt->name, "version") == 0)
-        cli->action = CFG_ACTION_VERSION;
-    else if (strcmp(opt->name, "print-config") == 0)
-        cli->action = CFG_ACTION_PRINT_CONFIG;
-    else
-        cli->action = CFG_ACTION_HELP_CONFIG;
+    cli->action = opt->action;
     return 0;
 }
 
 /* The usage message is generated from this table; a new option is one row and a handler. */
 static const struct option options[] = {
-    {"set", "KEY=VALUE", opt_set, NULL,
+    {"set", "KEY=VALUE", opt_set, NULL, CFG_ACTION_RUN,
      "override a setting, VALUE in TOML syntax (repeatable), e.g.\n"
      "--set raft.heartbeat_ms=20 --set 'client.keys=[\"x\", \"y\"]'"},
-    {"seed", "N", opt_seed, NULL, "seed of the run (decimal, 0..2^64-1); overrides 'seed'"},
-    {"history", "FILE", opt_history, NULL, "write every client operation to FILE"},
-    {"check-history", "FILE", opt_check_history, NULL,
+    {"seed", "N", opt_seed, NULL, CFG_ACTION_RUN,
+     "seed of the run (decimal, 0..2^63-1); overrides 'seed'"},
+    {"history", "FILE", opt_history, NULL, CFG_ACTION_RUN, "write every client operation to FILE"},
+    {"check-history", "FILE", opt_check_history, NULL, CFG_ACTION_CHECK_HISTORY,
      "check the history in FILE for linearizability, print the verdict, exit\n"
      "(0 linearizable, 1 not linearizable or unreadable, 3 undecided)"},
-    {"simulate", NULL, opt_simulate, NULL,
+    {"simulate", NULL, opt_action, NULL, CFG_ACTION_SIMULATE,
      "run CONFIG in the deterministic simulator (virtual time, one thread):\n"
      "the same seed gives the same trace and history"},
-    {"sweep", "N", opt_sweep, NULL,
-     "simulate seeds S..S+N-1 (S = --seed, default 1), each drawing its own\n"
-     "cluster, clients, network and nemesis; print each failing seed's replay"},
-    {"trace-format", "FORMAT", opt_word, "trace.format", "text | jsonl (sets trace.format)"},
-    {"trace-level", "LEVEL", opt_word, "trace.level", "quiet | info | debug (sets trace.level)"},
-    {"color", "WHEN", opt_word, "trace.color", "auto | always | never (sets trace.color)"},
-    {"print-config", NULL, opt_action, NULL, "print the effective configuration as TOML, exit"},
-    {"help-config", NULL, opt_action, NULL, "list every setting with its default and range"},
-    {"help", NULL, opt_action, NULL, "print this message (also -h)"},
-    {"version", NULL, opt_action, NULL, "print the version"},
+    {"sweep", "N", opt_sweep, NULL, CFG_ACTION_SWEEP,
+     "simulate seeds S..S+N-1 (S = --seed, default 1; S+N-1 <= 2^63-1), each\n"
+     "drawing its own cluster, clients, network and nemesis; print each\n"
+     "failing seed's replay"},
+    {"trace-format", "FORMAT", opt_word, "trace.format", CFG_ACTION_RUN,
+     "text | jsonl (sets trace.format)"},
+    {"trace-level", "LEVEL", opt_word, "trace.level", CFG_ACTION_RUN,
+     "quiet | info | debug (sets trace.level)"},
+    {"color", "WHEN", opt_word, "trace.color", CFG_ACTION_RUN,
+     "auto | always | never (sets trace.color)"},
+    {"print-config", NULL, opt_action, NULL, CFG_ACTION_PRINT_CONFIG,
+     "print the effective configuration as TOML, exit"},
+    {"help-config", NULL, opt_action, NULL, CFG_ACTION_HELP_CONFIG,
+     "list every setting with its default and range"},
+    {"help", NULL, opt_action, NULL, CFG_ACTION_HELP, "print this message (also -h)"},
+    {"version", NULL, opt_action, NULL, CFG_ACTION_VERSION, "print the version"},
 };
 
 static const struct option *find_option(const char *name, size_t len)
@@ -186,8 +183,102 @@ static const struct option *find_option(const char *name, size_t len)
     return NULL;
 }
 
+/* Which settings one override sets, as the sweep reads them: the seed (read by every sweep),
+ * trace.* (read by a sweep of one seed) or anything else (never read). An override that is not
+ * valid TOML counts as the seed, so that cfg_load_cli reports its syntax error. */
+enum override_scope { OVERRIDE_SEED, OVERRIDE_TRACE, OVERRIDE_OTHER };
+
+static enum override_scope override_scope_of(const struct cfg_override *o)
+{
+    struct toml_table *root = NULL;
+    struct toml_error terr;
+    enum override_scope scope = OVERRIDE_SEED;
+    if (toml_parse_buffer(o->toml, strlen(o->toml), o->origin, &root, &terr) != 0)
+        return OVERRIDE_SEED;
+    for (size_t i = 0; i < root->len; i++) {
+        const char *key = root->items[i].key;
+        if (strcmp(key, "trace") == 0 && scope == OVERRIDE_SEED)
+            scope = OVERRIDE_TRACE;
+        else if (strcmp(key, "seed") != 0 && strcmp(key, "trace") != 0)
+            scope = OVERRIDE_OTHER;
+    }
+    toml_free(root);
+    return scope;
+}
+
+/* --sweep draws each seed's configuration from the seed: it reads no config file and no setting
+ * but the seed and trace.*; a sweep of several seeds prints no trace and writes no history, so
+ * it reads no trace setting and no --history either. config_path is the CONFIG argument or
+ * NULL. */
+static int check_sweep(const struct cfg_cli *cli, const char *config_path, struct cfg_error *err)
+{
+    static const char *const why = "the sweep draws each configuration from its seed and takes "
+                                   "only --seed, --set seed=N and the trace settings";
+    char many[64];
+    snprintf(many, sizeof many, "--sweep %llu", (unsigned long long)cli->sweep_seeds);
+    if (config_path != NULL)
+        return usage_error(err, "--sweep cannot be combined with the config file '%s': %s",
+                           config_path, why);
+    for (size_t i = 0; i < cli->num_overrides; i++) {
+        enum override_scope scope = override_scope_of(&cli->overrides[i]);
+        if (scope == OVERRIDE_OTHER)
+            return usage_error(err, "--sweep cannot be combined with %s: %s",
+                               cli->overrides[i].origin, why);
+        if (scope == OVERRIDE_TRACE && cli->sweep_seeds > 1)
+            return usage_error(err,
+                               "%s cannot be combined with %s: a sweep of several seeds prints "
+                               "no trace; replay one seed with --sweep 1 --seed S",
+                               many, cli->overrides[i].origin);
+    }
+    if (cli->history_path != NULL && cli->sweep_seeds > 1)
+        return usage_error(err,
+                           "%s cannot be combined with --history: a sweep of several seeds "
+                           "writes no history; replay one seed with --sweep 1 --seed S "
+                           "--history FILE",
+                           many);
+    return 0;
+}
+
+/* Refuses an option the chosen action would not read, naming both: --check-history reads only
+ * its file and --help-config only the schema; the sweep is check_sweep's. The run, --simulate
+ * and --print-config read every option. config_path is the CONFIG argument or NULL. */
+static int check_unread(const struct cfg_cli *cli, const char *config_path, struct cfg_error *err)
+{
+    const char *action, *why;
+    char other[600];
+    switch (cli->action) {
+    case CFG_ACTION_SWEEP:
+        return check_sweep(cli, config_path, err);
+    case CFG_ACTION_CHECK_HISTORY:
+        action = "--check-history";
+        why = "it reads only its history file";
+        break;
+    case CFG_ACTION_HELP_CONFIG:
+        action = "--help-config";
+        why = "it lists every setting at its default (--print-config shows the effective "
+              "configuration)";
+        break;
+    default:
+        return 0;
+    }
+    if (config_path != NULL)
+        snprintf(other, sizeof other, "the config file '%s'", config_path);
+    else if (cli->num_overrides > 0)
+        snprintf(other, sizeof other, "%s", cli->overrides[0].origin);
+    else if (cli->seed_given)
+        snprintf(other, sizeof other, "--seed");
+    else if (cli->history_path != NULL)
+        snprintf(other, sizeof other, "--history");
+    else
+        return 0;
+    return usage_error(err, "%s cannot be combined with %s: %s", action, other, why);
+}
+
 int cfg_cli_parse(struct cfg_cli *cli, int argc, char *const argv[], struct cfg_error *err)
 {
+    /* The first action option given, and a second one (refused once all are read, so that
+     * --help and --version win wherever they stand). */
+    const struct option *first_action = NULL, *second_action = NULL;
     bool options_done = false;
     memset(cli, 0, sizeof *cli);
     cli->action = CFG_ACTION_RUN;
@@ -232,8 +323,20 @@ int cfg_cli_parse(struct cfg_cli *cli, int argc, char *const argv[], struct cfg_
             return rc;
         if (cli->action == CFG_ACTION_HELP || cli->action == CFG_ACTION_VERSION)
             return 0;
+        if (opt->action != CFG_ACTION_RUN && first_action == NULL)
+            first_action = opt;
+        else if (opt->action != CFG_ACTION_RUN && second_action == NULL)
+            second_action = opt;
     }
-    if (cli->config_path == NULL)
+    if (second_action == first_action && first_action != NULL)
+        return usage_error(err, "--%s is given twice; give it once", first_action->name);
+    if (second_action != NULL)
+        return usage_error(err, "--%s cannot be combined with --%s: they are two actions; give one",
+                           first_action->name, second_action->name);
+    int rc = check_unread(cli, cli->config_path, err);
+    if (rc != 0)
+        return rc;
+    if (cli->config_path == NULL && cli->action != CFG_ACTION_SWEEP)
         cli->config_path = CFG_DEFAULT_PATH;
     return 0;
 }
@@ -250,7 +353,16 @@ void cfg_cli_close(struct cfg_cli *cli)
 
 int cfg_load_cli(struct cfg *cfg, const struct cfg_cli *cli, struct cfg_error *err)
 {
-    int rc = cfg_load(cfg, cli->config_path, cli->overrides, cli->num_overrides, err);
+    int rc;
+    if (cli->config_path != NULL) {
+        rc = cfg_load(cfg, cli->config_path, cli->overrides, cli->num_overrides, err);
+    } else { /* no file to read (--sweep): the defaults and the overrides */
+        rc = cfg_load_buffer(cfg, "", 0, "(defaults)", cli->overrides, cli->num_overrides, err);
+        if (rc == 0) {
+            free(cfg->path);
+            cfg->path = NULL;
+        }
+    }
     if (rc != 0)
         return rc;
     if (cli->seed_given) {
@@ -259,6 +371,17 @@ int cfg_load_cli(struct cfg *cfg, const struct cfg_cli *cli, struct cfg_error *e
     }
     if (cli->history_path != NULL)
         cfg->history_path = xstrdup(cli->history_path);
+    /* Every seed of a sweep must be a seed: the replay line of each prints it as --seed N. */
+    if (cli->action == CFG_ACTION_SWEEP && cfg->seed_given &&
+        cfg->seed > (uint64_t)CFG_SEED_MAX - (cli->sweep_seeds - 1)) {
+        usage_error(err,
+                    "--sweep %" PRIu64 " from seed %" PRIu64 ": the seeds S..S+N-1 must be at most "
+                    "%" PRId64 "; start at %" PRIu64 " or below",
+                    cli->sweep_seeds, cfg->seed, (int64_t)CFG_SEED_MAX,
+                    (uint64_t)CFG_SEED_MAX - (cli->sweep_seeds - 1));
+        cfg_close(cfg);
+        return CFG_EUSAGE;
+    }
     return 0;
 }
 
@@ -282,6 +405,15 @@ void cfg_usage(FILE *out)
         fputc('\n', out);
     }
     fputs("\nSettings come from CONFIG, then each --set and flag in order, then --seed.\n"
+          "At most one action: --check-history, --simulate, --sweep, --print-config or\n"
+          "--help-config; without one, raft_kv runs CONFIG on threads. An option that the\n"
+          "action would not read is refused, never ignored:\n"
+          "  --check-history, --help-config  take no other option and no CONFIG\n"
+          "  --sweep N   reads no CONFIG (needs no config.toml); takes only --seed,\n"
+          "              --set seed=N and the trace settings; with N > 1, no trace\n"
+          "              setting and no --history (replay one seed with --sweep 1)\n"
+          "--help and --version win over every other option, conflicting or not (a\n"
+          "malformed argument before them is still an error).\n"
           "Exit status: 0 ok, 1 bad configuration, 2 bad command line.\n",
           out);
 }

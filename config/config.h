@@ -34,6 +34,9 @@
 #define CFG_KEY_LEN_MAX   256       /* each key is 1..CFG_KEY_LEN_MAX bytes */
 #define CFG_FILE_SIZE_MAX (1 << 24) /* a config file larger than 16 MiB is refused */
 #define CFG_FAULTS_MAX    10000     /* at most this many [[fault]] entries */
+#define CFG_SEED_MAX                                                                               \
+    INT64_MAX /* seeds are 0..CFG_SEED_MAX (2^63-1) everywhere: `seed = N`                         \
+                 is a TOML integer, which is signed 64-bit */
 
 /* Status codes of the cfg_ functions; see cfg_strerror(). */
 enum cfg_status {
@@ -179,11 +182,13 @@ int cfg_load_buffer(struct cfg *cfg, const char *buf, size_t len, const char *na
                     const struct cfg_override *overrides, size_t n, struct cfg_error *err);
 
 /* Writes cfg as a TOML document that cfg_load() reads back to an equal cfg (the history path,
- * a command-line matter, is written as a comment). With docs, each setting is preceded by its
- * documentation, type, range and default. */
+ * a command-line matter, is written as a comment, escaped as in cfg_print_summary). With docs, each
+ * setting is preceded by its documentation, type, range and default. */
 void cfg_print(FILE *out, const struct cfg *cfg, bool docs);
 
-/* Writes a two-line human summary of cfg (sizes, timing, trace, history). */
+/* Writes a two-line human summary of cfg (sizes, timing, trace, history; a third line for the
+ * network and faults when they are not the defaults). Keys and file names are escaped as in the
+ * trace's text form (runtime/trace.h), so a control character never splits a line. */
 void cfg_print_summary(FILE *out, const struct cfg *cfg);
 
 /* The words of an enumerated setting ("trace.format"): true and *index set if word is one of
@@ -209,10 +214,11 @@ enum cfg_action {
 /* The parsed command line. Strings point into argv unless stated. */
 struct cfg_cli {
     enum cfg_action action;
-    const char *config_path;        /* the CONFIG argument, or CFG_DEFAULT_PATH */
+    const char *config_path;        /* the CONFIG argument, or CFG_DEFAULT_PATH; NULL for
+                                       --sweep, which reads no file */
     struct cfg_override *overrides; /* --set and the setting flags in command-line order; owned */
     size_t num_overrides;
-    bool seed_given; /* --seed N: overrides any seed in the file or --set */
+    bool seed_given; /* --seed N (0..CFG_SEED_MAX): overrides any seed in the file or --set */
     uint64_t seed;
     const char *history_path;       /* --history FILE, or NULL */
     const char *check_history_path; /* --check-history FILE, or NULL */
@@ -221,13 +227,19 @@ struct cfg_cli {
 
 /* Parses argv[1..argc). Returns 0, or CFG_EUSAGE with err naming the bad argument ("unknown
  * option '--sed'"). Values of --set are only split at the first '='; they are checked by
- * cfg_load_cli. The caller must cfg_cli_close() in both cases. */
+ * cfg_load_cli. At most one action is allowed, and an option the action would not read is
+ * refused, naming both ("--check-history cannot be combined with --seed: ..."): --check-history
+ * and --help-config take nothing else; --sweep takes no CONFIG and no setting but seed and
+ * trace.*, and with N > 1 no trace setting and no --history. --help and --version win over
+ * every option after them and every conflict. The caller must cfg_cli_close() in both cases. */
 int cfg_cli_parse(struct cfg_cli *cli, int argc, char *const argv[], struct cfg_error *err);
 
 /* Frees what cli owns (it borrows argv, which must outlive it). */
 void cfg_cli_close(struct cfg_cli *cli);
 
-/* cfg_load() of cli's config file and overrides, then --seed and --history. Same contract. */
+/* cfg_load() of cli's config file and overrides (without a file, config_path NULL: the
+ * defaults and the overrides), then --seed and --history. Same contract, and one more error:
+ * CFG_EUSAGE if --sweep N from the final seed S would pass CFG_SEED_MAX (S + N - 1). */
 int cfg_load_cli(struct cfg *cfg, const struct cfg_cli *cli, struct cfg_error *err);
 
 /* Writes the usage message, generated from the option table. */

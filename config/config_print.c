@@ -24,6 +24,28 @@ static void print_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* s as a line of the summary shows it, in the convention of the trace's text form
+ * (runtime/trace.h): a backslash as \\, newline, carriage return and tab as \n \r \t, every
+ * other control byte and DEL as \xNN. So a key or a file name never splits a line. */
+static void print_escaped(FILE *out, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\\')
+            fputs("\\\\", out);
+        else if (c == '\n')
+            fputs("\\n", out);
+        else if (c == '\r')
+            fputs("\\r", out);
+        else if (c == '\t')
+            fputs("\\t", out);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(out, "\\x%02x", c);
+        else
+            fputc(c, out);
+    }
+}
+
 /* The shortest of %.15g..%.17g that reads back to x, written as a TOML float ("0.0", "0.05",
  * "1e-05"). x is finite (a probability). */
 static void format_float(double x, char *out, size_t out_len)
@@ -243,8 +265,11 @@ static void print_table(FILE *out, const struct cfg_schema *sc, const char *pref
 void cfg_print(FILE *out, const struct cfg *cfg, bool docs)
 {
     print_table(out, &cfg_root_schema, "", cfg, docs);
-    if (cfg->history_path != NULL)
-        fprintf(out, "\n# history: %s (from --history)\n", cfg->history_path);
+    if (cfg->history_path != NULL) {
+        fputs("\n# history: ", out);
+        print_escaped(out, cfg->history_path); /* a newline in it would end the comment */
+        fputs(" (from --history)\n", out);
+    }
 }
 
 /* The third summary line, only when the network, faults or nemesis are not the defaults. */
@@ -277,19 +302,23 @@ void cfg_print_summary(FILE *out, const struct cfg *cfg)
 {
     const struct cfg_client *c = &cfg->client;
     const struct cfg_raft *r = &cfg->raft;
-    fprintf(out,
-            "config %s: %" PRIu32 " nodes, %" PRIu32 " clients x %" PRIu32 " requests, %zu keys (",
-            cfg->path ? cfg->path : "(defaults)", cfg->num_nodes, cfg->num_clients, c->requests,
-            c->keys.len);
-    for (size_t i = 0; i < c->keys.len && i < 8; i++)
-        fprintf(out, "%s%s", i ? " " : "", c->keys.items[i]);
+    fputs("config ", out);
+    print_escaped(out, cfg->path ? cfg->path : "(defaults)");
+    fprintf(out, ": %" PRIu32 " nodes, %" PRIu32 " clients x %" PRIu32 " requests, %zu keys (",
+            cfg->num_nodes, cfg->num_clients, c->requests, c->keys.len);
+    for (size_t i = 0; i < c->keys.len && i < 8; i++) {
+        fputs(i ? " " : "", out);
+        print_escaped(out, c->keys.items[i]);
+    }
     fprintf(out, "%s), values of %" PRIu32 " bytes, request timeout %" PRIu32 " ms\n",
             c->keys.len > 8 ? " ..." : "", c->value_size, c->timeout_ms);
     fprintf(out,
             "raft: election timeout %" PRIu32 "..%" PRIu32 " ms, heartbeat %" PRIu32
-            " ms; trace: %s, %s, color %s; history: %s\n",
+            " ms; trace: %s, %s, color %s; history: ",
             r->election_timeout_ms_min, r->election_timeout_ms_max, r->heartbeat_ms,
             cfg_level_words[cfg->trace.level], cfg_format_words[cfg->trace.format],
-            cfg_color_words[cfg->trace.color], cfg->history_path ? cfg->history_path : "none");
+            cfg_color_words[cfg->trace.color]);
+    print_escaped(out, cfg->history_path ? cfg->history_path : "none");
+    fputc('\n', out);
     print_fault_summary(out, cfg);
 }

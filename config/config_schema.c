@@ -195,7 +195,7 @@ static const struct cfg_setting root_rows[] = {
      .offset = offsetof(struct cfg, seed),
      .offset_b = offsetof(struct cfg, seed_given),
      .min = 0,
-     .max = INT64_MAX,
+     .max = CFG_SEED_MAX,
      .doc =
          "seed of every random choice; unset: a random seed, printed so the run can be repeated"},
     TABLE(struct cfg, client, client_schema, "what the clients do"),

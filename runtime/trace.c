@@ -1,5 +1,6 @@
 /* trace.c - a mutex-guarded line sink: each line is formatted on the caller's stack and written
- * with one fwrite under the lock, so lines never interleave and appear in timestamp order.
+ * under the lock, so lines never interleave and appear in timestamp order. The text form escapes
+ * control bytes and backslashes, so no message (a key with a newline) can split a line.
  */
 #include "runtime/trace.h"
 
@@ -120,6 +121,57 @@ void trace_json_escape(FILE *out, const char *text, size_t len)
     }
 }
 
+/* Whether c is written escaped in the text form: a control byte, DEL or the backslash. */
+static bool text_escaped(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f || c == '\\';
+}
+
+/* text[0..len) as the text form shows it: itself if no byte needs escaping, else an escaped copy
+ * in *copy (heap; the caller frees it). Escapes are C's: \\ for a backslash, \n \r \t, and \xNN
+ * (two lower-case hex digits) for every other byte below 0x20 and for DEL; every other byte,
+ * UTF-8 included, is written as it is. So a backslash in a text line always starts an escape. */
+static const char *text_escape(const char *text, size_t len, char **copy)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i = 0;
+    while (i < len && !text_escaped((unsigned char)text[i]))
+        i++;
+    *copy = NULL;
+    if (i == len)
+        return text;
+    char *out = xmalloc(4 * len + 1), *o = out;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (!text_escaped(c)) {
+            *o++ = (char)c;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '\\':
+            *o++ = '\\';
+            break;
+        case '\n':
+            *o++ = 'n';
+            break;
+        case '\r':
+            *o++ = 'r';
+            break;
+        case '\t':
+            *o++ = 't';
+            break;
+        default:
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 0xf];
+        }
+    }
+    *o = '\0';
+    *copy = out;
+    return out;
+}
+
 void trace_log(enum trace_level level, const char *actor, const char *event, const char *fmt, ...)
 {
     if (!trace_on(level))
@@ -143,6 +195,10 @@ void trace_log(enum trace_level level, const char *actor, const char *event, con
         vsnprintf(text, (size_t)n + 1, fmt, ap);
         va_end(ap);
     }
+    /* The text form, escaped before taking the lock; JSON Lines escapes as it writes. */
+    char *actor_copy, *text_copy;
+    const char *shown_actor = text_escape(actor, strlen(actor), &actor_copy);
+    const char *shown_text = text_escape(text, (size_t)n, &text_copy);
 
     pthread_mutex_lock(&sink_lock);
     FILE *out = sink_out ? sink_out : stdout;
@@ -166,12 +222,15 @@ void trace_log(enum trace_level level, const char *actor, const char *event, con
         trace_json_escape(out, text, (size_t)n);
         fputs("\"}\n", out);
     } else if (sink_color) {
-        fprintf(out, "%6lu.%03ums \x1b[%dm%-9s\x1b[0m %s\n", ms, us, color_of(actor), actor, text);
+        fprintf(out, "%6lu.%03ums \x1b[%dm%-9s\x1b[0m %s\n", ms, us, color_of(actor), shown_actor,
+                shown_text);
     } else {
-        fprintf(out, "%6lu.%03ums %-9s %s\n", ms, us, actor, text);
+        fprintf(out, "%6lu.%03ums %-9s %s\n", ms, us, shown_actor, shown_text);
     }
     funlockfile(out);
     pthread_mutex_unlock(&sink_lock);
+    free(actor_copy);
+    free(text_copy);
     if (text != stack_buf)
         free(text);
 }

@@ -35,7 +35,10 @@ bool trace_on(enum trace_level level);
 
 /* Writes one line: level (INFO or DEBUG), actor name (NULL: the running actor's, or "main"),
  * event (a short machine word such as "role", "vote", "append", "commit", "apply", "client";
- * shown in JSON only) and a printf-style message. Thread-safe. */
+ * shown in JSON only) and a printf-style message. Thread-safe. The text form escapes the actor
+ * name and the message C style, so a line never splits and never carries a terminal control
+ * sequence: a backslash as \\, newline, carriage return and tab as \n \r \t, every other byte
+ * below 0x20 and DEL as \xNN; other bytes (UTF-8) as they are. JSON Lines escapes as JSON does. */
 void trace_log(enum trace_level level, const char *actor, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

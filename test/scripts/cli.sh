@@ -58,7 +58,13 @@ grep -qx 'seed 42 (repeat this run with --seed 42)' "$tmp/out" ||
 conf seed 'seed = 9\n'
 expect seed-file 0 out "seed 9" "$tmp/seed.toml"
 expect seed-flag-wins 0 out "seed 7" --seed=7 "$tmp/seed.toml"
-expect seed-max 0 out "seed 18446744073709551615" --seed 18446744073709551615
+expect seed-max 0 out "seed 9223372036854775807" --seed 9223372036854775807 --set num_clients=0
+# The largest seed prints as a configuration that reads back (TOML integers are signed 64-bit).
+expect seed-max-print 0 out "seed = 9223372036854775807" --print-config --seed 9223372036854775807
+cp "$tmp/out" "$tmp/seed-max.toml"
+expect seed-max-reprint 0 out "" --print-config "$tmp/seed-max.toml"
+cmp -s "$tmp/out" "$tmp/seed-max.toml" ||
+    fail "seed-max-reprint: --print-config --seed 9223372036854775807 does not read back to itself"
 expect summary 0 out "5 nodes, 3 clients x 5 requests, 5 keys (a b c d e)" config.toml
 # In JSON Lines mode stdout holds only trace objects; the human summary goes to stderr.
 expect trace-format 0 err "trace: info, jsonl" --trace-format=jsonl
@@ -116,11 +122,38 @@ for key in $(sed -n 's/^\(#\s*\)\?\([a-z_]*\) = .*/\2/p' "$tmp/out"); do
     grep -qE "^(# )?$key = " "$here/config.toml" || fail "config.toml: no line for setting '$key'"
 done
 
+# --- control characters in keys: escaped in the trace and the summary, so no line splits -----
+expect key-newline 0 out '1 keys (nl\n)' --seed 1 --set 'client.keys=["nl\n"]' \
+    --set num_clients=1 --set client.requests=4 --color never
+grep -qF '(nl\n)' "$tmp/out" || fail "key-newline: no request on key 'nl\\n' in the trace"
+# Every line from the fourth to the blank line before the summary is one trace line.
+sed -n '4,/^$/p' "$tmp/out" | sed '$d' >"$tmp/trace"
+checks=$((checks + 1))
+[ -s "$tmp/trace" ] || fail "key-newline: no trace lines"
+if grep -vqE '^ *[0-9]+\.[0-9]{3}ms [a-z]+( [0-9]+)? +[^ ]' "$tmp/trace"; then
+    fail "key-newline: a trace line is broken: $(grep -vE '^ *[0-9]+\.[0-9]{3}ms ' "$tmp/trace" | head -n 2)"
+fi
+# --print-config writes such keys as TOML strings that read back to the same configuration.
+expect keys-print 0 out 'keys = ["nl\u000a", ' --print-config --seed 1 \
+    --set 'client.keys=["nl\n", "tab\t", "bs\\", "q\"", "esc\u001b", "del\u007f"]'
+cp "$tmp/out" "$tmp/keys-printed.toml"
+expect keys-reprint 0 out "" --print-config --seed 1 "$tmp/keys-printed.toml"
+cmp -s "$tmp/out" "$tmp/keys-printed.toml" ||
+    fail "keys-reprint: --print-config output with control characters does not read back to itself"
+
 # --- bad command lines: exit 2 with a message and the usage ---------------------------------
 expect bad-option 2 err "raft_kv: unknown option '--bogus'" --bogus
 grep -qF "usage: raft_kv" "$tmp/err" || fail "bad-option: no usage on stderr"
 expect bad-seed 2 err "--seed 'abc': expected a decimal number" --seed abc
-expect seed-overflow 2 err "--seed '18446744073709551616'" --seed 18446744073709551616
+expect seed-overflow 2 err "--seed '9223372036854775808': expected a decimal number 0..9223372036854775807" \
+    --seed 9223372036854775808
+grep -qF "0..2^63-1" "$tmp/err" || fail "seed-overflow: the usage does not give the seed's range"
+expect seed-overflow-print 2 err "expected a decimal number 0..9223372036854775807" \
+    --print-config --seed 9223372036854775808
+expect sweep-seed-overflow 2 err "--sweep 2 from seed 9223372036854775807: the seeds S..S+N-1 must be at most 9223372036854775807" \
+    --sweep 2 --seed 9223372036854775807
+expect sweep-set-seed-overflow 2 err "--sweep 3 from seed 9223372036854775806:" \
+    --sweep 3 --set seed=9223372036854775806
 expect seed-missing 2 err "option '--seed' needs an argument (N)" --seed
 expect bad-trace-format 2 err "--trace-format 'xml': expected one of text, jsonl" --trace-format=xml
 expect bad-set-shape 2 err "--set 'num_nodes': expected KEY=VALUE" --set num_nodes
@@ -128,6 +161,46 @@ expect two-configs 2 err "more than one config file: 'a.toml' and 'b.toml'" a.to
 expect flag-value 2 err "option '--help' takes no argument" --help=yes
 expect bad-sweep 2 err "--sweep 'x': expected a number of seeds, 1..1000000000" --sweep x
 expect bad-sweep-zero 2 err "--sweep '0': expected a number of seeds" --sweep 0
+
+# --- one action at a time, and no option silently ignored -----------------------------------
+expect two-actions 2 err "--check-history cannot be combined with --simulate: they are two actions" \
+    --check-history "$tmp/h.jsonl" --simulate
+expect two-actions-sweep 2 err "--simulate cannot be combined with --sweep: they are two actions" \
+    --simulate --sweep 2
+expect print-help-config 2 err "--print-config cannot be combined with --help-config" \
+    --print-config --help-config
+expect help-wins 0 out "usage: raft_kv" --check-history "$tmp/h.jsonl" --simulate --help
+grep -qF -- "--help and --version win over every other option" "$tmp/out" ||
+    fail "help-wins: the usage does not say that --help and --version win"
+expect check-history-seed 2 err "--check-history cannot be combined with --seed: it reads only its history file" \
+    --check-history "$tmp/h.jsonl" --seed 3
+expect check-history-config 2 err "--check-history cannot be combined with the config file 'config.toml'" \
+    --check-history "$tmp/h.jsonl" config.toml
+expect help-config-set 2 err "--help-config cannot be combined with --set 'num_nodes=3'" \
+    --help-config --set num_nodes=3
+expect sweep-history 2 err "--sweep 3 cannot be combined with --history: a sweep of several seeds writes no history" \
+    --sweep 3 --history "$tmp/F"
+[ -e "$tmp/F" ] && fail "sweep-history: $tmp/F was written"
+expect sweep-trace 2 err "--sweep 3 cannot be combined with --trace-format=jsonl" \
+    --sweep 3 --trace-format jsonl
+expect sweep-set 2 err "--sweep cannot be combined with --set 'num_nodes=3': the sweep draws each configuration from its seed" \
+    --sweep 1 --seed 5 --set num_nodes=3
+expect sweep-config 2 err "--sweep cannot be combined with the config file 'config.toml'" \
+    --sweep 2 config.toml
+expect sweep-one-history 0 out "history: $tmp/sw.jsonl" --sweep 1 --seed 5 --history "$tmp/sw.jsonl"
+[ -s "$tmp/sw.jsonl" ] || fail "sweep-one-history: $tmp/sw.jsonl is empty"
+# The sweep reads no config file: it runs where there is no config.toml.
+mkdir "$tmp/empty"
+checks=$((checks + 1))
+(cd "$tmp/empty" && "$bin" --sweep 3 --seed 1) >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 0 ] && grep -qF "3 seeds, 0 failures" "$tmp/out" ||
+    fail "sweep-no-config: exit code $rc, or no '3 seeds, 0 failures' without a config.toml"
+checks=$((checks + 1))
+(cd "$tmp/empty" && "$bin" --sweep 1 --seed 5 --trace-level quiet --set seed=5) >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 0 ] && grep -qF "configuration drawn from the seed" "$tmp/out" ||
+    fail "sweep-one-no-config: exit code $rc, or no replay without a config.toml"
 
 # --- bad configurations: exit 1 with FILE:LINE:COL and the key -------------------------------
 expect missing-file 1 err "raft_kv: cannot open '$tmp/none.toml': No such file or directory" \

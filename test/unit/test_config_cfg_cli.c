@@ -110,15 +110,15 @@ static void set_missing_argument(void **state)
     EXPECT_USAGE("option '--set' needs an argument (KEY=VALUE)", "--set");
 }
 
-/* --seed takes the whole unsigned 64-bit range. */
+/* --seed takes 0..2^63-1, the range of the seed setting (a TOML integer is signed 64-bit). */
 static void seed_full_range(void **state)
 {
     (void)state;
     struct cfg_cli cli;
     struct cfg_error err;
-    assert_int_equal(PARSE(&cli, &err, "--seed=18446744073709551615"), 0);
+    assert_int_equal(PARSE(&cli, &err, "--seed=9223372036854775807"), 0);
     assert_true(cli.seed_given);
-    assert_true(cli.seed == UINT64_MAX);
+    assert_true(cli.seed == INT64_MAX);
     cfg_cli_close(&cli);
     assert_int_equal(PARSE(&cli, &err, "--seed", "0"), 0);
     assert_true(cli.seed_given);
@@ -126,11 +126,16 @@ static void seed_full_range(void **state)
     cfg_cli_close(&cli);
 }
 
-/* --seed past 2^64-1 is refused, not wrapped. */
+/* --seed past 2^63-1 is refused with the range, not wrapped and not printed as a seed that
+ * would not read back. */
 static void seed_overflow(void **state)
 {
     (void)state;
-    EXPECT_USAGE("--seed '18446744073709551616': expected a decimal number 0..18446744073709551615",
+    EXPECT_USAGE("--seed '9223372036854775808': expected a decimal number 0..9223372036854775807",
+                 "--seed", "9223372036854775808");
+    EXPECT_USAGE("--seed '18446744073709551615': expected a decimal number 0..9223372036854775807",
+                 "--seed", "18446744073709551615");
+    EXPECT_USAGE("--seed '18446744073709551616': expected a decimal number 0..9223372036854775807",
                  "--seed", "18446744073709551616");
 }
 
@@ -138,10 +143,9 @@ static void seed_overflow(void **state)
 static void seed_not_a_number(void **state)
 {
     (void)state;
-    EXPECT_USAGE("--seed '12x': expected a decimal number 0..18446744073709551615", "--seed",
-                 "12x");
-    EXPECT_USAGE("--seed '-1': expected a decimal number 0..18446744073709551615", "--seed", "-1");
-    EXPECT_USAGE("--seed '': expected a decimal number 0..18446744073709551615", "--seed=");
+    EXPECT_USAGE("--seed '12x': expected a decimal number 0..9223372036854775807", "--seed", "12x");
+    EXPECT_USAGE("--seed '-1': expected a decimal number 0..9223372036854775807", "--seed", "-1");
+    EXPECT_USAGE("--seed '': expected a decimal number 0..9223372036854775807", "--seed=");
 }
 
 /* --history FILE is kept. */
@@ -233,6 +237,201 @@ static void actions(void **state)
     cfg_cli_close(&cli);
 }
 
+/* The actions, each with its argument if it takes one. */
+static const char *const action_args[][2] = {
+    {"--check-history", "h.jsonl"}, {"--simulate", NULL},    {"--sweep", "3"},
+    {"--print-config", NULL},       {"--help-config", NULL},
+};
+enum { ACTIONS = sizeof action_args / sizeof action_args[0] };
+
+/* Any two actions together are a usage error naming both, in either order. */
+static void two_actions_refused(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ACTIONS; i++) {
+        for (size_t j = 0; j < ACTIONS; j++) {
+            if (i == j)
+                continue;
+            char *argv[6] = {"raft_kv"};
+            int argc = 1;
+            for (size_t k = 0; k < 2; k++) {
+                const char *const *a = action_args[k == 0 ? i : j];
+                argv[argc++] = (char *)a[0];
+                if (a[1] != NULL)
+                    argv[argc++] = (char *)a[1];
+            }
+            struct cfg_cli cli;
+            struct cfg_error err = {""};
+            assert_int_equal(cfg_cli_parse(&cli, argc, argv, &err), CFG_EUSAGE);
+            char want[128];
+            snprintf(want, sizeof want, "%s cannot be combined with %s: they are two actions",
+                     action_args[i][0], action_args[j][0]);
+            if (strstr(err.msg, want) == NULL)
+                fail_msg("'%s' lacks '%s'", err.msg, want);
+            cfg_cli_close(&cli);
+        }
+    }
+    EXPECT_USAGE("--check-history cannot be combined with --simulate: they are two actions; give "
+                 "one",
+                 "--check-history", "h.jsonl", "--simulate");
+}
+
+/* One action given twice is refused: only one of the two would be done. */
+static void action_twice_refused(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("--sweep is given twice; give it once", "--sweep", "3", "--sweep", "5");
+    EXPECT_USAGE("--check-history is given twice; give it once", "--check-history", "a",
+                 "--check-history", "b");
+}
+
+/* --help and --version win over conflicting actions, before or after them. */
+static void help_wins_over_conflicts(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg_error err;
+    assert_int_equal(PARSE(&cli, &err, "--check-history", "h", "--simulate", "--help"), 0);
+    assert_int_equal(cli.action, CFG_ACTION_HELP);
+    cfg_cli_close(&cli);
+    assert_int_equal(PARSE(&cli, &err, "--sweep", "3", "--history", "h", "--version"), 0);
+    assert_int_equal(cli.action, CFG_ACTION_VERSION);
+    cfg_cli_close(&cli);
+}
+
+/* --check-history reads only its file: a config file, a setting, a seed or a history is refused,
+ * named as it was given. */
+static void check_history_takes_nothing_else(void **state)
+{
+    (void)state;
+    const char *why = ": it reads only its history file";
+    char want[256];
+#define CHECK_HISTORY_REFUSES(other, ...)                                                          \
+    snprintf(want, sizeof want, "--check-history cannot be combined with %s%s", (other), why);     \
+    EXPECT_USAGE(want, "--check-history", "h.jsonl", __VA_ARGS__)
+    CHECK_HISTORY_REFUSES("--seed", "--seed", "3");
+    CHECK_HISTORY_REFUSES("--history", "--history", "out.jsonl");
+    CHECK_HISTORY_REFUSES("--set 'num_nodes=3'", "--set", "num_nodes=3");
+    CHECK_HISTORY_REFUSES("the config file 'x.toml'", "x.toml");
+    CHECK_HISTORY_REFUSES("--trace-format=jsonl", "--trace-format", "jsonl");
+    CHECK_HISTORY_REFUSES("--trace-level=debug", "--trace-level=debug");
+    CHECK_HISTORY_REFUSES("--color=never", "--color=never");
+#undef CHECK_HISTORY_REFUSES
+}
+
+/* --help-config lists the defaults: it reads no configuration, so any is refused. */
+static void help_config_takes_nothing_else(void **state)
+{
+    (void)state;
+    const char *why = ": it lists every setting at its default (--print-config shows the "
+                      "effective configuration)";
+    char want[256];
+    snprintf(want, sizeof want, "--help-config cannot be combined with --seed%s", why);
+    EXPECT_USAGE(want, "--help-config", "--seed", "3");
+    snprintf(want, sizeof want, "--help-config cannot be combined with the config file 'x.toml'%s",
+             why);
+    EXPECT_USAGE(want, "x.toml", "--help-config");
+    snprintf(want, sizeof want, "--help-config cannot be combined with --set 'num_nodes=3'%s", why);
+    EXPECT_USAGE(want, "--help-config", "--set", "num_nodes=3");
+    snprintf(want, sizeof want, "--help-config cannot be combined with --history%s", why);
+    EXPECT_USAGE(want, "--help-config", "--history", "h");
+}
+
+/* The sweep draws each configuration from its seed: a config file would be ignored. */
+static void sweep_refuses_config_file(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("--sweep cannot be combined with the config file 'x.toml': the sweep draws each "
+                 "configuration from its seed and takes only --seed, --set seed=N and the trace "
+                 "settings",
+                 "--sweep", "3", "x.toml");
+}
+
+/* The sweep takes --set seed=N and trace settings; any other setting is refused. */
+static void sweep_refuses_other_settings(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("--sweep cannot be combined with --set 'num_nodes=3': the sweep draws each "
+                 "configuration from its seed and takes only --seed, --set seed=N and the trace "
+                 "settings",
+                 "--sweep", "1", "--set", "num_nodes=3");
+    EXPECT_USAGE("--sweep cannot be combined with --set 'raft.heartbeat_ms=20': the sweep draws "
+                 "each configuration from its seed and takes only --seed, --set seed=N and the "
+                 "trace settings",
+                 "--sweep", "5", "--set", "raft.heartbeat_ms=20");
+    struct cfg_cli cli;
+    struct cfg_error err = {""};
+    assert_int_equal(PARSE(&cli, &err, "--sweep", "1", "--set", "seed=5", "--set",
+                           "trace.level=\"debug\"", "--set", "trace={color=\"never\"}",
+                           "--trace-format=jsonl", "--history", "h.jsonl"),
+                     0);
+    assert_int_equal(cli.action, CFG_ACTION_SWEEP);
+    cfg_cli_close(&cli);
+}
+
+/* A sweep of several seeds prints no trace and writes no history: both are refused (one seed,
+ * a replay, takes them). */
+static void sweep_of_many_refuses_trace_and_history(void **state)
+{
+    (void)state;
+    EXPECT_USAGE("--sweep 3 cannot be combined with --history: a sweep of several seeds writes no "
+                 "history; replay one seed with --sweep 1 --seed S --history FILE",
+                 "--sweep", "3", "--history", "F");
+    EXPECT_USAGE("--sweep 3 cannot be combined with --trace-level=debug: a sweep of several seeds "
+                 "prints no trace; replay one seed with --sweep 1 --seed S",
+                 "--trace-level=debug", "--sweep", "3");
+    EXPECT_USAGE("--sweep 2 cannot be combined with --set 'trace.format=\"jsonl\"': a sweep of "
+                 "several seeds prints no trace; replay one seed with --sweep 1 --seed S",
+                 "--sweep", "2", "--set", "trace.format=\"jsonl\"");
+    struct cfg_cli cli;
+    struct cfg_error err = {""};
+    assert_int_equal(PARSE(&cli, &err, "--sweep", "3", "--seed", "7", "--set", "seed=9"), 0);
+    cfg_cli_close(&cli);
+}
+
+/* The threaded run, --simulate and --print-config read every option. */
+static void run_simulate_print_take_everything(void **state)
+{
+    (void)state;
+    const char *actions[] = {"--simulate", "--print-config", NULL};
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        struct cfg_cli cli;
+        struct cfg_error err = {""};
+        char *argv[] = {"raft_kv", "--seed",      "3",      "--history",     "h",
+                        "--set",   "num_nodes=3", "x.toml", "--color=never", (char *)actions[i],
+                        NULL};
+        int argc = actions[i] ? 10 : 9;
+        assert_int_equal(cfg_cli_parse(&cli, argc, argv, &err), 0);
+        cfg_cli_close(&cli);
+    }
+}
+
+/* The sweep reads no config file: it loads the defaults and its overrides, even where no
+ * config.toml is. */
+static void sweep_needs_no_config_file(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg cfg;
+    struct cfg_error err = {""};
+    assert_int_equal(PARSE(&cli, &err, "--sweep", "1", "--trace-level=quiet", "--seed", "4"), 0);
+    assert_null(cli.config_path);
+    char dir[] = "/tmp/test_config_cli_dir.XXXXXX", cwd[4096];
+    assert_non_null(mkdtemp(dir));
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(dir), 0);
+    int rc = cfg_load_cli(&cfg, &cli, &err);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(rmdir(dir), 0);
+    assert_string_equal(err.msg, "");
+    assert_int_equal(rc, 0);
+    assert_int_equal(cfg.trace.level, CFG_TRACE_QUIET);
+    assert_true(cfg.seed_given && cfg.seed == 4);
+    assert_null(cfg.path);
+    cfg_close(&cfg);
+    cfg_cli_close(&cli);
+}
+
 /* The usage lists every option with its argument. */
 static void usage_lists_options(void **state)
 {
@@ -245,6 +444,7 @@ static void usage_lists_options(void **state)
     const char *want[] = {"usage: raft_kv [OPTIONS] [CONFIG]",
                           "--set KEY=VALUE",
                           "--seed N",
+                          "0..2^63-1",
                           "--history FILE",
                           "--trace-format FORMAT",
                           "--trace-level LEVEL",
@@ -253,7 +453,9 @@ static void usage_lists_options(void **state)
                           "--help-config",
                           "--help",
                           "--version",
-                          "2 bad command line"};
+                          "2 bad command line",
+                          "At most one action",
+                          "--help and --version win"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (strstr(text, want[i]) == NULL)
             fail_msg("usage lacks '%s'", want[i]);
@@ -314,6 +516,62 @@ static void load_cli_flag_order(void **state)
     free(path);
 }
 
+/* The largest --seed prints as a configuration that reads back to the same seed. */
+static void seed_max_prints_and_reads_back(void **state)
+{
+    (void)state;
+    char *path = write_temp("");
+    struct cfg_cli cli;
+    struct cfg cfg, back;
+    struct cfg_error err = {""};
+    assert_int_equal(PARSE(&cli, &err, "--print-config", "--seed", "9223372036854775807", path), 0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    cfg_print(out, &cfg, false);
+    fclose(out);
+    assert_non_null(strstr(text, "\nseed = 9223372036854775807\n"));
+    assert_int_equal(cfg_load_buffer(&back, text, len, "printed", NULL, 0, &err), 0);
+    assert_true(back.seed_given);
+    assert_true(back.seed == INT64_MAX);
+    cfg_close(&back);
+    cfg_close(&cfg);
+    cfg_cli_close(&cli);
+    free(text);
+    unlink(path);
+    free(path);
+}
+
+/* A sweep's seeds S..S+N-1 stay within 0..2^63-1: a sweep that would pass it is a usage error,
+ * whether the seed comes from --seed or --set seed=N. */
+static void sweep_seeds_stay_in_range(void **state)
+{
+    (void)state;
+    struct cfg_cli cli;
+    struct cfg cfg;
+    struct cfg_error err = {""};
+    assert_int_equal(PARSE(&cli, &err, "--sweep", "2", "--seed", "9223372036854775807"), 0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), CFG_EUSAGE);
+    assert_string_equal(err.msg, "--sweep 2 from seed 9223372036854775807: the seeds S..S+N-1 "
+                                 "must be at most 9223372036854775807; start at "
+                                 "9223372036854775806 or below");
+    assert_null(cfg.path);
+    cfg_cli_close(&cli);
+    assert_int_equal(PARSE(&cli, &err, "--sweep", "1000", "--set", "seed=9223372036854775000"), 0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), CFG_EUSAGE);
+    assert_non_null(strstr(err.msg, "start at 9223372036854774808 or below"));
+    cfg_cli_close(&cli);
+    assert_int_equal(PARSE(&cli, &err, "--sweep", "2", "--seed", "9223372036854775806"), 0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), 0);
+    cfg_close(&cfg);
+    cfg_cli_close(&cli);
+    assert_int_equal(PARSE(&cli, &err, "--sweep", "1", "--seed", "9223372036854775807"), 0);
+    assert_int_equal(cfg_load_cli(&cfg, &cli, &err), 0);
+    cfg_close(&cfg);
+    cfg_cli_close(&cli);
+}
+
 /* A bad --set value surfaces from cfg_load_cli as a config error naming the argument. */
 static void load_cli_bad_set(void **state)
 {
@@ -368,9 +626,21 @@ int main(void)
         cmocka_unit_test(flag_with_value),
         cmocka_unit_test(help_stops_parsing),
         cmocka_unit_test(actions),
+        cmocka_unit_test(two_actions_refused),
+        cmocka_unit_test(action_twice_refused),
+        cmocka_unit_test(help_wins_over_conflicts),
+        cmocka_unit_test(check_history_takes_nothing_else),
+        cmocka_unit_test(help_config_takes_nothing_else),
+        cmocka_unit_test(sweep_refuses_config_file),
+        cmocka_unit_test(sweep_refuses_other_settings),
+        cmocka_unit_test(sweep_of_many_refuses_trace_and_history),
+        cmocka_unit_test(run_simulate_print_take_everything),
+        cmocka_unit_test(sweep_needs_no_config_file),
         cmocka_unit_test(usage_lists_options),
         cmocka_unit_test(load_cli_precedence),
         cmocka_unit_test(load_cli_flag_order),
+        cmocka_unit_test(seed_max_prints_and_reads_back),
+        cmocka_unit_test(sweep_seeds_stay_in_range),
         cmocka_unit_test(load_cli_bad_set),
         cmocka_unit_test(load_cli_missing_file),
     };

@@ -1,4 +1,5 @@
-/* test_runtime_trace.c - the trace sink: whole lines under concurrency, levels, JSON escaping. */
+/* test_runtime_trace.c - the trace sink: whole lines under concurrency, levels, JSON escaping,
+ * control characters escaped in the text form. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,6 +131,64 @@ static void jsonl_escapes_text(void **state)
     fclose(f);
 }
 
+/* The text form escapes every control byte, so a message never splits a line: \n, \r and \t by
+ * name, the others (and DEL) as \xNN; short lines and long ones (past the stack buffer). */
+static void text_escapes_control_bytes(void **state)
+{
+    (void)state;
+    FILE *f = tmpfile();
+    open_sink(f, TRACE_INFO, TRACE_TEXT);
+    trace_log(TRACE_INFO, "client 1", "client", "put(%s)", "nl\n cr\r tab\t esc\x1b del\x7f \x01");
+    char filler[600];
+    memset(filler, 'x', sizeof filler - 1);
+    filler[sizeof filler - 1] = '\0';
+    trace_log(TRACE_INFO, "client 1", "client", "%s\n%s", filler, filler);
+    trace_close();
+    char *text = slurp(f);
+    assert_non_null(
+        strstr(text, "ms client 1  put(nl\\n cr\\r tab\\t esc\\x1b del\\x7f \\x01)\n     0."));
+    char *second = strstr(text, ")\n") + 2;
+    char *body = strstr(second, "ms client 1  ") + strlen("ms client 1  ");
+    assert_int_equal(strlen(body), 599 + 2 + 599 + 1);
+    assert_memory_equal(body + 599, "\\n", 2);
+    assert_string_equal(body + 599 + 2 + 599, "\n");
+    free(text);
+    fclose(f);
+}
+
+/* A backslash is written as \\, so a key holding a backslash and an n reads differently from a
+ * key holding a newline: every backslash in a text line starts an escape. */
+static void text_escapes_backslash(void **state)
+{
+    (void)state;
+    FILE *f = tmpfile();
+    open_sink(f, TRACE_INFO, TRACE_TEXT);
+    trace_log(TRACE_INFO, "client 1", "client", "get(%s) get(%s)", "a\\n", "a\n");
+    trace_close();
+    char *text = slurp(f);
+    assert_non_null(strstr(text, "ms client 1  get(a\\\\n) get(a\\n)\n"));
+    free(text);
+    fclose(f);
+}
+
+/* The actor's name is escaped the same way, in colour too: no caller can split a line. */
+static void text_escapes_actor_name(void **state)
+{
+    (void)state;
+    FILE *f = tmpfile();
+    struct trace_options opt = {
+        .level = TRACE_INFO, .format = TRACE_TEXT, .color = TRACE_COLOR_ALWAYS, .out = f};
+    trace_open(&opt);
+    trace_log(TRACE_INFO, "odd\nname", "x", "hello");
+    trace_close();
+    char *text = slurp(f);
+    assert_non_null(strstr(text, "odd\\nname"));
+    assert_non_null(strstr(text, " hello\n"));
+    assert_ptr_equal(strchr(text, '\n'), text + strlen(text) - 1);
+    free(text);
+    fclose(f);
+}
+
 static uint64_t fake_now;
 static uint64_t fake_clock(void *ctx)
 {
@@ -163,6 +222,9 @@ int main(void)
         cmocka_unit_test(concurrent_lines_never_interleave),
         cmocka_unit_test(levels_filter_lines),
         cmocka_unit_test(jsonl_escapes_text),
+        cmocka_unit_test(text_escapes_control_bytes),
+        cmocka_unit_test(text_escapes_backslash),
+        cmocka_unit_test(text_escapes_actor_name),
         cmocka_unit_test(replaced_clock_stamps_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

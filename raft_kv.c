@@ -1,7 +1,7 @@
 /* raft_kv.c - main: command line -> configuration -> spawn nodes and clients -> summary.
  * Parsing and validation live in config/, the run in cluster/; main picks the seed, sets up the
- * trace and maps outcomes to exit codes: 0 consistent, 1 bad config or inconsistent run, 2 bad
- * command line. */
+ * trace and maps outcomes to exit codes: 0 consistent, 1 bad config or unsafe run, 2 bad command
+ * line, 4 not live, 128 + the signal when interrupted (cluster_exit_status). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>

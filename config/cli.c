@@ -414,6 +414,8 @@ void cfg_usage(FILE *out)
           "              setting and no --history (replay one seed with --sweep 1)\n"
           "--help and --version win over every other option, conflicting or not (a\n"
           "malformed argument before them is still an error).\n"
-          "Exit status: 0 ok, 1 bad configuration, 2 bad command line.\n",
+          "Exit status: 0 consistent, 1 bad configuration or a safety failure (INCONSISTENT),\n"
+          "2 bad command line, 4 a liveness failure (no leader, not converged, clients not\n"
+          "done), 130/143 interrupted by SIGINT/SIGTERM (the summary is printed first).\n",
           out);
 }

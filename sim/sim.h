@@ -90,7 +90,9 @@ void sim_report_close(struct sim_report *rep);
 /* Fills *out (uninitialised on entry; release with cfg_close) with the configuration seed
  * draws: 1-7 nodes, 0-5 clients of 5-50 requests, keys, timeouts, batching, pre-vote and
  * check-quorum, network loss, delay, duplication and reordering, and a nemesis; a tenth of the
- * seeds are Figure 8 storms. Valid by construction (asserted). */
+ * seeds are Figure 8 storms. Valid by construction, and within Raft's timing requirement: the
+ * election timeout's minimum is at least 50 ms and its spread (max - min) at least 20 ms above
+ * two round trips of the network's largest delay (asserted; see sim/sweep.c). */
 void sim_sweep_config(uint64_t seed, struct cfg *out);
 
 struct sim_sweep_result {

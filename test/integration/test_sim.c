@@ -723,6 +723,58 @@ static void short_sweep_finds_nothing(void **state)
     assert_int_equal(res.seeds, 100);
 }
 
+/* Seeds of the election timing rule check: only configurations are drawn, nothing is run. */
+#define TIMING_RULE_SEEDS 100000
+
+/* Raft's timing requirement (paper 5.6, broadcast time << election timeout), as the sweep must
+ * keep it: the election timeout's randomized spread exceeds 20 ms plus two network round trips
+ * (4 x delay_ms_max), so that one node usually times out, and its RequestVote reaches the other
+ * nodes, before they wake; the minimum stays above 50 ms plus two round trips. Asserted over
+ * many seeds' configurations. */
+static void sweep_configs_keep_election_timing_rule(void **state)
+{
+    (void)state;
+    uint64_t tight = 0; /* configurations right at the bound */
+    for (uint64_t seed = 1; seed <= TIMING_RULE_SEEDS; seed++) {
+        struct cfg cfg;
+        sim_sweep_config(seed, &cfg);
+        uint64_t delay = cfg.network.delay_ms_max;
+        uint64_t min = cfg.raft.election_timeout_ms_min, max = cfg.raft.election_timeout_ms_max;
+        if (max - min < 20 + 4 * delay || min < 50 + 4 * delay)
+            fail_msg("seed %llu: election timeout %llu..%llu ms, network delay %u..%llu ms: the "
+                     "spread must be >= 20 + 4 x %llu and the minimum >= 50 + 4 x %llu",
+                     (unsigned long long)seed, (unsigned long long)min, (unsigned long long)max,
+                     cfg.network.delay_ms_min, (unsigned long long)delay, (unsigned long long)delay,
+                     (unsigned long long)delay);
+        tight += max - min == 20 + 4 * delay;
+        assert_true(cfg.raft.heartbeat_ms < min);
+        cfg_close(&cfg);
+    }
+    fprintf(stderr, "timing rule: %d seeds' configurations keep it, %llu right at the bound\n",
+            TIMING_RULE_SEEDS, (unsigned long long)tight);
+}
+
+/* Sweep seed 2025980 once drew 2 nodes, election timeout 268..288 ms over a 19..34 ms network
+ * with pre-vote off: the two nodes split their votes about 20 times and no leader was elected.
+ * Its configuration now elects, and the run is consistent. */
+static void sweep_seed_2025980_elects(void **state)
+{
+    (void)state;
+    struct cfg cfg;
+    sim_sweep_config(2025980, &cfg);
+    struct sim_report rep;
+    char err[512];
+    assert_int_equal(sim_run(&cfg, NULL, &rep, err, sizeof err), 0);
+    if (!rep.consistent)
+        fail_msg("seed 2025980 (%u nodes, election timeout %u..%u ms, delay %u..%u ms) failed "
+                 "(%s): %s",
+                 cfg.num_nodes, cfg.raft.election_timeout_ms_min, cfg.raft.election_timeout_ms_max,
+                 cfg.network.delay_ms_min, cfg.network.delay_ms_max,
+                 sim_check_name(rep.failed_check), rep.run.problem);
+    sim_report_close(&rep);
+    cfg_close(&cfg);
+}
+
 /* The speed case: 5 nodes, 3 clients, faults. Measured and printed, never asserted. */
 static void speed_five_nodes_three_clients_with_faults(void **state)
 {
@@ -761,6 +813,8 @@ int main(void)
         cmocka_unit_test(figure_8_unreliable),
         cmocka_unit_test(churn_reliable_and_unreliable),
         cmocka_unit_test(short_sweep_finds_nothing),
+        cmocka_unit_test(sweep_configs_keep_election_timing_rule),
+        cmocka_unit_test(sweep_seed_2025980_elects),
         cmocka_unit_test(speed_five_nodes_three_clients_with_faults),
     };
     return cmocka_run_group_tests(tests, quiet_trace, NULL);

@@ -1,7 +1,7 @@
 /* raft_kv.c - main: command line -> configuration -> spawn nodes and clients -> summary.
  * Parsing and validation live in config/, the run in cluster/; main picks the seed, sets up the
  * trace and maps outcomes to exit codes: 0 consistent, 1 bad config or inconsistent run, 2 bad
- * command line. */
+ * command line (4: a sweep that failed liveness only). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -76,8 +76,14 @@ static int simulate(const struct cfg *cfg, FILE *human)
     return consistent ? 0 : 1;
 }
 
+/* Exit status of a sweep whose failures were all liveness failures (no leader, clients not done,
+ * no convergence in bound) with no safety violation; 1 means a safety check failed. */
+#define RAFT_KV_EXIT_LIVENESS 4
+
 /* --sweep N: seeds S..S+N-1 with configurations drawn from each seed. One seed (a replay) runs
- * with the configured trace and prints its full summary; more run quietly. */
+ * with the configured trace and prints its full summary; more run quietly and exit 0 if every
+ * seed passed, 1 if any failed a safety check, RAFT_KV_EXIT_LIVENESS if the failures were all
+ * liveness failures. */
 static int sweep(const struct cfg *cfg, uint64_t count, const char *argv0)
 {
     uint64_t first = cfg->seed_given ? cfg->seed : 1;
@@ -107,7 +113,9 @@ static int sweep(const struct cfg *cfg, uint64_t count, const char *argv0)
         fprintf(stderr, "raft_kv: %s\n", err);
         return 1;
     }
-    return res.failures == 0 ? 0 : 1;
+    if (res.failures == 0)
+        return 0;
+    return res.safety_failures > 0 ? 1 : RAFT_KV_EXIT_LIVENESS;
 }
 
 int main(int argc, char **argv)

@@ -103,6 +103,7 @@ struct sim {
     uint64_t first_leader_ms;
     uint64_t request_deadline_ms;
     uint64_t events;
+    uint64_t max_events; /* opt.max_events, or SIM_MAX_EVENTS */
     uint64_t delivered;
     uint64_t entries_delivered; /* log entries carried by delivered AppendEntries */
     uint64_t appends_rejected;  /* AppendEntries replies with success = false delivered */

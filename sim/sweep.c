@@ -174,6 +174,10 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
                 snprintf(res->first_problem, sizeof res->first_problem, "%s", rep.run.problem);
             }
             res->failures++;
+            if (sim_check_is_safety(rep.failed_check))
+                res->safety_failures++;
+            else
+                res->liveness_failures++;
             if (out != NULL) {
                 fprintf(out, "seed %llu: FAILED (%s): %s; replay: %s --sweep 1 --seed %llu\n",
                         (unsigned long long)seed, sim_check_name(rep.failed_check), rep.run.problem,
@@ -195,10 +199,11 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
     }
     if (out != NULL)
         fprintf(out,
-                "%llu seeds, %llu failures, %.2f virtual hours, %.1f s (%.0f seeds/s, %.0fx real "
-                "time)\n",
+                "%llu seeds, %llu failures (%llu safety, %llu liveness), %.2f virtual hours, "
+                "%.1f s (%.0f seeds/s, %.0fx real time)\n",
                 (unsigned long long)res->seeds, (unsigned long long)res->failures,
-                res->virtual_s / 3600.0, res->wall_s,
+                (unsigned long long)res->safety_failures,
+                (unsigned long long)res->liveness_failures, res->virtual_s / 3600.0, res->wall_s,
                 res->wall_s > 0 ? (double)res->seeds / res->wall_s : 0.0,
                 res->wall_s > 0 ? res->virtual_s / res->wall_s : 0.0);
     if (out != NULL && res->shrunk > 0)

@@ -551,7 +551,8 @@ static uint64_t virtual_ns(void *ctx)
 
 void sim_options_default(struct sim_options *o)
 {
-    *o = (struct sim_options){.planted_bugs = 0, .check_results = true, .shrink_dir = NULL};
+    *o = (struct sim_options){
+        .planted_bugs = 0, .check_results = true, .shrink_dir = NULL, .max_events = 0};
 }
 
 struct sim *sim_new(const struct cfg *cfg, const struct sim_options *opt)
@@ -562,6 +563,7 @@ struct sim *sim_new(const struct cfg *cfg, const struct sim_options *opt)
         s->opt = *opt;
     else
         sim_options_default(&s->opt);
+    s->max_events = s->opt.max_events != 0 ? s->opt.max_events : SIM_MAX_EVENTS;
     s->n_nodes = cfg->num_nodes;
     s->n_clients = cfg->num_clients;
     sim_queue_init(&s->q, prng_derive(cfg->seed, SIM_QUEUE_STREAM));
@@ -655,7 +657,7 @@ uint64_t sim_now_ms(const struct sim *s)
 
 bool sim_run_until(struct sim *s, uint64_t until_ms)
 {
-    while (!s->violated && sim_queue_next_ms(&s->q) <= until_ms && s->events < SIM_MAX_EVENTS)
+    while (!s->violated && sim_queue_next_ms(&s->q) <= until_ms && s->events < s->max_events)
         sim_step(s);
     if (!s->violated && s->now_ms < until_ms)
         s->now_ms = until_ms;

@@ -723,6 +723,37 @@ static void short_sweep_finds_nothing(void **state)
     assert_int_equal(res.seeds, 100);
 }
 
+/* A sweep counts liveness failures apart from safety failures and its summary says how many of
+ * each: with the event bound lowered to 50, runs are cut short (liveness), and nothing they did
+ * was wrong (no safety failure). */
+static void sweep_counts_liveness_failures_apart_from_safety(void **state)
+{
+    (void)state;
+    struct sim_options opt;
+    sim_options_default(&opt);
+    opt.max_events = 50;
+    struct sim_sweep_result res;
+    char err[512], *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(sim_sweep(1, 20, &opt, "./raft_kv", out, &res, err, sizeof err), 0);
+    fclose(out);
+    fprintf(stderr, "event bound 50: %llu of 20 seeds failed, %llu liveness, %llu safety\n",
+            (unsigned long long)res.failures, (unsigned long long)res.liveness_failures,
+            (unsigned long long)res.safety_failures);
+    assert_true(res.failures >= 10);
+    assert_int_equal(res.liveness_failures, res.failures);
+    assert_int_equal(res.safety_failures, 0);
+    assert_int_equal(res.first_failed_check, SIM_CHECK_LIVENESS);
+    assert_non_null(strstr(text, "FAILED (liveness): the run took more than 50 events"));
+    char summary[128];
+    snprintf(summary, sizeof summary, "20 seeds, %llu failures (0 safety, %llu liveness), ",
+             (unsigned long long)res.failures, (unsigned long long)res.failures);
+    assert_non_null(strstr(text, summary));
+    free(text);
+}
+
 /* Seeds of the election timing rule check: only configurations are drawn, nothing is run. */
 #define TIMING_RULE_SEEDS 100000
 
@@ -815,6 +846,7 @@ int main(void)
         cmocka_unit_test(short_sweep_finds_nothing),
         cmocka_unit_test(sweep_configs_keep_election_timing_rule),
         cmocka_unit_test(sweep_seed_2025980_elects),
+        cmocka_unit_test(sweep_counts_liveness_failures_apart_from_safety),
         cmocka_unit_test(speed_five_nodes_three_clients_with_faults),
     };
     return cmocka_run_group_tests(tests, quiet_trace, NULL);

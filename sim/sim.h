@@ -5,7 +5,9 @@
  * Design (after FoundationDB's simulation and TigerBeetle's VOPR): every happening is an event
  * in one queue (sim/queue.h) ordered by virtual time and a seeded tie-break; nothing sleeps,
  * nothing reads a wall clock except the report's wall_s. The same seed and configuration give a
- * byte-identical trace (trace_set_clock: virtual time) and history (virtual nanoseconds).
+ * byte-identical trace and history, both stamped in virtual nanoseconds: events are scheduled
+ * on whole milliseconds, and each event and each history line takes a stamp above the last, so
+ * the history keeps the real-time order of operations within a millisecond.
  *
  * What is simulated, and how it differs from the threaded run:
  *   - Node-to-node messages go through netem_decide with a per-node PRNG, as in raft/node.c.

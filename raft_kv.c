@@ -80,7 +80,9 @@ static int simulate(const struct cfg *cfg, FILE *human)
 }
 
 /* --sweep N: seeds S..S+N-1 with configurations drawn from each seed. One seed (a replay) runs
- * with the configured trace and prints its full summary; more run quietly. */
+ * with the configured trace and prints its full summary; more run quietly and exit 0 if every
+ * seed passed, 1 if any failed a safety check, CLUSTER_EXIT_NOT_LIVE (4) if the failures were all
+ * liveness failures. */
 static int sweep(const struct cfg *cfg, uint64_t count, const char *argv0)
 {
     uint64_t first = cfg->seed_given ? cfg->seed : 1;
@@ -110,7 +112,9 @@ static int sweep(const struct cfg *cfg, uint64_t count, const char *argv0)
         fprintf(stderr, "raft_kv: %s\n", err);
         return 1;
     }
-    return res.failures == 0 ? 0 : 1;
+    if (res.failures == 0)
+        return 0;
+    return res.safety_failures > 0 ? 1 : CLUSTER_EXIT_NOT_LIVE;
 }
 
 int main(int argc, char **argv)

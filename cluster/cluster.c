@@ -748,6 +748,11 @@ bool cluster_consistent(const struct cluster_report *rep)
     return cluster_verdict(rep) == CLUSTER_CONSISTENT;
 }
 
+const char *cluster_report_problem(const struct cluster_report *rep)
+{
+    return rep->problem[0] != '\0' ? rep->problem : rep->liveness;
+}
+
 int cluster_exit_status(const struct cluster_report *rep)
 {
     switch (cluster_verdict(rep)) {

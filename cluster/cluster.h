@@ -121,6 +121,9 @@ int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, si
 enum cluster_verdict cluster_verdict(const struct cluster_report *rep);
 /* True if every check of the run passed (cluster_verdict is CLUSTER_CONSISTENT). */
 bool cluster_consistent(const struct cluster_report *rep);
+/* What the verdict names: the safety problem if there is one, else the liveness problem, else
+ * "" (points into rep). */
+const char *cluster_report_problem(const struct cluster_report *rep);
 /* The process exit status for the verdict (see CLUSTER_EXIT_NOT_LIVE). */
 int cluster_exit_status(const struct cluster_report *rep);
 

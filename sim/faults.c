@@ -171,6 +171,7 @@ void sim_faults_run_due(struct sim *s)
 
 void sim_faults_heal_all(struct sim *s)
 {
+    sim_next_stamp(s); /* between queued events: an event of its own */
     s->nemesis_on = false;
     s->nemesis_net = CFG_FAULT_KINDS;
     for (uint32_t id = 1; id <= s->n_nodes; id++)

@@ -68,6 +68,11 @@ struct sim {
     const struct cfg *cfg;
     struct sim_options opt;
     uint64_t now_ms;
+    /* The stamp of the trace and the history: virtual nanoseconds, strictly increasing.
+     * Scheduling keeps whole milliseconds (now_ms); each event, and each history line, takes
+     * the next stamp (sim_next_stamp), so real-time order survives within one millisecond.
+     * Invariant: stamp_ns >= now_ms * 1000000 while an event is handled. */
+    uint64_t stamp_ns;
     struct sim_queue q;
     uint32_t n_nodes;
     struct sim_node *nodes;  /* nodes[i] is node i+1 */
@@ -103,6 +108,7 @@ struct sim {
     uint64_t first_leader_ms;
     uint64_t request_deadline_ms;
     uint64_t events;
+    uint64_t max_events; /* opt.max_events, or SIM_MAX_EVENTS */
     uint64_t delivered;
     uint64_t entries_delivered; /* log entries carried by delivered AppendEntries */
     uint64_t appends_rejected;  /* AppendEntries replies with success = false delivered */
@@ -111,6 +117,9 @@ struct sim {
 /* world.c */
 /* Pops and handles the next event; false if the queue is empty. */
 bool sim_step(struct sim *s);
+/* Moves the stamp on: to max(now_ms * 1000000, stamp_ns + 1). Called as each event begins
+ * (queued or not: a test's fault, the final heal) and before each history line. */
+void sim_next_stamp(struct sim *s);
 void sim_node_start(struct sim *s, uint32_t id);
 void sim_node_crash(struct sim *s, uint32_t id);
 uint32_t sim_nodes_down(const struct sim *s);

@@ -40,6 +40,21 @@ const char *sim_check_name(enum sim_check check)
     return "?";
 }
 
+bool sim_check_is_safety(enum sim_check check)
+{
+    switch (check) {
+    case SIM_CHECK_INVARIANT:
+    case SIM_CHECK_LINEARIZABILITY:
+    case SIM_CHECK_STORES:
+    case SIM_CHECK_RESULTS:
+        return true;
+    case SIM_CHECK_NONE:
+    case SIM_CHECK_LIVENESS:
+        return false;
+    }
+    return false;
+}
+
 /* A safety problem found by check; the first is kept, and a safety check takes the place of a
  * liveness one as the run's failed_check (the more serious finding names the run). */
 static void problem(struct sim_report *rep, enum sim_check check, const char *fmt, ...)
@@ -122,9 +137,9 @@ static void run_clients(struct sim *s, struct sim_report *rep)
                 return; /* only scheduled faults are left, and they are late: heal now */
             }
         }
-        if (s->events >= SIM_MAX_EVENTS) {
+        if (s->events >= s->max_events) {
             not_live(rep, "not converged", "the run took more than %llu events",
-                     (unsigned long long)SIM_MAX_EVENTS);
+                     (unsigned long long)s->max_events);
             return;
         }
         if (!sim_step(s))
@@ -140,7 +155,7 @@ static void heal_and_converge(struct sim *s, struct sim_report *rep)
     rep->heal_ms = s->now_ms;
     rep->leader_after_heal_ms = UINT64_MAX;
     uint64_t deadline_ms = s->now_ms + cfg->check.converge_ms;
-    while (!s->violated && s->events < SIM_MAX_EVENTS) {
+    while (!s->violated && s->events < s->max_events) {
         if (rep->leader_after_heal_ms == UINT64_MAX && sim_leader(s) != 0)
             rep->leader_after_heal_ms = s->now_ms - rep->heal_ms;
         if (converged(s)) {

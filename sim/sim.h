@@ -5,7 +5,9 @@
  * Design (after FoundationDB's simulation and TigerBeetle's VOPR): every happening is an event
  * in one queue (sim/queue.h) ordered by virtual time and a seeded tie-break; nothing sleeps,
  * nothing reads a wall clock except the report's wall_s. The same seed and configuration give a
- * byte-identical trace (trace_set_clock: virtual time) and history (virtual nanoseconds).
+ * byte-identical trace and history, both stamped in virtual nanoseconds: events are scheduled
+ * on whole milliseconds, and each event and each history line takes a stamp above the last, so
+ * the history keeps the real-time order of operations within a millisecond.
  *
  * What is simulated, and how it differs from the threaded run:
  *   - Node-to-node messages go through netem_decide with a per-node PRNG, as in raft/node.c.
@@ -39,6 +41,8 @@ struct sim_options {
                                (sim_options_default) */
     const char *shrink_dir; /* sim_sweep: shrink each failing seed and write its replay
                                configuration in this directory; NULL (default): do not */
+    uint64_t max_events;    /* the bound on a run's events; 0 (default): SIM_MAX_EVENTS. Tests
+                               lower it to make runs fail liveness */
 };
 void sim_options_default(struct sim_options *o);
 
@@ -52,6 +56,9 @@ enum sim_check {
     SIM_CHECK_RESULTS,         /* a client result disagrees with the committed log */
 };
 const char *sim_check_name(enum sim_check check);
+/* True if check finds a safety violation (invariant, linearizability, stores, results: something
+ * wrong happened); false for liveness (something due did not happen) and for none. */
+bool sim_check_is_safety(enum sim_check check);
 
 struct sim_report {
     struct cluster_report run; /* the summary a threaded run prints (times are virtual) */
@@ -90,11 +97,15 @@ void sim_report_close(struct sim_report *rep);
 /* Fills *out (uninitialised on entry; release with cfg_close) with the configuration seed
  * draws: 1-7 nodes, 0-5 clients of 5-50 requests, keys, timeouts, batching, pre-vote and
  * check-quorum, network loss, delay, duplication and reordering, and a nemesis; a tenth of the
- * seeds are Figure 8 storms. Valid by construction (asserted). */
+ * seeds are Figure 8 storms. Valid by construction, and within Raft's timing requirement: the
+ * election timeout's minimum is at least 50 ms and its spread (max - min) at least 20 ms above
+ * two round trips of the network's largest delay (asserted; see sim/sweep.c). */
 void sim_sweep_config(uint64_t seed, struct cfg *out);
 
 struct sim_sweep_result {
     uint64_t seeds, failures;
+    /* Invariant: failures == safety_failures + liveness_failures (sim_check_is_safety). */
+    uint64_t safety_failures, liveness_failures;
     double virtual_s, wall_s; /* of the seeds' runs, shrinking left out */
     uint64_t events;
     uint64_t shrunk; /* failing seeds shrunk (at most SIM_SHRINK_SEEDS) */
@@ -109,8 +120,9 @@ struct sim_sweep_result {
  * command that replays it, "<program> --sweep 1 --seed N"; with opt->shrink_dir, the first
  * SIM_SHRINK_SEEDS failing seeds' fault schedules are then shrunk (sim_shrink) and written as
  * configurations that "<program> --simulate <shrink_dir>/sweep-seed-N.toml" replays. Ends with
- * the summary line "N seeds, F failures, X virtual hours, Y s (...)", and a line for the time
- * shrinking took if it did. Returns 0, or -1 with err if a run could not be carried out. */
+ * the summary line "N seeds, F failures (S safety, L liveness), X virtual hours, Y s (...)", and
+ * a line for the time shrinking took if it did. Returns 0, or -1 with err if a run could not be
+ * carried out. */
 int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, const char *program,
               FILE *out, struct sim_sweep_result *res, char *err, size_t err_len);
 

@@ -17,6 +17,13 @@ static bool coin(struct prng *r, uint32_t percent)
     return prng_range(r, 0, 99) < percent;
 }
 
+/* The least election-timeout spread (max - min) the sweep draws over a network delaying
+ * messages up to delay_ms_max: 20 ms plus two round trips (see sim_sweep_config). */
+static uint32_t sweep_spread_ms_min(uint32_t delay_ms_max)
+{
+    return 20 + 4 * delay_ms_max;
+}
+
 void sim_sweep_config(uint64_t seed, struct cfg *out)
 {
     struct prng r;
@@ -43,12 +50,23 @@ void sim_sweep_config(uint64_t seed, struct cfg *out)
         net->reorder = coin(&r, 50);
     }
     struct cfg_raft *raft = &out->raft;
-    /* Raft needs broadcast time << election timeout (paper 5.6): the timeout stays above a few
-     * network round trips, or elections could split forever by construction. */
-    raft->election_timeout_ms_min =
-        (uint32_t)prng_range(&r, 50, 300) + 4 * out->network.delay_ms_max;
-    raft->election_timeout_ms_max =
-        raft->election_timeout_ms_min + (uint32_t)prng_range(&r, 20, 300);
+    /* Raft needs broadcast time << election timeout (paper 5.6), and the timeouts' randomized
+     * spread must let one node win before another wakes (5.2): the node that times out first
+     * needs its RequestVote to reach the others before they stand themselves (with pre-vote
+     * both first spend a PreVote round trip, so the margin is the same), or they split the
+     * votes of one term. Two nodes' timeouts, uniform over a spread S, are more than a delay d
+     * apart with probability (1 - d/S)^2: above 0.56 with S >= 4d, and 0 with S <= d, as seed
+     * 2025980 once drew (a 20 ms spread over 19..34 ms delays: 20 split votes, no leader).
+     * So the minimum stays above two round trips plus 50 ms, and the spread above two round
+     * trips plus 20 ms (sweep_spread_ms_min). The spread is drawn as it always was and raised
+     * to that floor: a seed whose draw met it keeps its configuration, and the floor, the
+     * tightest timing allowed, is drawn often. */
+    uint32_t delay_ms_max = out->network.delay_ms_max;
+    raft->election_timeout_ms_min = (uint32_t)prng_range(&r, 50, 300) + 4 * delay_ms_max;
+    uint32_t spread_ms = (uint32_t)prng_range(&r, 20, 300);
+    if (spread_ms < sweep_spread_ms_min(delay_ms_max))
+        spread_ms = sweep_spread_ms_min(delay_ms_max);
+    raft->election_timeout_ms_max = raft->election_timeout_ms_min + spread_ms;
     raft->heartbeat_ms = (uint32_t)prng_range(&r, 10, raft->election_timeout_ms_min / 2);
     raft->max_inflight = (uint32_t)prng_range(&r, 1, 8);
     /* One entry per AppendEntries is where Figure 8 and divergent-suffix bugs show (the
@@ -88,7 +106,9 @@ void sim_sweep_config(uint64_t seed, struct cfg *out)
     out->check.linearizability = true;
     out->check.converge_ms = 30000;
     assert(raft->heartbeat_ms < raft->election_timeout_ms_min);
-    assert(raft->election_timeout_ms_min < raft->election_timeout_ms_max);
+    assert(raft->election_timeout_ms_min >= 50 + 4 * out->network.delay_ms_max);
+    assert(raft->election_timeout_ms_max - raft->election_timeout_ms_min >=
+           sweep_spread_ms_min(out->network.delay_ms_max));
 }
 
 /* Shrinks failing seed's fault schedule and writes the replay configuration
@@ -151,13 +171,18 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
             if (res->failures == 0) {
                 res->first_failing_seed = seed;
                 res->first_failed_check = rep.failed_check;
-                snprintf(res->first_problem, sizeof res->first_problem, "%s", rep.run.problem);
+                snprintf(res->first_problem, sizeof res->first_problem, "%s",
+                         cluster_report_problem(&rep.run));
             }
             res->failures++;
+            if (sim_check_is_safety(rep.failed_check))
+                res->safety_failures++;
+            else
+                res->liveness_failures++;
             if (out != NULL) {
                 fprintf(out, "seed %llu: FAILED (%s): %s; replay: %s --sweep 1 --seed %llu\n",
-                        (unsigned long long)seed, sim_check_name(rep.failed_check), rep.run.problem,
-                        program, (unsigned long long)seed);
+                        (unsigned long long)seed, sim_check_name(rep.failed_check),
+                        cluster_report_problem(&rep.run), program, (unsigned long long)seed);
                 fflush(out);
             }
         }
@@ -175,10 +200,11 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
     }
     if (out != NULL)
         fprintf(out,
-                "%llu seeds, %llu failures, %.2f virtual hours, %.1f s (%.0f seeds/s, %.0fx real "
-                "time)\n",
+                "%llu seeds, %llu failures (%llu safety, %llu liveness), %.2f virtual hours, "
+                "%.1f s (%.0f seeds/s, %.0fx real time)\n",
                 (unsigned long long)res->seeds, (unsigned long long)res->failures,
-                res->virtual_s / 3600.0, res->wall_s,
+                (unsigned long long)res->safety_failures,
+                (unsigned long long)res->liveness_failures, res->virtual_s / 3600.0, res->wall_s,
                 res->wall_s > 0 ? (double)res->seeds / res->wall_s : 0.0,
                 res->wall_s > 0 ? res->virtual_s / res->wall_s : 0.0);
     if (out != NULL && res->shrunk > 0)

@@ -113,8 +113,10 @@ static void client_feed(struct sim *s, struct sim_client *c, const struct client
     int rc = client_step(&c->logic, ev, &act);
     assert(rc == 0); /* each event answers the action before it */
     (void)rc;
-    for (size_t i = 0; i < act.n_records; i++)
+    for (size_t i = 0; i < act.n_records; i++) {
+        sim_next_stamp(s); /* a completion, then the next invoke: two times, in that order */
         client_record_write(s->history, c->id, c->name, &act.records[i]);
+    }
     switch (act.type) {
     case CLIENT_ACTION_SEND: {
         if (act.reason != CLIENT_SEND_FIRST)
@@ -521,6 +523,7 @@ bool sim_step(struct sim *s)
     assert(ev->at_ms >= s->now_ms); /* virtual time never goes back */
     s->now_ms = ev->at_ms;
     s->events++;
+    sim_next_stamp(s);
     struct sim_node *n = ev->node >= 1 && ev->node <= s->n_nodes ? &s->nodes[ev->node - 1] : NULL;
     switch (ev->type) {
     case SIM_EV_TICK:
@@ -560,15 +563,24 @@ bool sim_step(struct sim *s)
 
 /* --- the world's life --------------------------------------------------------------------- */
 
+void sim_next_stamp(struct sim *s)
+{
+    uint64_t floor_ns = s->now_ms * UINT64_C(1000000);
+    s->stamp_ns = s->stamp_ns + 1 > floor_ns ? s->stamp_ns + 1 : floor_ns;
+}
+
+/* The trace's and the history's clock: the current stamp (reading it does not move it, so the
+ * trace level changes no time). */
 static uint64_t virtual_ns(void *ctx)
 {
     const struct sim *s = ctx;
-    return s->now_ms * UINT64_C(1000000);
+    return s->stamp_ns;
 }
 
 void sim_options_default(struct sim_options *o)
 {
-    *o = (struct sim_options){.planted_bugs = 0, .check_results = true, .shrink_dir = NULL};
+    *o = (struct sim_options){
+        .planted_bugs = 0, .check_results = true, .shrink_dir = NULL, .max_events = 0};
 }
 
 struct sim *sim_new(const struct cfg *cfg, const struct sim_options *opt)
@@ -579,6 +591,7 @@ struct sim *sim_new(const struct cfg *cfg, const struct sim_options *opt)
         s->opt = *opt;
     else
         sim_options_default(&s->opt);
+    s->max_events = s->opt.max_events != 0 ? s->opt.max_events : SIM_MAX_EVENTS;
     s->n_nodes = cfg->num_nodes;
     s->n_clients = cfg->num_clients;
     sim_queue_init(&s->q, prng_derive(cfg->seed, SIM_QUEUE_STREAM));
@@ -672,7 +685,7 @@ uint64_t sim_now_ms(const struct sim *s)
 
 bool sim_run_until(struct sim *s, uint64_t until_ms)
 {
-    while (!s->violated && sim_queue_next_ms(&s->q) <= until_ms && s->events < SIM_MAX_EVENTS)
+    while (!s->violated && sim_queue_next_ms(&s->q) <= until_ms && s->events < s->max_events)
         sim_step(s);
     if (!s->violated && s->now_ms < until_ms)
         s->now_ms = until_ms;
@@ -681,6 +694,7 @@ bool sim_run_until(struct sim *s, uint64_t until_ms)
 
 void sim_fault(struct sim *s, const struct cfg_fault *fault)
 {
+    sim_next_stamp(s); /* an event of its own, at the time the test has run to */
     sim_faults_apply(s, fault, "test");
 }
 

@@ -64,7 +64,7 @@ static struct sim_report run_consistent(const struct cfg *cfg)
         fail_msg("seed %llu: run failed: %s", (unsigned long long)cfg->seed, err);
     if (!rep.consistent) {
         sim_report_print(stderr, &rep);
-        fail_msg("seed %llu: %s", (unsigned long long)cfg->seed, rep.run.problem);
+        fail_msg("seed %llu: %s", (unsigned long long)cfg->seed, cluster_report_problem(&rep.run));
     }
     assert_int_equal(rep.run.counts.requests, (uint64_t)cfg->num_clients * cfg->client.requests);
     return rep;
@@ -108,7 +108,7 @@ static void traced_run(struct cfg *cfg, char **trace, size_t *trace_len, char **
     fclose(mem);
     cfg->history_path = NULL;
     if (!rep.consistent)
-        fail_msg("seed %llu: %s", (unsigned long long)cfg->seed, rep.run.problem);
+        fail_msg("seed %llu: %s", (unsigned long long)cfg->seed, cluster_report_problem(&rep.run));
     sim_report_close(&rep);
     *history = read_file(history_path, history_len);
     unlink(history_path);
@@ -750,6 +750,135 @@ static void short_sweep_finds_nothing(void **state)
     assert_int_equal(res.seeds, 100);
 }
 
+/* A sweep counts liveness failures apart from safety failures and its summary says how many of
+ * each: with the event bound lowered to 50, runs are cut short (liveness), and nothing they did
+ * was wrong (no safety failure). */
+static void sweep_counts_liveness_failures_apart_from_safety(void **state)
+{
+    (void)state;
+    struct sim_options opt;
+    sim_options_default(&opt);
+    opt.max_events = 50;
+    struct sim_sweep_result res;
+    char err[512], *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(sim_sweep(1, 20, &opt, "./raft_kv", out, &res, err, sizeof err), 0);
+    fclose(out);
+    fprintf(stderr, "event bound 50: %llu of 20 seeds failed, %llu liveness, %llu safety\n",
+            (unsigned long long)res.failures, (unsigned long long)res.liveness_failures,
+            (unsigned long long)res.safety_failures);
+    assert_true(res.failures >= 10);
+    assert_int_equal(res.liveness_failures, res.failures);
+    assert_int_equal(res.safety_failures, 0);
+    assert_int_equal(res.first_failed_check, SIM_CHECK_LIVENESS);
+    assert_non_null(strstr(text, "FAILED (liveness): the run took more than 50 events"));
+    char summary[128];
+    snprintf(summary, sizeof summary, "20 seeds, %llu failures (0 safety, %llu liveness), ",
+             (unsigned long long)res.failures, (unsigned long long)res.failures);
+    assert_non_null(strstr(text, summary));
+    free(text);
+}
+
+/* Seeds of the election timing rule check: only configurations are drawn, nothing is run. */
+#define TIMING_RULE_SEEDS 100000
+
+/* Raft's timing requirement (paper 5.6, broadcast time << election timeout), as the sweep must
+ * keep it: the election timeout's randomized spread exceeds 20 ms plus two network round trips
+ * (4 x delay_ms_max), so that one node usually times out, and its RequestVote reaches the other
+ * nodes, before they wake; the minimum stays above 50 ms plus two round trips. Asserted over
+ * many seeds' configurations. */
+static void sweep_configs_keep_election_timing_rule(void **state)
+{
+    (void)state;
+    uint64_t tight = 0; /* configurations right at the bound */
+    for (uint64_t seed = 1; seed <= TIMING_RULE_SEEDS; seed++) {
+        struct cfg cfg;
+        sim_sweep_config(seed, &cfg);
+        uint64_t delay = cfg.network.delay_ms_max;
+        uint64_t min = cfg.raft.election_timeout_ms_min, max = cfg.raft.election_timeout_ms_max;
+        if (max - min < 20 + 4 * delay || min < 50 + 4 * delay)
+            fail_msg("seed %llu: election timeout %llu..%llu ms, network delay %u..%llu ms: the "
+                     "spread must be >= 20 + 4 x %llu and the minimum >= 50 + 4 x %llu",
+                     (unsigned long long)seed, (unsigned long long)min, (unsigned long long)max,
+                     cfg.network.delay_ms_min, (unsigned long long)delay, (unsigned long long)delay,
+                     (unsigned long long)delay);
+        tight += max - min == 20 + 4 * delay;
+        assert_true(cfg.raft.heartbeat_ms < min);
+        cfg_close(&cfg);
+    }
+    fprintf(stderr, "timing rule: %d seeds' configurations keep it, %llu right at the bound\n",
+            TIMING_RULE_SEEDS, (unsigned long long)tight);
+}
+
+/* Sweep seed 2025980 once drew 2 nodes, election timeout 268..288 ms over a 19..34 ms network
+ * with pre-vote off: the two nodes split their votes about 20 times and no leader was elected.
+ * Its configuration now elects, and the run is consistent. */
+static void sweep_seed_2025980_elects(void **state)
+{
+    (void)state;
+    struct cfg cfg;
+    sim_sweep_config(2025980, &cfg);
+    struct sim_report rep;
+    char err[512];
+    assert_int_equal(sim_run(&cfg, NULL, &rep, err, sizeof err), 0);
+    if (!rep.consistent)
+        fail_msg("seed 2025980 (%u nodes, election timeout %u..%u ms, delay %u..%u ms) failed "
+                 "(%s): %s",
+                 cfg.num_nodes, cfg.raft.election_timeout_ms_min, cfg.raft.election_timeout_ms_max,
+                 cfg.network.delay_ms_min, cfg.network.delay_ms_max,
+                 sim_check_name(rep.failed_check), cluster_report_problem(&rep.run));
+    sim_report_close(&rep);
+    cfg_close(&cfg);
+}
+
+/* The history's "time" fields, in file order, into times[0..*n). */
+static void history_times(const char *text, uint64_t *times, size_t cap, size_t *n)
+{
+    *n = 0;
+    for (const char *p = text; (p = strstr(p, "\"time\":")) != NULL; p++) {
+        assert_true(*n < cap);
+        times[(*n)++] = strtoull(p + strlen("\"time\":"), NULL, 10);
+    }
+}
+
+/* Real-time order is kept in a simulated history: lines written at different simulator events
+ * never share a time (on whole virtual milliseconds most operations looked concurrent to the
+ * linearizability checker), so every line's time is strictly above the one before it; and the
+ * sub-millisecond times are as reproducible as the rest: a second run is byte-identical. */
+static void simulated_history_times_strictly_increase(void **state)
+{
+    (void)state;
+    struct cfg cfg = faulty_cfg(42);
+    cfg.num_clients = 5;
+    char *trace, *history;
+    size_t trace_len, history_len;
+    traced_run(&cfg, &trace, &trace_len, &history, &history_len);
+    enum { MAX_LINES = 4 * 5 * 30 + 16 };
+    static uint64_t times[MAX_LINES];
+    size_t n;
+    history_times(history, times, MAX_LINES, &n);
+    assert_true(n >= 2 * 5 * 30);
+    size_t ties = 0;
+    for (size_t i = 1; i < n; i++)
+        ties += times[i] <= times[i - 1];
+    fprintf(stderr, "history: %zu lines, %zu not after the line before\n", n, ties);
+    for (size_t i = 1; i < n; i++)
+        if (times[i] <= times[i - 1])
+            fail_msg("history line %zu has time %llu, line %zu %llu", i + 1,
+                     (unsigned long long)times[i], i, (unsigned long long)times[i - 1]);
+    char *trace2, *history2;
+    size_t trace2_len, history2_len;
+    traced_run(&cfg, &trace2, &trace2_len, &history2, &history2_len);
+    assert_int_equal(trace2_len, trace_len);
+    assert_memory_equal(trace2, trace, trace_len);
+    assert_int_equal(history2_len, history_len);
+    assert_memory_equal(history2, history, history_len);
+    free(trace), free(trace2), free(history), free(history2);
+    close_cfg(&cfg);
+}
+
 /* The speed case: 5 nodes, 3 clients, faults. Measured and printed, never asserted. */
 static void speed_five_nodes_three_clients_with_faults(void **state)
 {
@@ -789,6 +918,10 @@ int main(void)
         cmocka_unit_test(churn_reliable_and_unreliable),
         cmocka_unit_test(short_client_timeout_neither_livelocks_nor_floods_the_log),
         cmocka_unit_test(short_sweep_finds_nothing),
+        cmocka_unit_test(sweep_configs_keep_election_timing_rule),
+        cmocka_unit_test(sweep_seed_2025980_elects),
+        cmocka_unit_test(sweep_counts_liveness_failures_apart_from_safety),
+        cmocka_unit_test(simulated_history_times_strictly_increase),
         cmocka_unit_test(speed_five_nodes_three_clients_with_faults),
     };
     return cmocka_run_group_tests(tests, quiet_trace, NULL);

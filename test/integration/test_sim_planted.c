@@ -170,7 +170,8 @@ static void apply_before_commit_is_caught(void **state)
 }
 
 /* A sweep that fails many seeds shrinks only the first SIM_SHRINK_SEEDS of them (each costs up
- * to SIM_SHRINK_RUNS runs) and says so for the others; every failure still gets its line. */
+ * to SIM_SHRINK_RUNS runs) and says so for the others; every failure still gets its line, and
+ * the summary counts them as safety failures. */
 static void sweep_shrinks_only_the_first_failing_seeds(void **state)
 {
     (void)state;
@@ -185,6 +186,13 @@ static void sweep_shrinks_only_the_first_failing_seeds(void **state)
             (unsigned long long)res.failures, (unsigned long long)res.shrunk);
     assert_true(res.failures > SIM_SHRINK_SEEDS);
     assert_int_equal(res.shrunk, SIM_SHRINK_SEEDS);
+    /* Every failure is a safety failure (the results check), and the summary says so. */
+    assert_int_equal(res.safety_failures, res.failures);
+    assert_int_equal(res.liveness_failures, 0);
+    char summary[128];
+    snprintf(summary, sizeof summary, "100 seeds, %llu failures (%llu safety, 0 liveness), ",
+             (unsigned long long)res.failures, (unsigned long long)res.failures);
+    assert_non_null(strstr(text, summary));
     size_t failed_lines = 0, not_shrunk = 0, files = 0;
     for (const char *p = text; (p = strstr(p, ": FAILED (")) != NULL; p++)
         failed_lines++;

@@ -106,7 +106,7 @@ cmp -s "$tmp/out" "$tmp/sim1" && fail "simulate: seeds 3 and 4 print the same"
 expect simulate-history 0 out "history: $tmp/s.jsonl" --simulate --seed 3 --history "$tmp/s.jsonl"
 [ "$(grep -c '"type":"invoke"' "$tmp/s.jsonl")" -eq 15 ] ||
     fail "simulate-history: $tmp/s.jsonl does not hold 15 invokes"
-expect sweep 0 out "20 seeds, 0 failures" --sweep 20 --seed 1
+expect sweep 0 out "20 seeds, 0 failures (0 safety, 0 liveness)" --sweep 20 --seed 1
 expect sweep-replay 0 out "configuration drawn from the seed" --sweep 1 --seed 5 --color never
 
 # config.toml is the documented default: it prints exactly like an empty file, and it mentions

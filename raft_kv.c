@@ -112,9 +112,11 @@ static int sweep(const struct cfg *cfg, uint64_t count, const char *argv0)
         fprintf(stderr, "raft_kv: %s\n", err);
         return 1;
     }
-    if (res.failures == 0)
-        return 0;
-    return res.safety_failures > 0 ? 1 : CLUSTER_EXIT_NOT_LIVE;
+    if (res.safety_failures > 0)
+        return 1;
+    if (res.liveness_failures > 0)
+        return CLUSTER_EXIT_NOT_LIVE;
+    return res.interrupted != 0 ? signal_exit_status(res.interrupted) : 0;
 }
 
 int main(int argc, char **argv)
@@ -171,14 +173,25 @@ int main(int argc, char **argv)
         cfg_close(&cfg);
         return 0;
     }
+    /* From here on SIGINT and SIGTERM end a run, a simulation or a sweep early but in order:
+     * clients stop, the history is completed and flushed, and the summary is printed (the runs
+     * poll for them). Started before any thread, which inherits the blocked signals. */
+    char run_err[512];
+    if (signal_watch_start(run_err, sizeof run_err) != 0) {
+        fprintf(stderr, "raft_kv: %s\n", run_err);
+        cfg_close(&cfg);
+        return 1;
+    }
     if (action == CFG_ACTION_SWEEP) {
         rc = sweep(&cfg, sweep_seeds, argv[0]);
+        signal_watch_stop();
         cfg_close(&cfg);
         return rc;
     }
     if (!cfg.seed_given) {
         if (random_seed(&cfg.seed) != 0) {
             fprintf(stderr, "raft_kv: cannot get a random seed: %s\n", strerror(errno));
+            signal_watch_stop();
             cfg_close(&cfg);
             return 1;
         }
@@ -205,18 +218,11 @@ int main(int argc, char **argv)
 
     if (action == CFG_ACTION_SIMULATE) {
         rc = simulate(&cfg, human);
+        signal_watch_stop();
         cfg_close(&cfg);
         return rc;
     }
     struct cluster_report rep;
-    char run_err[512];
-    /* SIGINT and SIGTERM end the run early but in order: clients stop, the history is
-     * completed and flushed, and the summary is printed (cluster_run polls for them). */
-    if (signal_watch_start(run_err, sizeof run_err) != 0) {
-        fprintf(stderr, "raft_kv: %s\n", run_err);
-        cfg_close(&cfg);
-        return 1;
-    }
     rc = cluster_run(&cfg, &rep, run_err, sizeof run_err);
     signal_watch_stop();
     trace_close();

@@ -113,6 +113,7 @@ struct sim_sweep_result {
     uint64_t first_failing_seed; /* valid if failures > 0 */
     enum sim_check first_failed_check;
     char first_problem[512];
+    int interrupted; /* the signal that stopped the sweep before its last seed, or 0 */
 };
 
 /* Runs seeds first..first+count-1 back to back (the trace as trace_open set it). For each

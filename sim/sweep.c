@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/signals.h"
 #include "sim/internal.h"
 
 /* The sweep's draws use their own stream of the seed. */
@@ -154,7 +155,7 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
               FILE *out, struct sim_sweep_result *res, char *err, size_t err_len)
 {
     memset(res, 0, sizeof *res);
-    for (uint64_t i = 0; i < count; i++) {
+    for (uint64_t i = 0; i < count && res->interrupted == 0; i++) {
         uint64_t seed = first + i;
         struct cfg cfg;
         sim_sweep_config(seed, &cfg);
@@ -163,6 +164,11 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
         cfg_close(&cfg);
         if (rc != 0)
             return -1;
+        if (rep.run.interrupted != 0) { /* a signal: this seed did not run to its end */
+            res->interrupted = rep.run.interrupted;
+            sim_report_close(&rep);
+            break;
+        }
         res->seeds++;
         res->virtual_s += (double)rep.virtual_ms / 1000.0;
         res->wall_s += rep.wall_s;
@@ -207,6 +213,9 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
                 (unsigned long long)res->liveness_failures, res->virtual_s / 3600.0, res->wall_s,
                 res->wall_s > 0 ? (double)res->seeds / res->wall_s : 0.0,
                 res->wall_s > 0 ? res->virtual_s / res->wall_s : 0.0);
+    if (out != NULL && res->interrupted != 0)
+        fprintf(out, "interrupted by %s after %llu of %llu seeds\n", signal_name(res->interrupted),
+                (unsigned long long)res->seeds, (unsigned long long)count);
     if (out != NULL && res->shrunk > 0)
         fprintf(out, "shrinking (%llu failing seed%s) took %.1f s more\n",
                 (unsigned long long)res->shrunk, res->shrunk == 1 ? "" : "s", res->shrink_wall_s);

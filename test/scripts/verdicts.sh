@@ -22,12 +22,15 @@ fail() {
     failed=$((failed + 1))
 }
 
-# interrupt SIGNAL STATUS: a long run, stopped by SIGNAL once its history has 200 lines.
+# interrupt SIGNAL STATUS [ARGS...]: a long run (threaded, or as ARGS say), stopped by SIGNAL
+# once its history has 200 lines.
 interrupt() {
-    local sig=$1 want=$2 h="$tmp/h-$1.jsonl" out="$tmp/out-$1.txt" failed_before=$failed
+    local sig=$1 want=$2
+    shift 2
+    local name="$sig${1:+ $1}" h="$tmp/h-$sig$#.jsonl" out="$tmp/out-$sig$#.txt" failed_before=$failed
     checks=$((checks + 1))
     (cd "$here" && exec "$bin" --seed 1 --set 'trace.level="quiet"' --set num_clients=4 \
-        --set client.requests=1000000 --history "$h" >"$out" 2>&1) &
+        --set client.requests=1000000 --history "$h" "$@" >"$out" 2>&1) &
     pid=$!
     local waited=0
     while { [ ! -f "$h" ] || [ "$(wc -l <"$h")" -lt 200 ]; } && [ $waited -lt 600 ]; do
@@ -46,28 +49,28 @@ interrupt() {
         sleep 0.1
     done
     if [ -z "$rc" ]; then
-        fail "$sig: raft_kv did not end within 60 s of the signal"
+        fail "$name: raft_kv did not end within 60 s of the signal"
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
         pid=
         return
     fi
     pid=
-    [ "$rc" -eq "$want" ] || fail "$sig: exit status $rc, expected $want"
+    [ "$rc" -eq "$want" ] || fail "$name: exit status $rc, expected $want"
     grep -q "^  interrupted by SIG$sig" "$out" ||
-        fail "$sig: the summary does not say 'interrupted by SIG$sig'"
-    grep -q "^  verdict: interrupted by SIG$sig" "$out" || fail "$sig: no 'verdict: interrupted' line"
-    [ "$(tail -c 1 "$h" | od -An -c | tr -d ' ')" = '\n' ] || fail "$sig: the history ends inside a line"
+        fail "$name: the summary does not say 'interrupted by SIG$sig'"
+    grep -q "^  verdict: interrupted by SIG$sig" "$out" || fail "$name: no 'verdict: interrupted' line"
+    [ "$(tail -c 1 "$h" | od -An -c | tr -d ' ')" = '\n' ] || fail "$name: the history ends inside a line"
     local lines
     lines=$(wc -l <"$h")
-    [ "$lines" -ge 200 ] || fail "$sig: only $lines history lines"
+    [ "$lines" -ge 200 ] || fail "$name: only $lines history lines"
     # Every invoke has its completion: an operation in flight ended as ok, fail or info.
     local invokes completions
     invokes=$(grep -c '"type":"invoke"' "$h")
     completions=$(grep -cE '"type":"(ok|fail|info)"' "$h")
-    [ "$invokes" -eq "$completions" ] || fail "$sig: $invokes invokes but $completions completions"
+    [ "$invokes" -eq "$completions" ] || fail "$name: $invokes invokes but $completions completions"
     "$bin" --check-history "$h" >"$tmp/check.txt" 2>&1 ||
-        fail "$sig: --check-history rejects the history: $(head -c 300 "$tmp/check.txt")"
+        fail "$name: --check-history rejects the history: $(head -c 300 "$tmp/check.txt")"
     if [ "$failed" -ne "$failed_before" ]; then
         echo "  output: $(head -c 1500 "$out")"
     fi
@@ -75,6 +78,28 @@ interrupt() {
 
 interrupt INT 130
 interrupt TERM 143
+interrupt INT 130 --simulate
+
+# A sweep stopped by a signal says how far it came, and exits 130.
+checks=$((checks + 1))
+(cd "$tmp" && exec "$bin" --sweep 1000000 >"$tmp/sweep.txt" 2>&1) &
+pid=$!
+sleep 1
+kill -INT "$pid"
+rc=
+for _ in $(seq 600); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+        wait "$pid"
+        rc=$?
+        break
+    fi
+    sleep 0.1
+done
+[ -n "$rc" ] || { kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+pid=
+[ "$rc" = 130 ] || fail "sweep: exit status '$rc', expected 130"
+grep -qE '^interrupted by SIGINT after [0-9]+ of 1000000 seeds$' "$tmp/sweep.txt" ||
+    fail "sweep: no 'interrupted by SIGINT after N of 1000000 seeds' line: $(tail -c 300 "$tmp/sweep.txt")"
 
 # expect_run NAME STATUS TEXT ARGS...: a run whose exit status must be STATUS and whose stdout
 # must hold the line TEXT (a fixed string), with a summary.

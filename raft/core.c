@@ -60,18 +60,25 @@ int raft_options_validate(const struct raft_options *o, const char **why)
     return RAFT_OK;
 }
 
-int raft_init(struct raft *r, const struct raft_options *opt, struct raft_disk *disk,
+int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_disk *loaded,
               uint64_t now_ms)
 {
     if (raft_options_validate(opt, NULL) != RAFT_OK)
         return RAFT_EINVAL;
-    if (disk->voted_for > opt->n_nodes || raft_log_last_term(&disk->log) > disk->current_term)
+    if (loaded->voted_for > opt->n_nodes || raft_log_last_term(&loaded->log) > loaded->current_term)
         return RAFT_EINVAL;
     memset(r, 0, sizeof *r);
     r->opt = *opt;
-    r->disk = disk;
+    r->state.current_term = loaded->current_term;
+    r->state.voted_for = loaded->voted_for;
+    raft_log_init(&r->state.log);
+    for (uint64_t i = 1; i <= raft_log_last_index(&loaded->log); i++) {
+        const struct raft_entry *e = raft_log_get(&loaded->log, i);
+        raft_log_append(&r->state.log, e->term, e->type, e->data, e->len);
+    }
+    r->durable_index = raft_log_last_index(&r->state.log);
     if (opt->planted_bugs & RAFT_BUG_FORGET_VOTE)
-        disk->voted_for = 0;
+        r->state.voted_for = 0;
     prng_seed(&r->prng, opt->seed);
     r->role = RAFT_FOLLOWER; /* section 5.2: "When servers start up, they begin as followers" */
     r->now_ms = now_ms;
@@ -82,8 +89,31 @@ int raft_init(struct raft *r, const struct raft_options *opt, struct raft_disk *
 
 void raft_close(struct raft *r)
 {
+    for (size_t i = 0; i < r->n_held; i++)
+        raft_message_free(&r->held[i].m);
+    free(r->held);
+    free(r->inflight);
+    raft_disk_close(&r->state);
     free(r->progress);
     memset(r, 0, sizeof *r);
+}
+
+void raft_disk_apply(struct raft_disk *disk, const struct raft_persist *p)
+{
+    if (p->seq == 0)
+        return;
+    if (p->save_hard_state) {
+        disk->current_term = p->term;
+        disk->voted_for = p->vote;
+    }
+    if (p->truncate_from != 0 && p->truncate_from <= raft_log_last_index(&disk->log))
+        raft_log_truncate(&disk->log, p->truncate_from);
+    for (size_t i = 0; i < p->n_append; i++) {
+        const struct raft_entry *e = &p->append[i];
+        /* The request writes index append_first + i; anything else is a host bug. */
+        assert(raft_log_last_index(&disk->log) == p->append_first + i - 1);
+        raft_log_append(&disk->log, e->term, e->type, e->data, e->len);
+    }
 }
 
 void raft_reset_election_deadline(struct raft *r)
@@ -129,22 +159,138 @@ void raft_convert(struct raft *r, enum raft_role to)
 
 void raft_persist_term_vote(struct raft *r, uint64_t term, uint32_t vote)
 {
-    assert(term >= r->disk->current_term);
+    assert(term >= r->state.current_term);
     assert(vote <= r->opt.n_nodes);
     /* Figure 2: at most one vote per term. */
-    assert(term > r->disk->current_term || r->disk->voted_for == 0 || r->disk->voted_for == vote ||
+    assert(term > r->state.current_term || r->state.voted_for == 0 || r->state.voted_for == vote ||
            (r->opt.planted_bugs & RAFT_BUG_DOUBLE_VOTE));
-    r->disk->current_term = term;
-    r->disk->voted_for = vote;
-    r->out->persisted.term_or_vote = true;
+    r->state.current_term = term;
+    r->state.voted_for = vote;
+    r->step_hard_state = true;
+}
+
+void raft_log_changed_from(struct raft *r, uint64_t index)
+{
+    if (r->step_dirty_from == 0 || index < r->step_dirty_from)
+        r->step_dirty_from = index;
+}
+
+/* End of a step: this step's changes become one persist request, numbered persist_seq. */
+static void finish_persist(struct raft *r)
+{
+    struct raft_persist *p = &r->out->persist;
+    if (!r->step_hard_state && r->step_dirty_from == 0)
+        return;
+    const struct raft_log *log = &r->state.log;
+    uint64_t last = raft_log_last_index(log);
+    p->seq = ++r->persist_seq;
+    if (r->step_hard_state) {
+        p->save_hard_state = true;
+        p->term = r->state.current_term;
+        p->vote = r->state.voted_for;
+    }
+    uint64_t from = r->step_dirty_from;
+    if (from != 0) {
+        p->truncate_from = from;
+        if (from <= last) {
+            p->append_first = from;
+            p->append = raft_log_get(log, from);
+            p->n_append = (size_t)(last - from + 1);
+        }
+        /* What earlier requests wrote from `from` on is no longer in the log. */
+        if (r->durable_index >= from)
+            r->durable_index = from - 1;
+        for (size_t i = 0; i < r->n_inflight; i++)
+            if (r->inflight[i].last_index >= from)
+                r->inflight[i].last_index = from - 1;
+    }
+    if (r->n_inflight == r->cap_inflight) {
+        r->cap_inflight = r->cap_inflight ? 2 * r->cap_inflight : 8;
+        r->inflight = xreallocarray(r->inflight, r->cap_inflight, sizeof *r->inflight);
+    }
+    r->inflight[r->n_inflight++] =
+        (struct raft_inflight_persist){.seq = p->seq, .last_index = last};
+    r->step_hard_state = false;
+    r->step_dirty_from = 0;
+}
+
+/* True if m may leave before the writes requested so far are durable: a leader's AppendEntries
+ * and CommitNotify (thesis 10.2.1: the leader writes its log in parallel with replication) and a
+ * pre-vote request (it changes nothing). Everything else promises durable state: a vote, a
+ * candidate's own vote, acknowledged entries, or at least the term it carries. */
+static bool may_leave_before_durable(const struct raft *r, const struct raft_message *m)
+{
+    switch (m->type) {
+    case RAFT_MSG_APPEND_ENTRIES:
+    case RAFT_MSG_COMMIT_NOTIFY:
+        return true;
+    case RAFT_MSG_REQUEST_VOTE:
+        return m->request_vote.pre_vote;
+    case RAFT_MSG_APPEND_ENTRIES_REPLY:
+        return (r->opt.planted_bugs & RAFT_BUG_ACK_BEFORE_DURABLE) != 0;
+    case RAFT_MSG_REQUEST_VOTE_REPLY:
+        return false;
+    }
+    return false;
+}
+
+/* End of a step: the messages from out->msgs[first] on that must wait for the writes requested
+ * so far are moved, in order, to the held queue. */
+static void hold_messages(struct raft *r, size_t first)
+{
+    struct raft_update *u = r->out;
+    if (r->persisted_seq == r->persist_seq)
+        return; /* everything asked is durable: nothing to wait for */
+    size_t kept = first;
+    for (size_t i = first; i < u->n_msgs; i++) {
+        if (may_leave_before_durable(r, &u->msgs[i])) {
+            u->msgs[kept++] = u->msgs[i];
+            continue;
+        }
+        if (r->n_held == r->cap_held) {
+            r->cap_held = r->cap_held ? 2 * r->cap_held : 16;
+            r->held = xreallocarray(r->held, r->cap_held, sizeof *r->held);
+        }
+        r->held[r->n_held++] =
+            (struct raft_held_message){.after_seq = r->persist_seq, .m = u->msgs[i]};
+    }
+    u->n_msgs = kept;
+}
+
+/* RAFT_EVENT_PERSISTED: requests up to seq are durable. Their entries count as durable, the
+ * messages that waited for them leave, and a leader may count itself toward a commit. */
+static int persisted(struct raft *r, uint64_t seq)
+{
+    if (seq <= r->persisted_seq || seq > r->persist_seq)
+        return RAFT_EINVAL;
+    r->persisted_seq = seq;
+    size_t done = 0;
+    while (done < r->n_inflight && r->inflight[done].seq <= seq) {
+        if (r->inflight[done].last_index > r->durable_index)
+            r->durable_index = r->inflight[done].last_index;
+        done++;
+    }
+    memmove(r->inflight, r->inflight + done, (r->n_inflight - done) * sizeof *r->inflight);
+    r->n_inflight -= done;
+    size_t released = 0;
+    while (released < r->n_held && r->held[released].after_seq <= seq) {
+        struct raft_message *m = raft_send(r, r->held[released].m.type, r->held[released].m.to);
+        *m = r->held[released].m; /* moved: the held copy owns nothing any more */
+        released++;
+    }
+    memmove(r->held, r->held + released, (r->n_held - released) * sizeof *r->held);
+    r->n_held -= released;
+    if (r->role == RAFT_LEADER)
+        raft_leader_durable(r);
+    return RAFT_OK;
 }
 
 void raft_become_follower(struct raft *r, uint64_t term, uint32_t leader, enum raft_reason why)
 {
-    assert(term >= r->disk->current_term);
-    if (term > r->disk->current_term) {
+    assert(term >= r->state.current_term);
+    if (term > r->state.current_term) {
         struct raft_note *n = raft_note(r, RAFT_NOTE_TERM_CHANGED);
-        n->a = r->disk->current_term;
+        n->a = r->state.current_term;
         n->b = term;
         n->peer = leader;
         raft_persist_term_vote(r, term, 0);
@@ -170,7 +316,7 @@ void raft_become_follower(struct raft *r, uint64_t term, uint32_t leader, enum r
  * term on a RequestVote (thesis 4.2.3, 6.2), which raft_recv_request_vote() then refuses. */
 static void observe_term(struct raft *r, const struct raft_message *m)
 {
-    if (m->term <= r->disk->current_term)
+    if (m->term <= r->state.current_term)
         return;
     if (m->type == RAFT_MSG_REQUEST_VOTE && (m->request_vote.pre_vote || raft_in_leader_lease(r)))
         return;
@@ -195,11 +341,11 @@ static void receive(struct raft *r, const struct raft_message *m)
         raft_recv_append_entries(r, m);
         break;
     case RAFT_MSG_APPEND_ENTRIES_REPLY:
-        if (m->term == r->disk->current_term) /* a reply from an older term is stale */
+        if (m->term == r->state.current_term) /* a reply from an older term is stale */
             raft_recv_append_entries_reply(r, m);
         break;
     case RAFT_MSG_COMMIT_NOTIFY:
-        if (m->term == r->disk->current_term)
+        if (m->term == r->state.current_term)
             raft_recv_commit_notify(r, m);
         break;
     }
@@ -241,15 +387,18 @@ static uint64_t next_wake(const struct raft *r)
 
 static void check_invariants(const struct raft *r, uint64_t commit_before)
 {
-    uint64_t last = raft_log_last_index(&r->disk->log);
+    uint64_t last = raft_log_last_index(&r->state.log);
+    assert(r->durable_index <= last);
+    assert(r->persisted_seq <= r->persist_seq);
+    assert(r->n_inflight == r->persist_seq - r->persisted_seq);
     assert(r->last_applied <= r->commit_index ||
            (r->opt.planted_bugs & RAFT_BUG_APPLY_BEFORE_COMMIT));
     assert(r->commit_index <= last);
     assert(r->commit_index >= commit_before); /* commitIndex is monotonic */
-    assert(raft_log_last_term(&r->disk->log) <= r->disk->current_term);
-    assert(r->disk->voted_for <= r->opt.n_nodes);
+    assert(raft_log_last_term(&r->state.log) <= r->state.current_term);
+    assert(r->state.voted_for <= r->opt.n_nodes);
     assert(r->role != RAFT_LEADER || r->leader_id == r->opt.id);
-    assert(r->role != RAFT_LEADER || r->disk->voted_for == r->opt.id ||
+    assert(r->role != RAFT_LEADER || r->state.voted_for == r->opt.id ||
            (r->opt.planted_bugs & RAFT_BUG_DOUBLE_VOTE));
     assert(r->leader_match <= last);
     (void)last;
@@ -263,7 +412,12 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
         r->now_ms = ev->now_ms;
     uint64_t commit_before = r->commit_index;
     int rc = RAFT_OK;
+    size_t first_new_msg = 0; /* messages released by PERSISTED wait for nothing more */
     switch (ev->type) {
+    case RAFT_EVENT_PERSISTED:
+        rc = persisted(r, ev->persisted_seq);
+        first_new_msg = out->n_msgs;
+        break;
     case RAFT_EVENT_TICK:
         tick(r);
         break;
@@ -290,6 +444,8 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
     }
     if (r->role == RAFT_LEADER)
         raft_leader_flush(r);
+    finish_persist(r);
+    hold_messages(r, first_new_msg);
     hand_out_apply(r);
     out->next_wake_ms = next_wake(r);
     check_invariants(r, commit_before);
@@ -309,12 +465,12 @@ enum raft_role raft_role(const struct raft *r)
 
 uint64_t raft_term(const struct raft *r)
 {
-    return r->disk->current_term;
+    return r->state.current_term;
 }
 
 uint32_t raft_voted_for(const struct raft *r)
 {
-    return r->disk->voted_for;
+    return r->state.voted_for;
 }
 
 uint32_t raft_leader_id(const struct raft *r)
@@ -334,17 +490,22 @@ uint64_t raft_last_applied(const struct raft *r)
 
 uint64_t raft_last_index(const struct raft *r)
 {
-    return raft_log_last_index(&r->disk->log);
+    return raft_log_last_index(&r->state.log);
+}
+
+uint64_t raft_durable_index(const struct raft *r)
+{
+    return r->durable_index;
 }
 
 uint64_t raft_last_term(const struct raft *r)
 {
-    return raft_log_last_term(&r->disk->log);
+    return raft_log_last_term(&r->state.log);
 }
 
 const struct raft_entry *raft_entry_at(const struct raft *r, uint64_t index)
 {
-    return raft_log_get(&r->disk->log, index);
+    return raft_log_get(&r->state.log, index);
 }
 
 uint64_t raft_peer_match(const struct raft *r, uint32_t peer)

@@ -24,7 +24,7 @@ bool raft_in_leader_lease(const struct raft *r)
  * longer is more up-to-date." */
 static bool log_up_to_date(const struct raft *r, uint64_t last_index, uint64_t last_term)
 {
-    const struct raft_log *log = &r->disk->log;
+    const struct raft_log *log = &r->state.log;
     uint64_t my_term = raft_log_last_term(log);
     return last_term > my_term || (last_term == my_term && last_index >= raft_log_last_index(log));
 }
@@ -50,12 +50,12 @@ static void start_round(struct raft *r, bool pre_vote)
     uint64_t term;
     if (pre_vote) {
         raft_convert(r, RAFT_PRE_CANDIDATE);
-        term = r->disk->current_term + 1;
+        term = r->state.current_term + 1;
     } else {
         /* Persist the new term and the self-vote before any RequestVote leaves. */
-        raft_persist_term_vote(r, r->disk->current_term + 1, r->opt.id);
+        raft_persist_term_vote(r, r->state.current_term + 1, r->opt.id);
         raft_convert(r, RAFT_CANDIDATE);
-        term = r->disk->current_term;
+        term = r->state.current_term;
     }
     struct raft_note *n = raft_note(r, RAFT_NOTE_ELECTION_START);
     n->term = term;
@@ -66,7 +66,7 @@ static void start_round(struct raft *r, bool pre_vote)
         won(r, pre_vote);
         return;
     }
-    const struct raft_log *log = &r->disk->log;
+    const struct raft_log *log = &r->state.log;
     for (uint32_t peer = 1; peer <= r->opt.n_nodes; peer++) {
         if (peer == r->opt.id)
             continue;
@@ -99,15 +99,15 @@ static void refuse_note(struct raft *r, const struct raft_message *m, enum raft_
 void raft_recv_request_vote(struct raft *r, const struct raft_message *m)
 {
     const struct raft_request_vote *rv = &m->request_vote;
-    uint64_t current = r->disk->current_term;
+    uint64_t current = r->state.current_term;
     enum raft_reason why = RAFT_REASON_NONE;
     if (m->term < current)
         why = RAFT_REASON_STALE_TERM;
     else if (rv->pre_vote ? heard_from_leader_recently(r)
                           : m->term > current && raft_in_leader_lease(r))
         why = RAFT_REASON_LEADER_LEASE; /* thesis 9.6 (pre-vote) and 4.2.3 (check-quorum) */
-    else if (!(rv->pre_vote && m->term > current) && r->disk->voted_for != 0 &&
-             r->disk->voted_for != m->from && !(r->opt.planted_bugs & RAFT_BUG_DOUBLE_VOTE))
+    else if (!(rv->pre_vote && m->term > current) && r->state.voted_for != 0 &&
+             r->state.voted_for != m->from && !(r->opt.planted_bugs & RAFT_BUG_DOUBLE_VOTE))
         why = RAFT_REASON_ALREADY_VOTED;
     else if (!log_up_to_date(r, rv->last_log_index, rv->last_log_term))
         why = RAFT_REASON_LOG_NOT_UP_TO_DATE;
@@ -140,10 +140,10 @@ void raft_recv_request_vote_reply(struct raft *r, const struct raft_message *m)
     if (!rep->vote_granted)
         return; /* a refusal with a higher term already made us follower in observe_term() */
     if (rep->pre_vote) {
-        if (r->role != RAFT_PRE_CANDIDATE || m->term != r->disk->current_term + 1)
+        if (r->role != RAFT_PRE_CANDIDATE || m->term != r->state.current_term + 1)
             return; /* stale pre-vote */
     } else {
-        if (r->role != RAFT_CANDIDATE || m->term != r->disk->current_term)
+        if (r->role != RAFT_CANDIDATE || m->term != r->state.current_term)
             return; /* stale vote */
     }
     if (r->votes[m->from - 1])

@@ -14,14 +14,17 @@ static inline uint32_t raft_quorum(const struct raft *r)
 
 static inline struct raft_log *raft_log_of(struct raft *r)
 {
-    return &r->disk->log;
+    return &r->state.log;
 }
 
 /* --- core.c -------------------------------------------------------------------------------- */
 /* The one role-change function; asserts the transition is legal and adds a ROLE_CHANGE note. */
 void raft_convert(struct raft *r, enum raft_role to);
-/* Persists current_term = term (>= current) and voted_for = vote (Figure 2: before replying). */
+/* Sets current_term = term (>= current) and voted_for = vote, to be persisted by this step's
+ * request (Figure 2: before replying; messages that depend on it wait until it is durable). */
 void raft_persist_term_vote(struct raft *r, uint64_t term, uint32_t vote);
+/* The log changed from index on (appended or truncated): this step's request rewrites it. */
+void raft_log_changed_from(struct raft *r, uint64_t index);
 /* "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to
  * follower" (Figure 2, All Servers). leader may be 0 (unknown). */
 void raft_become_follower(struct raft *r, uint64_t term, uint32_t leader, enum raft_reason why);
@@ -57,5 +60,7 @@ void raft_propose(struct raft *r, const void *data, uint32_t len);
 void raft_commit_to(struct raft *r, uint64_t index);
 /* Leader: send what each peer's flow control allows, then CommitNotify where needed. */
 void raft_leader_flush(struct raft *r);
+/* Leader: more of its own log became durable; it may now count itself for those entries. */
+void raft_leader_durable(struct raft *r);
 
 #endif

@@ -164,10 +164,10 @@ int monitor_spawn(struct actor **out)
 static struct monitor_runs_msg *runs_msg(uint32_t type, const struct raft *r, uint64_t from,
                                          uint64_t to)
 {
-    size_t n = raft_term_runs(&r->disk->log, from, to, NULL, 0);
+    size_t n = raft_term_runs(&r->state.log, from, to, NULL, 0);
     struct monitor_runs_msg *m =
         (struct monitor_runs_msg *)actor_msg_new(sizeof *m + n * sizeof m->runs[0], type);
-    m->n_runs = raft_term_runs(&r->disk->log, from, to, m->runs, n);
+    m->n_runs = raft_term_runs(&r->state.log, from, to, m->runs, n);
     m->node = raft_id(r);
     m->term = raft_term(r);
     m->from = from;

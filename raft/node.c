@@ -224,8 +224,14 @@ static void arm_wake(struct node *n)
 
 /* Uses the update of the step just taken: persist (done by the core) -> send -> apply ->
  * answer, then the role's consequences and the next wake-up. */
+static void step(struct node *n, const struct raft_event *ev);
+
 static void use_update(struct node *n)
 {
+    /* The disk is memory: the write is durable at once, and reported once the rest of the
+     * update is carried out. */
+    uint64_t persisted_seq = n->up.persist.seq;
+    raft_disk_apply(n->opt.disk, &n->up.persist);
     bool was_leader = false, is_leader = false;
     bool leading = raft_role(&n->raft) == RAFT_LEADER;
     for (size_t i = 0; i < n->up.n_notes; i++) {
@@ -254,6 +260,11 @@ static void use_update(struct node *n)
         answer_leader_waiters(n);
     answer_applied_waiters(n);
     arm_wake(n);
+    if (persisted_seq != 0) {
+        struct raft_event ev = {
+            .type = RAFT_EVENT_PERSISTED, .now_ms = now_ms(n), .persisted_seq = persisted_seq};
+        step(n, &ev);
+    }
 }
 
 static void step(struct node *n, const struct raft_event *ev)

@@ -1,11 +1,18 @@
 /* raft.h - the pure Raft core: one entry point, raft_step(), events in and actions out.
  *
  * Design (after etcd-io/raft and cowsql/raft): the core owns no thread, clock, disk or socket.
- * Time arrives in every event; randomness comes from a PRNG seeded by the options; persistent
- * state (currentTerm, votedFor, log: Raft paper Figure 2 "Persistent state on all servers")
- * lives in a caller-owned struct raft_disk that survives a crash of the volatile struct raft.
+ * Time arrives in every event; randomness comes from a PRNG seeded by the options. The core keeps
+ * its own copy of the persistent state (currentTerm, votedFor, log: Raft paper Figure 2
+ * "Persistent state on all servers") and never writes a disk: each step that changes it asks the
+ * host to persist the change (update->persist, numbered by seq), and the host reports back with a
+ * RAFT_EVENT_PERSISTED event once that request, and every one before it, is durable. Until then:
+ *   - a message that promises durable state waits inside the core: a vote granted, a RequestVote
+ *     (the candidate's own vote), an AppendEntries reply (the entries it acknowledges);
+ *   - a leader counts itself toward a commit only for entries it has made durable, though it
+ *     sends AppendEntries to followers before its own write completes (thesis 10.2.1).
  * Each step fills a caller-owned struct raft_update that the caller uses in this order:
- *   1. persisted: what the step wrote to the disk (already written; informational),
+ *   1. persist: what to make durable (hard state, then a truncation and entries to write);
+ *      report completion, in order, with RAFT_EVENT_PERSISTED{seq},
  *   2. msgs: messages to send (each self-contained; the update owns them until taken),
  *   3. apply: committed entries to apply to the state machine, in index order,
  *   4. proposal: the result of a PROPOSE event,
@@ -14,14 +21,14 @@
  *
  * Node ids are 1..n_nodes; 0 means "none". Log indices start at 1; index 0 has term 0.
  *
- * Driving it (raft/node.c, a simulator, a test): keep one struct raft_disk per node for the life
- * of the run; raft_init() it at start and after each restart; call raft_step() for every timer
- * expiry (TICK at or after next_wake_ms), received message, client proposal and CAMPAIGN, then
- * send out->msgs, apply out->apply[0..n_apply) in order (skip RAFT_ENTRY_NOOP for the state
- * machine), and answer proposals: PROPOSE gives (index, term); when index is applied, the client
- * wins if the applied entry's term equals that term, and its proposal was lost otherwise. After
- * a restart commit_index starts at 0 and the log is applied again from index 1, so the state
- * machine is rebuilt from scratch (it is volatile, like struct raft).
+ * Driving it (raft/node.c, a simulator, a test): keep each node's durable state in a storage
+ * that outlives a crash; raft_init() from what the storage loads at start and after each
+ * restart; call raft_step() for every timer expiry (TICK at or after next_wake_ms), received
+ * message, client proposal, CAMPAIGN and completed persist; carry out the update as above, and
+ * answer proposals: PROPOSE gives (index, term); when index is applied, the client wins if the
+ * applied entry's term equals that term, and its proposal was lost otherwise. After a restart
+ * commit_index starts at 0 and the log is applied again from index 1, so the state machine is
+ * rebuilt from scratch (it is volatile, like struct raft).
  */
 #ifndef RAFT_KV_RAFT_RAFT_H
 #define RAFT_KV_RAFT_RAFT_H
@@ -58,9 +65,10 @@ const char *raft_role_name(enum raft_role role);
 
 /* --- persistent state ---------------------------------------------------------------------- */
 
-/* The node's persistent state (Figure 2): owned by the caller, written by the core before any
- * message that depends on it is emitted ("persist, then send"). Crash = raft_close() the struct
- * raft and keep this; restart = raft_init() on the same disk. */
+/* The node's persistent state (Figure 2). The core keeps its own copy (struct raft.state, ahead
+ * of the disk while writes are in flight); a storage keeps the durable one, which raft_init
+ * starts from. Crash = raft_close() the struct raft and keep the storage; restart = raft_init()
+ * from what the storage loads. */
 struct raft_disk {
     uint64_t current_term; /* latest term this server has seen; monotonic */
     uint32_t voted_for;    /* candidate that received our vote in current_term, or 0 */
@@ -144,10 +152,11 @@ int raft_message_validate(const struct raft_message *msg, uint32_t self, uint32_
 /* --- events -------------------------------------------------------------------------------- */
 
 enum raft_event_type {
-    RAFT_EVENT_TICK = 1,     /* only time passes */
-    RAFT_EVENT_RECEIVE = 2,  /* a message arrived; the core copies what it keeps */
-    RAFT_EVENT_PROPOSE = 3,  /* a client command; the core copies the bytes */
-    RAFT_EVENT_CAMPAIGN = 4, /* act as on an election timeout, now (pre-vote first if enabled) */
+    RAFT_EVENT_TICK = 1,      /* only time passes */
+    RAFT_EVENT_RECEIVE = 2,   /* a message arrived; the core copies what it keeps */
+    RAFT_EVENT_PROPOSE = 3,   /* a client command; the core copies the bytes */
+    RAFT_EVENT_CAMPAIGN = 4,  /* act as on an election timeout, now (pre-vote first if enabled) */
+    RAFT_EVENT_PERSISTED = 5, /* persist request `persisted_seq`, and all before it, are durable */
 };
 
 struct raft_event {
@@ -159,17 +168,27 @@ struct raft_event {
             const void *data;
             uint32_t len;
         } propose;
+        /* PERSISTED: the seq of a persist request not reported before (reports come in seq
+         * order; one report may cover several requests); anything else is RAFT_EINVAL. */
+        uint64_t persisted_seq;
     };
 };
 
 /* --- the update ---------------------------------------------------------------------------- */
 
-/* What the step wrote to the disk before returning. */
-struct raft_persisted {
-    bool term_or_vote;       /* current_term and/or voted_for changed */
-    uint64_t truncated_from; /* 0, or first index removed from the log */
-    uint64_t appended_first; /* 0, or first index appended */
-    uint64_t appended_last;  /* last index appended (valid if appended_first) */
+/* What to make durable, in this order: the hard state, then remove the entries from
+ * truncate_from on (none if there are none there), then write entries append_first..
+ * append_first + n_append - 1. One request per step at most; seq numbers them 1, 2, ... and a
+ * storage completes them in seq order. */
+struct raft_persist {
+    uint64_t seq;         /* 0: nothing to persist in this update */
+    bool save_hard_state; /* write (term, vote) */
+    uint64_t term;
+    uint32_t vote;
+    uint64_t truncate_from;          /* 0, or the first index to remove */
+    uint64_t append_first;           /* first index written (valid if n_append > 0) */
+    const struct raft_entry *append; /* into the core's log; valid until the next step */
+    size_t n_append;
 };
 
 enum raft_proposal_status {
@@ -230,7 +249,7 @@ struct raft_note {
 /* Caller-owned, reused across steps; raft_step() clears it first (freeing messages still in it).
  * Arrays grow as needed and are released by raft_update_close(). */
 struct raft_update {
-    struct raft_persisted persisted;
+    struct raft_persist persist;
     struct raft_message *msgs; /* msgs[0..n_msgs) */
     size_t n_msgs, cap_msgs;
     /* Committed entries to apply, indices apply_first .. apply_first + n_apply - 1. The pointer
@@ -272,16 +291,43 @@ enum {
     RAFT_BUG_DOUBLE_VOTE = 1u << 1,         /* grant a vote despite having voted in the term */
     RAFT_BUG_FORGET_VOTE = 1u << 2,         /* raft_init forgets the persisted vote */
     RAFT_BUG_APPLY_BEFORE_COMMIT = 1u << 3, /* hand out entries to apply as soon as appended */
+    RAFT_BUG_ACK_BEFORE_DURABLE = 1u << 4,  /* acknowledge AppendEntries before the entries are
+                                               durable */
 };
 /* Sensible defaults for a cluster of n_nodes with the given id. */
 void raft_options_default(struct raft_options *o, uint32_t id, uint32_t n_nodes);
 /* 0 or RAFT_EINVAL with *why set. */
 int raft_options_validate(const struct raft_options *o, const char **why);
 
+/* A persist request not yet reported durable. */
+struct raft_inflight_persist {
+    uint64_t seq;
+    uint64_t last_index; /* entries up to here are durable once seq is (lowered when a later
+                            step removes some of them from the core's log) */
+};
+
+/* A message waiting for persist request after_seq to be durable. */
+struct raft_held_message {
+    uint64_t after_seq;
+    struct raft_message m;
+};
+
 /* Volatile state. Fields are private to raft/; read them through the accessors below. */
 struct raft {
     struct raft_options opt;
-    struct raft_disk *disk; /* borrowed; outlives the struct raft */
+    /* The core's copy of the persistent state: what it has asked to persist, durable or not. */
+    struct raft_disk state;
+    /* Invariant: entries 1..durable_index are durable exactly as they are in state.log. */
+    uint64_t durable_index;
+    uint64_t persist_seq;   /* the last persist request issued */
+    uint64_t persisted_seq; /* the last one reported durable; Invariant: <= persist_seq */
+    struct raft_inflight_persist *inflight; /* requests persisted_seq+1..persist_seq, in order */
+    size_t n_inflight, cap_inflight;
+    struct raft_held_message *held; /* in the order they were sent */
+    size_t n_held, cap_held;
+    /* This step's changes to persist: the hard state, and the first log index that changed. */
+    bool step_hard_state;
+    uint64_t step_dirty_from;
     struct prng prng;
     enum raft_role role;
     uint32_t leader_id;             /* leader of current_term if known, else 0 */
@@ -305,13 +351,19 @@ struct raft {
     struct raft_update *out; /* the update being filled during raft_step() */
 };
 
-/* Initialises r from opt and disk (which must stay valid until raft_close): a follower in
- * disk->current_term, commit_index = last_applied = 0 (the log is replayed to the state machine
- * as entries commit again). 0 or RAFT_EINVAL. */
-int raft_init(struct raft *r, const struct raft_options *opt, struct raft_disk *disk,
+/* Initialises r from opt and a copy of the durable state loaded (all of it counts as durable;
+ * the caller keeps loaded): a follower in loaded->current_term, commit_index = last_applied = 0
+ * (the log is replayed to the state machine as entries commit again). 0 or RAFT_EINVAL. */
+int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_disk *loaded,
               uint64_t now_ms);
-/* Releases volatile state; the disk is untouched ("crash"). */
+/* Releases volatile state (the core's copy of the persistent state included: a "crash"; the
+ * storage keeps what was durable). */
 void raft_close(struct raft *r);
+
+/* The in-memory storage's write: carries out persist request p on disk (hard state, truncation,
+ * entries copied). A host that keeps its durable state in memory applies each update's request
+ * with it and reports it durable at once; a simulated disk applies it when its write completes. */
+void raft_disk_apply(struct raft_disk *disk, const struct raft_persist *p);
 
 /* THE entry point. Clears *out, processes ev, fills *out. Returns 0, or RAFT_EMALFORMED for a
  * malformed received message / RAFT_EINVAL for a bad event; on error nothing changed except
@@ -328,6 +380,8 @@ uint64_t raft_commit_index(const struct raft *r);
 uint64_t raft_last_applied(const struct raft *r);
 uint64_t raft_last_index(const struct raft *r);
 uint64_t raft_last_term(const struct raft *r);
+/* The highest index whose entry is durable here as it is in the log (0 if none). */
+uint64_t raft_durable_index(const struct raft *r);
 /* The entry at index 1..raft_last_index(), or NULL if out of range; valid until the next step. */
 const struct raft_entry *raft_entry_at(const struct raft *r, uint64_t index);
 /* Leader: what it knows of peer's log (match_index, next_index); 0 otherwise. */

@@ -12,10 +12,7 @@ static void log_append(struct raft *r, uint64_t term, enum raft_entry_type type,
 {
     struct raft_log *log = raft_log_of(r);
     raft_log_append(log, term, type, data, len);
-    struct raft_persisted *p = &r->out->persisted;
-    if (p->appended_first == 0 || p->appended_first > raft_log_last_index(log))
-        p->appended_first = raft_log_last_index(log);
-    p->appended_last = raft_log_last_index(log);
+    raft_log_changed_from(r, raft_log_last_index(log));
 }
 
 void raft_commit_to(struct raft *r, uint64_t index)
@@ -37,9 +34,9 @@ static void leader_maybe_commit(struct raft *r)
 {
     uint64_t match[RAFT_MAX_NODES];
     uint32_t n = r->opt.n_nodes;
+    /* The leader counts itself only for what it has made durable (thesis 10.2.1). */
     for (uint32_t i = 0; i < n; i++)
-        match[i] =
-            i + 1 == r->opt.id ? raft_log_last_index(raft_log_of(r)) : r->progress[i].match_index;
+        match[i] = i + 1 == r->opt.id ? r->durable_index : r->progress[i].match_index;
     /* Insertion sort, descending; n <= 255. */
     for (uint32_t i = 1; i < n; i++) {
         uint64_t v = match[i];
@@ -50,9 +47,14 @@ static void leader_maybe_commit(struct raft *r)
     }
     uint64_t candidate = match[raft_quorum(r) - 1]; /* replicated on a majority */
     if (candidate > r->commit_index &&
-        (raft_log_term_at(raft_log_of(r), candidate) == r->disk->current_term ||
+        (raft_log_term_at(raft_log_of(r), candidate) == r->state.current_term ||
          (r->opt.planted_bugs & RAFT_BUG_COMMIT_OLD_TERM)))
         raft_commit_to(r, candidate);
+}
+
+void raft_leader_durable(struct raft *r)
+{
+    leader_maybe_commit(r);
 }
 
 /* Sends peer one AppendEntries with up to max_entries_per_append entries starting at next. */
@@ -126,7 +128,7 @@ void raft_leader_start(struct raft *r)
     uint64_t next = raft_log_last_index(raft_log_of(r)) + 1;
     for (uint32_t i = 0; i < r->opt.n_nodes; i++)
         raft_progress_reset(&r->progress[i], next, r->now_ms);
-    log_append(r, r->disk->current_term, RAFT_ENTRY_NOOP, NULL, 0);
+    log_append(r, r->state.current_term, RAFT_ENTRY_NOOP, NULL, 0);
     r->heartbeat_deadline_ms = r->now_ms + r->opt.heartbeat_ms;
     r->quorum_deadline_ms = r->now_ms + r->opt.election_timeout_ms_min;
     leader_maybe_commit(r); /* a single-node cluster commits at once */
@@ -141,10 +143,10 @@ void raft_propose(struct raft *r, const void *data, uint32_t len)
         return;
     }
     /* Figure 2, Leaders: "If command received from client: append entry to local log". */
-    log_append(r, r->disk->current_term, RAFT_ENTRY_COMMAND, data, len);
+    log_append(r, r->state.current_term, RAFT_ENTRY_COMMAND, data, len);
     p->status = RAFT_PROPOSAL_ACCEPTED;
     p->index = raft_log_last_index(raft_log_of(r));
-    p->term = r->disk->current_term;
+    p->term = r->state.current_term;
     p->leader_hint = r->opt.id;
     leader_maybe_commit(r);
 }
@@ -161,7 +163,7 @@ void raft_leader_tick(struct raft *r)
             r->progress[i].recent_active = false;
         }
         if (active < raft_quorum(r)) {
-            raft_become_follower(r, r->disk->current_term, 0, RAFT_REASON_QUORUM_LOST);
+            raft_become_follower(r, r->state.current_term, 0, RAFT_REASON_QUORUM_LOST);
             return;
         }
         r->quorum_deadline_ms = r->now_ms + r->opt.election_timeout_ms_min;
@@ -231,7 +233,7 @@ static void reject(struct raft *r, const struct raft_message *m, struct raft_mes
  * follower notes its leader and restarts its election timer. */
 static void heard_from_leader(struct raft *r, const struct raft_message *m)
 {
-    assert(m->term == r->disk->current_term);
+    assert(m->term == r->state.current_term);
     raft_become_follower(r, m->term, m->from, RAFT_REASON_LEADER_FOUND);
     raft_reset_election_deadline(r);
 }
@@ -240,10 +242,10 @@ void raft_recv_append_entries(struct raft *r, const struct raft_message *m)
 {
     const struct raft_append_entries *ae = &m->append_entries;
     struct raft_log *log = raft_log_of(r);
-    if (m->term == r->disk->current_term && r->role == RAFT_LEADER)
+    if (m->term == r->state.current_term && r->role == RAFT_LEADER)
         return; /* a second leader in our term: impossible (election safety); drop it */
     struct raft_message *reply = raft_send(r, RAFT_MSG_APPEND_ENTRIES_REPLY, m->from);
-    if (m->term < r->disk->current_term) {
+    if (m->term < r->state.current_term) {
         reject(r, m, reply, RAFT_REASON_STALE_TERM);
         return;
     }
@@ -271,8 +273,7 @@ void raft_recv_append_entries(struct raft *r, const struct raft_message *m)
             n->a = index;
             n->b = last;
             raft_log_truncate(log, index);
-            if (r->out->persisted.truncated_from == 0 || r->out->persisted.truncated_from > index)
-                r->out->persisted.truncated_from = index;
+            raft_log_changed_from(r, index);
         }
         log_append(r, e->term, e->type, e->data, e->len);
     }
@@ -300,7 +301,7 @@ static uint64_t backup_next(const struct raft *r, const struct raft_progress *pr
     uint64_t next = rep->conflict_index;
     if (rep->conflict_term != 0) {
         uint64_t at =
-            raft_log_last_index_of_term(&r->disk->log, rep->conflict_term, rep->rejected_index);
+            raft_log_last_index_of_term(&r->state.log, rep->conflict_term, rep->rejected_index);
         if (at != 0 && at < rep->rejected_index)
             next = at + 1;
     }

@@ -19,7 +19,7 @@ void raft_update_clear(struct raft_update *u)
         raft_message_free(&u->msgs[i]);
     u->n_msgs = 0;
     u->n_notes = 0;
-    memset(&u->persisted, 0, sizeof u->persisted);
+    memset(&u->persist, 0, sizeof u->persist);
     u->apply_first = 0;
     u->apply = NULL;
     u->n_apply = 0;
@@ -57,7 +57,7 @@ struct raft_message *raft_send(struct raft *r, enum raft_msg_type type, uint32_t
     struct raft_message *m = &u->msgs[u->n_msgs++];
     memset(m, 0, sizeof *m);
     m->type = type;
-    m->term = r->disk->current_term;
+    m->term = r->state.current_term;
     m->from = r->opt.id;
     m->to = to;
     return m;
@@ -73,7 +73,7 @@ struct raft_note *raft_note(struct raft *r, enum raft_note_kind kind)
     struct raft_note *n = &u->notes[u->n_notes++];
     memset(n, 0, sizeof *n);
     n->kind = kind;
-    n->term = r->disk->current_term;
+    n->term = r->state.current_term;
     return n;
 }
 

@@ -21,11 +21,11 @@
 /* The term runs of node's log[from..to] into s->runs; returns how many. */
 static size_t term_runs(struct sim *s, const struct raft *r, uint64_t from, uint64_t to)
 {
-    size_t n = raft_term_runs(&r->disk->log, from, to, s->runs, s->cap_runs);
+    size_t n = raft_term_runs(&r->state.log, from, to, s->runs, s->cap_runs);
     if (n > s->cap_runs) {
         s->cap_runs = n;
         s->runs = xreallocarray(s->runs, s->cap_runs, sizeof *s->runs);
-        n = raft_term_runs(&r->disk->log, from, to, s->runs, s->cap_runs);
+        n = raft_term_runs(&r->state.log, from, to, s->runs, s->cap_runs);
     }
     return n;
 }
@@ -63,10 +63,8 @@ static void check_commit(struct sim *s, struct sim_node *n, uint64_t from, uint6
  * truncation) is checked with the chain hash of the log up to it. */
 static void check_written(struct sim *s, struct sim_node *n)
 {
-    const struct raft_persisted *p = &n->update.persisted;
-    uint64_t from = p->appended_first;
-    if (p->truncated_from != 0 && (from == 0 || p->truncated_from < from))
-        from = p->truncated_from;
+    const struct raft_persist *p = &n->update.persist;
+    uint64_t from = p->seq != 0 ? p->truncate_from : 0;
     const struct raft_log *log = &s->disks[n->id - 1].log;
     uint64_t last = raft_log_last_index(log);
     if (!s->check_invariants || from == 0 || from > last)
@@ -318,9 +316,15 @@ static void arm_wake(struct sim *s, struct sim_node *n)
     sim_queue_push(&s->q, ev);
 }
 
+static void node_step(struct sim *s, struct sim_node *n, const struct raft_event *ev);
+
 /* Uses the update of the step just taken, as raft/node.c does. */
 static void use_update(struct sim *s, struct sim_node *n)
 {
+    /* The disk is memory: the write is durable at once, and reported once the rest of the
+     * update is carried out. */
+    uint64_t persisted_seq = n->update.persist.seq;
+    raft_disk_apply(&s->disks[n->id - 1], &n->update.persist);
     bool was_leader = false, is_leader = false;
     bool leading = raft_role(&n->raft) == RAFT_LEADER;
     for (size_t i = 0; i < n->update.n_notes; i++) {
@@ -349,6 +353,11 @@ static void use_update(struct sim *s, struct sim_node *n)
     arm_wake(s, n);
     if (is_leader && leading && s->first_leader == 0)
         on_first_leader(s, n->id);
+    if (persisted_seq != 0 && n->up) {
+        struct raft_event ev = {
+            .type = RAFT_EVENT_PERSISTED, .now_ms = s->now_ms, .persisted_seq = persisted_seq};
+        node_step(s, n, &ev);
+    }
 }
 
 static void node_step(struct sim *s, struct sim_node *n, const struct raft_event *ev)

@@ -25,6 +25,11 @@ struct cluster {
     struct raft_disk disk[CL_MAX + 1];
     struct raft raft[CL_MAX + 1];
     struct raft_update up[CL_MAX + 1];
+    struct raft_update up_done[CL_MAX + 1]; /* the update of each step's PERSISTED report */
+    /* slow_disk[id]: node id's writes reach its disk at once but are reported durable only by
+     * cl_sync (a test of the persistence contract); unsynced[id] is the last seq not reported. */
+    bool slow_disk[CL_MAX + 1];
+    uint64_t unsynced[CL_MAX + 1];
     bool alive[CL_MAX + 1];
     bool cut[CL_MAX + 1][CL_MAX + 1]; /* cut[a][b]: messages a -> b are dropped at delivery */
     struct raft_message *q;           /* messages in flight, oldest first */
@@ -37,9 +42,8 @@ struct cluster {
     struct raft_proposal last_proposal;
 };
 
-static inline void cl_collect(struct cluster *c, uint32_t id)
+static inline void cl_collect(struct cluster *c, uint32_t id, struct raft_update *u)
 {
-    struct raft_update *u = &c->up[id];
     for (size_t i = 0; i < u->n_msgs; i++) {
         if (c->nq == c->capq) {
             c->capq = c->capq ? c->capq * 2 : 64;
@@ -63,12 +67,34 @@ static inline void cl_collect(struct cluster *c, uint32_t id)
     }
 }
 
+/* Steps node id; its disk is memory, so a persist request is carried out at once and reported
+ * durable with a second step (whose messages and applies are collected too). */
 static inline int cl_step(struct cluster *c, uint32_t id, struct raft_event *ev)
 {
     assert_true(c->alive[id]);
     ev->now_ms = c->now_ms;
     int rc = raft_step(&c->raft[id], ev, &c->up[id]);
-    cl_collect(c, id);
+    struct raft_update *u = &c->up[id];
+    raft_disk_apply(&c->disk[id], &u->persist);
+    cl_collect(c, id, u);
+    if (u->persist.seq != 0 && c->slow_disk[id]) {
+        c->unsynced[id] = u->persist.seq;
+    } else if (u->persist.seq != 0) {
+        /* The report's update is collected too, and its notes added to the step's, so a test
+         * reads one step's notes (and persist request) in c->up[id] as before. */
+        struct raft_update *d = &c->up_done[id];
+        struct raft_event done = {
+            .type = RAFT_EVENT_PERSISTED, .now_ms = c->now_ms, .persisted_seq = u->persist.seq};
+        assert_int_equal(raft_step(&c->raft[id], &done, d), RAFT_OK);
+        assert_int_equal(d->persist.seq, 0); /* a report asks for no write */
+        cl_collect(c, id, d);
+        if (u->n_notes + d->n_notes > u->cap_notes) {
+            u->cap_notes = u->n_notes + d->n_notes;
+            u->notes = xreallocarray(u->notes, u->cap_notes, sizeof *u->notes);
+        }
+        memcpy(u->notes + u->n_notes, d->notes, d->n_notes * sizeof *d->notes);
+        u->n_notes += d->n_notes;
+    }
     return rc;
 }
 
@@ -87,6 +113,7 @@ static inline void cl_init_opts(struct cluster *c, uint32_t n, bool pre_vote, bo
         c->opt[id].check_quorum = check_quorum;
         raft_disk_init(&c->disk[id]);
         raft_update_init(&c->up[id]);
+        raft_update_init(&c->up_done[id]);
     }
 }
 
@@ -130,6 +157,7 @@ static inline void cl_close(struct cluster *c)
         if (c->alive[id])
             raft_close(&c->raft[id]);
         raft_update_close(&c->up[id]);
+        raft_update_close(&c->up_done[id]);
         raft_disk_close(&c->disk[id]);
     }
 }
@@ -190,6 +218,18 @@ static inline void cl_deliver_all(struct cluster *c)
     for (int i = 0; i < 100000 && c->nq > 0; i++)
         cl_deliver_at(c, 0);
     assert_int_equal(c->nq, 0);
+}
+
+/* A slow disk reports every write so far durable (one PERSISTED event); false if there was
+ * none to report. The update is in c->up[id]. */
+static inline bool cl_sync(struct cluster *c, uint32_t id)
+{
+    if (c->unsynced[id] == 0)
+        return false;
+    struct raft_event done = {.type = RAFT_EVENT_PERSISTED, .persisted_seq = c->unsynced[id]};
+    c->unsynced[id] = 0;
+    assert_int_equal(cl_step(c, id, &done), RAFT_OK);
+    return true;
 }
 
 static inline void cl_tick(struct cluster *c, uint32_t id)

@@ -168,7 +168,8 @@ static void conflicting_suffix_truncated(void **state)
     assert_int_equal(raft_last_index(&c.raft[2]), 3);
     assert_int_equal(raft_entry_at(&c.raft[2], 3)->term, 3);
     assert_true(cl_has_note(&c, 2, RAFT_NOTE_TRUNCATED, RAFT_REASON_NONE));
-    assert_int_equal(c.up[2].persisted.truncated_from, 3);
+    assert_int_equal(c.up[2].persist.truncate_from, 3);
+    assert_int_equal(c.up[2].persist.n_append, 1);
     cl_close(&c);
 }
 

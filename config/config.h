@@ -96,6 +96,14 @@ struct cfg_network {
                               link's order */
 };
 
+/* [disk]: how the simulator's disk behaves (the threaded run keeps each node's durable state in
+ * memory, where a write is durable at once). */
+struct cfg_disk {
+    uint32_t write_ms_min; /* each write becomes durable after a uniform random time ... */
+    uint32_t write_ms_max; /* ... in [min, max] ms, in order (write_ms = [min, max]; 0..60000);
+                              a crash loses every write not yet durable */
+};
+
 enum cfg_fault_kind {
     CFG_FAULT_CRASH,     /* the node stops; its persistent state survives */
     CFG_FAULT_RESTART,   /* a crashed node comes back from its persistent state */
@@ -144,6 +152,7 @@ struct cfg {
     struct cfg_raft raft;
     struct cfg_trace trace;
     struct cfg_network network;
+    struct cfg_disk disk;
     struct cfg_fault *faults; /* [[fault]] entries in file order (heap), n_faults of them */
     size_t n_faults;
     struct cfg_nemesis nemesis;

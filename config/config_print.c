@@ -272,12 +272,13 @@ void cfg_print(FILE *out, const struct cfg *cfg, bool docs)
     }
 }
 
-/* The third summary line, only when the network, faults or nemesis are not the defaults. */
+/* The third summary line, only when the network, disk, faults or nemesis are not the defaults. */
 static void print_fault_summary(FILE *out, const struct cfg *cfg)
 {
     const struct cfg_network *n = &cfg->network;
     bool network = n->drop > 0 || n->duplicate > 0 || n->delay_ms_max > 0 || n->reorder;
-    if (!network && cfg->n_faults == 0 && cfg->nemesis.interval_ms == 0)
+    bool slow_disk = cfg->disk.write_ms_max > 0;
+    if (!network && !slow_disk && cfg->n_faults == 0 && cfg->nemesis.interval_ms == 0)
         return;
     char drop[64], dup[64];
     format_float(n->drop, drop, sizeof drop);
@@ -288,6 +289,9 @@ static void print_fault_summary(FILE *out, const struct cfg *cfg)
                 drop, n->delay_ms_min, n->delay_ms_max, dup, n->reorder ? "on" : "off");
     else
         fputs("network: reliable", out);
+    if (slow_disk)
+        fprintf(out, "; disk: writes durable after %" PRIu32 "..%" PRIu32 " ms",
+                cfg->disk.write_ms_min, cfg->disk.write_ms_max);
     fprintf(out, "; faults: %zu scheduled; nemesis: ", cfg->n_faults);
     if (cfg->nemesis.interval_ms == 0) {
         fputs("off\n", out);

@@ -118,6 +118,20 @@ static const struct cfg_setting network_rows[] = {
 };
 static const struct cfg_schema network_schema = {network_rows, COUNT(network_rows)};
 
+static const struct cfg_setting disk_rows[] = {
+    {.name = "write_ms",
+     .kind = KIND_RANGE,
+     .offset = offsetof(struct cfg_disk, write_ms_min),
+     .offset_b = offsetof(struct cfg_disk, write_ms_max),
+     .def = 0,
+     .min = 0,
+     .max = 60000,
+     .doc = "[min, max]: in the simulator, each write to a node's disk becomes durable after a "
+            "uniform random time in this range, in order; a crash loses every write not yet "
+            "durable (threaded runs keep the disk in memory: durable at once)"},
+};
+static const struct cfg_schema disk_schema = {disk_rows, COUNT(disk_rows)};
+
 const struct cfg_setting cfg_fault_rows[] = {
     [CFG_FAULT_ROW_AT_MS] =
         UINT32(struct cfg_fault, at_ms, 0, 0, 86400000,
@@ -203,6 +217,7 @@ static const struct cfg_setting root_rows[] = {
     TABLE(struct cfg, trace, trace_schema, "what the run prints"),
     TABLE(struct cfg, network, network_schema,
           "the emulated network between nodes; all zero: a perfect network"),
+    TABLE(struct cfg, disk, disk_schema, "the simulated disk of every node"),
     TABLE(struct cfg, nemesis, nemesis_schema, "random faults chosen from the seed"),
     TABLE(struct cfg, check, check_schema, "what the run verifies"),
     {.name = "fault",

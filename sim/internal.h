@@ -28,6 +28,15 @@
 enum {
     SIM_QUEUE_STREAM = 1u << 24,
     SIM_CLIENT_NET_STREAM = 1u << 25,
+    SIM_DISK_STREAM = 1u << 27, /* + node id: each disk's write times */
+};
+
+/* A write on its way to a node's simulated disk: a copy of the core's persist request (the
+ * request's entries point into the core's log, which moves on). */
+struct sim_write {
+    struct raft_persist p;      /* p.append points at entries */
+    struct raft_entry *entries; /* owned, each with its own data */
+    uint64_t done_ms;           /* when it becomes durable; writes complete in order */
 };
 
 struct sim_node {
@@ -43,6 +52,11 @@ struct sim_node {
     uint64_t *link_last_ms;     /* per destination: the latest delivery time queued ... */
     uint64_t *link_tie;         /* ... and its tie, so same-ms deliveries keep their order */
     uint64_t wake_gen;          /* only the TICK carrying this generation counts */
+    /* The disk ([disk] write_ms): writes not yet durable, oldest first, lost at a crash. */
+    struct sim_write *writes;
+    size_t n_writes, cap_writes;
+    struct prng disk_rng;
+    uint64_t disk_gen; /* only the DISK_DONE carrying this generation counts */
     uint64_t wake_ms;
     bool wake_armed;
     struct node_pending_queue pending; /* clients waiting, only while this node leads */

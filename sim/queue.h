@@ -32,6 +32,7 @@ enum sim_event_type {
     SIM_EV_CLIENT_WAKE,    /* client: a WAIT is over */
     SIM_EV_CLIENT_START,   /* client: begin (once the first leader is known) */
     SIM_EV_FAULT,          /* the schedule or the nemesis has something due */
+    SIM_EV_DISK_DONE,      /* node: its writes due by now are durable (token = disk generation) */
 };
 
 struct sim_event {

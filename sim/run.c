@@ -104,8 +104,10 @@ static bool converged(const struct sim *s)
     const struct raft *l = &s->nodes[leader - 1].raft;
     if (raft_last_applied(l) != raft_last_index(l))
         return false;
+    /* ... and every write has reached its disk, which the end-of-run checks read. */
     for (uint32_t i = 0; i < s->n_nodes; i++)
-        if (!s->nodes[i].up || raft_last_applied(&s->nodes[i].raft) != raft_last_applied(l))
+        if (!s->nodes[i].up || raft_last_applied(&s->nodes[i].raft) != raft_last_applied(l) ||
+            s->nodes[i].n_writes > 0)
             return false;
     return true;
 }

@@ -61,9 +61,8 @@ static void check_commit(struct sim *s, struct sim_node *n, uint64_t from, uint6
 
 /* Log matching at every step: each entry written this step (appended, or rewritten after a
  * truncation) is checked with the chain hash of the log up to it. */
-static void check_written(struct sim *s, struct sim_node *n)
+static void check_written(struct sim *s, struct sim_node *n, const struct raft_persist *p)
 {
-    const struct raft_persist *p = &n->update.persist;
     uint64_t from = p->seq != 0 ? p->truncate_from : 0;
     const struct raft_log *log = &s->disks[n->id - 1].log;
     uint64_t last = raft_log_last_index(log);
@@ -318,13 +317,95 @@ static void arm_wake(struct sim *s, struct sim_node *n)
 
 static void node_step(struct sim *s, struct sim_node *n, const struct raft_event *ev);
 
+/* --- the disk ----------------------------------------------------------------------------- */
+
+/* The write reaches the disk (it survives crashes from now on); log matching is checked on
+ * what it wrote. */
+static void disk_write(struct sim *s, struct sim_node *n, const struct raft_persist *p)
+{
+    raft_disk_apply(&s->disks[n->id - 1], p);
+    check_written(s, n, p);
+}
+
+static void free_write(struct sim_write *w)
+{
+    for (size_t i = 0; i < w->p.n_append; i++)
+        free(w->entries[i].data);
+    free(w->entries);
+}
+
+/* A persist request of the step just taken: durable at once with a [0, 0] disk (true), else
+ * queued to become durable after a random time, after every earlier write (false). */
+static bool disk_submit(struct sim *s, struct sim_node *n, const struct raft_persist *p)
+{
+    const struct cfg_disk *d = &s->cfg->disk;
+    if (p->seq == 0)
+        return false;
+    if (d->write_ms_max == 0) {
+        disk_write(s, n, p);
+        return true;
+    }
+    if (n->n_writes == n->cap_writes) {
+        n->cap_writes = n->cap_writes ? 2 * n->cap_writes : 16;
+        n->writes = xreallocarray(n->writes, n->cap_writes, sizeof *n->writes);
+    }
+    struct sim_write *w = &n->writes[n->n_writes++];
+    w->p = *p;
+    w->entries = xcalloc(p->n_append ? p->n_append : 1, sizeof *w->entries);
+    for (size_t i = 0; i < p->n_append; i++) {
+        w->entries[i] = p->append[i];
+        w->entries[i].data = NULL;
+        if (p->append[i].len > 0) {
+            w->entries[i].data = xmalloc(p->append[i].len);
+            memcpy(w->entries[i].data, p->append[i].data, p->append[i].len);
+        }
+    }
+    w->p.append = w->entries;
+    uint64_t done = s->now_ms + prng_range(&n->disk_rng, d->write_ms_min, d->write_ms_max);
+    if (n->n_writes > 1 && n->writes[n->n_writes - 2].done_ms > done)
+        done = n->writes[n->n_writes - 2].done_ms; /* in order */
+    w->done_ms = done;
+    struct sim_event *ev = sim_event_new(SIM_EV_DISK_DONE, done);
+    ev->node = n->id;
+    ev->token = n->disk_gen;
+    sim_queue_push(&s->q, ev);
+    return false;
+}
+
+/* SIM_EV_DISK_DONE: the writes due by now reach the disk and are reported to the core. */
+static void disk_done(struct sim *s, struct sim_node *n)
+{
+    size_t done = 0;
+    uint64_t seq = 0;
+    while (done < n->n_writes && n->writes[done].done_ms <= s->now_ms) {
+        disk_write(s, n, &n->writes[done].p);
+        seq = n->writes[done].p.seq;
+        free_write(&n->writes[done]);
+        done++;
+    }
+    memmove(n->writes, n->writes + done, (n->n_writes - done) * sizeof *n->writes);
+    n->n_writes -= done;
+    if (seq != 0) {
+        struct raft_event ev = {
+            .type = RAFT_EVENT_PERSISTED, .now_ms = s->now_ms, .persisted_seq = seq};
+        node_step(s, n, &ev);
+    }
+}
+
+/* A crash: every write not yet durable is lost. */
+static void disk_lose_pending(struct sim_node *n)
+{
+    for (size_t i = 0; i < n->n_writes; i++)
+        free_write(&n->writes[i]);
+    n->n_writes = 0;
+    n->disk_gen++;
+}
+
 /* Uses the update of the step just taken, as raft/node.c does. */
 static void use_update(struct sim *s, struct sim_node *n)
 {
-    /* The disk is memory: the write is durable at once, and reported once the rest of the
-     * update is carried out. */
+    bool durable_now = disk_submit(s, n, &n->update.persist);
     uint64_t persisted_seq = n->update.persist.seq;
-    raft_disk_apply(&s->disks[n->id - 1], &n->update.persist);
     bool was_leader = false, is_leader = false;
     bool leading = raft_role(&n->raft) == RAFT_LEADER;
     for (size_t i = 0; i < n->update.n_notes; i++) {
@@ -342,7 +423,6 @@ static void use_update(struct sim *s, struct sim_node *n)
         if (note->kind == RAFT_NOTE_ELECTION_START && !note->pre_vote)
             n->stats.elections++;
     }
-    check_written(s, n);
     send_messages(s, n);
     if (n->update.n_apply > 0)
         check_applied(s, n);
@@ -353,7 +433,7 @@ static void use_update(struct sim *s, struct sim_node *n)
     arm_wake(s, n);
     if (is_leader && leading && s->first_leader == 0)
         on_first_leader(s, n->id);
-    if (persisted_seq != 0 && n->up) {
+    if (durable_now && n->up) {
         struct raft_event ev = {
             .type = RAFT_EVENT_PERSISTED, .now_ms = s->now_ms, .persisted_seq = persisted_seq};
         node_step(s, n, &ev);
@@ -474,6 +554,7 @@ void sim_node_crash(struct sim *s, uint32_t id)
     n->wake_gen++;
     n->wake_armed = false;
     node_pending_drop(&n->pending); /* its clients hear nothing: their timeouts fire */
+    disk_lose_pending(n);
     raft_close(&n->raft);
     kv_store_close(&n->store);
 }
@@ -565,6 +646,10 @@ bool sim_step(struct sim *s)
     case SIM_EV_FAULT:
         sim_faults_run_due(s);
         break;
+    case SIM_EV_DISK_DONE:
+        if (n->up && ev->token == n->disk_gen)
+            disk_done(s, n);
+        break;
     }
     sim_event_free(ev);
     return true;
@@ -609,6 +694,7 @@ struct sim *sim_new(const struct cfg *cfg, const struct sim_options *opt)
     for (uint32_t i = 0; i < s->n_nodes; i++) {
         struct sim_node *n = &s->nodes[i];
         raft_disk_init(&s->disks[i]);
+        prng_seed(&n->disk_rng, prng_derive(cfg->seed, SIM_DISK_STREAM + i + 1));
         n->id = i + 1;
         snprintf(n->name, sizeof n->name, "node %u", i + 1);
         raft_update_init(&n->update);
@@ -668,6 +754,8 @@ void sim_free(struct sim *s)
             sim_node_crash(s, n->id);
         raft_update_close(&n->update);
         node_pending_close(&n->pending);
+        disk_lose_pending(n);
+        free(n->writes);
         free(n->chain);
         free(n->last_delivery_ms);
         free(n->link_last_ms);

@@ -734,6 +734,7 @@ static void short_client_timeout_neither_livelocks_nor_floods_the_log(void **sta
     assert_int_equal(rep.run.replayed, 60);
     assert_true(c->attempts < 2 * 60);
     sim_report_close(&rep);
+    close_cfg(&cfg);
 }
 
 /* A short sweep of random configurations (sizes 1-7, loss, delay, duplication, reordering,

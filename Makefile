@@ -35,10 +35,10 @@ ALL_CFLAGS := $(STD) $(WARN) $(OPT) $(SAN) -I. $(CK_CFLAGS) -MMD -MP $(CFLAGS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 # --- modules -------------------------------------------------------------------------------
-# Pure modules (kv, raft core, client logic, config, common) never include pthreads, clocks,
-# stdio or ck; `make check-pure` enforces it. Actor adapters live in APP_SRC.
+# Pure modules (kv, raft core, client logic, config, common, wire) never include pthreads,
+# clocks, stdio or ck; `make check-pure` enforces it. Actor adapters live in APP_SRC.
 APP_ONLY := raft/node.c raft/node_apply.c raft/node_trace.c raft/monitor.c client/client_actor.c client/client_trace.c $(wildcard cluster/*.c) $(wildcard sim/*.c)
-MODULES := common runtime config kv raft client check
+MODULES := common runtime config kv raft client check wire
 src_of = $(filter-out $(APP_ONLY),$(wildcard $(1)/*.c))
 # What each module links against, in static-link order (the module itself first).
 LINK_common := common
@@ -48,6 +48,7 @@ LINK_kv := kv common
 LINK_raft := raft common
 LINK_client := client kv common
 LINK_check := check common
+LINK_wire := wire raft common
 SYSLIBS_runtime := $(CK_LIBS) -lpthread -lm
 lib = $(BUILD)/lib$(1).a
 libs_for = $(foreach m,$(LINK_$(1)),$(if $(call src_of,$(m)),$(call lib,$(m))))
@@ -55,7 +56,7 @@ syslibs_for = $(sort $(foreach m,$(LINK_$(1)),$(SYSLIBS_$(m))))
 
 APP_SRC := $(wildcard $(APP_ONLY))
 APP_OBJ := $(APP_SRC:%.c=$(BUILD)/%.o)
-ALL_LIBS := $(foreach m,check client raft kv config runtime common,$(if $(call src_of,$(m)),$(call lib,$(m))))
+ALL_LIBS := $(foreach m,check client wire raft kv config runtime common,$(if $(call src_of,$(m)),$(call lib,$(m))))
 ALL_SYSLIBS := $(CK_LIBS) -lpthread -lm
 
 # --- tests ---------------------------------------------------------------------------------
@@ -178,7 +179,8 @@ SIM_SEEDS ?= 10000
 sim-sweep: build
 	./raft_kv --sweep $(SIM_SEEDS)
 
-# libFuzzer over the TOML parser (clang). FUZZ_SECONDS per target; new inputs go to the corpus.
+# libFuzzer over the TOML parser and the wire decoder (clang). FUZZ_SECONDS per target; new inputs
+# go to the corpus.
 FUZZ_SECONDS ?= 300
 fuzz:
 	@bash tools/deps.sh fuzz
@@ -186,7 +188,7 @@ fuzz:
 
 # The pure cores must not reach for threads, clocks, stdio, ck or the runtime.
 # The actor adapters (APP_ONLY) and their headers are not pure.
-PURE_SRC = $(wildcard kv/*.c kv/*.h config/*.c config/*.h common/*.h) \
+PURE_SRC = $(wildcard kv/*.c kv/*.h config/*.c config/*.h common/*.h wire/*.c wire/*.h) \
            $(filter-out $(APP_ONLY) $(APP_ONLY:.c=.h),$(wildcard raft/*.c raft/*.h client/*.c client/*.h))
 PURE_FORBIDDEN := <pthread.h>|<time.h>|<sys/time.h>|<ck_|"runtime/|<threads.h>|<stdatomic.h>
 check-pure:
@@ -222,7 +224,7 @@ help:
 	@echo "make test       every test, then every test again under ThreadSanitizer"
 	@echo "make tsan|asan  the tests under ThreadSanitizer | Address+UB+LeakSanitizer"
 	@echo "make bench      runtime benchmark beside the Erlang/OTP reference"
-	@echo "make fuzz       libFuzzer over the TOML parser (FUZZ_SECONDS=$(FUZZ_SECONDS))"
+	@echo "make fuzz       libFuzzer over the TOML parser and wire decoder (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make torture    random faults over many seeds (TORTURE_SEEDS=$(TORTURE_SEEDS))"
 	@echo "make sim-sweep  the deterministic simulator over many seeds (SIM_SEEDS=$(SIM_SEEDS))"
 	@echo "make format | format-check | clean | install PREFIX=..."

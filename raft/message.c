@@ -2,6 +2,8 @@
  * A message's entries are ONE allocation (array + data) so a network emulator can copy, delay and
  * free messages cheaply; validation turns bad network input into an error, never an assert.
  */
+#include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,15 +27,29 @@ const char *raft_msg_type_name(enum raft_msg_type type)
     return "?";
 }
 
-/* One block holding n entries followed by their data; *block_data points at the data area. */
+struct raft_entry *raft_entries_block_new(uint32_t n, size_t data_len, uint8_t **data)
+{
+    assert(n > 0 || data_len == 0);
+    if (n == 0) {
+        *data = NULL;
+        return NULL;
+    }
+    size_t head = (size_t)n * sizeof(struct raft_entry);
+    if (data_len > SIZE_MAX - head)
+        xalloc_failed(SIZE_MAX);
+    struct raft_entry *block = xmalloc(head + data_len);
+    *data = (uint8_t *)block + head;
+    return block;
+}
+
+/* One block holding n entries followed by their data (raft_entries_block_new). */
 static struct raft_entry *entries_block_new(const struct raft_entry *src, uint32_t n)
 {
     size_t data_len = 0;
     for (uint32_t i = 0; i < n; i++)
         data_len += src[i].len;
-    size_t head = (size_t)n * sizeof(struct raft_entry);
-    struct raft_entry *block = xmalloc(head + data_len);
-    uint8_t *data = (uint8_t *)block + head;
+    uint8_t *data;
+    struct raft_entry *block = raft_entries_block_new(n, data_len, &data);
     for (uint32_t i = 0; i < n; i++) {
         block[i] = src[i];
         block[i].data = NULL;

@@ -141,6 +141,12 @@ struct raft_message {
 };
 /* Deep copy of src into *dst (one allocation for the entries); never fails. */
 void raft_message_copy(struct raft_message *dst, const struct raft_message *src);
+/* The block an AppendEntries message owns, as raft_message_copy() makes it: n entries followed
+ * by data_len bytes for their data, in one allocation that raft_message_free() (free()) releases.
+ * *data points at the data area, after the entries; both are uninitialised. NULL with *data NULL
+ * if n is 0 (then data_len must be 0). Never fails (aborts when out of memory). For decoders
+ * (wire/) that fill a message of their own. */
+struct raft_entry *raft_entries_block_new(uint32_t n, size_t data_len, uint8_t **data);
 /* Frees what the message owns (its entries) and zeroes the count; the struct itself is the
  * caller's. Safe on a message without entries. */
 void raft_message_free(struct raft_message *msg);

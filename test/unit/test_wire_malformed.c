@@ -1,0 +1,435 @@
+/* test_wire_malformed.c - every refusal of the wire decoder, each reached by a frame built by
+ * hand with correct checksums (test_wire.h), so the header and payload checks themselves are
+ * tested, not the CRC in front of them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "test/unit/test_wire.h"
+
+/* Decodes the whole of b, expecting code; checks that nothing is returned with a refusal (and
+ * that WIRE_OK consumes all of b). */
+static void expect(const struct tw_bytes *b, int code)
+{
+    struct wire_frame out;
+    size_t consumed = 99, needed = 99;
+    int rc = wire_decode(b->p, b->len, &out, &consumed, &needed);
+    if (rc != code)
+        fail_msg("expected \"%s\", got \"%s\"", wire_strerror(code), wire_strerror(rc));
+    if (code == WIRE_OK) {
+        assert_int_equal(consumed, b->len);
+        wire_frame_free(&out);
+        return;
+    }
+    assert_int_equal(consumed, 0);
+    assert_int_equal(needed, 0);
+    assert_int_equal(out.kind, 0);
+}
+
+/* Wraps payload p in a well-checksummed frame of kind and expects code. */
+static void expect_payload(uint8_t kind, const struct tw_bytes *p, int code)
+{
+    struct tw_bytes frame = {0};
+    tw_frame(&frame, kind, p->p, p->len);
+    expect(&frame, code);
+    free(frame.p);
+}
+
+/* The Raft message prefix: type, term, from, to. */
+static void raft_head(struct tw_bytes *p, uint64_t type, uint64_t from, uint64_t to)
+{
+    tw_put(p, type, 1);
+    tw_put(p, 7, 8);
+    tw_put(p, from, 4);
+    tw_put(p, to, 4);
+}
+
+/* An AppendEntries up to and including its entry count. */
+static void append_entries_head(struct tw_bytes *p, uint64_t n_entries)
+{
+    raft_head(p, RAFT_MSG_APPEND_ENTRIES, 1, 2);
+    tw_put(p, 5, 8);
+    tw_put(p, 4, 8);
+    tw_put(p, 3, 8);
+    tw_put(p, n_entries, 4);
+}
+
+static void entry(struct tw_bytes *p, uint64_t type, uint64_t len, size_t data_bytes)
+{
+    tw_put(p, 4, 8);
+    tw_put(p, type, 1);
+    tw_put(p, len, 4);
+    for (size_t i = 0; i < data_bytes; i++)
+        tw_put(p, i, 1);
+}
+
+/* --- the header ------------------------------------------------------------------------------ */
+
+/* A length field shorter than the rest of the header is refused. */
+static void length_below_header_refused(void **state)
+{
+    (void)state;
+    for (uint32_t length = 0; length < 12; length++) {
+        struct tw_bytes b = {0};
+        tw_header(&b, length, WIRE_VERSION, WIRE_KIND_CLIENT_REQUEST, 0, 0);
+        expect(&b, WIRE_ELENGTH);
+        free(b.p);
+    }
+}
+
+/* A length above the maximum is refused from the 16 header bytes alone: the decoder has no
+ * payload to read and allocates nothing; exactly the maximum is a frame to wait for. */
+static void length_above_maximum_refused(void **state)
+{
+    (void)state;
+    static const uint32_t lengths[] = {WIRE_MAX_FRAME_BYTES - 4 + 1, WIRE_MAX_FRAME_BYTES,
+                                       UINT32_MAX};
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        struct tw_bytes b = {0};
+        tw_header(&b, lengths[i], WIRE_VERSION, WIRE_KIND_RAFT_MESSAGE, 0, 0);
+        expect(&b, WIRE_ETOOLARGE);
+        free(b.p);
+    }
+    struct tw_bytes b = {0};
+    tw_header(&b, WIRE_MAX_FRAME_BYTES - 4, WIRE_VERSION, WIRE_KIND_RAFT_MESSAGE, 0, 0);
+    struct wire_frame out;
+    size_t consumed, needed;
+    assert_int_equal(wire_decode(b.p, b.len, &out, &consumed, &needed), WIRE_EAGAIN);
+    assert_int_equal(needed, WIRE_MAX_FRAME_BYTES - WIRE_HEADER_BYTES);
+    free(b.p);
+}
+
+/* A version other than 1 is refused, whatever its header CRC. */
+static void unknown_version_refused(void **state)
+{
+    (void)state;
+    static const uint8_t versions[] = {0, 2, 255};
+    for (size_t i = 0; i < sizeof versions; i++) {
+        struct tw_bytes b = {0};
+        tw_header(&b, 12, versions[i], WIRE_KIND_CLIENT_REQUEST, 0, 0);
+        expect(&b, WIRE_EVERSION);
+        free(b.p);
+    }
+}
+
+/* A header whose checksum does not match is refused before its length is believed. */
+static void header_crc_mismatch_refused(void **state)
+{
+    (void)state;
+    struct tw_bytes b = {0};
+    tw_header(&b, UINT32_MAX, WIRE_VERSION, WIRE_KIND_CLIENT_REQUEST, 0, 0);
+    b.p[12] ^= 1;
+    expect(&b, WIRE_EHEADER_CRC);
+    free(b.p);
+}
+
+/* Any nonzero flags are refused. */
+static void nonzero_flags_refused(void **state)
+{
+    (void)state;
+    static const uint16_t flags[] = {1, 0x8000, 0xffff};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        struct tw_bytes b = {0};
+        tw_header(&b, 12, WIRE_VERSION, WIRE_KIND_CLIENT_REQUEST, flags[i], 0);
+        expect(&b, WIRE_EFLAGS);
+        free(b.p);
+    }
+}
+
+/* A kind other than 1..3 is refused. */
+static void unknown_kind_refused(void **state)
+{
+    (void)state;
+    static const uint8_t kinds[] = {0, 4, 255};
+    for (size_t i = 0; i < sizeof kinds; i++) {
+        struct tw_bytes b = {0};
+        tw_header(&b, 12, WIRE_VERSION, kinds[i], 0, 0);
+        expect(&b, WIRE_EKIND);
+        free(b.p);
+    }
+}
+
+/* A payload whose checksum does not match is refused. */
+static void payload_crc_mismatch_refused(void **state)
+{
+    (void)state;
+    struct tw_bytes b = {0};
+    tw_header(&b, 12 + 12, WIRE_VERSION, WIRE_KIND_CLIENT_REQUEST, 0, 0x12345678);
+    tw_put(&b, 1, 8);
+    tw_put(&b, 0, 4);
+    expect(&b, WIRE_ECRC);
+    free(b.p);
+}
+
+/* --- Raft message payloads ------------------------------------------------------------------- */
+
+/* Message types other than 1..5 are refused. */
+static void raft_type_out_of_range_refused(void **state)
+{
+    (void)state;
+    static const uint8_t types[] = {0, 6, 255};
+    for (size_t i = 0; i < sizeof types; i++) {
+        struct tw_bytes p = {0};
+        raft_head(&p, types[i], 1, 2);
+        tw_put(&p, 0, 8);
+        expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_EMSG_TYPE);
+        free(p.p);
+    }
+}
+
+/* A sender or receiver of 0, or above RAFT_MAX_NODES, is refused. */
+static void raft_node_id_out_of_range_refused(void **state)
+{
+    (void)state;
+    static const uint32_t ids[][2] = {{0, 1}, {1, 0}, {0, 0}, {256, 1}, {1, UINT32_MAX}};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        struct tw_bytes p = {0};
+        raft_head(&p, RAFT_MSG_COMMIT_NOTIFY, ids[i][0], ids[i][1]);
+        tw_put(&p, 3, 8);
+        expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_ENODE);
+        free(p.p);
+    }
+}
+
+/* The well-formed payload of each message type, without its final field's last byte. */
+static void raft_payload_of_type(struct tw_bytes *p, enum raft_msg_type type)
+{
+    raft_head(p, type, 1, 2);
+    switch (type) {
+    case RAFT_MSG_REQUEST_VOTE:
+        tw_put(p, 1, 8);
+        tw_put(p, 1, 8);
+        tw_put(p, 0, 1);
+        break;
+    case RAFT_MSG_REQUEST_VOTE_REPLY:
+        tw_put(p, 1, 1);
+        tw_put(p, 1, 1);
+        break;
+    case RAFT_MSG_APPEND_ENTRIES:
+        tw_put(p, 2, 8);
+        tw_put(p, 1, 8);
+        tw_put(p, 2, 8);
+        tw_put(p, 1, 4);
+        entry(p, RAFT_ENTRY_COMMAND, 3, 3);
+        break;
+    case RAFT_MSG_APPEND_ENTRIES_REPLY:
+        tw_put(p, 1, 1);
+        tw_put(p, 9, 8);
+        tw_put(p, 0, 8);
+        tw_put(p, 0, 8);
+        tw_put(p, 0, 8);
+        break;
+    case RAFT_MSG_COMMIT_NOTIFY:
+        tw_put(p, 9, 8);
+        break;
+    }
+}
+
+/* Each type's payload decodes whole, is refused as truncated one byte (or any number of bytes)
+ * short, and as trailing one byte long. */
+static void raft_truncated_and_trailing_refused(void **state)
+{
+    (void)state;
+    for (int type = RAFT_MSG_REQUEST_VOTE; type <= RAFT_MSG_COMMIT_NOTIFY; type++) {
+        struct tw_bytes p = {0};
+        raft_payload_of_type(&p, (enum raft_msg_type)type);
+        expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_OK);
+        size_t whole = p.len;
+        for (size_t cut = 1; cut <= whole; cut++) {
+            p.len = whole - cut;
+            /* an empty payload has no type byte: truncated too */
+            expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_ETRUNCATED);
+        }
+        p.len = whole;
+        tw_put(&p, 0, 1);
+        expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_ETRAILING);
+        free(p.p);
+    }
+}
+
+/* A boolean byte of 2 (or 255) is refused in each message that has one. */
+static void raft_bool_not_0_or_1_refused(void **state)
+{
+    (void)state;
+    static const uint8_t bad[] = {2, 255};
+    for (size_t i = 0; i < sizeof bad; i++) {
+        struct tw_bytes p = {0};
+        raft_head(&p, RAFT_MSG_REQUEST_VOTE, 1, 2);
+        tw_put(&p, 1, 8);
+        tw_put(&p, 1, 8);
+        tw_put(&p, bad[i], 1);
+        expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_EBOOL);
+        p.len = 0;
+        raft_head(&p, RAFT_MSG_REQUEST_VOTE_REPLY, 1, 2);
+        tw_put(&p, 1, 1);
+        tw_put(&p, bad[i], 1);
+        expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_EBOOL);
+        p.len = 0;
+        raft_head(&p, RAFT_MSG_APPEND_ENTRIES_REPLY, 1, 2);
+        tw_put(&p, bad[i], 1);
+        for (int k = 0; k < 4; k++)
+            tw_put(&p, 0, 8);
+        expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_EBOOL);
+        free(p.p);
+    }
+}
+
+/* An entry count above RAFT_MAX_BATCH_ENTRIES is refused before any entry is read. */
+static void entry_count_above_maximum_refused(void **state)
+{
+    (void)state;
+    static const uint32_t counts[] = {RAFT_MAX_BATCH_ENTRIES + 1, UINT32_MAX};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        struct tw_bytes p = {0};
+        append_entries_head(&p, counts[i]);
+        entry(&p, RAFT_ENTRY_NOOP, 0, 0);
+        expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_ECOUNT);
+        free(p.p);
+    }
+}
+
+/* An entry longer than RAFT_MAX_ENTRY_BYTES is refused before its data is looked for. */
+static void entry_len_above_maximum_refused(void **state)
+{
+    (void)state;
+    static const uint32_t lens[] = {RAFT_MAX_ENTRY_BYTES + 1, UINT32_MAX};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        struct tw_bytes p = {0};
+        append_entries_head(&p, 2);
+        entry(&p, RAFT_ENTRY_COMMAND, 2, 2);
+        entry(&p, RAFT_ENTRY_COMMAND, lens[i], 4);
+        expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_EENTRY_LEN);
+        free(p.p);
+    }
+}
+
+/* An entry type other than NOOP (1) or COMMAND (2) is refused, in any position. */
+static void entry_type_unknown_refused(void **state)
+{
+    (void)state;
+    static const uint8_t types[] = {0, 3, 255};
+    for (size_t i = 0; i < sizeof types; i++)
+        for (size_t pos = 0; pos < 3; pos++) {
+            struct tw_bytes p = {0};
+            append_entries_head(&p, 3);
+            for (size_t j = 0; j < 3; j++)
+                entry(&p, j == pos ? types[i] : RAFT_ENTRY_COMMAND, 1, 1);
+            expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_EENTRY_TYPE);
+            free(p.p);
+        }
+}
+
+/* Fewer entries than counted, data shorter than an entry's len, and bytes after the last entry
+ * are refused (and leave nothing allocated: the sanitizer runs check it). */
+static void entries_truncated_or_trailing_refused(void **state)
+{
+    (void)state;
+    struct tw_bytes p = {0};
+    append_entries_head(&p, 3);
+    entry(&p, RAFT_ENTRY_COMMAND, 4, 4);
+    entry(&p, RAFT_ENTRY_NOOP, 0, 0);
+    expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_ETRUNCATED);
+    entry(&p, RAFT_ENTRY_COMMAND, 10, 9);
+    expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_ETRUNCATED);
+    tw_put(&p, 9, 1);
+    expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_OK);
+    tw_put(&p, 0, 1);
+    expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_ETRAILING);
+    free(p.p);
+}
+
+/* --- client payloads ------------------------------------------------------------------------- */
+
+/* A request shorter than its fields or its command, or longer, is refused. */
+static void client_request_truncated_or_trailing_refused(void **state)
+{
+    (void)state;
+    struct tw_bytes p = {0};
+    tw_put(&p, 42, 8);
+    expect_payload(WIRE_KIND_CLIENT_REQUEST, &p, WIRE_ETRUNCATED);
+    tw_put(&p, 5, 4);
+    tw_put_bytes(&p, "abcd", 4);
+    expect_payload(WIRE_KIND_CLIENT_REQUEST, &p, WIRE_ETRUNCATED);
+    tw_put_bytes(&p, "e", 1);
+    expect_payload(WIRE_KIND_CLIENT_REQUEST, &p, WIRE_OK);
+    tw_put_bytes(&p, "f", 1);
+    expect_payload(WIRE_KIND_CLIENT_REQUEST, &p, WIRE_ETRAILING);
+    free(p.p);
+}
+
+/* A reply with fields for status, leader hint and result of the given length. */
+static void reply_payload(struct tw_bytes *p, uint64_t status, uint64_t hint, uint64_t result_len,
+                          size_t result_bytes)
+{
+    tw_put(p, status, 1);
+    tw_put(p, hint, 4);
+    tw_put(p, 3, 8);
+    tw_put(p, 2, 8);
+    tw_put(p, 1, 8);
+    tw_put(p, result_len, 4);
+    for (size_t i = 0; i < result_bytes; i++)
+        tw_put(p, i, 1);
+}
+
+/* A reply status above 3 or a leader hint above RAFT_MAX_NODES is refused. */
+static void client_reply_status_and_hint_refused(void **state)
+{
+    (void)state;
+    struct tw_bytes p = {0};
+    reply_payload(&p, 4, 1, 0, 0);
+    expect_payload(WIRE_KIND_CLIENT_REPLY, &p, WIRE_ESTATUS);
+    p.len = 0;
+    reply_payload(&p, 255, 1, 0, 0);
+    expect_payload(WIRE_KIND_CLIENT_REPLY, &p, WIRE_ESTATUS);
+    p.len = 0;
+    reply_payload(&p, WIRE_REPLY_NOT_LEADER, RAFT_MAX_NODES + 1, 0, 0);
+    expect_payload(WIRE_KIND_CLIENT_REPLY, &p, WIRE_ENODE);
+    p.len = 0;
+    reply_payload(&p, WIRE_REPLY_NOT_LEADER, RAFT_MAX_NODES, 0, 0);
+    expect_payload(WIRE_KIND_CLIENT_REPLY, &p, WIRE_OK);
+    free(p.p);
+}
+
+/* A reply shorter than its fields or its result, or longer, is refused. */
+static void client_reply_truncated_or_trailing_refused(void **state)
+{
+    (void)state;
+    struct tw_bytes p = {0};
+    reply_payload(&p, WIRE_REPLY_OK, 1, 3, 2);
+    expect_payload(WIRE_KIND_CLIENT_REPLY, &p, WIRE_ETRUNCATED);
+    p.len -= 2 + 4;
+    expect_payload(WIRE_KIND_CLIENT_REPLY, &p, WIRE_ETRUNCATED);
+    p.len = 0;
+    reply_payload(&p, WIRE_REPLY_OK, 1, 3, 4);
+    expect_payload(WIRE_KIND_CLIENT_REPLY, &p, WIRE_ETRAILING);
+    free(p.p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(length_below_header_refused),
+        cmocka_unit_test(length_above_maximum_refused),
+        cmocka_unit_test(unknown_version_refused),
+        cmocka_unit_test(header_crc_mismatch_refused),
+        cmocka_unit_test(nonzero_flags_refused),
+        cmocka_unit_test(unknown_kind_refused),
+        cmocka_unit_test(payload_crc_mismatch_refused),
+        cmocka_unit_test(raft_type_out_of_range_refused),
+        cmocka_unit_test(raft_node_id_out_of_range_refused),
+        cmocka_unit_test(raft_truncated_and_trailing_refused),
+        cmocka_unit_test(raft_bool_not_0_or_1_refused),
+        cmocka_unit_test(entry_count_above_maximum_refused),
+        cmocka_unit_test(entry_len_above_maximum_refused),
+        cmocka_unit_test(entry_type_unknown_refused),
+        cmocka_unit_test(entries_truncated_or_trailing_refused),
+        cmocka_unit_test(client_request_truncated_or_trailing_refused),
+        cmocka_unit_test(client_reply_status_and_hint_refused),
+        cmocka_unit_test(client_reply_truncated_or_trailing_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -34,8 +34,6 @@ void sim_event_free(struct sim_event *ev)
 {
     if (ev == NULL)
         return;
-    if (ev->type == SIM_EV_DELIVER)
-        raft_message_free(&ev->msg);
     free(ev->data);
     free(ev);
 }

@@ -25,7 +25,7 @@
 enum sim_event_type {
     SIM_EV_TICK = 1,       /* node: the core asked to be woken (token = wake generation) */
     SIM_EV_CAMPAIGN,       /* node: start an election now (node 1 at time 0) */
-    SIM_EV_DELIVER,        /* node: a Raft message arrives (msg owns its entries) */
+    SIM_EV_DELIVER,        /* node: a Raft message arrives (data = its wire frame) */
     SIM_EV_REQUEST,        /* node: a client request arrives (data = encoded command) */
     SIM_EV_REPLY,          /* client: a node's answer arrives (token = attempt) */
     SIM_EV_CLIENT_TIMEOUT, /* client: the attempt `token` timed out */
@@ -44,10 +44,10 @@ struct sim_event {
     uint32_t node;   /* target node (node events), or the node that answered (REPLY) */
     uint32_t client; /* 1..num_clients (client events and REQUEST) */
     uint64_t token;
-    struct raft_message msg; /* DELIVER */
     enum client_reply_status status;
     uint32_t leader_hint;
-    uint8_t *data; /* REQUEST: the command; REPLY (OK): the encoded result; owned, may be NULL */
+    uint8_t *data; /* DELIVER: the wire frame; REQUEST: the command; REPLY (OK): the encoded
+                      result; owned, may be NULL */
     size_t len;
 };
 

@@ -14,6 +14,7 @@
 #include "raft/node_apply.h"
 #include "raft/node_trace.h"
 #include "runtime/trace.h"
+#include "wire/wire.h"
 #include "sim/internal.h"
 
 /* --- invariants --------------------------------------------------------------------------- */
@@ -238,14 +239,21 @@ static void answer_client(void *ctx, const struct node_pending *p, const struct 
                  raft_leader_id(&a->n->raft), NULL);
 }
 
-/* One copy of a message onto the queue, after delay_ms; a link that keeps its order also keeps
- * it among deliveries due in the same millisecond. */
+/* One copy of a message onto the queue, after delay_ms, as the bytes of a wire frame (so every
+ * simulated delivery exercises the codec); takes m's entries. A link that keeps its order also
+ * keeps it among deliveries due in the same millisecond. */
 static void enqueue_delivery(struct sim *s, struct sim_node *n, struct raft_message *m,
                              uint32_t delay_ms)
 {
     struct sim_event *ev = sim_event_new(SIM_EV_DELIVER, s->now_ms + delay_ms);
     ev->node = m->to;
-    ev->msg = *m;
+    size_t size = wire_raft_message_size(m);
+    assert(size > 0); /* the core sends nothing the codec cannot carry */
+    ev->data = xmalloc(size);
+    int rc = wire_encode_raft_message(m, ev->data, size, &ev->len);
+    assert(rc == WIRE_OK && ev->len == size);
+    (void)rc;
+    raft_message_free(m);
     if (!s->cfg->network.reorder) {
         uint64_t tie = sim_queue_draw_tie(&s->q);
         uint32_t to = m->to - 1;
@@ -567,6 +575,25 @@ uint32_t sim_nodes_down(const struct sim *s)
     return down;
 }
 
+/* A wire frame arrives at node n: decoded, then received; a frame that does not decode to one
+ * whole Raft message is dropped and counted as malformed (the simulator never makes one). */
+static void node_deliver_frame(struct sim *s, struct sim_node *n, const uint8_t *data, size_t len)
+{
+    struct wire_frame f;
+    size_t used = 0;
+    int rc = wire_decode(data, len, &f, &used, NULL);
+    if (rc != WIRE_OK || used != len || f.kind != WIRE_KIND_RAFT_MESSAGE) {
+        n->stats.msgs_malformed++;
+        trace_log(TRACE_INFO, n->name, "error", "drops a frame that does not decode: %s",
+                  rc != WIRE_OK ? wire_strerror(rc) : "not one Raft message");
+        if (rc == WIRE_OK)
+            wire_frame_free(&f);
+        return;
+    }
+    node_receive(s, n, &f.raft);
+    wire_frame_free(&f);
+}
+
 /* --- the event loop ----------------------------------------------------------------------- */
 
 static void client_event(struct sim *s, const struct sim_event *ev)
@@ -630,8 +657,8 @@ bool sim_step(struct sim *s)
         }
         break;
     case SIM_EV_DELIVER:
-        if (n->up)
-            node_receive(s, n, &ev->msg); /* a message to a crashed node is lost */
+        if (n->up) /* a message to a crashed node is lost */
+            node_deliver_frame(s, n, ev->data, ev->len);
         break;
     case SIM_EV_REQUEST:
         if (n->up)

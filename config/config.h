@@ -33,7 +33,8 @@
 #define CFG_KEYS_MAX      1000      /* client.keys holds 1..CFG_KEYS_MAX keys */
 #define CFG_KEY_LEN_MAX   256       /* each key is 1..CFG_KEY_LEN_MAX bytes */
 #define CFG_FILE_SIZE_MAX (1 << 24) /* a config file larger than 16 MiB is refused */
-#define CFG_FAULTS_MAX    10000     /* at most this many [[fault]] entries */
+#define CFG_FAULTS_MAX                                                                             \
+    100000 /* at most this many [[fault]] entries (a shrunk sweep seed can need over 10,000) */
 #define CFG_SEED_MAX                                                                               \
     INT64_MAX /* seeds are 0..CFG_SEED_MAX (2^63-1) everywhere: `seed = N`                         \
                  is a TOML integer, which is signed 64-bit */

@@ -34,8 +34,6 @@ void raft_reset_election_deadline(struct raft *r);
 struct raft_message *raft_send(struct raft *r, enum raft_msg_type type, uint32_t to);
 /* Appends a zeroed note of kind in the current term; returns it. */
 struct raft_note *raft_note(struct raft *r, enum raft_note_kind kind);
-/* Frees the messages left in u and zeroes everything but the arrays (update.c). */
-void raft_update_clear(struct raft_update *u);
 /* Copies n entries into one block (see raft_message_free). NULL if n == 0. */
 struct raft_entry *raft_entries_copy(const struct raft_entry *src, uint32_t n);
 

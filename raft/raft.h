@@ -271,6 +271,9 @@ struct raft_update {
 };
 void raft_update_init(struct raft_update *u);
 void raft_update_close(struct raft_update *u);
+/* Frees the messages still in u and empties it, keeping its arrays (raft_step does this first):
+ * for a host step that does not reach the core. next_wake_ms is 0 then: no new wish. */
+void raft_update_clear(struct raft_update *u);
 /* Moves msgs[i] into *dst (dst then owns its entries); msgs[i] keeps no entries. */
 void raft_update_take_message(struct raft_update *u, size_t i, struct raft_message *dst);
 

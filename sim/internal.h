@@ -12,8 +12,8 @@
 #include "kv/kv.h"
 #include "raft/invariants.h"
 #include "raft/node.h"
-#include "raft/node_apply.h"
 #include "raft/raft.h"
+#include "replica/replica.h"
 #include "runtime/history.h"
 #include "runtime/netem.h"
 #include "sim/queue.h"
@@ -44,9 +44,8 @@ struct sim_node {
     char name[24]; /* "node 3": the trace's actor */
     bool up;
     uint32_t incarnations; /* times started */
-    struct raft raft;      /* valid while up */
-    struct raft_update update;
-    struct kv_store store;      /* valid while up; volatile like struct raft */
+    struct replica rep;    /* valid while up: the core, the store, the waiting clients */
+    struct replica_output out;
     struct prng net_rng;        /* this sender's network decisions */
     uint64_t *last_delivery_ms; /* per destination: netem's record for links that keep order */
     uint64_t *link_last_ms;     /* per destination: the latest delivery time queued ... */
@@ -59,7 +58,6 @@ struct sim_node {
     uint64_t disk_gen; /* only the DISK_DONE carrying this generation counts */
     uint64_t wake_ms;
     bool wake_armed;
-    struct node_pending_queue pending; /* clients waiting, only while this node leads */
     /* chain[i]: raft_chain_hash of the node's log up to index i (chain[0] = 0), kept as the log
      * is written; like the disk, it survives crashes. */
     uint64_t *chain;
@@ -118,6 +116,7 @@ struct sim {
     struct cfg_fault *injected;
     size_t n_injected, cap_injected;
     /* Progress. */
+    uint32_t pending_first_leader; /* a step just made this node the first leader */
     uint32_t first_leader;
     uint64_t first_leader_ms;
     uint64_t request_deadline_ms;

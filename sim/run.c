@@ -101,12 +101,12 @@ static bool converged(const struct sim *s)
     uint32_t leader = sim_leader(s);
     if (leader == 0)
         return false;
-    const struct raft *l = &s->nodes[leader - 1].raft;
+    const struct raft *l = &s->nodes[leader - 1].rep.raft;
     if (raft_last_applied(l) != raft_last_index(l))
         return false;
     /* ... and every write has reached its disk, which the end-of-run checks read. */
     for (uint32_t i = 0; i < s->n_nodes; i++)
-        if (!s->nodes[i].up || raft_last_applied(&s->nodes[i].raft) != raft_last_applied(l) ||
+        if (!s->nodes[i].up || raft_last_applied(&s->nodes[i].rep.raft) != raft_last_applied(l) ||
             s->nodes[i].n_writes > 0)
             return false;
     return true;
@@ -198,14 +198,14 @@ static void node_status_of(const struct sim *s, uint32_t i, struct node_status *
     st->id = n->id;
     if (!n->up)
         return;
-    st->role = raft_role(&n->raft);
-    st->term = raft_term(&n->raft);
-    st->leader = raft_leader_id(&n->raft);
-    st->commit_index = raft_commit_index(&n->raft);
-    st->last_applied = raft_last_applied(&n->raft);
-    st->last_index = raft_last_index(&n->raft);
-    st->digest = kv_store_digest(&n->store);
-    st->n_keys = kv_store_count(&n->store);
+    st->role = raft_role(&n->rep.raft);
+    st->term = raft_term(&n->rep.raft);
+    st->leader = raft_leader_id(&n->rep.raft);
+    st->commit_index = raft_commit_index(&n->rep.raft);
+    st->last_applied = raft_last_applied(&n->rep.raft);
+    st->last_index = raft_last_index(&n->rep.raft);
+    st->digest = kv_store_digest(&n->rep.store);
+    st->n_keys = kv_store_count(&n->rep.store);
 }
 
 /* The started clients' results as the shared checks (cluster/results.c) take them. */

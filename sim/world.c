@@ -1,6 +1,7 @@
-/* world.c - the simulated world: nodes, clients and the network as handlers of one event queue.
- * Each handler steps a pure core (raft_step, client_step) and turns its outputs into new events,
- * in the order raft/node.c uses them: persisted -> send -> apply -> answer -> wake-up.
+/* world.c - the simulated world: nodes, clients, the network and the disks as handlers of one
+ * event queue. A node is a replica (replica/replica.h) stepped through the same action routine
+ * as the threaded node (host/host.h), with this world's ports: a simulated disk, queued network
+ * deliveries, queued client replies and queued ticks. A client steps the pure client logic.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include "client/client_trace.h"
 #include "common/alloc.h"
 #include "raft/monitor.h"
-#include "raft/node_apply.h"
+#include "host/host.h"
 #include "raft/node_trace.h"
 #include "runtime/trace.h"
 #include "wire/wire.h"
@@ -45,19 +46,19 @@ static void check_leader(struct sim *s, struct sim_node *n)
 {
     if (!s->check_invariants)
         return;
-    uint64_t last = raft_last_index(&n->raft);
-    size_t k = term_runs(s, &n->raft, 1, last);
+    uint64_t last = raft_last_index(&n->rep.raft);
+    size_t k = term_runs(s, &n->rep.raft, 1, last);
     checked(s, n->name,
-            raft_invariants_leader(&s->inv, n->id, raft_term(&n->raft), s->runs, k, last));
+            raft_invariants_leader(&s->inv, n->id, raft_term(&n->rep.raft), s->runs, k, last));
 }
 
 static void check_commit(struct sim *s, struct sim_node *n, uint64_t from, uint64_t to)
 {
     if (!s->check_invariants || from > to)
         return;
-    size_t k = term_runs(s, &n->raft, from, to);
+    size_t k = term_runs(s, &n->rep.raft, from, to);
     checked(s, n->name,
-            raft_invariants_commit(&s->inv, n->id, raft_term(&n->raft), from, to, s->runs, k));
+            raft_invariants_commit(&s->inv, n->id, raft_term(&n->rep.raft), from, to, s->runs, k));
 }
 
 /* Log matching at every step: each entry written this step (appended, or rewritten after a
@@ -88,10 +89,11 @@ static void check_applied(struct sim *s, struct sim_node *n)
 {
     if (!s->check_invariants)
         return;
-    for (size_t i = 0; i < n->update.n_apply; i++) {
-        const struct raft_entry *e = &n->update.apply[i];
+    const struct raft_update *up = &n->out.up;
+    for (size_t i = 0; i < up->n_apply; i++) {
+        const struct raft_entry *e = &up->apply[i];
         checked(s, n->name,
-                raft_invariants_applied(&s->inv, n->id, n->update.apply_first + i, e->term,
+                raft_invariants_applied(&s->inv, n->id, up->apply_first + i, e->term,
                                         raft_entry_hash(e)));
     }
 }
@@ -191,7 +193,7 @@ static void on_first_leader(struct sim *s, uint32_t leader)
     s->first_leader = leader;
     s->first_leader_ms = s->now_ms;
     trace_log(TRACE_INFO, "main", "leader", "node %u leads term %llu; starting %u client%s", leader,
-              (unsigned long long)raft_term(&s->nodes[leader - 1].raft), s->n_clients,
+              (unsigned long long)raft_term(&s->nodes[leader - 1].rep.raft), s->n_clients,
               s->n_clients == 1 ? "" : "s");
     for (uint32_t i = 0; i < s->n_clients; i++)
         client_start(s, &s->clients[i], leader);
@@ -200,7 +202,8 @@ static void on_first_leader(struct sim *s, uint32_t leader)
 
 /* A node answers client `client`'s attempt `token` (the reply travels back reliably). */
 static void reply_to(struct sim *s, uint32_t node, uint32_t client, uint64_t token,
-                     enum client_reply_status status, uint32_t hint, const struct kv_result *res)
+                     enum client_reply_status status, uint32_t hint, const uint8_t *result,
+                     size_t result_len)
 {
     assert(client >= 1 && client <= s->n_clients);
     struct sim_client *c = &s->clients[client - 1];
@@ -210,34 +213,15 @@ static void reply_to(struct sim *s, uint32_t node, uint32_t client, uint64_t tok
     ev->token = token;
     ev->status = status;
     ev->leader_hint = hint;
-    if (res != NULL) {
-        ev->len = kv_result_size(res);
-        ev->data = xmalloc(ev->len);
-        size_t written;
-        int rc = kv_result_encode(res, ev->data, ev->len, &written);
-        assert(rc == 0 && written == ev->len);
-        (void)rc;
+    if (result_len > 0) {
+        ev->len = result_len;
+        ev->data = xmalloc(result_len);
+        memcpy(ev->data, result, result_len);
     }
     sim_queue_push(&s->q, ev);
 }
 
 /* --- nodes -------------------------------------------------------------------------------- */
-
-/* Answers a client waiting at node n for its entry (node_apply.h): the result, or "unknown". */
-struct answer_ctx {
-    struct sim *s;
-    struct sim_node *n;
-};
-
-static void answer_client(void *ctx, const struct node_pending *p, const struct kv_result *res)
-{
-    struct answer_ctx *a = ctx;
-    if (res != NULL)
-        reply_to(a->s, a->n->id, p->client, p->token, CLIENT_REPLY_OK, a->n->id, res);
-    else
-        reply_to(a->s, a->n->id, p->client, p->token, CLIENT_REPLY_UNKNOWN,
-                 raft_leader_id(&a->n->raft), NULL);
-}
 
 /* One copy of a message onto the queue, after delay_ms, as the bytes of a wire frame (so every
  * simulated delivery exercises the codec); takes m's entries. A link that keeps its order also
@@ -269,50 +253,47 @@ static void enqueue_delivery(struct sim *s, struct sim_node *n, struct raft_mess
     sim_queue_push(&s->q, ev);
 }
 
-static void send_messages(struct sim *s, struct sim_node *n)
+/* Transport port: one message through the emulated network onto the queue. */
+static void send_one(struct sim *s, struct sim_node *n, struct raft_message *m)
 {
-    for (size_t i = 0; i < n->update.n_msgs; i++) {
-        struct raft_message m;
-        raft_update_take_message(&n->update, i, &m);
-        node_trace_sent(n->name, &m);
-        uint32_t to = m.to;
-        if (to == n->id || to < 1 || to > s->n_nodes || !s->nodes[to - 1].up) {
-            n->stats.msgs_dropped++; /* the node is down: as good as lost, and Raft retries */
-            raft_message_free(&m);
-            continue;
-        }
-        struct netem_fate fate;
-        netem_decide(s->net, &n->net_rng, n->id, to, s->now_ms, &n->last_delivery_ms[to - 1],
-                     &fate);
-        if (fate.dropped) {
-            n->stats.msgs_dropped++;
-            trace_log(TRACE_INFO, n->name, "network", "-> node %u: %s %s by the network", to,
-                      raft_msg_type_name(m.type), fate.why);
-            raft_message_free(&m);
-            continue;
-        }
-        struct raft_message copies[2];
-        copies[0] = m;
-        if (fate.copies == 2) {
-            raft_message_copy(&copies[1], &m);
-            n->stats.msgs_duplicated++;
-            trace_log(TRACE_DEBUG, n->name, "network", "-> node %u: %s duplicated by the network",
-                      to, raft_msg_type_name(m.type));
-        }
-        for (uint32_t c = 0; c < fate.copies; c++) {
-            n->stats.msgs_sent++;
-            if (fate.delay_ms[c] != 0)
-                trace_log(TRACE_DEBUG, n->name, "network", "-> node %u: %s delayed %u ms", to,
-                          raft_msg_type_name(m.type), fate.delay_ms[c]);
-            enqueue_delivery(s, n, &copies[c], fate.delay_ms[c]);
-        }
+    uint32_t to = m->to;
+    if (to == n->id || to < 1 || to > s->n_nodes || !s->nodes[to - 1].up) {
+        n->stats.msgs_dropped++; /* the node is down: as good as lost, and Raft retries */
+        raft_message_free(m);
+        return;
+    }
+    struct netem_fate fate;
+    netem_decide(s->net, &n->net_rng, n->id, to, s->now_ms, &n->last_delivery_ms[to - 1], &fate);
+    if (fate.dropped) {
+        n->stats.msgs_dropped++;
+        trace_log(TRACE_INFO, n->name, "network", "-> node %u: %s %s by the network", to,
+                  raft_msg_type_name(m->type), fate.why);
+        raft_message_free(m);
+        return;
+    }
+    struct raft_message copies[2];
+    copies[0] = *m;
+    if (fate.copies == 2) {
+        raft_message_copy(&copies[1], m);
+        n->stats.msgs_duplicated++;
+        trace_log(TRACE_DEBUG, n->name, "network", "-> node %u: %s duplicated by the network", to,
+                  raft_msg_type_name(m->type));
+    }
+    for (uint32_t c = 0; c < fate.copies; c++) {
+        n->stats.msgs_sent++;
+        if (fate.delay_ms[c] != 0)
+            trace_log(TRACE_DEBUG, n->name, "network", "-> node %u: %s delayed %u ms", to,
+                      raft_msg_type_name(copies[c].type), fate.delay_ms[c]);
+        enqueue_delivery(s, n, &copies[c], fate.delay_ms[c]);
     }
 }
 
-static void arm_wake(struct sim *s, struct sim_node *n)
+/* Clock port: a TICK no later than want. As in the threaded node, a tick already armed for no
+ * later than that stays (an early tick only lets the core see the time); a later one is made
+ * stale by the generation and a new one queued. */
+static void arm_wake(struct sim *s, struct sim_node *n, uint64_t want)
 {
-    uint64_t want = n->update.next_wake_ms;
-    if (n->wake_armed && n->wake_ms == want)
+    if (n->wake_armed && n->wake_ms <= want)
         return;
     n->wake_gen++; /* any TICK already queued is stale now */
     n->wake_armed = true;
@@ -409,51 +390,86 @@ static void disk_lose_pending(struct sim_node *n)
     n->disk_gen++;
 }
 
-/* Uses the update of the step just taken, as raft/node.c does. */
-static void use_update(struct sim *s, struct sim_node *n)
+/* --- a node's ports for the action routine (host/host.h) ---------------------------------- */
+
+struct node_ctx {
+    struct sim *s;
+    struct sim_node *n;
+};
+
+static bool port_persist(void *ctx, const struct raft_persist *p)
 {
-    bool durable_now = disk_submit(s, n, &n->update.persist);
-    uint64_t persisted_seq = n->update.persist.seq;
-    bool was_leader = false, is_leader = false;
-    bool leading = raft_role(&n->raft) == RAFT_LEADER;
-    for (size_t i = 0; i < n->update.n_notes; i++) {
-        const struct raft_note *note = &n->update.notes[i];
-        if (trace_on(TRACE_INFO))
-            node_trace_note(n->name, note);
-        if (note->kind == RAFT_NOTE_ROLE_CHANGE) {
-            was_leader = was_leader || note->from_role == RAFT_LEADER;
-            is_leader = note->to_role == RAFT_LEADER;
-            if (is_leader && leading)
-                check_leader(s, n);
-        }
+    struct node_ctx *c = ctx;
+    return disk_submit(c->s, c->n, p);
+}
+
+static void port_send(void *ctx, struct raft_message *m)
+{
+    struct node_ctx *c = ctx;
+    send_one(c->s, c->n, m);
+}
+
+static void port_answer(void *ctx, const struct replica_answer *a)
+{
+    struct node_ctx *c = ctx;
+    reply_to(c->s, c->n->id, a->to.client, a->to.token, a->status, a->leader_hint, a->result,
+             a->result_len);
+}
+
+static void port_arm(void *ctx, uint64_t want)
+{
+    struct node_ctx *c = ctx;
+    arm_wake(c->s, c->n, want);
+}
+
+/* Observer: counters, and every invariant checked at every step. */
+static void port_observe(void *ctx, const struct replica *r, const struct replica_output *out)
+{
+    struct node_ctx *c = ctx;
+    struct sim *s = c->s;
+    struct sim_node *n = c->n;
+    bool leading = raft_role(&r->raft) == RAFT_LEADER;
+    if (out->request.fate == REPLICA_REQUEST_APPENDED)
+        n->stats.proposals++;
+    if (out->became_leader)
+        check_leader(s, n);
+    for (size_t i = 0; i < out->up.n_notes; i++) {
+        const struct raft_note *note = &out->up.notes[i];
         if (note->kind == RAFT_NOTE_COMMIT_ADVANCED && leading)
             check_commit(s, n, note->a + 1, note->b);
         if (note->kind == RAFT_NOTE_ELECTION_START && !note->pre_vote)
             n->stats.elections++;
     }
-    send_messages(s, n);
-    if (n->update.n_apply > 0)
+    if (out->up.n_apply > 0)
         check_applied(s, n);
-    struct answer_ctx answer = {s, n};
-    node_apply(&n->update, &n->store, n->name, &n->pending, answer_client, &answer);
-    if (was_leader && !leading)
-        node_pending_release(&n->pending, answer_client, &answer);
-    arm_wake(s, n);
-    if (is_leader && leading && s->first_leader == 0)
-        on_first_leader(s, n->id);
-    if (durable_now && n->up) {
-        struct raft_event ev = {
-            .type = RAFT_EVENT_PERSISTED, .now_ms = s->now_ms, .persisted_seq = persisted_seq};
-        node_step(s, n, &ev);
+    if (out->became_leader && s->first_leader == 0)
+        s->pending_first_leader = n->id;
+}
+
+/* One replica event of node n, carried out by the action routine; the first leader known
+ * starts the clients and the faults once the step is done. */
+static void node_event(struct sim *s, struct sim_node *n, const struct replica_event *ev)
+{
+    struct node_ctx ctx = {s, n};
+    struct host_ports ports = {.ctx = &ctx,
+                               .actor = n->name,
+                               .persist = port_persist,
+                               .send = port_send,
+                               .answer = port_answer,
+                               .arm = port_arm,
+                               .observe = port_observe};
+    host_step(&n->rep, &n->out, ev, &ports);
+    if (s->pending_first_leader != 0 && s->first_leader == 0) {
+        uint32_t leader = s->pending_first_leader;
+        s->pending_first_leader = 0;
+        on_first_leader(s, leader);
     }
 }
 
 static void node_step(struct sim *s, struct sim_node *n, const struct raft_event *ev)
 {
-    int rc = raft_step(&n->raft, ev, &n->update);
-    if (rc != RAFT_OK)
-        trace_log(TRACE_INFO, n->name, "error", "event refused: %s", raft_strerror(rc));
-    use_update(s, n);
+    struct replica_event rev = {.type = REPLICA_EVENT_RAFT, .raft = *ev};
+    node_event(s, n, &rev);
 }
 
 static void node_receive(struct sim *s, struct sim_node *n, const struct raft_message *m)
@@ -477,55 +493,12 @@ static void node_receive(struct sim *s, struct sim_node *n, const struct raft_me
 
 static void node_request(struct sim *s, struct sim_node *n, const struct sim_event *req)
 {
-    struct kv_command cmd;
-    int rc = kv_command_decode(req->data, req->len, &cmd);
-    if (rc != 0 || cmd.op == KV_OP_NOOP || req->len > UINT32_MAX) {
-        trace_log(TRACE_INFO, n->name, "client", "rejects a request: %s",
-                  rc ? kv_strerror(rc) : "noop is not a client command");
-        reply_to(s, n->id, req->client, req->token, CLIENT_REPLY_REJECTED, 0, NULL);
-        return;
-    }
-    struct kv_result saved;
-    struct node_pending at;
-    switch (node_find_retry(&n->store, &n->pending, &cmd, n->name, &saved, &at)) {
-    case NODE_RETRY_APPLIED:
-        reply_to(s, n->id, req->client, req->token, CLIENT_REPLY_OK, raft_leader_id(&n->raft),
-                 &saved);
-        return;
-    case NODE_RETRY_WAITING:
-        at.client = req->client;
-        at.token = req->token;
-        node_pending_join(&n->pending, &at);
-        return;
-    case NODE_RETRY_NEW:
-        break;
-    }
-    struct raft_event ev = {.type = RAFT_EVENT_PROPOSE, .now_ms = s->now_ms};
-    ev.propose.data = req->data;
-    ev.propose.len = (uint32_t)req->len;
-    rc = raft_step(&n->raft, &ev, &n->update);
-    const struct raft_proposal *p = &n->update.proposal;
-    if (rc == RAFT_OK && p->status == RAFT_PROPOSAL_ACCEPTED) {
-        n->stats.proposals++;
-        if (trace_on(TRACE_DEBUG)) {
-            char what[160];
-            node_trace_describe_command(req->data, (uint32_t)req->len, what, sizeof what);
-            trace_log(TRACE_DEBUG, n->name, "client", "appends %s at index %llu", what,
-                      (unsigned long long)p->index);
-        }
-        /* Registered before the update applies it (one-node clusters commit at once). */
-        node_pending_push(&n->pending, &(struct node_pending){.index = p->index,
-                                                              .term = p->term,
-                                                              .session = cmd.client_id,
-                                                              .seq = cmd.seq,
-                                                              .client = req->client,
-                                                              .token = req->token});
-    } else if (rc == RAFT_OK && p->status == RAFT_PROPOSAL_NOT_LEADER) {
-        reply_to(s, n->id, req->client, req->token, CLIENT_REPLY_NOT_LEADER, p->leader_hint, NULL);
-    } else {
-        reply_to(s, n->id, req->client, req->token, CLIENT_REPLY_REJECTED, 0, NULL);
-    }
-    use_update(s, n);
+    struct replica_event ev = {.type = REPLICA_EVENT_REQUEST,
+                               .data = req->data,
+                               .len = req->len,
+                               .from = {.client = req->client, .token = req->token}};
+    ev.raft.now_ms = s->now_ms;
+    node_event(s, n, &ev);
 }
 
 void sim_node_start(struct sim *s, uint32_t id)
@@ -537,10 +510,9 @@ void sim_node_start(struct sim *s, uint32_t id)
     struct raft_options o;
     cluster_raft_options(cfg, id, n->incarnations, &o);
     o.planted_bugs = s->opt.planted_bugs;
-    int rc = raft_init(&n->raft, &o, &s->disks[id - 1], s->now_ms);
+    int rc = replica_init(&n->rep, &o, &s->disks[id - 1], s->now_ms);
     assert(rc == RAFT_OK); /* options are validated by the configuration */
     (void)rc;
-    kv_store_init(&n->store);
     prng_seed(&n->net_rng, prng_derive(cfg->seed, CLUSTER_NET_STREAM + id));
     memset(n->last_delivery_ms, 0, s->n_nodes * sizeof *n->last_delivery_ms);
     memset(n->link_last_ms, 0, s->n_nodes * sizeof *n->link_last_ms);
@@ -561,10 +533,8 @@ void sim_node_crash(struct sim *s, uint32_t id)
     n->up = false;
     n->wake_gen++;
     n->wake_armed = false;
-    node_pending_drop(&n->pending); /* its clients hear nothing: their timeouts fire */
     disk_lose_pending(n);
-    raft_close(&n->raft);
-    kv_store_close(&n->store);
+    replica_close(&n->rep); /* its clients hear nothing: their timeouts fire */
 }
 
 uint32_t sim_nodes_down(const struct sim *s)
@@ -724,7 +694,7 @@ struct sim *sim_new(const struct cfg *cfg, const struct sim_options *opt)
         prng_seed(&n->disk_rng, prng_derive(cfg->seed, SIM_DISK_STREAM + i + 1));
         n->id = i + 1;
         snprintf(n->name, sizeof n->name, "node %u", i + 1);
-        raft_update_init(&n->update);
+        replica_output_init(&n->out);
         n->last_delivery_ms = xcalloc(s->n_nodes, sizeof *n->last_delivery_ms);
         n->link_last_ms = xcalloc(s->n_nodes, sizeof *n->link_last_ms);
         n->link_tie = xcalloc(s->n_nodes, sizeof *n->link_tie);
@@ -779,8 +749,7 @@ void sim_free(struct sim *s)
         struct sim_node *n = &s->nodes[i];
         if (n->up)
             sim_node_crash(s, n->id);
-        raft_update_close(&n->update);
-        node_pending_close(&n->pending);
+        replica_output_close(&n->out);
         disk_lose_pending(n);
         free(n->writes);
         free(n->chain);
@@ -828,9 +797,9 @@ uint32_t sim_leader(const struct sim *s)
     uint64_t term = 0;
     for (uint32_t i = 0; i < s->n_nodes; i++) {
         const struct sim_node *n = &s->nodes[i];
-        if (n->up && raft_role(&n->raft) == RAFT_LEADER && raft_term(&n->raft) >= term) {
+        if (n->up && raft_role(&n->rep.raft) == RAFT_LEADER && raft_term(&n->rep.raft) >= term) {
             leader = n->id;
-            term = raft_term(&n->raft);
+            term = raft_term(&n->rep.raft);
         }
     }
     return leader;
@@ -840,7 +809,7 @@ const struct raft *sim_node(const struct sim *s, uint32_t id)
 {
     if (id < 1 || id > s->n_nodes || !s->nodes[id - 1].up)
         return NULL;
-    return &s->nodes[id - 1].raft;
+    return &s->nodes[id - 1].rep.raft;
 }
 
 bool sim_clients_done(const struct sim *s)

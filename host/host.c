@@ -1,0 +1,111 @@
+/* host.c - the one action routine (host.h): a replica step carried out in the contract's order,
+ * with the trace of what it did, for every host alike.
+ */
+#include "host/host.h"
+
+#include "client/client.h"
+#include "raft/node_trace.h"
+#include "runtime/trace.h"
+
+/* What became of a client request, in words. */
+static void trace_request(const char *actor, const struct replica_event *ev,
+                          const struct replica_request_note *n)
+{
+    switch (n->fate) {
+    case REPLICA_REQUEST_NONE:
+    case REPLICA_REQUEST_NOT_LEADER:
+        break;
+    case REPLICA_REQUEST_APPENDED:
+        if (trace_on(TRACE_DEBUG)) {
+            char what[160];
+            node_trace_describe_command(ev->data, (uint32_t)ev->len, what, sizeof what);
+            trace_log(TRACE_DEBUG, actor, "client", "appends %s at index %llu", what,
+                      (unsigned long long)n->index);
+        }
+        break;
+    case REPLICA_REQUEST_APPLIED:
+        trace_log(TRACE_INFO, actor, "client",
+                  "request #%llu of client %llu is already applied: answers with its result",
+                  (unsigned long long)n->seq, (unsigned long long)n->client_id);
+        break;
+    case REPLICA_REQUEST_WAITS:
+        trace_log(TRACE_INFO, actor, "client",
+                  "request #%llu of client %llu is already at index %llu: waits for it",
+                  (unsigned long long)n->seq, (unsigned long long)n->client_id,
+                  (unsigned long long)n->index);
+        break;
+    case REPLICA_REQUEST_MALFORMED:
+        trace_log(TRACE_INFO, actor, "client", "rejects a request: %s",
+                  kv_strerror(n->decode_error));
+        break;
+    case REPLICA_REQUEST_NOOP:
+        trace_log(TRACE_INFO, actor, "client", "rejects a request: noop is not a client command");
+        break;
+    case REPLICA_REQUEST_TOO_LARGE:
+        trace_log(TRACE_INFO, actor, "client", "rejects a request: longer than an entry may be");
+        break;
+    }
+}
+
+static void trace_applied(const char *actor, const struct replica_applied *a)
+{
+    if (a->entry->type == RAFT_ENTRY_NOOP) {
+        trace_log(TRACE_DEBUG, actor, "apply", "applies %llu: noop of term %llu",
+                  (unsigned long long)a->index, (unsigned long long)a->entry->term);
+    } else if (!a->command) {
+        /* Only validated commands enter the log, so this is a bug, not bad input. */
+        trace_log(TRACE_INFO, actor, "apply", "applies %llu: <malformed command ignored>",
+                  (unsigned long long)a->index);
+    } else if (trace_on(TRACE_INFO)) {
+        char what[160];
+        node_trace_describe_command(a->entry->data, a->entry->len, what, sizeof what);
+        trace_log(TRACE_INFO, actor, "apply", "applies %llu: %s -> %s",
+                  (unsigned long long)a->index, what, client_result_name(a->op, a->status));
+    }
+}
+
+int host_step(struct replica *r, struct replica_output *out, const struct replica_event *ev,
+              const struct host_ports *ports)
+{
+    int first_rc = 0;
+    struct replica_event next = *ev;
+    /* Bounded: a PERSISTED report never asks for another write, so this runs at most twice. */
+    for (int round = 0; round < 2; round++) {
+        int rc = replica_step(r, &next, out);
+        if (round == 0)
+            first_rc = rc;
+        if (rc != 0)
+            trace_log(TRACE_INFO, ports->actor, "error", "event refused: %s", raft_strerror(rc));
+        /* 1. persist */
+        uint64_t seq = out->up.persist.seq;
+        bool durable = seq != 0 && ports->persist(ports->ctx, &out->up.persist);
+        if (round == 0 && next.type == REPLICA_EVENT_REQUEST)
+            trace_request(ports->actor, &next, &out->request);
+        if (trace_on(TRACE_INFO))
+            for (size_t i = 0; i < out->up.n_notes; i++)
+                node_trace_note(ports->actor, &out->up.notes[i]);
+        if (ports->observe != NULL)
+            ports->observe(ports->ctx, r, out);
+        /* 2. send */
+        for (size_t i = 0; i < out->up.n_msgs; i++) {
+            struct raft_message m;
+            raft_update_take_message(&out->up, i, &m);
+            node_trace_sent(ports->actor, &m);
+            ports->send(ports->ctx, &m);
+        }
+        /* 3. apply (done by the step) and answer */
+        for (size_t i = 0; i < out->n_applied; i++)
+            trace_applied(ports->actor, &out->applied[i]);
+        for (size_t i = 0; i < out->n_answers; i++)
+            ports->answer(ports->ctx, &out->answers[i]);
+        /* 4. the timer */
+        if (out->up.next_wake_ms != 0)
+            ports->arm(ports->ctx, out->up.next_wake_ms);
+        if (!durable)
+            break;
+        next = (struct replica_event){.type = REPLICA_EVENT_RAFT};
+        next.raft = (struct raft_event){
+            .type = RAFT_EVENT_PERSISTED, .now_ms = ev->raft.now_ms, .persisted_seq = seq};
+    }
+    return first_rc;
+}

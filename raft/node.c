@@ -18,6 +18,7 @@
 #include "kv/kv.h"
 #include "raft/monitor.h"
 #include "host/host.h"
+#include "host/network.h"
 #include "replica/replica.h"
 #include "raft/node_trace.h"
 #include "runtime/trace.h"
@@ -42,8 +43,8 @@ struct node {
     struct node_options opt;
     struct actor *self;
     struct actor_dir_view peers; /* slot i is node i+1 */
-    struct prng net_rng;         /* this sender's network decisions */
-    uint64_t *last_delivery_ms;  /* per destination, for links that keep their order */
+    struct host_network net;     /* the emulated network in front of the casts */
+    struct host_transport transport;
     struct replica rep;
     struct replica_output out;
     struct host_ports ports;
@@ -131,59 +132,32 @@ static struct node_raft_msg *wrap(struct raft_message *m)
     return out;
 }
 
-/* Sends one message through the emulated network: lost, delayed, or delivered twice. */
-static void send_through_network(struct node *n, struct actor *peer, struct node_raft_msg *out)
+/* Transport: a peer is reachable while its actor is in the directory. */
+static bool transport_reachable(void *ctx, uint32_t to)
 {
-    struct netem_fate fate;
-    uint32_t to = out->m.to;
-    netem_decide(n->opt.net, &n->net_rng, raft_id(&n->rep.raft), to, now_ms(n),
-                 &n->last_delivery_ms[to - 1], &fate);
-    if (fate.dropped) {
-        n->stats.msgs_dropped++;
-        trace_log(TRACE_INFO, NULL, "network", "-> node %u: %s %s by the network", to,
-                  raft_msg_type_name(out->m.type), fate.why);
-        actor_msg_free(&out->hdr);
-        return;
-    }
-    struct node_raft_msg *copies[2] = {out, NULL};
-    if (fate.copies == 2) {
-        struct raft_message dup;
-        raft_message_copy(&dup, &out->m);
-        copies[1] = wrap(&dup);
-        n->stats.msgs_duplicated++;
-        trace_log(TRACE_DEBUG, NULL, "network", "-> node %u: %s duplicated by the network", to,
-                  raft_msg_type_name(out->m.type));
-    }
-    for (uint32_t c = 0; c < fate.copies; c++) {
-        n->stats.msgs_sent++;
-        if (fate.delay_ms[c] == 0) {
-            actor_cast(peer, &copies[c]->hdr);
-        } else {
-            trace_log(TRACE_DEBUG, NULL, "network", "-> node %u: %s delayed %u ms", to,
-                      raft_msg_type_name(copies[c]->m.type), fate.delay_ms[c]);
-            actor_send_after(n->self, peer, &copies[c]->hdr, fate.delay_ms[c]);
-        }
-    }
+    struct node *n = ctx;
+    return actor_dir_view_get(&n->peers, to - 1) != NULL;
 }
 
-/* Transport port: a cast to the peer's actor, through the emulated network if there is one. */
-static void port_send(void *ctx, struct raft_message *m)
+/* Transport: a cast to the peer's actor, or a timer of this node's that casts it later. */
+static void transport_deliver(void *ctx, struct raft_message *m, uint32_t delay_ms)
 {
     struct node *n = ctx;
     struct node_raft_msg *out = wrap(m);
-    uint32_t to = out->m.to;
-    struct actor *peer = to != raft_id(&n->rep.raft) ? actor_dir_view_get(&n->peers, to - 1) : NULL;
-    if (peer == NULL) {
-        n->stats.msgs_dropped++; /* the node is down: as good as lost, and Raft retries */
+    struct actor *peer = actor_dir_view_get(&n->peers, out->m.to - 1);
+    if (peer == NULL) /* gone since it was found reachable: lost, as on a network */
         actor_msg_free(&out->hdr);
-        return;
-    }
-    if (n->opt.net != NULL) {
-        send_through_network(n, peer, out);
-        return;
-    }
-    n->stats.msgs_sent++;
-    actor_cast(peer, &out->hdr);
+    else if (delay_ms == 0)
+        actor_cast(peer, &out->hdr);
+    else
+        actor_send_after(n->self, peer, &out->hdr, delay_ms);
+}
+
+/* Transport port: through the emulated network, then the actor runtime. */
+static void port_send(void *ctx, struct raft_message *m)
+{
+    struct node *n = ctx;
+    host_network_send(&n->net, &n->transport, m, now_ms(n), &n->stats, NULL);
 }
 
 /* Storage port: the disk is memory, so a write is durable at once. */
@@ -357,7 +331,7 @@ static void node_stop(struct actor *self, void *state)
     free(n->leader_waiters);
     free(n->applied_waiters);
     actor_dir_view_close(&n->peers);
-    free(n->last_delivery_ms);
+    host_network_close(&n->net);
     replica_output_close(&n->out);
     replica_close(&n->rep);
     free(n);
@@ -379,8 +353,9 @@ int node_spawn(const struct node_options *opt, struct actor **out)
                                    .arm = port_arm,
                                    .observe = port_observe};
     actor_dir_view_init(&n->peers, opt->peers);
-    prng_seed(&n->net_rng, opt->net_seed);
-    n->last_delivery_ms = xcalloc(opt->raft.n_nodes, sizeof *n->last_delivery_ms);
+    host_network_init(&n->net, opt->net, opt->net_seed, opt->raft.id, opt->raft.n_nodes);
+    n->transport = (struct host_transport){
+        .ctx = n, .reachable = transport_reachable, .deliver = transport_deliver};
     char name[32];
     snprintf(name, sizeof name, "node %u", opt->raft.id);
     struct actor_spec spec = {.name = name,
@@ -393,7 +368,7 @@ int node_spawn(const struct node_options *opt, struct actor **out)
         replica_output_close(&n->out);
         replica_close(&n->rep);
         actor_dir_view_close(&n->peers);
-        free(n->last_delivery_ms);
+        host_network_close(&n->net);
         free(n);
     }
     return rc;

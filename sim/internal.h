@@ -13,6 +13,7 @@
 #include "raft/invariants.h"
 #include "raft/node.h"
 #include "raft/raft.h"
+#include "host/network.h"
 #include "replica/replica.h"
 #include "runtime/history.h"
 #include "runtime/netem.h"
@@ -46,11 +47,10 @@ struct sim_node {
     uint32_t incarnations; /* times started */
     struct replica rep;    /* valid while up: the core, the store, the waiting clients */
     struct replica_output out;
-    struct prng net_rng;        /* this sender's network decisions */
-    uint64_t *last_delivery_ms; /* per destination: netem's record for links that keep order */
-    uint64_t *link_last_ms;     /* per destination: the latest delivery time queued ... */
-    uint64_t *link_tie;         /* ... and its tie, so same-ms deliveries keep their order */
-    uint64_t wake_gen;          /* only the TICK carrying this generation counts */
+    struct host_network net; /* the emulated network in front of the event queue */
+    uint64_t *link_last_ms;  /* per destination: the latest delivery time queued ... */
+    uint64_t *link_tie;      /* ... and its tie, so same-ms deliveries keep their order */
+    uint64_t wake_gen;       /* only the TICK carrying this generation counts */
     /* The disk ([disk] write_ms): writes not yet durable, oldest first, lost at a crash. */
     struct sim_write *writes;
     size_t n_writes, cap_writes;

@@ -253,41 +253,6 @@ static void enqueue_delivery(struct sim *s, struct sim_node *n, struct raft_mess
     sim_queue_push(&s->q, ev);
 }
 
-/* Transport port: one message through the emulated network onto the queue. */
-static void send_one(struct sim *s, struct sim_node *n, struct raft_message *m)
-{
-    uint32_t to = m->to;
-    if (to == n->id || to < 1 || to > s->n_nodes || !s->nodes[to - 1].up) {
-        n->stats.msgs_dropped++; /* the node is down: as good as lost, and Raft retries */
-        raft_message_free(m);
-        return;
-    }
-    struct netem_fate fate;
-    netem_decide(s->net, &n->net_rng, n->id, to, s->now_ms, &n->last_delivery_ms[to - 1], &fate);
-    if (fate.dropped) {
-        n->stats.msgs_dropped++;
-        trace_log(TRACE_INFO, n->name, "network", "-> node %u: %s %s by the network", to,
-                  raft_msg_type_name(m->type), fate.why);
-        raft_message_free(m);
-        return;
-    }
-    struct raft_message copies[2];
-    copies[0] = *m;
-    if (fate.copies == 2) {
-        raft_message_copy(&copies[1], m);
-        n->stats.msgs_duplicated++;
-        trace_log(TRACE_DEBUG, n->name, "network", "-> node %u: %s duplicated by the network", to,
-                  raft_msg_type_name(m->type));
-    }
-    for (uint32_t c = 0; c < fate.copies; c++) {
-        n->stats.msgs_sent++;
-        if (fate.delay_ms[c] != 0)
-            trace_log(TRACE_DEBUG, n->name, "network", "-> node %u: %s delayed %u ms", to,
-                      raft_msg_type_name(copies[c].type), fate.delay_ms[c]);
-        enqueue_delivery(s, n, &copies[c], fate.delay_ms[c]);
-    }
-}
-
 /* Clock port: a TICK no later than want. As in the threaded node, a tick already armed for no
  * later than that stays (an early tick only lets the core see the time); a later one is made
  * stale by the generation and a new one queued. */
@@ -403,10 +368,25 @@ static bool port_persist(void *ctx, const struct raft_persist *p)
     return disk_submit(c->s, c->n, p);
 }
 
+static bool transport_reachable(void *ctx, uint32_t to)
+{
+    struct node_ctx *c = ctx;
+    return c->s->nodes[to - 1].up;
+}
+
+static void transport_deliver(void *ctx, struct raft_message *m, uint32_t delay_ms)
+{
+    struct node_ctx *c = ctx;
+    enqueue_delivery(c->s, c->n, m, delay_ms);
+}
+
+/* Transport port: through the emulated network onto the event queue. */
 static void port_send(void *ctx, struct raft_message *m)
 {
     struct node_ctx *c = ctx;
-    send_one(c->s, c->n, m);
+    struct host_transport t = {
+        .ctx = ctx, .reachable = transport_reachable, .deliver = transport_deliver};
+    host_network_send(&c->n->net, &t, m, c->s->now_ms, &c->n->stats, c->n->name);
 }
 
 static void port_answer(void *ctx, const struct replica_answer *a)
@@ -513,8 +493,9 @@ void sim_node_start(struct sim *s, uint32_t id)
     int rc = replica_init(&n->rep, &o, &s->disks[id - 1], s->now_ms);
     assert(rc == RAFT_OK); /* options are validated by the configuration */
     (void)rc;
-    prng_seed(&n->net_rng, prng_derive(cfg->seed, CLUSTER_NET_STREAM + id));
-    memset(n->last_delivery_ms, 0, s->n_nodes * sizeof *n->last_delivery_ms);
+    host_network_close(&n->net);
+    host_network_init(&n->net, s->net, prng_derive(cfg->seed, CLUSTER_NET_STREAM + id), id,
+                      s->n_nodes);
     memset(n->link_last_ms, 0, s->n_nodes * sizeof *n->link_last_ms);
     memset(n->link_tie, 0, s->n_nodes * sizeof *n->link_tie);
     n->wake_armed = false;
@@ -695,7 +676,6 @@ struct sim *sim_new(const struct cfg *cfg, const struct sim_options *opt)
         n->id = i + 1;
         snprintf(n->name, sizeof n->name, "node %u", i + 1);
         replica_output_init(&n->out);
-        n->last_delivery_ms = xcalloc(s->n_nodes, sizeof *n->last_delivery_ms);
         n->link_last_ms = xcalloc(s->n_nodes, sizeof *n->link_last_ms);
         n->link_tie = xcalloc(s->n_nodes, sizeof *n->link_tie);
     }
@@ -753,7 +733,7 @@ void sim_free(struct sim *s)
         disk_lose_pending(n);
         free(n->writes);
         free(n->chain);
-        free(n->last_delivery_ms);
+        host_network_close(&n->net);
         free(n->link_last_ms);
         free(n->link_tie);
         raft_disk_close(&s->disks[i]);

@@ -1,0 +1,48 @@
+/* network.h - the transport port of a host, and the emulated network that wraps any transport.
+ *
+ * A transport delivers a Raft message to a peer after a delay: the actor runtime's casts and
+ * timers, the simulator's event queue, and later a TCP connection. host_network_send puts the
+ * emulated network (runtime/netem.h: loss, delay, duplication, reordering, partitions, slow
+ * nodes) in front of it, so every transport gets the same faults, counted and traced alike.
+ */
+#ifndef RAFT_KV_HOST_NETWORK_H
+#define RAFT_KV_HOST_NETWORK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/prng.h"
+#include "raft/node.h"
+#include "raft/raft.h"
+#include "runtime/netem.h"
+
+struct host_transport {
+    void *ctx;
+    /* True if peer `to` can be reached now (it is up); a message to a peer that is down is lost,
+     * as on a real network (Raft retries). */
+    bool (*reachable)(void *ctx, uint32_t to);
+    /* Delivers m to m->to after delay_ms (0: as soon as it can), taking what m owns. */
+    void (*deliver)(void *ctx, struct raft_message *m, uint32_t delay_ms);
+};
+
+/* One sender's side of the emulated network. */
+struct host_network {
+    struct netem *net;          /* borrowed; NULL: a perfect network */
+    struct prng rng;            /* this sender's fates */
+    uint64_t *last_delivery_ms; /* per destination, for links that keep their order */
+    uint32_t n_nodes;
+    uint32_t self;
+};
+/* net may be NULL. seed seeds the sender's fates. */
+void host_network_init(struct host_network *hn, struct netem *net, uint64_t seed, uint32_t self,
+                       uint32_t n_nodes);
+void host_network_close(struct host_network *hn);
+
+/* Sends m (taking its entries) through the emulated network and then the transport: lost,
+ * delayed or duplicated as the network decides at now_ms; counted in stats (msgs_sent,
+ * msgs_dropped, msgs_duplicated) and traced as actor (NULL: the running actor). */
+void host_network_send(struct host_network *hn, const struct host_transport *t,
+                       struct raft_message *m, uint64_t now_ms, struct node_status *stats,
+                       const char *actor);
+
+#endif

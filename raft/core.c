@@ -270,7 +270,8 @@ static int persisted(struct raft *r, uint64_t seq)
             r->durable_index = r->inflight[done].last_index;
         done++;
     }
-    memmove(r->inflight, r->inflight + done, (r->n_inflight - done) * sizeof *r->inflight);
+    if (done > 0) /* (memmove with a NULL array is undefined even for 0 bytes) */
+        memmove(r->inflight, r->inflight + done, (r->n_inflight - done) * sizeof *r->inflight);
     r->n_inflight -= done;
     size_t released = 0;
     while (released < r->n_held && r->held[released].after_seq <= seq) {
@@ -278,7 +279,8 @@ static int persisted(struct raft *r, uint64_t seq)
         *m = r->held[released].m; /* moved: the held copy owns nothing any more */
         released++;
     }
-    memmove(r->held, r->held + released, (r->n_held - released) * sizeof *r->held);
+    if (released > 0)
+        memmove(r->held, r->held + released, (r->n_held - released) * sizeof *r->held);
     r->n_held -= released;
     if (r->role == RAFT_LEADER)
         raft_leader_durable(r);

@@ -337,7 +337,8 @@ static void disk_done(struct sim *s, struct sim_node *n)
         free_write(&n->writes[done]);
         done++;
     }
-    memmove(n->writes, n->writes + done, (n->n_writes - done) * sizeof *n->writes);
+    if (done > 0) /* (memmove with a NULL array is undefined even for 0 bytes) */
+        memmove(n->writes, n->writes + done, (n->n_writes - done) * sizeof *n->writes);
     n->n_writes -= done;
     if (seq != 0) {
         struct raft_event ev = {

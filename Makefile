@@ -35,10 +35,11 @@ ALL_CFLAGS := $(STD) $(WARN) $(OPT) $(SAN) -I. $(CK_CFLAGS) -MMD -MP $(CFLAGS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 # --- modules -------------------------------------------------------------------------------
-# Pure modules (kv, raft core, client logic, config, common, wire) never include pthreads,
-# clocks, stdio or ck; `make check-pure` enforces it. Actor adapters live in APP_SRC.
-APP_ONLY := raft/node.c raft/node_trace.c raft/monitor.c client/client_actor.c client/client_trace.c $(wildcard cluster/*.c) $(wildcard sim/*.c) $(wildcard host/*.c)
-MODULES := common runtime config kv raft client check wire replica
+# Pure modules (kv, raft core, client logic, config, common, wire, replica, scenario) never
+# include pthreads, clocks, stdio or ck; `make check-pure` enforces it. Hosts and actor adapters
+# (and the host half of scenario/, scenario/host.c) live in APP_SRC.
+APP_ONLY := raft/node.c raft/node_trace.c raft/monitor.c client/client_actor.c client/client_trace.c scenario/host.c $(wildcard cluster/*.c) $(wildcard sim/*.c) $(wildcard host/*.c)
+MODULES := common runtime config kv raft client check wire replica scenario
 src_of = $(filter-out $(APP_ONLY),$(wildcard $(1)/*.c))
 # What each module links against, in static-link order (the module itself first).
 LINK_common := common
@@ -50,6 +51,7 @@ LINK_client := client kv common
 LINK_check := check common
 LINK_wire := wire raft common
 LINK_replica := replica raft client kv common
+LINK_scenario := scenario common
 SYSLIBS_runtime := $(CK_LIBS) -lpthread -lm
 lib = $(BUILD)/lib$(1).a
 libs_for = $(foreach m,$(LINK_$(1)),$(if $(call src_of,$(m)),$(call lib,$(m))))
@@ -57,7 +59,7 @@ syslibs_for = $(sort $(foreach m,$(LINK_$(1)),$(SYSLIBS_$(m))))
 
 APP_SRC := $(wildcard $(APP_ONLY))
 APP_OBJ := $(APP_SRC:%.c=$(BUILD)/%.o)
-ALL_LIBS := $(foreach m,replica check client wire raft kv config runtime common,$(if $(call src_of,$(m)),$(call lib,$(m))))
+ALL_LIBS := $(foreach m,replica check scenario client wire raft kv config runtime common,$(if $(call src_of,$(m)),$(call lib,$(m))))
 ALL_SYSLIBS := $(CK_LIBS) -lpthread -lm
 
 # --- tests ---------------------------------------------------------------------------------
@@ -191,7 +193,8 @@ fuzz:
 # The actor adapters (APP_ONLY) and their headers are not pure.
 PURE_SRC = $(wildcard kv/*.c kv/*.h config/*.c config/*.h common/*.h wire/*.c wire/*.h \
                       replica/*.c replica/*.h) \
-           $(filter-out $(APP_ONLY) $(APP_ONLY:.c=.h),$(wildcard raft/*.c raft/*.h client/*.c client/*.h))
+           $(filter-out $(APP_ONLY) $(APP_ONLY:.c=.h),$(wildcard raft/*.c raft/*.h client/*.c client/*.h \
+                                                       scenario/*.c scenario/*.h))
 PURE_FORBIDDEN := <pthread.h>|<time.h>|<sys/time.h>|<ck_|"runtime/|<threads.h>|<stdatomic.h>
 check-pure:
 	@bad=$$(grep -nE '^\s*#\s*include\s*($(PURE_FORBIDDEN))' $(PURE_SRC) /dev/null); \

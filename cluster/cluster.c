@@ -188,7 +188,6 @@ int cluster_crash(struct cluster *c, uint32_t node)
     actor_join(c->nodes[i]);
     actor_unref(c->nodes[i]);
     c->nodes[i] = NULL;
-    c->faults++;
     return 0;
 }
 
@@ -420,15 +419,15 @@ static enum clients_end run_clients(struct run *r, char *err, size_t err_len)
     /* Wait for each client in turn, waking for every fault that falls due meanwhile; then play
      * the rest of the schedule (a run with no clients can still be a run of faults). */
     uint32_t i = 0;
-    while (i < n || !cluster_faults_plan_done(&r->faults)) {
+    while (i < n || !scenario_plan_done(&r->faults.scenario)) {
         if (i == n)
-            cluster_faults_stop_nemesis(&r->faults);
+            scenario_clients_done(&r->faults.scenario);
         if (signal_watch_caught() != 0) {
             stop_clients(r, i);
             return CLIENTS_INTERRUPTED;
         }
         uint64_t now = ms_since(&r->c);
-        uint64_t next = cluster_faults_next_ms(&r->faults);
+        uint64_t next = scenario_next_ms(&r->faults.scenario);
         if (next <= now) {
             cluster_faults_run_due(&r->faults);
             continue;
@@ -461,20 +460,8 @@ static enum clients_end run_clients(struct run *r, char *err, size_t err_len)
             return CLIENTS_ERROR;
         }
     }
-    cluster_faults_stop_nemesis(&r->faults);
+    scenario_clients_done(&r->faults.scenario);
     return CLIENTS_DONE;
-}
-
-/* Ends every fault: crashed nodes restart, the network becomes perfect. */
-static int heal(struct run *r, char *err, size_t err_len)
-{
-    if (r->c.net == NULL && cluster_nodes_down(&r->c) == 0)
-        return 0;
-    if (cluster_heal(&r->c, err, err_len) != 0)
-        return -1;
-    trace_log(TRACE_INFO, "main", "fault",
-              "clients done: every fault healed, nodes restarted, the network made reliable");
-    return 0;
 }
 
 /* node_await_applied for node i+1 until give_up_ms (since the epoch), in slices of POLL_MS so
@@ -647,7 +634,7 @@ static int run_phases(struct run *r, char *err, size_t err_len)
     case CLIENTS_LATE: /* noted; the data is still checked once the cluster catches up */
         break;
     }
-    if (heal(r, err, err_len) != 0)
+    if (cluster_faults_heal_all(&r->faults, err, err_len) != 0)
         return -1;
     catch_up(r);
     if (signal_watch_caught() != 0)
@@ -684,10 +671,10 @@ int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, si
         rc = run_phases(&r, err, err_len);
 out:
     rep->interrupted = signal_watch_caught();
+    rep->faults = r.faults.scenario.faults;
     cluster_faults_close(&r.faults);
     stop_all(r.clients, r.n_spawned_clients);
     cluster_stop(&r.c); /* adds the last incarnations' counters to c.kept */
-    rep->faults = r.c.faults;
     if (r.c.monitor_status.violations == 0 && r.c.disks != NULL && cfg->check.invariants)
         check_logs(&r);
     if (cfg->check.invariants) {

@@ -81,7 +81,6 @@ struct cluster {
     struct node_status *kept; /* counters of node i+1's earlier incarnations */
     struct actor_dir *dir;    /* what nodes and clients read to find a node */
     struct netem *net;        /* NULL when the network is perfect and no fault is planned */
-    uint64_t faults;          /* faults injected */
     struct actor *monitor;    /* the invariant monitor, NULL when [check] invariants is off */
     struct monitor_status monitor_status; /* its findings, taken by cluster_stop */
     uint32_t leader;                      /* the first leader */

@@ -1,34 +1,28 @@
-/* faults.h - the faults of a run: the [[fault]] schedule and the random nemesis (issue 5). */
+/* faults.h - the threaded host of a run's faults: the schedule and the nemesis of scenario/
+ * carried out on the running nodes and the emulated network, from main's thread.
+ */
 #ifndef RAFT_KV_CLUSTER_FAULTS_H
 #define RAFT_KV_CLUSTER_FAULTS_H
 
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "cluster/cluster.h"
-#include "common/prng.h"
+#include "scenario/scenario.h"
 
 struct cluster_faults {
     struct cluster *c;
-    struct cfg_fault *plan; /* the scheduled faults, sorted by time (stable) */
-    size_t n_plan, next;    /* Invariant: plan[0..next) have been applied */
-    struct prng rng;        /* the nemesis's choices */
-    bool nemesis_on;
-    uint64_t nemesis_next_ms;
-    enum cfg_fault_kind nemesis_net; /* its network fault in force, CFG_FAULT_KINDS if none */
+    struct scenario scenario; /* what happens and when: read it with scenario_next_ms, ... */
+    struct scenario_host host;
 };
 
-/* Takes the schedule from c->cfg. Faults are applied only by cluster_faults_run_due. */
+/* The first leader is known: takes the schedule and the nemesis from c->cfg and starts them.
+ * Faults are applied only by cluster_faults_run_due. A zeroed struct may be closed. */
 void cluster_faults_init(struct cluster_faults *f, struct cluster *c);
 void cluster_faults_close(struct cluster_faults *f);
-/* When the next fault is due (ms since the run's start), UINT64_MAX if none is planned. */
-uint64_t cluster_faults_next_ms(const struct cluster_faults *f);
 /* Applies every scheduled fault that is due and, if it is time, one nemesis move. */
 void cluster_faults_run_due(struct cluster_faults *f);
-/* True once every scheduled fault has been applied. */
-bool cluster_faults_plan_done(const struct cluster_faults *f);
-/* No more nemesis moves (the clients are done). */
-void cluster_faults_stop_nemesis(struct cluster_faults *f);
+/* The clients are done: every fault ends (crashed nodes restart) and the network becomes
+ * perfect. 0, or -1 with err if a node could not restart. */
+int cluster_faults_heal_all(struct cluster_faults *f, char *err, size_t err_len);
 
 #endif

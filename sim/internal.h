@@ -17,6 +17,7 @@
 #include "replica/replica.h"
 #include "runtime/history.h"
 #include "runtime/netem.h"
+#include "scenario/scenario.h"
 #include "sim/queue.h"
 #include "sim/sim.h"
 
@@ -102,15 +103,10 @@ struct sim {
     char violation[512];
     struct raft_term_run *runs; /* scratch for term runs */
     size_t cap_runs;
-    /* Faults (faults.c). */
-    struct cfg_fault *plan; /* sorted by time (stable) */
-    size_t n_plan, next_fault;
-    struct prng nemesis_rng;
-    bool faults_started, nemesis_on;
-    uint64_t nemesis_next_ms;
-    enum cfg_fault_kind nemesis_net; /* its network fault in force, CFG_FAULT_KINDS if none */
+    /* Faults (faults.c): what happens and when is the scenario's; this host carries it out. */
+    struct scenario scenario;
+    struct scenario_host fault_host;
     bool fault_event_armed;
-    uint64_t faults; /* injected */
     /* Every fault applied (schedule, nemesis, test), stamped with its time: a failing run's
      * schedule, for sim_shrink. */
     struct cfg_fault *injected;
@@ -140,14 +136,13 @@ uint32_t sim_nodes_down(const struct sim *s);
 void sim_attach_history(struct sim *s, struct history *h);
 
 /* faults.c */
+/* After s->net exists. */
 void sim_faults_init(struct sim *s);
 void sim_faults_close(struct sim *s);
 /* The schedule and the nemesis begin (when the first leader is known, as in a threaded run). */
 void sim_faults_start(struct sim *s);
 /* SIM_EV_FAULT: applies what is due, arms the next. */
 void sim_faults_run_due(struct sim *s);
-bool sim_faults_plan_done(const struct sim *s);
-void sim_faults_apply(struct sim *s, const struct cfg_fault *fault, const char *who);
 /* Restarts every crashed node and makes the network perfect. */
 void sim_faults_heal_all(struct sim *s);
 

@@ -135,7 +135,7 @@ static void run_clients(struct sim *s, struct sim_report *rep)
             return;
         }
         if (s->first_leader != 0) {
-            if (s->clients_done == s->n_clients && sim_faults_plan_done(s))
+            if (s->clients_done == s->n_clients && scenario_plan_done(&s->scenario))
                 return;
             uint64_t give_up_ms =
                 s->first_leader_ms + per_request_ms * cfg->client.requests + 10000;
@@ -236,7 +236,7 @@ static void fill_report(struct sim *s, struct sim_report *rep)
     }
     run->first_leader_us = s->first_leader_ms * 1000;
     run->elected = s->first_leader != 0;
-    run->faults = s->faults;
+    run->faults = s->scenario.faults;
     rep->clients_done = s->clients_done == s->n_clients;
     uint32_t leader = sim_leader(s);
     if (leader != 0 && (rep->converged || run->interrupted != 0)) {

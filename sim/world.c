@@ -156,7 +156,7 @@ static void client_feed(struct sim *s, struct sim_client *c, const struct client
                   (unsigned long long)c->logic.stats.ok, (unsigned long long)c->logic.stats.fail,
                   (unsigned long long)c->logic.stats.info);
         if (s->clients_done == s->n_clients)
-            s->nemesis_on = false; /* as in a threaded run: no new faults once clients are done */
+            scenario_clients_done(&s->scenario); /* the nemesis stops, as in a threaded run */
         break;
     }
 }
@@ -769,7 +769,7 @@ bool sim_run_until(struct sim *s, uint64_t until_ms)
 void sim_fault(struct sim *s, const struct cfg_fault *fault)
 {
     sim_next_stamp(s); /* an event of its own, at the time the test has run to */
-    sim_faults_apply(s, fault, "test");
+    scenario_apply(&s->scenario, fault, "test", s->now_ms, &s->fault_host);
 }
 
 uint32_t sim_leader(const struct sim *s)

@@ -1,0 +1,106 @@
+/* host.c - what both hosts of a scenario do alike: the network callbacks on runtime/netem and
+ * one wording of every fault in the trace (the pure module decides, this carries out and says).
+ */
+#include "scenario/host.h"
+
+#include <stdio.h>
+
+#include "runtime/trace.h"
+
+static void net_partition(void *net, const uint8_t *group)
+{
+    netem_partition(net, group);
+}
+
+static void net_isolate(void *net, uint32_t node)
+{
+    netem_isolate(net, node);
+}
+
+static void net_slow(void *net, uint32_t node, uint32_t extra_ms)
+{
+    netem_slow(net, node, extra_ms);
+}
+
+static void net_heal(void *net)
+{
+    netem_heal(net);
+}
+
+void scenario_host_use_netem(struct scenario_host *host, struct netem *net)
+{
+    host->net = net;
+    host->partition = net_partition;
+    host->isolate = net_isolate;
+    host->slow = net_slow;
+    host->heal = net_heal;
+}
+
+/* "{1 2} {3 4 5}": a partition's groups (group 0, the nodes listed in none, first). */
+static void groups_text(const uint8_t *group, uint32_t n_nodes, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (uint32_t g = 0; g <= n_nodes && used < cap; g++) {
+        bool any = false;
+        for (uint32_t i = 0; i < n_nodes && used < cap; i++) {
+            if (group[i] != g)
+                continue;
+            const char *before = any ? " " : used > 0 ? " {" : "{"; /* in a group, or opening one */
+            used += (size_t)snprintf(buf + used, cap - used, "%s%u", before, i + 1);
+            any = true;
+        }
+        if (any && used < cap)
+            used += (size_t)snprintf(buf + used, cap - used, "}");
+    }
+}
+
+void scenario_trace_fault(const struct scenario_applied *a)
+{
+    const struct cfg_fault *f = a->fault;
+    const char *who = a->who;
+    switch (a->outcome) {
+    case SCENARIO_ALREADY_DOWN:
+        trace_log(TRACE_INFO, who, "fault", "node %u is already down", f->node);
+        return;
+    case SCENARIO_NOT_DOWN:
+        trace_log(TRACE_INFO, who, "fault", "cannot restart: node %u is not down", f->node);
+        return;
+    case SCENARIO_FAILED:
+        trace_log(TRACE_INFO, who, "fault", "cannot restart: %s", a->err);
+        return;
+    case SCENARIO_APPLIED:
+        break;
+    }
+    switch (f->kind) {
+    case CFG_FAULT_CRASH:
+        trace_log(TRACE_INFO, who, "fault", "crashes node %u", f->node);
+        return;
+    case CFG_FAULT_RESTART:
+        trace_log(TRACE_INFO, who, "fault", "restarts node %u from its persistent state", f->node);
+        return;
+    case CFG_FAULT_PARTITION: {
+        char text[1280]; /* 255 nodes of up to 3 digits, spaces and braces */
+        groups_text(f->group, a->n_nodes, text, sizeof text);
+        trace_log(TRACE_INFO, who, "fault", "partitions the network: %s", text);
+        return;
+    }
+    case CFG_FAULT_HEAL:
+        trace_log(TRACE_INFO, who, "fault", "heals the network (partitions, isolation, slowness)");
+        return;
+    case CFG_FAULT_ISOLATE:
+        trace_log(TRACE_INFO, who, "fault", "isolates node %u", f->node);
+        return;
+    case CFG_FAULT_SLOW:
+        trace_log(TRACE_INFO, who, "fault", "slows node %u's links by %u ms", f->node, f->slow_ms);
+        return;
+    case CFG_FAULT_KINDS:
+        break;
+    }
+}
+
+void scenario_trace_heal_all(void)
+{
+    trace_log(TRACE_INFO, "main", "fault",
+              "clients done: every fault healed, nodes restarted, the network made reliable");
+}

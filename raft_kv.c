@@ -79,6 +79,23 @@ static int simulate(const struct cfg *cfg, FILE *human)
     return rc;
 }
 
+/* The trace as [trace] configures it. */
+static void open_trace(const struct cfg_trace *t)
+{
+    static const enum trace_level levels[] = {[CFG_TRACE_QUIET] = TRACE_QUIET,
+                                              [CFG_TRACE_INFO] = TRACE_INFO,
+                                              [CFG_TRACE_DEBUG] = TRACE_DEBUG};
+    static const enum trace_color colors[] = {[CFG_COLOR_AUTO] = TRACE_COLOR_AUTO,
+                                              [CFG_COLOR_ALWAYS] = TRACE_COLOR_ALWAYS,
+                                              [CFG_COLOR_NEVER] = TRACE_COLOR_NEVER};
+    struct trace_options trace = {
+        .level = levels[t->level],
+        .format = t->format == CFG_FORMAT_JSONL ? TRACE_JSONL : TRACE_TEXT,
+        .color = colors[t->color],
+    };
+    trace_open(&trace);
+}
+
 /* --sweep N: seeds S..S+N-1 with configurations drawn from each seed. One seed (a replay) runs
  * with the configured trace and prints its full summary; more run quietly and exit 0 if every
  * seed passed, 1 if any failed a safety check, CLUSTER_EXIT_NOT_LIVE (4) if the failures were all
@@ -91,6 +108,7 @@ static int sweep(const struct cfg *cfg, uint64_t count, const char *argv0)
         struct cfg drawn;
         sim_sweep_config(first, &drawn);
         drawn.trace = cfg->trace;
+        open_trace(&drawn.trace);
         if (cfg->history_path != NULL)
             drawn.history_path = xstrdup(cfg->history_path);
         FILE *human = cfg->trace.format == CFG_FORMAT_JSONL ? stderr : stdout;
@@ -197,18 +215,7 @@ int main(int argc, char **argv)
         }
         cfg.seed_given = true;
     }
-    static const enum trace_level levels[] = {[CFG_TRACE_QUIET] = TRACE_QUIET,
-                                              [CFG_TRACE_INFO] = TRACE_INFO,
-                                              [CFG_TRACE_DEBUG] = TRACE_DEBUG};
-    static const enum trace_color colors[] = {[CFG_COLOR_AUTO] = TRACE_COLOR_AUTO,
-                                              [CFG_COLOR_ALWAYS] = TRACE_COLOR_ALWAYS,
-                                              [CFG_COLOR_NEVER] = TRACE_COLOR_NEVER};
-    struct trace_options trace = {
-        .level = levels[cfg.trace.level],
-        .format = cfg.trace.format == CFG_FORMAT_JSONL ? TRACE_JSONL : TRACE_TEXT,
-        .color = colors[cfg.trace.color],
-    };
-    trace_open(&trace);
+    open_trace(&cfg.trace);
     /* In JSON Lines mode stdout carries only trace objects; the summary then goes to stderr. */
     FILE *human = cfg.trace.format == CFG_FORMAT_JSONL ? stderr : stdout;
     fprintf(human, "seed %llu (repeat this run with --seed %llu)\n", (unsigned long long)cfg.seed,

@@ -108,6 +108,9 @@ expect simulate-history 0 out "history: $tmp/s.jsonl" --simulate --seed 3 --hist
     fail "simulate-history: $tmp/s.jsonl does not hold 15 invokes"
 expect sweep 0 out "20 seeds, 0 failures (0 safety, 0 liveness)" --sweep 20 --seed 1
 expect sweep-replay 0 out "configuration drawn from the seed" --sweep 1 --seed 5 --color never
+# The replay of one seed takes the trace settings: quiet prints no trace line.
+expect sweep-replay-quiet 0 out "verdict: consistent" --sweep 1 --seed 5 --set 'trace.level="quiet"'
+grep -q 'ms node ' "$tmp/out" && fail "sweep-replay-quiet: trace lines printed at trace.level quiet"
 
 # config.toml is the documented default: it prints exactly like an empty file, and it mentions
 # every setting that --print-config knows.

@@ -279,7 +279,8 @@ static int persisted(struct raft *r, uint64_t seq)
         *m = r->held[released].m; /* moved: the held copy owns nothing any more */
         released++;
     }
-    memmove(r->held, r->held + released, (r->n_held - released) * sizeof *r->held);
+    if (released > 0) /* r->held may be NULL: nothing was ever held */
+        memmove(r->held, r->held + released, (r->n_held - released) * sizeof *r->held);
     r->n_held -= released;
     if (r->role == RAFT_LEADER)
         raft_leader_durable(r);

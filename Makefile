@@ -65,20 +65,22 @@ ALL_SYSLIBS := $(CK_LIBS) -lpthread -lm
 # exist only when compiled with -DRAFT_PLANTED_BUGS: without it raft_options and sim_options have
 # no planted_bugs field and the core has no bug branch, so ./raft_kv, libraft.a and every
 # other production object hold no trace of them. The test build goes under $(BUILD)/planted/:
-# the raft core again, as $(BUILD)/libraft_planted.a, and the actor, cluster and simulator
-# objects (APP_ONLY), whose structs hold the core's. A test named test_*_planted*.c is compiled
-# with the flag and links these in place of libraft.a and the production APP_ONLY objects; the
-# planted core renames raft_init, so mixing the two builds fails to link.
-# test/scripts/planted_absent.sh (`make check-planted`, and every test run) checks the
-# production objects.
+# each module of PLANTED_MODULES again, as $(BUILD)/lib<module>_planted.a (the raft core, and
+# any module whose structs hold the core's), and the actor, cluster and simulator objects
+# (APP_ONLY), whose structs hold the core's too. A test named test_*_planted*.c is compiled with
+# the flag and links these in place of their production builds; the planted core renames
+# raft_init, so mixing the two builds fails to link. test/scripts/planted_absent.sh
+# (`make check-planted`, and every test run) checks the production objects.
 PLANTED := $(BUILD)/planted
 PLANTED_CFLAGS := $(ALL_CFLAGS) -DRAFT_PLANTED_BUGS
-PLANTED_RAFT_LIB := $(BUILD)/libraft_planted.a
+PLANTED_MODULES := raft
+PLANTED_PROD_LIBS := $(foreach m,$(PLANTED_MODULES),$(call lib,$(m)))
 PLANTED_APP_OBJ := $(APP_SRC:%.c=$(PLANTED)/%.o)
 is_planted = $(findstring _planted,$(notdir $(1)))
-# The object of test source $(1); the libraries $(2) a test links, with the planted core if planted.
+# The object of test source $(1); the libraries $(2) a test links, planted ones if it is planted.
 test_obj = $(if $(call is_planted,$(1)),$(PLANTED),$(BUILD))/$(basename $(1)).o
-test_libs = $(if $(call is_planted,$(1)),$(patsubst $(call lib,raft),$(PLANTED_RAFT_LIB),$(2)),$(2))
+planted_libs = $(foreach l,$(1),$(if $(filter $(l),$(PLANTED_PROD_LIBS)),$(l:.a=_planted.a),$(l)))
+test_libs = $(if $(call is_planted,$(1)),$(call planted_libs,$(2)),$(2))
 test_app_obj = $(if $(call is_planted,$(1)),$(PLANTED_APP_OBJ),$(APP_OBJ))
 
 # --- tests ---------------------------------------------------------------------------------
@@ -144,10 +146,13 @@ $(call lib,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(call src_of,$(1)))
 endef
 $(foreach m,$(MODULES),$(if $(call src_of,$(m)),$(eval $(call module_rule,$(m)))))
 
-$(PLANTED_RAFT_LIB): $(patsubst %.c,$(PLANTED)/%.o,$(call src_of,raft))
-	@mkdir -p $(dir $@)
-	@rm -f $@
-	ar rcs $@ $^
+define planted_module_rule
+$(BUILD)/lib$(1)_planted.a: $(patsubst %.c,$(PLANTED)/%.o,$(call src_of,$(1)))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach m,$(PLANTED_MODULES),$(eval $(call planted_module_rule,$(m))))
 
 define unit_rule
 $(BUILD)/test/$(basename $(notdir $(1))): $(call test_obj,$(1)) $(call test_libs,$(1),$(call libs_for,$(call module_of,$(1))))

@@ -1,6 +1,7 @@
 # raft_kv - build, test, sanitizer, benchmark and format targets.
 # One build tree per mode (build/release, build/tsan, build/asan); each module is a static library
 # and each unit test links only its module (and what that module needs), per ../shared/STYLE.md.
+# Planted bugs are compiled only into a test build, apart under build/MODE/planted/ (below).
 
 MODE ?= release
 BUILD := build/$(MODE)
@@ -62,8 +63,32 @@ APP_OBJ := $(APP_SRC:%.c=$(BUILD)/%.o)
 ALL_LIBS := $(foreach m,replica check scenario client wire raft kv config runtime common,$(if $(call src_of,$(m)),$(call lib,$(m))))
 ALL_SYSLIBS := $(CK_LIBS) -lpthread -lm
 
+# --- planted bugs: a test build only --------------------------------------------------------
+# The known bugs of raft/raft.h (RAFT_BUG_*), which tests plant to show the checks catch them,
+# exist only when compiled with -DRAFT_PLANTED_BUGS: without it raft_options and sim_options have
+# no planted_bugs field and the core has no bug branch, so ./raft_kv, libraft.a and every
+# other production object hold no trace of them. The test build goes under $(BUILD)/planted/:
+# each module of PLANTED_MODULES again, as $(BUILD)/lib<module>_planted.a (the raft core, and
+# any module whose structs hold the core's), and the actor, cluster and simulator objects
+# (APP_ONLY), whose structs hold the core's too. A test named test_*_planted*.c is compiled with
+# the flag and links these in place of their production builds; the planted core renames
+# raft_init, so mixing the two builds fails to link. test/scripts/planted_absent.sh
+# (`make check-planted`, and every test run) checks the production objects.
+PLANTED := $(BUILD)/planted
+PLANTED_CFLAGS := $(ALL_CFLAGS) -DRAFT_PLANTED_BUGS
+PLANTED_MODULES := raft replica
+PLANTED_PROD_LIBS := $(foreach m,$(PLANTED_MODULES),$(call lib,$(m)))
+PLANTED_APP_OBJ := $(APP_SRC:%.c=$(PLANTED)/%.o)
+is_planted = $(findstring _planted,$(notdir $(1)))
+# The object of test source $(1); the libraries $(2) a test links, planted ones if it is planted.
+test_obj = $(if $(call is_planted,$(1)),$(PLANTED),$(BUILD))/$(basename $(1)).o
+planted_libs = $(foreach l,$(1),$(if $(filter $(l),$(PLANTED_PROD_LIBS)),$(l:.a=_planted.a),$(l)))
+test_libs = $(if $(call is_planted,$(1)),$(call planted_libs,$(2)),$(2))
+test_app_obj = $(if $(call is_planted,$(1)),$(PLANTED_APP_OBJ),$(APP_OBJ))
+
 # --- tests ---------------------------------------------------------------------------------
 # test/unit/test_<module>[_what].c links only <module>; test/integration/test_*.c links all.
+# A test named test_*_planted*.c links the test build of the core instead (above).
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 INTEG_SRC := $(wildcard test/integration/test_*.c)
 module_of = $(word 2,$(subst _, ,$(basename $(notdir $(1)))))
@@ -80,7 +105,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 TEST_BINS := $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_REPLAY_BIN) $(TOML_DECODE)
 
 .PHONY: all build deps deps-test run test tests run-tests tsan asan bench fuzz torture sim-sweep format \
-        format-check check-pure clean install uninstall help
+        format-check check-pure check-planted clean install uninstall help
 .DEFAULT_GOAL := all
 
 all: build
@@ -112,6 +137,10 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(PLANTED)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PLANTED_CFLAGS) -c -o $@ $<
+
 define module_rule
 $(call lib,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(call src_of,$(1)))
 	@mkdir -p $$(dir $$@)
@@ -120,16 +149,27 @@ $(call lib,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(call src_of,$(1)))
 endef
 $(foreach m,$(MODULES),$(if $(call src_of,$(m)),$(eval $(call module_rule,$(m)))))
 
+define planted_module_rule
+$(BUILD)/lib$(1)_planted.a: $(patsubst %.c,$(PLANTED)/%.o,$(call src_of,$(1)))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach m,$(PLANTED_MODULES),$(eval $(call planted_module_rule,$(m))))
+
 define unit_rule
-$(BUILD)/test/$(basename $(notdir $(1))): $(BUILD)/$(basename $(1)).o $(call libs_for,$(call module_of,$(1)))
+$(BUILD)/test/$(basename $(notdir $(1))): $(call test_obj,$(1)) $(call test_libs,$(1),$(call libs_for,$(call module_of,$(1))))
 	@mkdir -p $$(dir $$@)
 	$(CC) $(LDFLAGS_ALL) -o $$@ $$^ $(call syslibs_for,$(call module_of,$(1))) $(CMOCKA_LIBS) -lm
 endef
 $(foreach t,$(UNIT_SRC),$(eval $(call unit_rule,$(t))))
 
-$(BUILD)/test/test_%: $(BUILD)/test/integration/test_%.o $(APP_OBJ) $(ALL_LIBS)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(ALL_SYSLIBS)
+define integ_rule
+$(BUILD)/test/$(basename $(notdir $(1))): $(call test_obj,$(1)) $(call test_app_obj,$(1)) $(call test_libs,$(1),$(ALL_LIBS))
+	@mkdir -p $$(dir $$@)
+	$(CC) $(LDFLAGS_ALL) -o $$@ $$^ $(CMOCKA_LIBS) $(ALL_SYSLIBS)
+endef
+$(foreach t,$(INTEG_SRC),$(eval $(call integ_rule,$(t))))
 
 define fuzz_rule
 $(BUILD)/test/$(basename $(notdir $(1)))_replay: $(BUILD)/$(basename $(1)).o $(BUILD)/test/fuzz/replay_main.o $(call libs_for,$(call module_of,$(1)))
@@ -189,6 +229,10 @@ fuzz:
 	@bash tools/deps.sh fuzz
 	@bash test/fuzz/run.sh $(FUZZ_SECONDS)
 
+# No production object of this MODE holds a planted bug; the test build holds them all.
+check-planted: $(BUILD)/raft_kv $(TEST_BINS)
+	@RAFT_KV_BUILD=$(BUILD) bash test/scripts/planted_absent.sh
+
 # The pure cores must not reach for threads, clocks, stdio, ck or the runtime.
 # The actor adapters (APP_ONLY) and their headers are not pure.
 PURE_SRC = $(wildcard kv/*.c kv/*.h config/*.c config/*.h common/*.h wire/*.c wire/*.h \
@@ -232,6 +276,7 @@ help:
 	@echo "make fuzz       libFuzzer over the TOML parser and wire decoder (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make torture    random faults over many seeds (TORTURE_SEEDS=$(TORTURE_SEEDS))"
 	@echo "make sim-sweep  the deterministic simulator over many seeds (SIM_SEEDS=$(SIM_SEEDS))"
+	@echo "make check-pure | check-planted   pure cores; no planted bug in production objects"
 	@echo "make format | format-check | clean | install PREFIX=..."
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

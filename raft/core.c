@@ -77,7 +77,7 @@ int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_
         raft_log_append(&r->state.log, e->term, e->type, e->data, e->len);
     }
     r->durable_index = raft_log_last_index(&r->state.log);
-    if (opt->planted_bugs & RAFT_BUG_FORGET_VOTE)
+    if (RAFT_PLANTED(r, RAFT_BUG_FORGET_VOTE))
         r->state.voted_for = 0;
     prng_seed(&r->prng, opt->seed);
     r->role = RAFT_FOLLOWER; /* section 5.2: "When servers start up, they begin as followers" */
@@ -162,8 +162,9 @@ void raft_persist_term_vote(struct raft *r, uint64_t term, uint32_t vote)
     assert(term >= r->state.current_term);
     assert(vote <= r->opt.n_nodes);
     /* Figure 2: at most one vote per term. */
-    assert(term > r->state.current_term || r->state.voted_for == 0 || r->state.voted_for == vote ||
-           (r->opt.planted_bugs & RAFT_BUG_DOUBLE_VOTE));
+    RAFT_ASSERT_UNLESS_PLANTED(r, RAFT_BUG_DOUBLE_VOTE,
+                               term > r->state.current_term || r->state.voted_for == 0 ||
+                                   r->state.voted_for == vote);
     r->state.current_term = term;
     r->state.voted_for = vote;
     r->step_hard_state = true;
@@ -227,7 +228,7 @@ static bool may_leave_before_durable(const struct raft *r, const struct raft_mes
     case RAFT_MSG_REQUEST_VOTE:
         return m->request_vote.pre_vote;
     case RAFT_MSG_APPEND_ENTRIES_REPLY:
-        return (r->opt.planted_bugs & RAFT_BUG_ACK_BEFORE_DURABLE) != 0;
+        return RAFT_PLANTED(r, RAFT_BUG_ACK_BEFORE_DURABLE);
     case RAFT_MSG_REQUEST_VOTE_REPLY:
         return false;
     }
@@ -279,7 +280,7 @@ static int persisted(struct raft *r, uint64_t seq)
         *m = r->held[released].m; /* moved: the held copy owns nothing any more */
         released++;
     }
-    if (released > 0)
+    if (released > 0) /* r->held may be NULL: nothing was ever held */
         memmove(r->held, r->held + released, (r->n_held - released) * sizeof *r->held);
     r->n_held -= released;
     if (r->role == RAFT_LEADER)
@@ -367,7 +368,7 @@ static void hand_out_apply(struct raft *r)
 {
     struct raft_update *u = r->out;
     uint64_t upto = r->commit_index;
-    if (r->opt.planted_bugs & RAFT_BUG_APPLY_BEFORE_COMMIT)
+    if (RAFT_PLANTED(r, RAFT_BUG_APPLY_BEFORE_COMMIT))
         upto = raft_log_last_index(raft_log_of(r));
     if (upto <= r->last_applied)
         return;
@@ -393,15 +394,14 @@ static void check_invariants(const struct raft *r, uint64_t commit_before)
     assert(r->durable_index <= last);
     assert(r->persisted_seq <= r->persist_seq);
     assert(r->n_inflight == r->persist_seq - r->persisted_seq);
-    assert(r->last_applied <= r->commit_index ||
-           (r->opt.planted_bugs & RAFT_BUG_APPLY_BEFORE_COMMIT));
+    RAFT_ASSERT_UNLESS_PLANTED(r, RAFT_BUG_APPLY_BEFORE_COMMIT, r->last_applied <= r->commit_index);
     assert(r->commit_index <= last);
     assert(r->commit_index >= commit_before); /* commitIndex is monotonic */
     assert(raft_log_last_term(&r->state.log) <= r->state.current_term);
     assert(r->state.voted_for <= r->opt.n_nodes);
     assert(r->role != RAFT_LEADER || r->leader_id == r->opt.id);
-    assert(r->role != RAFT_LEADER || r->state.voted_for == r->opt.id ||
-           (r->opt.planted_bugs & RAFT_BUG_DOUBLE_VOTE));
+    RAFT_ASSERT_UNLESS_PLANTED(r, RAFT_BUG_DOUBLE_VOTE,
+                               r->role != RAFT_LEADER || r->state.voted_for == r->opt.id);
     assert(r->leader_match <= last);
     (void)last;
 }

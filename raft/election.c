@@ -107,7 +107,7 @@ void raft_recv_request_vote(struct raft *r, const struct raft_message *m)
                           : m->term > current && raft_in_leader_lease(r))
         why = RAFT_REASON_LEADER_LEASE; /* thesis 9.6 (pre-vote) and 4.2.3 (check-quorum) */
     else if (!(rv->pre_vote && m->term > current) && r->state.voted_for != 0 &&
-             r->state.voted_for != m->from && !(r->opt.planted_bugs & RAFT_BUG_DOUBLE_VOTE))
+             r->state.voted_for != m->from && !RAFT_PLANTED(r, RAFT_BUG_DOUBLE_VOTE))
         why = RAFT_REASON_ALREADY_VOTED;
     else if (!log_up_to_date(r, rv->last_log_index, rv->last_log_term))
         why = RAFT_REASON_LOG_NOT_UP_TO_DATE;

@@ -4,7 +4,21 @@
 #ifndef RAFT_KV_RAFT_INTERNAL_H
 #define RAFT_KV_RAFT_INTERNAL_H
 
+#include <assert.h>
+
 #include "raft/raft.h"
+
+/* Planted bugs (raft.h), in the test build only. RAFT_PLANTED(r, bug): is bug planted in r?
+ * Without RAFT_PLANTED_BUGS it is 0, so a bug's branch is not compiled (nor its name read).
+ * RAFT_ASSERT_UNLESS_PLANTED(r, bug, e) is assert(e), unconditional in production; in the test
+ * build the planted bug may break e. */
+#ifdef RAFT_PLANTED_BUGS
+#define RAFT_PLANTED(r, bug)                  (((r)->opt.planted_bugs & (bug)) != 0)
+#define RAFT_ASSERT_UNLESS_PLANTED(r, bug, e) assert((e) || RAFT_PLANTED(r, bug))
+#else
+#define RAFT_PLANTED(r, bug)                  0
+#define RAFT_ASSERT_UNLESS_PLANTED(r, bug, e) assert(e)
+#endif
 
 /* Majority of the cluster: the votes or replicas needed (section 5.2, 5.3). */
 static inline uint32_t raft_quorum(const struct raft *r)

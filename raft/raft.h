@@ -290,11 +290,18 @@ struct raft_options {
     bool check_quorum;                /* thesis 6.2 (with leader lease for votes, 4.2.3) */
     uint32_t max_entries_per_append;  /* 1..RAFT_MAX_BATCH_ENTRIES */
     uint32_t max_inflight;            /* AppendEntries in flight per peer, 1..RAFT_MAX_INFLIGHT */
-    uint32_t planted_bugs;            /* 0 in production: RAFT_BUG_* flags, for simulator tests */
+#ifdef RAFT_PLANTED_BUGS
+    uint32_t planted_bugs; /* RAFT_BUG_* flags; 0: none (test build only, below) */
+#endif
 };
 
+#ifdef RAFT_PLANTED_BUGS
 /* Known bugs a test can plant (issue 6: a simulator must be shown to catch them). Core asserts
- * may catch some first (e.g. truncating below commit_index). */
+ * may catch some first (e.g. truncating below commit_index). They exist only in the test build
+ * of the core, compiled with -DRAFT_PLANTED_BUGS (build/MODE/libraft_planted.a): production has
+ * neither the planted_bugs field nor the bug branches. The two builds' structs differ, so the
+ * test build renames raft_init: an object compiled for one does not link with the other. */
+#define raft_init raft_init_planted
 enum {
     RAFT_BUG_COMMIT_OLD_TERM = 1u << 0,     /* leader commits old-term entries by counting */
     RAFT_BUG_DOUBLE_VOTE = 1u << 1,         /* grant a vote despite having voted in the term */
@@ -303,6 +310,7 @@ enum {
     RAFT_BUG_ACK_BEFORE_DURABLE = 1u << 4,  /* acknowledge AppendEntries before the entries are
                                                durable */
 };
+#endif
 /* Sensible defaults for a cluster of n_nodes with the given id. */
 void raft_options_default(struct raft_options *o, uint32_t id, uint32_t n_nodes);
 /* 0 or RAFT_EINVAL with *why set. */
@@ -342,8 +350,8 @@ struct raft {
     uint32_t leader_id;             /* leader of current_term if known, else 0 */
     uint64_t commit_index;          /* Invariant: last_applied <= commit_index <= last log index;
                                        monotonic while this struct lives (Figure 2) */
-    uint64_t last_applied;          /* Invariant: last_applied <= commit_index (but for
-                                       RAFT_BUG_APPLY_BEFORE_COMMIT) */
+    uint64_t last_applied;          /* Invariant: last_applied <= commit_index (the test
+                                       build's RAFT_BUG_APPLY_BEFORE_COMMIT aside) */
     uint64_t now_ms;                /* latest time seen; monotonic */
     uint64_t election_deadline_ms;  /* follower/candidate: campaign when now >= this */
     uint64_t heartbeat_deadline_ms; /* leader: heartbeat when now >= this */

@@ -48,7 +48,7 @@ static void leader_maybe_commit(struct raft *r)
     uint64_t candidate = match[raft_quorum(r) - 1]; /* replicated on a majority */
     if (candidate > r->commit_index &&
         (raft_log_term_at(raft_log_of(r), candidate) == r->state.current_term ||
-         (r->opt.planted_bugs & RAFT_BUG_COMMIT_OLD_TERM)))
+         RAFT_PLANTED(r, RAFT_BUG_COMMIT_OLD_TERM)))
         raft_commit_to(r, candidate);
 }
 

@@ -36,7 +36,10 @@
 #define SIM_MAX_EVENTS (UINT64_C(200) * 1000 * 1000)
 
 struct sim_options {
-    uint32_t planted_bugs;  /* RAFT_BUG_* given to every node (tests of the simulator) */
+#ifdef RAFT_PLANTED_BUGS
+    uint32_t planted_bugs; /* RAFT_BUG_* given to every node; only in the test build of the
+                              simulator, with the core's (raft.h) */
+#endif
     bool check_results;     /* replay the committed log against the client results; default on
                                (sim_options_default) */
     const char *shrink_dir; /* sim_sweep: shrink each failing seed and write its replay

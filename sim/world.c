@@ -490,7 +490,9 @@ void sim_node_start(struct sim *s, uint32_t id)
     const struct cfg *cfg = s->cfg;
     struct raft_options o;
     cluster_raft_options(cfg, id, n->incarnations, &o);
+#ifdef RAFT_PLANTED_BUGS
     o.planted_bugs = s->opt.planted_bugs;
+#endif
     int rc = replica_init(&n->rep, &o, &s->disks[id - 1], s->now_ms);
     assert(rc == RAFT_OK); /* options are validated by the configuration */
     (void)rc;
@@ -652,8 +654,7 @@ static uint64_t virtual_ns(void *ctx)
 
 void sim_options_default(struct sim_options *o)
 {
-    *o = (struct sim_options){
-        .planted_bugs = 0, .check_results = true, .shrink_dir = NULL, .max_events = 0};
+    *o = (struct sim_options){.check_results = true, .shrink_dir = NULL, .max_events = 0};
 }
 
 struct sim *sim_new(const struct cfg *cfg, const struct sim_options *opt)

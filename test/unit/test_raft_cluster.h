@@ -92,7 +92,7 @@ static inline int cl_step(struct cluster *c, uint32_t id, struct raft_event *ev)
             u->cap_notes = u->n_notes + d->n_notes;
             u->notes = xreallocarray(u->notes, u->cap_notes, sizeof *u->notes);
         }
-        if (d->n_notes > 0)
+        if (d->n_notes > 0) /* d->notes may be NULL */
             memcpy(u->notes + u->n_notes, d->notes, d->n_notes * sizeof *d->notes);
         u->n_notes += d->n_notes;
     }

@@ -140,24 +140,6 @@ static void truncation_lowers_what_counts_as_durable(void **state)
     cl_close(&c);
 }
 
-/* Planted: with RAFT_BUG_ACK_BEFORE_DURABLE the acknowledgement leaves before the write is
- * reported (the simulator's disk model must catch what that breaks). */
-static void planted_ack_before_durable_acks_early(void **state)
-{
-    (void)state;
-    struct cluster c;
-    cl_init_opts(&c, 3, false, false);
-    c.opt[2].planted_bugs = RAFT_BUG_ACK_BEFORE_DURABLE;
-    cl_start_all(&c);
-    cl_elect(&c, 1);
-    c.slow_disk[2] = true;
-    cl_propose(&c, 1, "x");
-    assert_true(cl_deliver(&c, RAFT_MSG_APPEND_ENTRIES, 1, 2));
-    assert_int_equal(raft_durable_index(&c.raft[2]), 1);
-    assert_int_equal(cl_count(&c, RAFT_MSG_APPEND_ENTRIES_REPLY, 2, 1), 1);
-    cl_close(&c);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,7 +148,6 @@ int main(void)
         cmocka_unit_test(append_reply_waits_until_entries_durable),
         cmocka_unit_test(leader_counts_itself_only_when_durable),
         cmocka_unit_test(truncation_lowers_what_counts_as_durable),
-        cmocka_unit_test(planted_ack_before_durable_acks_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

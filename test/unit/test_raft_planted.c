@@ -1,5 +1,6 @@
 /* test_raft_planted.c - the planted-bug switches (for the issue 6 simulator) really plant the
- * bug: each test shows the unsafe behaviour that the correct core refuses.
+ * bug: each test shows the unsafe behaviour that the correct core refuses. Compiled with
+ * -DRAFT_PLANTED_BUGS and linked with the test build of the core, libraft_planted.a (Makefile).
  */
 #include "test_raft_cluster.h"
 
@@ -83,6 +84,25 @@ static void apply_before_commit_bug_applies_uncommitted_entries(void **state)
     cl_close(&c);
 }
 
+/* RAFT_BUG_ACK_BEFORE_DURABLE: the acknowledgement leaves before the write is reported (the
+ * simulator's disk model must catch what that breaks; test_raft_durable shows the correct core
+ * waits). Nodes with cl.slow_disk[id] set report their writes only when the test calls cl_sync. */
+static void ack_before_durable_bug_acks_early(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cl_init_opts(&c, 3, false, false);
+    c.opt[2].planted_bugs = RAFT_BUG_ACK_BEFORE_DURABLE;
+    cl_start_all(&c);
+    cl_elect(&c, 1);
+    c.slow_disk[2] = true;
+    cl_propose(&c, 1, "x");
+    assert_true(cl_deliver(&c, RAFT_MSG_APPEND_ENTRIES, 1, 2));
+    assert_int_equal(raft_durable_index(&c.raft[2]), 1);
+    assert_int_equal(cl_count(&c, RAFT_MSG_APPEND_ENTRIES_REPLY, 2, 1), 1);
+    cl_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -90,6 +110,7 @@ int main(void)
         cmocka_unit_test(double_vote_bug_grants_twice),
         cmocka_unit_test(forget_vote_bug_loses_vote_on_restart),
         cmocka_unit_test(apply_before_commit_bug_applies_uncommitted_entries),
+        cmocka_unit_test(ack_before_durable_bug_acks_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* client.h - one client's decisions as a pure state machine: which request to send to which
  * node, when to retry, and what to record in the history, driven by replies and timeouts.
  *
- * The client actor (client_actor.c) and a simulator are two drivers of the same logic: the
+ * The client actor (actors/client_actor.c) and a simulator are two drivers of the same logic: the
  * driver performs the action (a call with a timeout, or a wait), then feeds the outcome back as
  * the next event. No thread, clock or I/O here; time arrives in events, randomness from a PRNG
  * seeded by the options.
@@ -20,7 +20,7 @@
 #include "common/prng.h"
 #include "kv/kv.h"
 
-/* What a node answered to a request (the server side lives in raft/node.c). */
+/* What a node answered to a request (the server side is replica/replica.c). */
 enum client_reply_status {
     CLIENT_REPLY_OK = 0,         /* applied: the result is in the reply */
     CLIENT_REPLY_NOT_LEADER = 1, /* not accepted; leader_hint names the leader if known */

@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "client/client_actor.h"
+#include "actors/client_actor.h"
 #include "config/config.h"
-#include "raft/monitor.h"
-#include "raft/node.h"
+#include "actors/monitor.h"
+#include "actors/node.h"
 #include "runtime/directory.h"
 #include "runtime/netem.h"
 

@@ -7,7 +7,7 @@
 #include <assert.h>
 
 #include "cluster/params.h"
-#include "scenario/host.h"
+#include "host/scenario_host.h"
 
 static uint64_t now_ms(const struct cluster_faults *f)
 {

@@ -4,7 +4,7 @@
 #include "host/host.h"
 
 #include "client/client.h"
-#include "raft/node_trace.h"
+#include "host/node_trace.h"
 #include "runtime/trace.h"
 
 /* What became of a client request, in words. */

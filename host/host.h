@@ -1,4 +1,4 @@
-/* host.h - the one action routine every host of a replica uses (the actor host in raft/node.c,
+/* host.h - the one action routine every host of a replica uses (the actor host in actors/node.c,
  * the simulator in sim/, a networked server): feed an event to the replica, then carry out what
  * it asks in the order the core's persistence contract requires (raft/raft.h):
  *   persist -> send -> answer -> arm the timer, then report a write the storage made durable at

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "common/prng.h"
-#include "raft/node.h"
+#include "host/status.h"
 #include "raft/raft.h"
 #include "runtime/netem.h"
 

@@ -21,7 +21,7 @@
  *
  * Node ids are 1..n_nodes; 0 means "none". Log indices start at 1; index 0 has term 0.
  *
- * Driving it (raft/node.c, a simulator, a test): keep each node's durable state in a storage
+ * Driving it (actors/node.c, a simulator, a test): keep each node's durable state in a storage
  * that outlives a crash; raft_init() from what the storage loads at start and after each
  * restart; call raft_step() for every timer expiry (TICK at or after next_wake_ms), received
  * message, client proposal, CAMPAIGN and completed persist; carry out the update as above, and

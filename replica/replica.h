@@ -1,7 +1,7 @@
 /* replica.h - one Raft node as one pure unit: the Raft core, the key-value state machine, the
  * clients waiting for their entries and the apply bookkeeping. Events in, actions out.
  *
- * Design: every host (the actor host in raft/node.c, the simulator in sim/, a networked server)
+ * Design: every host (the actor host in actors/node.c, the simulator in sim/, a networked server)
  * owns a struct replica and feeds it events; replica_step() fills a struct replica_output with
  * what to do, and host/host.h's one action routine carries it out in the order the core's
  * persistence contract requires: persist, send, answer, arm the timer (raft/raft.h). No thread,

@@ -7,7 +7,7 @@
  * start), randomness from a PRNG seeded at init. The module decides what happens and when; the
  * host carries it out through the callbacks of struct scenario_host, in the order the module
  * calls them, and is told of every fault afterwards (applied), which it writes to the trace with
- * scenario_trace_fault (scenario/host.h, the host half) so both hosts word faults alike.
+ * scenario_trace_fault (host/scenario_host.h, the host half) so both hosts word faults alike.
  *
  * The rules:
  * - The schedule and the nemesis begin at scenario_start, which a host calls when the first

@@ -7,7 +7,7 @@
 
 #include "cluster/params.h"
 #include "common/alloc.h"
-#include "scenario/host.h"
+#include "host/scenario_host.h"
 #include "sim/internal.h"
 
 /* [[fault]] at_ms is 0..86400000 (config/config_schema.c). */

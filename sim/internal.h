@@ -11,7 +11,7 @@
 #include "config/config.h"
 #include "kv/kv.h"
 #include "raft/invariants.h"
-#include "raft/node.h"
+#include "actors/node.h"
 #include "raft/raft.h"
 #include "host/network.h"
 #include "replica/replica.h"

@@ -13,7 +13,7 @@
 #include "check/linearize.h"
 #include "cluster/results.h"
 #include "common/alloc.h"
-#include "raft/monitor.h"
+#include "actors/monitor.h"
 #include "runtime/signals.h"
 #include "runtime/trace.h"
 #include "sim/internal.h"

@@ -10,7 +10,7 @@
  * the history keeps the real-time order of operations within a millisecond.
  *
  * What is simulated, and how it differs from the threaded run:
- *   - Node-to-node messages go through netem_decide with a per-node PRNG, as in raft/node.c.
+ *   - Node-to-node messages go through netem_decide with a per-node PRNG, as in actors/node.c.
  *   - Client<->node traffic is reliable (as in the threaded run, where a client calls the node
  *     directly and [network] does not apply), delayed 0..1 ms by the client's own PRNG. A
  *     request that reaches a crashed node is lost; the client's timeout event then fires.

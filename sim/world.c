@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "cluster/params.h"
-#include "client/client_trace.h"
+#include "host/client_trace.h"
 #include "common/alloc.h"
-#include "raft/monitor.h"
+#include "actors/monitor.h"
 #include "host/host.h"
-#include "raft/node_trace.h"
+#include "host/node_trace.h"
 #include "runtime/trace.h"
 #include "wire/wire.h"
 #include "sim/internal.h"
@@ -504,7 +504,7 @@ void sim_node_start(struct sim *s, uint32_t id)
     n->wake_armed = false;
     n->up = true;
     n->incarnations++;
-    /* Arm the first election timeout, as raft/node.c does when its actor starts. */
+    /* Arm the first election timeout, as actors/node.c does when its actor starts. */
     struct raft_event ev = {.type = RAFT_EVENT_TICK, .now_ms = s->now_ms};
     node_step(s, n, &ev);
 }

@@ -2,8 +2,8 @@
  * the network callbacks on the emulated network (runtime/netem.h) and the trace lines of faults,
  * so that both hosts carry out and word a fault alike. Not pure: it traces.
  */
-#ifndef RAFT_KV_SCENARIO_HOST_H
-#define RAFT_KV_SCENARIO_HOST_H
+#ifndef RAFT_KV_HOST_SCENARIO_HOST_H
+#define RAFT_KV_HOST_SCENARIO_HOST_H
 
 #include "runtime/netem.h"
 #include "scenario/scenario.h"

@@ -5,8 +5,8 @@
  * call that the leader answers with a deferred reply once the entry is applied. The node's
  * persistent state (struct raft_disk) is borrowed from its owner, so it outlives a crash.
  */
-#ifndef RAFT_KV_RAFT_NODE_H
-#define RAFT_KV_RAFT_NODE_H
+#ifndef RAFT_KV_ACTORS_NODE_H
+#define RAFT_KV_ACTORS_NODE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,6 +16,7 @@
 #include "runtime/actor.h"
 #include "runtime/directory.h"
 #include "runtime/netem.h"
+#include "host/status.h"
 
 enum node_msg_type {
     NODE_MSG_RAFT = 0x100,  /* cast, node to node: a struct raft_message */
@@ -35,21 +36,6 @@ struct node_options {
     uint64_t net_seed;       /* seeds this node's network decisions */
     struct actor *monitor;   /* borrowed; NULL: no invariant monitor */
     uint64_t epoch_ns;       /* the run's time zero (actor_now_ns) */
-};
-
-/* A node's state as reported to its owner. */
-struct node_status {
-    uint32_t id;
-    enum raft_role role;
-    uint64_t term;
-    uint32_t leader; /* 0 if unknown */
-    uint64_t commit_index, last_applied, last_index;
-    uint64_t digest; /* kv_store_digest of the node's store */
-    uint64_t n_keys;
-    uint64_t elections; /* elections this node started */
-    uint64_t msgs_sent, msgs_received, msgs_malformed;
-    uint64_t msgs_dropped, msgs_duplicated; /* by the emulated network, at this sender */
-    uint64_t proposals;                     /* client requests accepted into the log */
 };
 
 struct node_status_reply {

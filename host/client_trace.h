@@ -1,8 +1,8 @@
 /* client_trace.h - how a client's records read in the history and the trace, shared by the
  * client actor and the simulator so both runs print the same lines.
  */
-#ifndef RAFT_KV_CLIENT_CLIENT_TRACE_H
-#define RAFT_KV_CLIENT_CLIENT_TRACE_H
+#ifndef RAFT_KV_HOST_CLIENT_TRACE_H
+#define RAFT_KV_HOST_CLIENT_TRACE_H
 
 #include <stdint.h>
 

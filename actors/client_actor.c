@@ -2,7 +2,7 @@
  * call with a timeout, or a timer for a backoff) and queues the next step to itself, so the
  * mailbox stays responsive between attempts.
  */
-#include "client/client_actor.h"
+#include "actors/client_actor.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "common/alloc.h"
-#include "client/client_trace.h"
-#include "raft/node.h"
+#include "host/client_trace.h"
+#include "actors/node.h"
 #include "runtime/trace.h"
 
 enum client_msg_type {

@@ -1,8 +1,8 @@
 /* monitor.h - the invariant monitor as an actor: nodes cast what they did (became leader,
  * committed, applied) and it checks Raft's safety properties (raft/invariants.h) as it goes.
  */
-#ifndef RAFT_KV_RAFT_MONITOR_H
-#define RAFT_KV_RAFT_MONITOR_H
+#ifndef RAFT_KV_ACTORS_MONITOR_H
+#define RAFT_KV_ACTORS_MONITOR_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * for the monitor), checked in arrival order. A late report can only hide a violation from a
  * check, never fake one (see raft/invariants.h).
  */
-#include "raft/monitor.h"
+#include "actors/monitor.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * answered when its entry is applied, or at once when the replica can say more now (not leader,
  * rejected, already applied).
  */
-#include "raft/node.h"
+#include "actors/node.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -16,11 +16,11 @@
 
 #include "common/alloc.h"
 #include "kv/kv.h"
-#include "raft/monitor.h"
+#include "actors/monitor.h"
 #include "host/host.h"
 #include "host/network.h"
 #include "replica/replica.h"
-#include "raft/node_trace.h"
+#include "host/node_trace.h"
 #include "runtime/trace.h"
 
 struct node_raft_msg {

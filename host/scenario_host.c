@@ -1,7 +1,7 @@
 /* host.c - what both hosts of a scenario do alike: the network callbacks on runtime/netem and
  * one wording of every fault in the trace (the pure module decides, this carries out and says).
  */
-#include "scenario/host.h"
+#include "host/scenario_host.h"
 
 #include <stdio.h>
 

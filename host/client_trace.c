@@ -1,7 +1,7 @@
 /* client_trace.c - client records as history lines and trace lines: one wording for the
  * threaded client actor and the simulator.
  */
-#include "client/client_trace.h"
+#include "host/client_trace.h"
 
 #include <stdio.h>
 

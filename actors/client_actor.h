@@ -1,8 +1,8 @@
 /* client_actor.h - a client as an actor: drives the pure client logic (client.h) with real
  * calls to the nodes, writes its history lines and trace, and reports when it is done.
  */
-#ifndef RAFT_KV_CLIENT_CLIENT_ACTOR_H
-#define RAFT_KV_CLIENT_CLIENT_ACTOR_H
+#ifndef RAFT_KV_ACTORS_CLIENT_ACTOR_H
+#define RAFT_KV_ACTORS_CLIENT_ACTOR_H
 
 #include <stdint.h>
 

@@ -1,11 +1,11 @@
-/* node_trace.h - the trace wording of a Raft node, shared by the threaded node (raft/node.c) and
+/* node_trace.h - the trace wording of a Raft node, shared by the threaded node (actors/node.c) and
  * the deterministic simulator (sim/), so that both runtimes describe the same step alike.
  *
  * actor names the trace line's actor ("node 3"); NULL means the running actor's name (node.c).
  * Each function writes nothing when the trace level leaves its line out.
  */
-#ifndef RAFT_KV_RAFT_NODE_TRACE_H
-#define RAFT_KV_RAFT_NODE_TRACE_H
+#ifndef RAFT_KV_HOST_NODE_TRACE_H
+#define RAFT_KV_HOST_NODE_TRACE_H
 
 #include <stddef.h>
 #include <stdint.h>

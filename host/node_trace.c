@@ -1,7 +1,7 @@
 /* node_trace.c - how a Raft node's messages and notes read in the trace; one wording for the
  * threaded node and the simulator, so a simulated trace reads like a real one.
  */
-#include "raft/node_trace.h"
+#include "host/node_trace.h"
 
 #include <stdio.h>
 

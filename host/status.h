@@ -1,0 +1,26 @@
+/* status.h - a node's state and counters as a host reports them to its owner (the threaded run's
+ * main, the simulator's report): the same struct for every host, so one summary prints them.
+ */
+#ifndef RAFT_KV_HOST_STATUS_H
+#define RAFT_KV_HOST_STATUS_H
+
+#include <stdint.h>
+
+#include "raft/raft.h"
+
+/* A node's state as reported to its owner. */
+struct node_status {
+    uint32_t id;
+    enum raft_role role;
+    uint64_t term;
+    uint32_t leader; /* 0 if unknown */
+    uint64_t commit_index, last_applied, last_index;
+    uint64_t digest; /* kv_store_digest of the node's store */
+    uint64_t n_keys;
+    uint64_t elections; /* elections this node started */
+    uint64_t msgs_sent, msgs_received, msgs_malformed;
+    uint64_t msgs_dropped, msgs_duplicated; /* by the emulated network, at this sender */
+    uint64_t proposals;                     /* client requests accepted into the log */
+};
+
+#endif

@@ -67,6 +67,10 @@ int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_
         return RAFT_EINVAL;
     if (loaded->voted_for > opt->n_nodes || raft_log_last_term(&loaded->log) > loaded->current_term)
         return RAFT_EINVAL;
+    /* A log that starts past index 1 was compacted by a snapshot, which only a core that also
+     * loads the snapshot can start from. */
+    if (raft_log_first_index(&loaded->log) != 1)
+        return RAFT_EINVAL;
     memset(r, 0, sizeof *r);
     r->opt = *opt;
     r->state.current_term = loaded->current_term;

@@ -1,5 +1,6 @@
 /* log.c - the in-memory Raft log (part of the persistent state of Figure 2).
- * A flat array indexed from 1: term lookups are O(1); a term's boundaries are found by bisection.
+ * A flat array from the first index held (1 until snapshots compact the log): term lookups are
+ * O(1); a term's boundaries are found by bisection.
  */
 #include "raft/log.h"
 
@@ -12,36 +13,45 @@
 void raft_log_init(struct raft_log *log)
 {
     memset(log, 0, sizeof *log);
+    log->first = 1;
 }
 
 void raft_log_close(struct raft_log *log)
 {
-    raft_log_truncate(log, 1);
+    for (uint64_t i = 0; i < log->n; i++)
+        free(log->entries[i].data);
     free(log->entries);
     memset(log, 0, sizeof *log);
 }
 
+uint64_t raft_log_first_index(const struct raft_log *log)
+{
+    return log->first;
+}
+
 uint64_t raft_log_last_index(const struct raft_log *log)
 {
-    return log->len;
+    return log->first + log->n - 1;
 }
 
 uint64_t raft_log_last_term(const struct raft_log *log)
 {
-    return log->len == 0 ? 0 : log->entries[log->len - 1].term;
+    return log->n == 0 ? log->prev_term : log->entries[log->n - 1].term;
 }
 
 uint64_t raft_log_term_at(const struct raft_log *log, uint64_t index)
 {
-    assert(index <= log->len);
-    return index == 0 ? 0 : log->entries[index - 1].term;
+    assert(index + 1 >= log->first && index <= raft_log_last_index(log));
+    if (index + 1 == log->first)
+        return log->prev_term;
+    return log->entries[index - log->first].term;
 }
 
 const struct raft_entry *raft_log_get(const struct raft_log *log, uint64_t index)
 {
-    if (index == 0 || index > log->len)
+    if (index < log->first || index > raft_log_last_index(log))
         return NULL;
-    return &log->entries[index - 1];
+    return &log->entries[index - log->first];
 }
 
 void raft_log_append(struct raft_log *log, uint64_t term, enum raft_entry_type type,
@@ -50,11 +60,11 @@ void raft_log_append(struct raft_log *log, uint64_t term, enum raft_entry_type t
     assert(term >= 1);
     assert(term >= raft_log_last_term(log));
     assert(type == RAFT_ENTRY_NOOP || type == RAFT_ENTRY_COMMAND);
-    if (log->len == log->cap) {
+    if (log->n == log->cap) {
         log->cap = log->cap ? log->cap * 2 : 64;
         log->entries = xreallocarray(log->entries, log->cap, sizeof *log->entries);
     }
-    struct raft_entry *e = &log->entries[log->len++];
+    struct raft_entry *e = &log->entries[log->n++];
     e->term = term;
     e->type = type;
     e->len = len;
@@ -67,21 +77,21 @@ void raft_log_append(struct raft_log *log, uint64_t term, enum raft_entry_type t
 
 void raft_log_truncate(struct raft_log *log, uint64_t from)
 {
-    assert(from >= 1 && from <= log->len + 1);
-    for (uint64_t i = from; i <= log->len; i++)
-        free(log->entries[i - 1].data);
-    log->len = from - 1;
+    assert(from >= log->first && from <= raft_log_last_index(log) + 1);
+    for (uint64_t i = from - log->first; i < log->n; i++)
+        free(log->entries[i].data);
+    log->n = from - log->first;
 }
 
 uint64_t raft_log_term_first_index(const struct raft_log *log, uint64_t index)
 {
-    assert(index >= 1 && index <= log->len);
-    uint64_t term = log->entries[index - 1].term;
-    /* Terms are non-decreasing: bisect for the first index whose term is >= term. */
-    uint64_t lo = 1, hi = index;
+    assert(index >= log->first && index <= raft_log_last_index(log));
+    uint64_t term = raft_log_term_at(log, index);
+    /* Terms are non-decreasing: bisect for the first index held whose term is >= term. */
+    uint64_t lo = log->first, hi = index;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (log->entries[mid - 1].term < term)
+        if (raft_log_term_at(log, mid) < term)
             lo = mid + 1;
         else
             hi = mid;
@@ -91,18 +101,22 @@ uint64_t raft_log_term_first_index(const struct raft_log *log, uint64_t index)
 
 uint64_t raft_log_last_index_of_term(const struct raft_log *log, uint64_t term, uint64_t at_most)
 {
-    if (at_most > log->len)
-        at_most = log->len;
-    /* Bisect for the last index <= at_most whose term is <= term, then check it equals term. */
-    uint64_t lo = 0, hi = at_most;
+    uint64_t last = raft_log_last_index(log);
+    if (at_most > last)
+        at_most = last;
+    /* Bisect for the last index in [first - 1, at_most] whose term is <= term, then check it
+     * equals term (index first - 1 stands for everything compacted before it). */
+    uint64_t lo = log->first - 1, hi = at_most;
+    if (hi < lo)
+        return 0;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo + 1) / 2;
-        if (log->entries[mid - 1].term <= term)
+        if (raft_log_term_at(log, mid) <= term)
             lo = mid;
         else
             hi = mid - 1;
     }
-    if (lo == 0 || log->entries[lo - 1].term != term)
+    if (lo == 0 || lo < log->first || raft_log_term_at(log, lo) != term)
         return 0;
     return lo;
 }

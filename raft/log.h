@@ -1,4 +1,5 @@
-/* log.h - the in-memory Raft log: a growable array of entries, index i at entries[i-1].
+/* log.h - the in-memory Raft log: a growable array of entries from a first index on (1 until
+ * snapshots compact it), index i at entries[i - first].
  *
  * Part of struct raft_disk (persistent state, Figure 2). Entries own their data (one allocation
  * each). Terms are non-decreasing along the log (a consequence of Figure 2; asserted on append).
@@ -20,26 +21,34 @@ struct raft_entry {
     uint8_t *data; /* len bytes; NULL if len == 0 */
 };
 
+/* The entries first..first + n - 1. first is 1 until a snapshot compacts the log; then the
+ * entries before first are gone and prev_term is the term of index first - 1 (0 while first is
+ * 1: index 0 has term 0). */
 struct raft_log {
-    struct raft_entry *entries;
-    uint64_t len; /* last index */
+    struct raft_entry *entries; /* entries[i] is index first + i */
+    uint64_t first;
+    uint64_t prev_term;
+    uint64_t n; /* entries held */
     uint64_t cap;
 };
 
 void raft_log_init(struct raft_log *log);
 void raft_log_close(struct raft_log *log);
+/* The first index held (1 until a snapshot compacts the log). */
+uint64_t raft_log_first_index(const struct raft_log *log);
 uint64_t raft_log_last_index(const struct raft_log *log);
 uint64_t raft_log_last_term(const struct raft_log *log);
-/* Term of the entry at index (0 for index 0). Precondition: index <= last index. */
+/* Term of the entry at index (0 for index 0; prev_term for first - 1). Precondition:
+ * first - 1 <= index <= last index. */
 uint64_t raft_log_term_at(const struct raft_log *log, uint64_t index);
-/* The entry at index 1..last, or NULL. */
+/* The entry at index first..last, or NULL. */
 const struct raft_entry *raft_log_get(const struct raft_log *log, uint64_t index);
 /* Appends a copy of data (len bytes) as a new last entry. Precondition: term >= last term. */
 void raft_log_append(struct raft_log *log, uint64_t term, enum raft_entry_type type,
                      const void *data, uint32_t len);
-/* Removes entries from..last. Precondition: 1 <= from <= last + 1. */
+/* Removes entries from..last. Precondition: first <= from <= last + 1. */
 void raft_log_truncate(struct raft_log *log, uint64_t from);
-/* First index of the run of entries with the same term as index (index >= 1, <= last). */
+/* First index held of the run of entries with the same term as index (first <= index <= last). */
 uint64_t raft_log_term_first_index(const struct raft_log *log, uint64_t index);
 /* Last index <= at_most whose term is term, or 0 if there is none. */
 uint64_t raft_log_last_index_of_term(const struct raft_log *log, uint64_t term, uint64_t at_most);

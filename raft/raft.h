@@ -370,7 +370,9 @@ struct raft {
 
 /* Initialises r from opt and a copy of the durable state loaded (all of it counts as durable;
  * the caller keeps loaded): a follower in loaded->current_term, commit_index = last_applied = 0
- * (the log is replayed to the state machine as entries commit again). 0 or RAFT_EINVAL. */
+ * (the log is replayed to the state machine as entries commit again). 0, or RAFT_EINVAL for
+ * bad options or a loaded state that cannot be (a vote for no node, a log term above the term,
+ * a log that starts past index 1: a snapshot's, which this core cannot load yet). */
 int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_disk *loaded,
               uint64_t now_ms);
 /* Releases volatile state (the core's copy of the persistent state included: a "crash"; the

@@ -131,9 +131,15 @@ static void client_feed(struct sim *s, struct sim_client *c, const struct client
         req->node = act.node;
         req->client = c->id;
         req->token = c->token;
-        req->data = xmalloc(act.request_len);
-        memcpy(req->data, act.request, act.request_len);
-        req->len = act.request_len;
+        /* As a wire frame, so the simulator exercises the client codec too. */
+        struct wire_client_request wr = {.request_id = c->token,
+                                         .command = act.request,
+                                         .command_len = (uint32_t)act.request_len};
+        req->len = wire_client_request_size(&wr);
+        assert(req->len > 0); /* a command the client logic made always fits a frame */
+        req->data = xmalloc(req->len);
+        rc = wire_encode_client_request(&wr, req->data, req->len, &req->len);
+        assert(rc == WIRE_OK);
         sim_queue_push(&s->q, req);
         struct sim_event *timeout =
             sim_event_new(SIM_EV_CLIENT_TIMEOUT, s->now_ms + act.timeout_ms);
@@ -211,13 +217,18 @@ static void reply_to(struct sim *s, uint32_t node, uint32_t client, uint64_t tok
     ev->client = client;
     ev->node = node;
     ev->token = token;
-    ev->status = status;
-    ev->leader_hint = hint;
-    if (result_len > 0) {
-        ev->len = result_len;
-        ev->data = xmalloc(result_len);
-        memcpy(ev->data, result, result_len);
-    }
+    /* As a wire frame (the client decodes it), so the simulator exercises the codec. */
+    struct wire_client_reply wr = {.status = (enum wire_reply_status)status,
+                                   .leader_hint = hint,
+                                   .request_id = token,
+                                   .result = result,
+                                   .result_len = (uint32_t)result_len};
+    ev->len = wire_client_reply_size(&wr);
+    assert(ev->len > 0);
+    ev->data = xmalloc(ev->len);
+    int rc = wire_encode_client_reply(&wr, ev->data, ev->len, &ev->len);
+    assert(rc == WIRE_OK);
+    (void)rc;
     sim_queue_push(&s->q, ev);
 }
 
@@ -472,14 +483,28 @@ static void node_receive(struct sim *s, struct sim_node *n, const struct raft_me
     node_step(s, n, &ev);
 }
 
+/* A client's request arrives at node n as a wire frame: decoded, then stepped. A frame that does
+ * not decode is dropped (the client's timeout fires; the simulator never makes one). */
 static void node_request(struct sim *s, struct sim_node *n, const struct sim_event *req)
 {
+    struct wire_frame f;
+    size_t used = 0;
+    int rc = wire_decode(req->data, req->len, &f, &used, NULL);
+    if (rc != WIRE_OK || used != req->len || f.kind != WIRE_KIND_CLIENT_REQUEST) {
+        n->stats.msgs_malformed++;
+        trace_log(TRACE_INFO, n->name, "error", "drops a request that does not decode: %s",
+                  rc != WIRE_OK ? wire_strerror(rc) : "not one client request");
+        if (rc == WIRE_OK)
+            wire_frame_free(&f);
+        return;
+    }
     struct replica_event ev = {.type = REPLICA_EVENT_REQUEST,
-                               .data = req->data,
-                               .len = req->len,
+                               .data = f.client_request.command,
+                               .len = f.client_request.command_len,
                                .from = {.client = req->client, .token = req->token}};
     ev.raft.now_ms = s->now_ms;
     node_event(s, n, &ev);
+    wire_frame_free(&f);
 }
 
 void sim_node_start(struct sim *s, uint32_t id)
@@ -555,6 +580,9 @@ static void client_event(struct sim *s, const struct sim_event *ev)
     assert(ev->client >= 1 && ev->client <= s->n_clients);
     struct sim_client *c = &s->clients[ev->client - 1];
     struct client_event ce = {.now_ms = s->now_ms};
+    struct wire_frame reply;
+    size_t used = 0;
+    bool decoded = false;
     switch (ev->type) {
     case SIM_EV_CLIENT_START:
         ce.type = CLIENT_EVENT_START;
@@ -572,18 +600,29 @@ static void client_event(struct sim *s, const struct sim_event *ev)
     case SIM_EV_REPLY:
         if (!c->awaiting || ev->token != c->token)
             return; /* a late answer to an attempt that timed out */
+        if (wire_decode(ev->data, ev->len, &reply, &used, NULL) != WIRE_OK ||
+            reply.kind != WIRE_KIND_CLIENT_REPLY || used != ev->len ||
+            reply.client_reply.request_id != ev->token) {
+            if (used != 0)
+                wire_frame_free(&reply);
+            trace_log(TRACE_INFO, c->name, "error", "drops a reply that does not decode");
+            return; /* its timeout fires (the simulator never makes such a reply) */
+        }
         c->awaiting = false;
         ce.type = CLIENT_EVENT_REPLY;
-        ce.status = ev->status;
-        ce.leader_hint = ev->leader_hint;
-        ce.result = ev->data;
-        ce.result_len = ev->len;
+        ce.status = (enum client_reply_status)reply.client_reply.status;
+        ce.leader_hint = reply.client_reply.leader_hint;
+        ce.result = reply.client_reply.result;
+        ce.result_len = reply.client_reply.result_len;
+        decoded = true;
         break;
     default:
         assert(0 && "not a client event");
         return;
     }
     client_feed(s, c, &ce);
+    if (decoded)
+        wire_frame_free(&reply);
 }
 
 bool sim_step(struct sim *s)

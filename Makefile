@@ -54,7 +54,7 @@ LINK_client := client kv common
 LINK_check := check common
 LINK_wire := wire raft common
 LINK_replica := replica raft client kv common
-LINK_scenario := scenario common
+LINK_scenario := scenario raft common
 SYSLIBS_runtime := $(CK_LIBS) -lpthread -lm
 lib = $(BUILD)/lib$(1).a
 libs_for = $(foreach m,$(LINK_$(1)),$(if $(call src_of,$(m)),$(call lib,$(m))))
@@ -78,7 +78,7 @@ ALL_SYSLIBS := $(CK_LIBS) -lpthread -lm
 # (`make check-planted`, and every test run) checks the production objects.
 PLANTED := $(BUILD)/planted
 PLANTED_CFLAGS := $(ALL_CFLAGS) -DRAFT_PLANTED_BUGS
-PLANTED_MODULES := raft replica
+PLANTED_MODULES := raft replica scenario
 PLANTED_PROD_LIBS := $(foreach m,$(PLANTED_MODULES),$(call lib,$(m)))
 PLANTED_APP_OBJ := $(APP_SRC:%.c=$(PLANTED)/%.o)
 is_planted = $(findstring _planted,$(notdir $(1)))

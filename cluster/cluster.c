@@ -13,7 +13,8 @@
 
 #include "check/linearize.h"
 #include "cluster/faults.h"
-#include "cluster/params.h"
+#include "host/network.h"
+#include "scenario/params.h"
 #include "cluster/results.h"
 
 #include <assert.h>
@@ -92,11 +93,11 @@ static int node_options_of(struct cluster *c, uint32_t i, struct node_options *o
         .disk = &c->disks[i],
         .peers = c->dir,
         .net = c->net,
-        .net_seed = prng_derive(cfg->seed, CLUSTER_NET_STREAM + i + 1),
+        .net_seed = prng_derive(cfg->seed, SCENARIO_NET_STREAM + i + 1),
         .monitor = c->monitor,
         .epoch_ns = c->epoch_ns,
     };
-    cluster_raft_options(cfg, i + 1, c->incarnations[i], &o->raft);
+    scenario_raft_options(cfg, i + 1, c->incarnations[i], &o->raft);
     const char *why = NULL;
     if (raft_options_validate(&o->raft, &why) != RAFT_OK) {
         snprintf(err, err_len, "invalid Raft options for node %u: %s", i + 1, why);
@@ -158,7 +159,7 @@ static int spawn_nodes(struct cluster *c, char *err, size_t err_len)
     c->dir = actor_dir_new(n);
     if (needs_network(cfg)) {
         struct netem_options no;
-        cluster_netem_options(cfg, &no);
+        host_netem_options(cfg, &no);
         c->net = netem_new(n, &no);
     }
     for (uint32_t i = 0; i < n; i++)
@@ -382,7 +383,7 @@ static enum clients_end run_clients(struct run *r, char *err, size_t err_len)
     r->clients = xcalloc(n ? n : 1, sizeof *r->clients);
     r->reports = xcalloc(n ? n : 1, sizeof *r->reports);
     /* A request gives up after trying for this long, so a client always finishes. */
-    uint32_t deadline_ms = cluster_request_deadline_ms(cfg);
+    uint32_t deadline_ms = scenario_request_deadline_ms(cfg);
     for (uint32_t i = 0; i < n; i++) {
         struct client_actor_options o = {
             .client =
@@ -394,7 +395,7 @@ static enum clients_end run_clients(struct run *r, char *err, size_t err_len)
                     .keys = (const char *const *)cfg->client.keys.items,
                     .n_keys = cfg->client.keys.len,
                     .value_size = cfg->client.value_size,
-                    .seed = prng_derive(cfg->seed, CLUSTER_CLIENT_STREAM + i + 1),
+                    .seed = prng_derive(cfg->seed, SCENARIO_CLIENT_STREAM + i + 1),
                     .timeout_ms = cfg->client.timeout_ms,
                     .request_deadline_ms = deadline_ms,
                     .backoff_ms_min = 5,

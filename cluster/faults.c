@@ -6,7 +6,7 @@
 
 #include <assert.h>
 
-#include "cluster/params.h"
+#include "scenario/params.h"
 #include "host/scenario_host.h"
 
 static uint64_t now_ms(const struct cluster_faults *f)
@@ -34,7 +34,7 @@ static void host_applied(void *ctx, const struct scenario_applied *a)
 void cluster_faults_init(struct cluster_faults *f, struct cluster *c)
 {
     f->c = c;
-    scenario_init(&f->scenario, c->cfg, prng_derive(c->cfg->seed, CLUSTER_NEMESIS_STREAM));
+    scenario_init(&f->scenario, c->cfg, prng_derive(c->cfg->seed, SCENARIO_NEMESIS_STREAM));
     f->host = (struct scenario_host){
         .ctx = c,
         .crash = host_crash,

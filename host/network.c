@@ -7,6 +7,7 @@
 
 #include "common/alloc.h"
 #include "runtime/trace.h"
+#include "scenario/params.h"
 
 void host_network_init(struct host_network *hn, struct netem *net, uint64_t seed, uint32_t self,
                        uint32_t n_nodes)
@@ -63,4 +64,15 @@ void host_network_send(struct host_network *hn, const struct host_transport *t,
                       raft_msg_type_name(copies[c].type), fate.delay_ms[c]);
         t->deliver(t->ctx, &copies[c], fate.delay_ms[c]);
     }
+}
+
+void host_netem_options(const struct cfg *cfg, struct netem_options *o)
+{
+    *o = (struct netem_options){
+        .drop = cfg->network.drop,
+        .duplicate = cfg->network.duplicate,
+        .delay_ms_min = cfg->network.delay_ms_min,
+        .delay_ms_max = cfg->network.delay_ms_max,
+        .reorder = cfg->network.reorder,
+    };
 }

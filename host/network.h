@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common/prng.h"
+#include "config/config.h"
 #include "host/status.h"
 #include "raft/raft.h"
 #include "runtime/netem.h"
@@ -44,5 +45,8 @@ void host_network_close(struct host_network *hn);
 void host_network_send(struct host_network *hn, const struct host_transport *t,
                        struct raft_message *m, uint64_t now_ms, struct node_status *stats,
                        const char *actor);
+
+/* The [network] settings as netem options. */
+void host_netem_options(const struct cfg *cfg, struct netem_options *o);
 
 #endif

@@ -5,7 +5,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
-#include "cluster/params.h"
+#include "scenario/params.h"
 #include "common/alloc.h"
 #include "host/scenario_host.h"
 #include "sim/internal.h"
@@ -45,7 +45,7 @@ static void host_applied(void *ctx, const struct scenario_applied *a)
 
 void sim_faults_init(struct sim *s)
 {
-    scenario_init(&s->scenario, s->cfg, prng_derive(s->cfg->seed, CLUSTER_NEMESIS_STREAM));
+    scenario_init(&s->scenario, s->cfg, prng_derive(s->cfg->seed, SCENARIO_NEMESIS_STREAM));
     s->fault_host = (struct scenario_host){
         .ctx = s,
         .crash = host_crash,

@@ -21,7 +21,7 @@
 #include "sim/queue.h"
 #include "sim/sim.h"
 
-/* Seed streams: the run's own are cluster/params.h's (shared with the threaded run); the
+/* Seed streams: the run's own are scenario/params.h's (shared with the threaded run); the
  * simulator's own draws (same-time order, client link delays) use streams the threaded run
  * does not have. */
 /* Faults recorded per run (beyond it sim_shrink cannot replay the run). */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/params.h"
+#include "scenario/params.h"
 #include "host/client_trace.h"
 #include "common/alloc.h"
 #include "actors/monitor.h"
@@ -178,7 +178,7 @@ static void client_start(struct sim *s, struct sim_client *c, uint32_t leader)
         .keys = (const char *const *)cfg->client.keys.items,
         .n_keys = cfg->client.keys.len,
         .value_size = cfg->client.value_size,
-        .seed = prng_derive(cfg->seed, CLUSTER_CLIENT_STREAM + c->id),
+        .seed = prng_derive(cfg->seed, SCENARIO_CLIENT_STREAM + c->id),
         .timeout_ms = cfg->client.timeout_ms,
         .request_deadline_ms = (uint32_t)s->request_deadline_ms,
         .backoff_ms_min = 5,
@@ -514,7 +514,7 @@ void sim_node_start(struct sim *s, uint32_t id)
     assert(!n->up);
     const struct cfg *cfg = s->cfg;
     struct raft_options o;
-    cluster_raft_options(cfg, id, n->incarnations, &o);
+    scenario_raft_options(cfg, id, n->incarnations, &o);
 #ifdef RAFT_PLANTED_BUGS
     o.planted_bugs = s->opt.planted_bugs;
 #endif
@@ -522,7 +522,7 @@ void sim_node_start(struct sim *s, uint32_t id)
     assert(rc == RAFT_OK); /* options are validated by the configuration */
     (void)rc;
     host_network_close(&n->net);
-    host_network_init(&n->net, s->net, prng_derive(cfg->seed, CLUSTER_NET_STREAM + id), id,
+    host_network_init(&n->net, s->net, prng_derive(cfg->seed, SCENARIO_NET_STREAM + id), id,
                       s->n_nodes);
     memset(n->link_last_ms, 0, s->n_nodes * sizeof *n->link_last_ms);
     memset(n->link_tie, 0, s->n_nodes * sizeof *n->link_tie);
@@ -729,9 +729,9 @@ struct sim *sim_new(const struct cfg *cfg, const struct sim_options *opt)
     }
     /* A request gives up after trying for this long, so a client always finishes (as in
      * cluster/cluster.c). */
-    s->request_deadline_ms = cluster_request_deadline_ms(cfg);
+    s->request_deadline_ms = scenario_request_deadline_ms(cfg);
     struct netem_options no;
-    cluster_netem_options(cfg, &no);
+    host_netem_options(cfg, &no);
     s->net = netem_new(s->n_nodes, &no);
     s->check_invariants = cfg->check.invariants;
     raft_invariants_init(&s->inv);

@@ -1,11 +1,11 @@
 /* params.c - the run's parameters derived from the configuration, in one place (see params.h).
  */
-#include "cluster/params.h"
+#include "scenario/params.h"
 
 #include "common/prng.h"
 
-void cluster_raft_options(const struct cfg *cfg, uint32_t id, uint32_t incarnation,
-                          struct raft_options *o)
+void scenario_raft_options(const struct cfg *cfg, uint32_t id, uint32_t incarnation,
+                           struct raft_options *o)
 {
     raft_options_default(o, id, cfg->num_nodes);
     o->election_timeout_ms_min = cfg->raft.election_timeout_ms_min;
@@ -18,18 +18,7 @@ void cluster_raft_options(const struct cfg *cfg, uint32_t id, uint32_t incarnati
     o->seed = prng_derive(cfg->seed, (uint64_t)incarnation << 32 | id);
 }
 
-void cluster_netem_options(const struct cfg *cfg, struct netem_options *o)
-{
-    *o = (struct netem_options){
-        .drop = cfg->network.drop,
-        .duplicate = cfg->network.duplicate,
-        .delay_ms_min = cfg->network.delay_ms_min,
-        .delay_ms_max = cfg->network.delay_ms_max,
-        .reorder = cfg->network.reorder,
-    };
-}
-
-uint32_t cluster_request_deadline_ms(const struct cfg *cfg)
+uint32_t scenario_request_deadline_ms(const struct cfg *cfg)
 {
     uint64_t deadline = 5 * (uint64_t)cfg->client.timeout_ms;
     if (deadline < 20 * (uint64_t)cfg->raft.election_timeout_ms_max)

@@ -160,11 +160,13 @@ static void port_send(void *ctx, struct raft_message *m)
     host_network_send(&n->net, &n->transport, m, now_ms(n), &n->stats, NULL);
 }
 
-/* Storage port: the disk is memory, so a write is durable at once. */
+/* Storage port: the disk is memory, and the core's own copy of its persistent state is that
+ * memory: a write is durable as soon as it is asked for, with nothing to copy. node_stop hands the
+ * state to the owner's struct raft_disk, which outlives the node (a crash keeps it). */
 static bool port_persist(void *ctx, const struct raft_persist *p)
 {
-    struct node *n = ctx;
-    raft_disk_apply(n->opt.disk, p);
+    (void)ctx;
+    (void)p;
     return true;
 }
 
@@ -333,7 +335,7 @@ static void node_stop(struct actor *self, void *state)
     actor_dir_view_close(&n->peers);
     host_network_close(&n->net);
     replica_output_close(&n->out);
-    replica_close(&n->rep);
+    replica_close_keep(&n->rep, n->opt.disk);
     free(n);
 }
 

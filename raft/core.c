@@ -102,6 +102,15 @@ void raft_close(struct raft *r)
     memset(r, 0, sizeof *r);
 }
 
+void raft_close_keep(struct raft *r, struct raft_disk *disk)
+{
+    assert(r->persisted_seq == r->persist_seq); /* nothing written is still on its way */
+    raft_disk_close(disk);
+    *disk = r->state; /* moved: the entries' data now belong to disk */
+    raft_disk_init(&r->state);
+    raft_close(r);
+}
+
 void raft_disk_apply(struct raft_disk *disk, const struct raft_persist *p)
 {
     if (p->seq == 0)

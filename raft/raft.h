@@ -379,6 +379,11 @@ int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_
  * storage keeps what was durable). */
 void raft_close(struct raft *r);
 
+/* A crash for a host whose storage is the core's own memory (every request durable as soon as it
+ * is made, all reported): hands the persistent state to disk, replacing what disk held, without
+ * copying it, then closes r as raft_close does. Precondition: no persist request unreported. */
+void raft_close_keep(struct raft *r, struct raft_disk *disk);
+
 /* The in-memory storage's write: carries out persist request p on disk (hard state, truncation,
  * entries copied). A host that keeps its durable state in memory applies each update's request
  * with it and reports it durable at once; a simulated disk applies it when its write completes. */

@@ -43,6 +43,14 @@ void replica_close(struct replica *r)
     memset(r, 0, sizeof *r);
 }
 
+void replica_close_keep(struct replica *r, struct raft_disk *disk)
+{
+    raft_close_keep(&r->raft, disk);
+    kv_store_close(&r->store);
+    free(r->waiting);
+    memset(r, 0, sizeof *r);
+}
+
 size_t replica_waiting(const struct replica *r)
 {
     return r->len - r->head;

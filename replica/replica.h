@@ -127,6 +127,10 @@ int replica_init(struct replica *r, const struct raft_options *opt, const struct
  * fire). */
 void replica_close(struct replica *r);
 
+/* A crash of a replica whose storage is the core's own memory: the persistent state moves to
+ * disk (raft_close_keep), the rest is gone as in replica_close. */
+void replica_close_keep(struct replica *r, struct raft_disk *disk);
+
 /* THE entry point: one event, and out filled with what to do. Returns 0, or the core's error for
  * a refused event (RAFT_EMALFORMED, RAFT_EINVAL; nothing changed then). */
 int replica_step(struct replica *r, const struct replica_event *ev, struct replica_output *out);

@@ -22,6 +22,27 @@ fail() {
     failed=$((failed + 1))
 }
 
+# signal_and_wait SIGNAL: sends SIGNAL to $pid and waits for it to end, at most 60 s (the summary
+# comes within an attempt's timeout; sanitizer builds too). Sets rc to its exit status, or to ""
+# if it did not end (it is then killed); $pid is reaped either way.
+signal_and_wait() {
+    kill -"$1" "$pid"
+    rc=
+    for _ in $(seq 600); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid"
+            rc=$?
+            break
+        fi
+        sleep 0.1
+    done
+    if [ -z "$rc" ]; then
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    fi
+    pid=
+}
+
 # interrupt SIGNAL STATUS [ARGS...]: a long run (threaded, or as ARGS say), stopped by SIGNAL
 # once its history has 200 lines.
 interrupt() {
@@ -37,25 +58,11 @@ interrupt() {
         sleep 0.1
         waited=$((waited + 1))
     done
-    kill -"$sig" "$pid"
-    # The summary comes within an attempt's timeout; 60 s bounds a hang (sanitizer builds too).
-    local rc=
-    for _ in $(seq 600); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            wait "$pid"
-            rc=$?
-            break
-        fi
-        sleep 0.1
-    done
+    signal_and_wait "$sig"
     if [ -z "$rc" ]; then
         fail "$name: raft_kv did not end within 60 s of the signal"
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-        pid=
         return
     fi
-    pid=
     [ "$rc" -eq "$want" ] || fail "$name: exit status $rc, expected $want"
     grep -q "^  interrupted by SIG$sig" "$out" ||
         fail "$name: the summary does not say 'interrupted by SIG$sig'"
@@ -85,18 +92,7 @@ checks=$((checks + 1))
 (cd "$tmp" && exec "$bin" --sweep 1000000 >"$tmp/sweep.txt" 2>&1) &
 pid=$!
 sleep 1
-kill -INT "$pid"
-rc=
-for _ in $(seq 600); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-        wait "$pid"
-        rc=$?
-        break
-    fi
-    sleep 0.1
-done
-[ -n "$rc" ] || { kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
-pid=
+signal_and_wait INT
 [ "$rc" = 130 ] || fail "sweep: exit status '$rc', expected 130"
 grep -qE '^interrupted by SIGINT after [0-9]+ of 1000000 seeds$' "$tmp/sweep.txt" ||
     fail "sweep: no 'interrupted by SIGINT after N of 1000000 seeds' line: $(tail -c 300 "$tmp/sweep.txt")"

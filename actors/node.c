@@ -343,7 +343,10 @@ int node_spawn(const struct node_options *opt, struct actor **out)
 {
     struct node *n = xcalloc(1, sizeof *n);
     n->opt = *opt;
-    int rc = replica_init(&n->rep, &opt->raft, opt->disk, now_ms(n));
+    /* The disk is the core's own memory (port_persist): every write is durable at once. */
+    struct raft_options ro = opt->raft;
+    ro.persist_sync = true;
+    int rc = replica_init(&n->rep, &ro, opt->disk, now_ms(n));
     assert(rc == RAFT_OK); /* options are validated by the configuration */
     (void)rc;
     replica_output_init(&n->out);

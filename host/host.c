@@ -101,7 +101,8 @@ int host_step(struct replica *r, struct replica_output *out, const struct replic
         /* 4. the timer */
         if (out->up.next_wake_ms != 0)
             ports->arm(ports->ctx, out->up.next_wake_ms);
-        if (!durable)
+        /* Durable at once: report it, unless the core counted it already (persist_sync). */
+        if (!durable || !raft_persist_waiting(&r->raft))
             break;
         next = (struct replica_event){.type = REPLICA_EVENT_RAFT};
         next.raft = (struct raft_event){

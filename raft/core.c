@@ -457,9 +457,13 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
         rc = RAFT_EINVAL;
         break;
     }
+    finish_persist(r);
+    /* A synchronous storage makes the write durable before anything else of the update is
+     * carried out: it counts as durable at the end of the step, as a PERSISTED report would. */
+    if (r->opt.persist_sync && r->persisted_seq < r->persist_seq)
+        persisted(r, r->persist_seq);
     if (r->role == RAFT_LEADER)
         raft_leader_flush(r);
-    finish_persist(r);
     hold_messages(r, first_new_msg);
     hand_out_apply(r);
     out->next_wake_ms = next_wake(r);
@@ -506,6 +510,11 @@ uint64_t raft_last_applied(const struct raft *r)
 uint64_t raft_last_index(const struct raft *r)
 {
     return raft_log_last_index(&r->state.log);
+}
+
+bool raft_persist_waiting(const struct raft *r)
+{
+    return r->persisted_seq < r->persist_seq;
 }
 
 uint64_t raft_durable_index(const struct raft *r)

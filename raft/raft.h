@@ -290,6 +290,12 @@ struct raft_options {
     bool check_quorum;                /* thesis 6.2 (with leader lease for votes, 4.2.3) */
     uint32_t max_entries_per_append;  /* 1..RAFT_MAX_BATCH_ENTRIES */
     uint32_t max_inflight;            /* AppendEntries in flight per peer, 1..RAFT_MAX_INFLIGHT */
+    /* The host's storage is synchronous: it makes each step's persist request durable before it
+     * carries out anything else of the update (an in-memory disk; a write and fsync in the
+     * node's own thread). The core then counts the request durable at the end of the step, as
+     * a PERSISTED report would, and holds no message for it; no report is expected. Off: the
+     * host reports each request with RAFT_EVENT_PERSISTED when it is durable. */
+    bool persist_sync;
 #ifdef RAFT_PLANTED_BUGS
     uint32_t planted_bugs; /* RAFT_BUG_* flags; 0: none (test build only, below) */
 #endif
@@ -404,6 +410,8 @@ uint64_t raft_commit_index(const struct raft *r);
 uint64_t raft_last_applied(const struct raft *r);
 uint64_t raft_last_index(const struct raft *r);
 uint64_t raft_last_term(const struct raft *r);
+/* True while a persist request has not been reported durable (never with persist_sync). */
+bool raft_persist_waiting(const struct raft *r);
 /* The highest index whose entry is durable here as it is in the log (0 if none). */
 uint64_t raft_durable_index(const struct raft *r);
 /* The entry at index 1..raft_last_index(), or NULL if out of range; valid until the next step. */

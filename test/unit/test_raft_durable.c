@@ -140,6 +140,33 @@ static void truncation_lowers_what_counts_as_durable(void **state)
     cl_close(&c);
 }
 
+/* With persist_sync the host makes each write durable before it carries out the update: the
+ * core counts it durable at the end of the step, holds nothing, and expects no report. */
+static void persist_sync_counts_the_write_at_once(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cl_init_opts(&c, 2, false, false);
+    for (uint32_t id = 1; id <= 2; id++)
+        c.opt[id].persist_sync = true;
+    cl_start_all(&c);
+    c.slow_disk[1] = c.slow_disk[2] = true; /* would wait for cl_sync, were it not sync */
+    cl_campaign(&c, 1);
+    assert_int_equal(cl_count(&c, RAFT_MSG_REQUEST_VOTE, 1, 2), 1); /* not held */
+    assert_false(raft_persist_waiting(&c.raft[1]));
+    cl_deliver_all(&c);
+    assert_int_equal(raft_role(&c.raft[1]), RAFT_LEADER);
+    struct raft_proposal p = cl_propose(&c, 1, "x");
+    assert_int_equal(raft_durable_index(&c.raft[1]), p.index);
+    cl_deliver_all(&c);
+    assert_int_equal(raft_commit_index(&c.raft[1]), p.index);
+    /* No report is expected: one would be refused. */
+    struct raft_event done = {.type = RAFT_EVENT_PERSISTED, .persisted_seq = c.unsynced[1]};
+    assert_int_equal(raft_step(&c.raft[1], &done, &c.up[1]), RAFT_EINVAL);
+    c.unsynced[1] = c.unsynced[2] = 0;
+    cl_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +175,7 @@ int main(void)
         cmocka_unit_test(append_reply_waits_until_entries_durable),
         cmocka_unit_test(leader_counts_itself_only_when_durable),
         cmocka_unit_test(truncation_lowers_what_counts_as_durable),
+        cmocka_unit_test(persist_sync_counts_the_write_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "common/le.h"
 #include "kv/kv.h"
 
 const char *kv_strerror(int rc)
@@ -50,52 +51,9 @@ const char *kv_status_name(enum kv_status status)
     return "?";
 }
 
-/* A bounded reader: every get fails (and stays failed) once the bytes run out. */
-struct reader {
-    const uint8_t *p;
-    size_t left;
-    bool bad;
-};
-
-static uint64_t get_uint(struct reader *r, size_t n)
-{
-    if (r->bad || r->left < n) {
-        r->bad = true;
-        return 0;
-    }
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)r->p[i] << (8 * i);
-    r->p += n;
-    r->left -= n;
-    return v;
-}
-
-static const uint8_t *get_bytes(struct reader *r, size_t n)
-{
-    if (r->bad || r->left < n) {
-        r->bad = true;
-        return NULL;
-    }
-    const uint8_t *p = r->p;
-    r->p += n;
-    r->left -= n;
-    return n ? p : NULL;
-}
-
-static uint8_t *put_uint(uint8_t *p, uint64_t v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-    return p + n;
-}
-
-static uint8_t *put_bytes(uint8_t *p, const uint8_t *data, size_t n)
-{
-    if (n)
-        memcpy(p, data, n);
-    return p + n;
-}
+/* A read past the end of the bytes: le_reader's error code here (kv_command_decode and
+ * kv_result_decode both answer KV_EMALFORMED for it). */
+enum { SHORT = KV_EMALFORMED };
 
 size_t kv_command_size(const struct kv_command *cmd)
 {
@@ -126,37 +84,37 @@ int kv_command_encode(const struct kv_command *cmd, uint8_t *buf, size_t cap, si
     if (cap < size)
         return KV_ENOSPACE;
     uint8_t *p = buf;
-    p = put_uint(p, (uint64_t)cmd->op, 1);
-    p = put_uint(p, cmd->client_id, 8);
-    p = put_uint(p, cmd->seq, 8);
-    p = put_uint(p, cmd->key_len, 4);
-    p = put_bytes(p, cmd->key, cmd->key_len);
-    p = put_uint(p, cmd->value_len, 4);
-    p = put_bytes(p, cmd->value, cmd->value_len);
+    p = le_put(p, (uint64_t)cmd->op, 1);
+    p = le_put(p, cmd->client_id, 8);
+    p = le_put(p, cmd->seq, 8);
+    p = le_put(p, cmd->key_len, 4);
+    p = le_put_bytes(p, cmd->key, cmd->key_len);
+    p = le_put(p, cmd->value_len, 4);
+    p = le_put_bytes(p, cmd->value, cmd->value_len);
     *len = (size_t)(p - buf);
     return 0;
 }
 
 int kv_command_decode(const void *buf, size_t len, struct kv_command *out)
 {
-    struct reader r = {.p = buf, .left = buf ? len : 0, .bad = false};
+    struct le_reader r = {.p = buf, .left = buf ? len : 0, .err = 0};
     memset(out, 0, sizeof *out);
-    uint64_t op = get_uint(&r, 1);
-    out->client_id = get_uint(&r, 8);
-    out->seq = get_uint(&r, 8);
-    uint64_t key_len = get_uint(&r, 4);
-    if (r.bad)
+    uint64_t op = le_get(&r, 1, SHORT);
+    out->client_id = le_get(&r, 8, SHORT);
+    out->seq = le_get(&r, 8, SHORT);
+    uint64_t key_len = le_get(&r, 4, SHORT);
+    if (r.err != 0)
         return KV_EMALFORMED;
     if (key_len > KV_MAX_KEY)
         return KV_ETOOLARGE;
-    out->key = get_bytes(&r, key_len);
-    uint64_t value_len = get_uint(&r, 4);
-    if (r.bad)
+    out->key = le_get_bytes(&r, key_len, SHORT);
+    uint64_t value_len = le_get(&r, 4, SHORT);
+    if (r.err != 0)
         return KV_EMALFORMED;
     if (value_len > KV_MAX_VALUE)
         return KV_ETOOLARGE;
-    out->value = get_bytes(&r, value_len);
-    if (r.bad || r.left != 0)
+    out->value = le_get_bytes(&r, value_len, SHORT);
+    if (r.err != 0 || r.left != 0)
         return KV_EMALFORMED;
     if (op < KV_OP_PUT || op > KV_OP_NOOP ||
         !command_shape_ok((enum kv_op)op, (uint32_t)key_len, (uint32_t)value_len))
@@ -182,29 +140,29 @@ int kv_result_encode(const struct kv_result *res, uint8_t *buf, size_t cap, size
     if (cap < size)
         return KV_ENOSPACE;
     uint8_t *p = buf;
-    p = put_uint(p, (uint64_t)res->status, 1);
-    p = put_uint(p, res->client_id, 8);
-    p = put_uint(p, res->seq, 8);
-    p = put_uint(p, res->value_len, 4);
-    p = put_bytes(p, res->value, res->value_len);
+    p = le_put(p, (uint64_t)res->status, 1);
+    p = le_put(p, res->client_id, 8);
+    p = le_put(p, res->seq, 8);
+    p = le_put(p, res->value_len, 4);
+    p = le_put_bytes(p, res->value, res->value_len);
     *len = (size_t)(p - buf);
     return 0;
 }
 
 int kv_result_decode(const void *buf, size_t len, struct kv_result *out)
 {
-    struct reader r = {.p = buf, .left = buf ? len : 0, .bad = false};
+    struct le_reader r = {.p = buf, .left = buf ? len : 0, .err = 0};
     memset(out, 0, sizeof *out);
-    uint64_t status = get_uint(&r, 1);
-    out->client_id = get_uint(&r, 8);
-    out->seq = get_uint(&r, 8);
-    uint64_t value_len = get_uint(&r, 4);
-    if (r.bad)
+    uint64_t status = le_get(&r, 1, SHORT);
+    out->client_id = le_get(&r, 8, SHORT);
+    out->seq = le_get(&r, 8, SHORT);
+    uint64_t value_len = le_get(&r, 4, SHORT);
+    if (r.err != 0)
         return KV_EMALFORMED;
     if (value_len > KV_MAX_VALUE)
         return KV_ETOOLARGE;
-    out->value = get_bytes(&r, value_len);
-    if (r.bad || r.left != 0 || status > KV_STALE)
+    out->value = le_get_bytes(&r, value_len, SHORT);
+    if (r.err != 0 || r.left != 0 || status > KV_STALE)
         return KV_EMALFORMED;
     out->status = (enum kv_status)status;
     out->value_len = (uint32_t)value_len;

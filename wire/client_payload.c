@@ -32,14 +32,14 @@ int wire_request_payload_size(const struct wire_client_request *req, uint64_t *b
 
 uint8_t *wire_request_payload_write(const struct wire_client_request *req, uint8_t *p)
 {
-    p = wire_put(p, req->request_id, 8);
-    p = wire_put(p, req->command_len, 4);
-    return wire_put_bytes(p, req->command, req->command_len);
+    p = le_put(p, req->request_id, 8);
+    p = le_put(p, req->command_len, 4);
+    return le_put_bytes(p, req->command, req->command_len);
 }
 
 int wire_request_payload_read(const uint8_t *p, size_t len, struct wire_client_request *out)
 {
-    struct wire_reader r = {.p = p, .left = len, .err = WIRE_OK};
+    struct le_reader r = {.p = p, .left = len, .err = 0};
     memset(out, 0, sizeof *out);
     uint64_t request_id = wire_get(&r, 8);
     uint32_t command_len = (uint32_t)wire_get(&r, 4);
@@ -67,18 +67,18 @@ int wire_reply_payload_size(const struct wire_client_reply *rep, uint64_t *bytes
 
 uint8_t *wire_reply_payload_write(const struct wire_client_reply *rep, uint8_t *p)
 {
-    p = wire_put(p, (uint64_t)rep->status, 1);
-    p = wire_put(p, rep->leader_hint, 4);
-    p = wire_put(p, rep->index, 8);
-    p = wire_put(p, rep->term, 8);
-    p = wire_put(p, rep->request_id, 8);
-    p = wire_put(p, rep->result_len, 4);
-    return wire_put_bytes(p, rep->result, rep->result_len);
+    p = le_put(p, (uint64_t)rep->status, 1);
+    p = le_put(p, rep->leader_hint, 4);
+    p = le_put(p, rep->index, 8);
+    p = le_put(p, rep->term, 8);
+    p = le_put(p, rep->request_id, 8);
+    p = le_put(p, rep->result_len, 4);
+    return le_put_bytes(p, rep->result, rep->result_len);
 }
 
 int wire_reply_payload_read(const uint8_t *p, size_t len, struct wire_client_reply *out)
 {
-    struct wire_reader r = {.p = p, .left = len, .err = WIRE_OK};
+    struct le_reader r = {.p = p, .left = len, .err = 0};
     struct wire_client_reply rep = {0};
     rep.status = (enum wire_reply_status)wire_get_range(&r, 1, WIRE_REPLY_OK, WIRE_REPLY_REJECTED,
                                                         WIRE_ESTATUS);

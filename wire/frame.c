@@ -139,12 +139,12 @@ int wire_encode_frame(const struct wire_frame *f, uint8_t *buf, size_t cap, size
     uint8_t *end = payload_write(f, buf + WIRE_HEADER_BYTES);
     assert(end == buf + frame); /* the size and the writer agree */
     (void)end;
-    wire_put(buf + OFF_LENGTH, frame - LENGTH_FIELD_BYTES, 4);
-    wire_put(buf + OFF_VERSION, WIRE_VERSION, 1);
-    wire_put(buf + OFF_KIND, (uint64_t)f->kind, 1);
-    wire_put(buf + OFF_FLAGS, 0, 2);
-    wire_put(buf + OFF_PAYLOAD_CRC, crc32c(0, buf + WIRE_HEADER_BYTES, (size_t)payload), 4);
-    wire_put(buf + OFF_HEADER_CRC, crc32c(0, buf, OFF_HEADER_CRC), 4);
+    le_put(buf + OFF_LENGTH, frame - LENGTH_FIELD_BYTES, 4);
+    le_put(buf + OFF_VERSION, WIRE_VERSION, 1);
+    le_put(buf + OFF_KIND, (uint64_t)f->kind, 1);
+    le_put(buf + OFF_FLAGS, 0, 2);
+    le_put(buf + OFF_PAYLOAD_CRC, crc32c(0, buf + WIRE_HEADER_BYTES, (size_t)payload), 4);
+    le_put(buf + OFF_HEADER_CRC, crc32c(0, buf, OFF_HEADER_CRC), 4);
     *len = frame;
     return WIRE_OK;
 }
@@ -193,7 +193,7 @@ int wire_encode_client_reply(const struct wire_client_reply *rep, uint8_t *buf, 
  * size and *payload_crc to the payload's checksum; WIRE_OK or the first failing check. */
 static int header_check(const uint8_t *buf, size_t *frame, uint32_t *payload_crc)
 {
-    struct wire_reader r = {.p = buf, .left = WIRE_HEADER_BYTES, .err = WIRE_OK};
+    struct le_reader r = {.p = buf, .left = WIRE_HEADER_BYTES, .err = 0};
     uint64_t length = wire_get(&r, 4);
     uint64_t version = wire_get(&r, 1);
     uint64_t kind = wire_get(&r, 1);

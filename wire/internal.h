@@ -1,5 +1,5 @@
-/* internal.h - what the wire/ files share: little-endian writers, a bounded reader whose first
- * error sticks, and each payload's size, writer and reader. Not part of the API.
+/* internal.h - what the wire/ files share: the bounded reader's checks (common/le.h does the
+ * bytes) and each payload's size, writer and reader. Not part of the API.
  */
 #ifndef RAFT_KV_WIRE_INTERNAL_H
 #define RAFT_KV_WIRE_INTERNAL_H
@@ -9,55 +9,26 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/le.h"
 #include "wire/wire.h"
 
-/* --- writing: the caller has checked the room (the size functions come first) -------------- */
+/* Writing (common/le.h's le_put, le_put_bytes): the caller has checked the room first (the size
+ * functions come first). Reading: a struct le_reader over a payload whose every read checks the
+ * bytes left first; a read that does not fit sets err to WIRE_ETRUNCATED (or the code the failed
+ * check names) and every later read returns 0. */
 
-/* Writes v as n little-endian bytes at p; returns p + n. */
-static inline uint8_t *wire_put(uint8_t *p, uint64_t v, size_t n)
+static inline uint64_t wire_get(struct le_reader *r, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-    return p + n;
+    return le_get(r, n, WIRE_ETRUNCATED);
 }
 
-/* Copies n bytes (data may be NULL when n is 0); returns p + n. */
-static inline uint8_t *wire_put_bytes(uint8_t *p, const uint8_t *data, size_t n)
+static inline const uint8_t *wire_get_bytes(struct le_reader *r, size_t n)
 {
-    if (n > 0)
-        memcpy(p, data, n);
-    return p + n;
-}
-
-/* --- reading --------------------------------------------------------------------------------- */
-
-/* A reader over a payload. Every read checks the bytes left first; the first failure is kept in
- * err (WIRE_ETRUNCATED, or the code the failed check names) and every later read returns 0. */
-struct wire_reader {
-    const uint8_t *p;
-    size_t left;
-    int err; /* WIRE_OK until a read fails */
-};
-
-/* Reads an n-byte little-endian unsigned integer (n <= 8). */
-static inline uint64_t wire_get(struct wire_reader *r, size_t n)
-{
-    if (r->err != WIRE_OK)
-        return 0;
-    if (r->left < n) {
-        r->err = WIRE_ETRUNCATED;
-        return 0;
-    }
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)r->p[i] << (8 * i);
-    r->p += n;
-    r->left -= n;
-    return v;
+    return le_get_bytes(r, n, WIRE_ETRUNCATED);
 }
 
 /* Reads an n-byte integer that must lie in [lo, hi]; outside it, err becomes code. */
-static inline uint64_t wire_get_range(struct wire_reader *r, size_t n, uint64_t lo, uint64_t hi,
+static inline uint64_t wire_get_range(struct le_reader *r, size_t n, uint64_t lo, uint64_t hi,
                                       int code)
 {
     uint64_t v = wire_get(r, n);
@@ -69,29 +40,14 @@ static inline uint64_t wire_get_range(struct wire_reader *r, size_t n, uint64_t 
 }
 
 /* Reads a boolean byte: 0 or 1, anything else is WIRE_EBOOL (one encoding per value). */
-static inline bool wire_get_bool(struct wire_reader *r)
+static inline bool wire_get_bool(struct le_reader *r)
 {
     return wire_get_range(r, 1, 0, 1, WIRE_EBOOL) != 0;
 }
 
-/* Steps over n bytes and returns where they start (NULL if n is 0 or they are not all there). */
-static inline const uint8_t *wire_get_bytes(struct wire_reader *r, size_t n)
-{
-    if (r->err != WIRE_OK)
-        return NULL;
-    if (r->left < n) {
-        r->err = WIRE_ETRUNCATED;
-        return NULL;
-    }
-    const uint8_t *p = r->p;
-    r->p += n;
-    r->left -= n;
-    return n > 0 ? p : NULL;
-}
-
 /* The reader's verdict once every field is read: its first error, else WIRE_ETRAILING if bytes
  * are left over, else WIRE_OK. */
-static inline int wire_reader_end(const struct wire_reader *r)
+static inline int wire_reader_end(const struct le_reader *r)
 {
     if (r->err != WIRE_OK)
         return r->err;

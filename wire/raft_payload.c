@@ -79,50 +79,50 @@ int wire_raft_payload_size(const struct raft_message *m, uint64_t *bytes)
 
 uint8_t *wire_raft_payload_write(const struct raft_message *m, uint8_t *p)
 {
-    p = wire_put(p, (uint64_t)m->type, 1);
-    p = wire_put(p, m->term, 8);
-    p = wire_put(p, m->from, 4);
-    p = wire_put(p, m->to, 4);
+    p = le_put(p, (uint64_t)m->type, 1);
+    p = le_put(p, m->term, 8);
+    p = le_put(p, m->from, 4);
+    p = le_put(p, m->to, 4);
     switch (m->type) {
     case RAFT_MSG_REQUEST_VOTE:
-        p = wire_put(p, m->request_vote.last_log_index, 8);
-        p = wire_put(p, m->request_vote.last_log_term, 8);
-        p = wire_put(p, m->request_vote.pre_vote, 1);
+        p = le_put(p, m->request_vote.last_log_index, 8);
+        p = le_put(p, m->request_vote.last_log_term, 8);
+        p = le_put(p, m->request_vote.pre_vote, 1);
         break;
     case RAFT_MSG_REQUEST_VOTE_REPLY:
-        p = wire_put(p, m->request_vote_reply.vote_granted, 1);
-        p = wire_put(p, m->request_vote_reply.pre_vote, 1);
+        p = le_put(p, m->request_vote_reply.vote_granted, 1);
+        p = le_put(p, m->request_vote_reply.pre_vote, 1);
         break;
     case RAFT_MSG_APPEND_ENTRIES: {
         const struct raft_append_entries *ae = &m->append_entries;
-        p = wire_put(p, ae->prev_log_index, 8);
-        p = wire_put(p, ae->prev_log_term, 8);
-        p = wire_put(p, ae->leader_commit, 8);
-        p = wire_put(p, ae->n_entries, 4);
+        p = le_put(p, ae->prev_log_index, 8);
+        p = le_put(p, ae->prev_log_term, 8);
+        p = le_put(p, ae->leader_commit, 8);
+        p = le_put(p, ae->n_entries, 4);
         for (uint32_t i = 0; i < ae->n_entries; i++) {
-            p = wire_put(p, ae->entries[i].term, 8);
-            p = wire_put(p, (uint64_t)ae->entries[i].type, 1);
-            p = wire_put(p, ae->entries[i].len, 4);
-            p = wire_put_bytes(p, ae->entries[i].data, ae->entries[i].len);
+            p = le_put(p, ae->entries[i].term, 8);
+            p = le_put(p, (uint64_t)ae->entries[i].type, 1);
+            p = le_put(p, ae->entries[i].len, 4);
+            p = le_put_bytes(p, ae->entries[i].data, ae->entries[i].len);
         }
         break;
     }
     case RAFT_MSG_APPEND_ENTRIES_REPLY:
-        p = wire_put(p, m->append_entries_reply.success, 1);
-        p = wire_put(p, m->append_entries_reply.match_index, 8);
-        p = wire_put(p, m->append_entries_reply.rejected_index, 8);
-        p = wire_put(p, m->append_entries_reply.conflict_index, 8);
-        p = wire_put(p, m->append_entries_reply.conflict_term, 8);
+        p = le_put(p, m->append_entries_reply.success, 1);
+        p = le_put(p, m->append_entries_reply.match_index, 8);
+        p = le_put(p, m->append_entries_reply.rejected_index, 8);
+        p = le_put(p, m->append_entries_reply.conflict_index, 8);
+        p = le_put(p, m->append_entries_reply.conflict_term, 8);
         break;
     case RAFT_MSG_COMMIT_NOTIFY:
-        p = wire_put(p, m->commit_notify.commit_index, 8);
+        p = le_put(p, m->commit_notify.commit_index, 8);
         break;
     }
     return p;
 }
 
 /* First pass over the entries: checks each one and adds up their data. */
-static void entries_check(struct wire_reader *r, uint32_t n, size_t *data_len)
+static void entries_check(struct le_reader *r, uint32_t n, size_t *data_len)
 {
     size_t sum = 0; /* each len is at most RAFT_MAX_ENTRY_BYTES and inside the payload */
     for (uint32_t i = 0; i < n && r->err == WIRE_OK; i++) {
@@ -137,7 +137,7 @@ static void entries_check(struct wire_reader *r, uint32_t n, size_t *data_len)
 
 /* Second pass, over entries the first pass accepted: fills the block that raft_message_copy()
  * would make (the entries, then their data). */
-static struct raft_entry *entries_fill(struct wire_reader *r, uint32_t n, size_t data_len)
+static struct raft_entry *entries_fill(struct le_reader *r, uint32_t n, size_t data_len)
 {
     uint8_t *data;
     struct raft_entry *block = raft_entries_block_new(n, data_len, &data);
@@ -157,13 +157,13 @@ static struct raft_entry *entries_fill(struct wire_reader *r, uint32_t n, size_t
     return block;
 }
 
-static void read_append_entries(struct wire_reader *r, struct raft_append_entries *ae)
+static void read_append_entries(struct le_reader *r, struct raft_append_entries *ae)
 {
     ae->prev_log_index = wire_get(r, 8);
     ae->prev_log_term = wire_get(r, 8);
     ae->leader_commit = wire_get(r, 8);
     uint32_t n = (uint32_t)wire_get_range(r, 4, 0, RAFT_MAX_BATCH_ENTRIES, WIRE_ECOUNT);
-    struct wire_reader entries = *r;
+    struct le_reader entries = *r;
     size_t data_len;
     entries_check(r, n, &data_len);
     if (wire_reader_end(r) != WIRE_OK)
@@ -174,7 +174,7 @@ static void read_append_entries(struct wire_reader *r, struct raft_append_entrie
 
 int wire_raft_payload_read(const uint8_t *p, size_t len, struct raft_message *out)
 {
-    struct wire_reader r = {.p = p, .left = len, .err = WIRE_OK};
+    struct le_reader r = {.p = p, .left = len, .err = 0};
     memset(out, 0, sizeof *out);
     uint64_t type =
         wire_get_range(&r, 1, RAFT_MSG_REQUEST_VOTE, RAFT_MSG_COMMIT_NOTIFY, WIRE_EMSG_TYPE);

@@ -51,11 +51,6 @@ void replica_close_keep(struct replica *r, struct raft_disk *disk)
     memset(r, 0, sizeof *r);
 }
 
-size_t replica_waiting(const struct replica *r)
-{
-    return r->len - r->head;
-}
-
 /* --- the waiting clients ------------------------------------------------------------------- */
 
 /* Room for one more waiter at waiting[len]. */

@@ -135,7 +135,4 @@ void replica_close_keep(struct replica *r, struct raft_disk *disk);
  * a refused event (RAFT_EMALFORMED, RAFT_EINVAL; nothing changed then). */
 int replica_step(struct replica *r, const struct replica_event *ev, struct replica_output *out);
 
-/* The waiting clients, for a host that wants to count them. */
-size_t replica_waiting(const struct replica *r);
-
 #endif

@@ -131,7 +131,6 @@ bool sim_step(struct sim *s);
 void sim_next_stamp(struct sim *s);
 void sim_node_start(struct sim *s, uint32_t id);
 void sim_node_crash(struct sim *s, uint32_t id);
-uint32_t sim_nodes_down(const struct sim *s);
 
 void sim_attach_history(struct sim *s, struct history *h);
 

@@ -546,14 +546,6 @@ void sim_node_crash(struct sim *s, uint32_t id)
     replica_close(&n->rep); /* its clients hear nothing: their timeouts fire */
 }
 
-uint32_t sim_nodes_down(const struct sim *s)
-{
-    uint32_t down = 0;
-    for (uint32_t i = 0; i < s->n_nodes; i++)
-        down += !s->nodes[i].up;
-    return down;
-}
-
 /* A wire frame arrives at node n: decoded, then received; a frame that does not decode to one
  * whole Raft message is dropped and counted as malformed (the simulator never makes one). */
 static void node_deliver_frame(struct sim *s, struct sim_node *n, const uint8_t *data, size_t len)

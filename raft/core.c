@@ -14,11 +14,25 @@ void raft_disk_init(struct raft_disk *disk)
     disk->current_term = 0;
     disk->voted_for = 0;
     raft_log_init(&disk->log);
+    memset(&disk->snapshot, 0, sizeof disk->snapshot);
 }
 
 void raft_disk_close(struct raft_disk *disk)
 {
     raft_log_close(&disk->log);
+    free(disk->snapshot.data);
+    memset(&disk->snapshot, 0, sizeof disk->snapshot);
+}
+
+void raft_snapshot_copy(struct raft_snapshot *dst, const struct raft_snapshot *src)
+{
+    free(dst->data);
+    *dst = *src;
+    dst->data = NULL;
+    if (src->len > 0) {
+        dst->data = xmalloc(src->len);
+        memcpy(dst->data, src->data, src->len);
+    }
 }
 
 void raft_options_default(struct raft_options *o, uint32_t id, uint32_t n_nodes)
@@ -119,13 +133,29 @@ void raft_disk_apply(struct raft_disk *disk, const struct raft_persist *p)
         disk->current_term = p->term;
         disk->voted_for = p->vote;
     }
-    if (p->truncate_from != 0 && p->truncate_from <= raft_log_last_index(&disk->log))
-        raft_log_truncate(&disk->log, p->truncate_from);
+    struct raft_log *log = &disk->log;
+    if (p->snapshot != NULL)
+        raft_snapshot_copy(&disk->snapshot, p->snapshot);
+    if (p->truncate_from != 0 && p->truncate_from <= raft_log_last_index(log)) {
+        if (p->truncate_from <= log->first)
+            raft_log_reset(log, disk->snapshot.index, disk->snapshot.term);
+        else
+            raft_log_truncate(log, p->truncate_from);
+    }
+    /* A log that ends before the snapshot starts after it. */
+    if (raft_log_last_index(log) < disk->snapshot.index)
+        raft_log_reset(log, disk->snapshot.index, disk->snapshot.term);
     for (size_t i = 0; i < p->n_append; i++) {
         const struct raft_entry *e = &p->append[i];
         /* The request writes index append_first + i; anything else is a host bug. */
-        assert(raft_log_last_index(&disk->log) == p->append_first + i - 1);
-        raft_log_append(&disk->log, e->term, e->type, e->data, e->len);
+        assert(raft_log_last_index(log) == p->append_first + i - 1);
+        raft_log_append(log, e->term, e->type, e->data, e->len);
+    }
+    if (p->compact_before > log->first) {
+        uint64_t upto = p->compact_before;
+        if (upto > raft_log_last_index(log) + 1)
+            upto = raft_log_last_index(log) + 1;
+        raft_log_compact(log, upto);
     }
 }
 

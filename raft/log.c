@@ -83,6 +83,29 @@ void raft_log_truncate(struct raft_log *log, uint64_t from)
     log->n = from - log->first;
 }
 
+void raft_log_reset(struct raft_log *log, uint64_t index, uint64_t term)
+{
+    for (uint64_t i = 0; i < log->n; i++)
+        free(log->entries[i].data);
+    log->n = 0;
+    log->first = index + 1;
+    log->prev_term = term;
+}
+
+void raft_log_compact(struct raft_log *log, uint64_t index)
+{
+    assert(index >= log->first && index <= raft_log_last_index(log) + 1);
+    uint64_t drop = index - log->first;
+    if (drop == 0)
+        return;
+    log->prev_term = log->entries[drop - 1].term;
+    for (uint64_t i = 0; i < drop; i++)
+        free(log->entries[i].data);
+    memmove(log->entries, log->entries + drop, (size_t)(log->n - drop) * sizeof *log->entries);
+    log->n -= drop;
+    log->first = index;
+}
+
 uint64_t raft_log_term_first_index(const struct raft_log *log, uint64_t index)
 {
     assert(index >= log->first && index <= raft_log_last_index(log));

@@ -48,6 +48,12 @@ void raft_log_append(struct raft_log *log, uint64_t term, enum raft_entry_type t
                      const void *data, uint32_t len);
 /* Removes entries from..last. Precondition: first <= from <= last + 1. */
 void raft_log_truncate(struct raft_log *log, uint64_t from);
+/* Empties the log and makes it start after index, whose term is term (a snapshot's last entry):
+ * first = index + 1, prev_term = term. */
+void raft_log_reset(struct raft_log *log, uint64_t index, uint64_t term);
+/* Drops the entries before index (they are in a snapshot): first becomes index, prev_term the
+ * term of index - 1. Precondition: first <= index <= last + 1. */
+void raft_log_compact(struct raft_log *log, uint64_t index);
 /* First index held of the run of entries with the same term as index (first <= index <= last). */
 uint64_t raft_log_term_first_index(const struct raft_log *log, uint64_t index);
 /* Last index <= at_most whose term is term, or 0 if there is none. */

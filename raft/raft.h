@@ -69,14 +69,30 @@ const char *raft_role_name(enum raft_role role);
  * of the disk while writes are in flight); a storage keeps the durable one, which raft_init
  * starts from. Crash = raft_close() the struct raft and keep the storage; restart = raft_init()
  * from what the storage loads. */
+/* A snapshot of the state machine (Raft paper section 7): its bytes stand for every entry up to
+ * index, whose term is term. index 0: none. The bytes are the state machine's own encoding
+ * (kv_store_encode); the core only stores and sends them. */
+struct raft_snapshot {
+    uint64_t index;
+    uint64_t term;
+    uint8_t *data; /* len bytes, owned (one allocation); NULL if len == 0 */
+    size_t len;
+};
+
+/* Invariant: the log holds every entry after the snapshot: log.first - 1 <= snapshot.index, and
+ * if the log is empty log.first - 1 == snapshot.index (log.prev_term == snapshot.term). Entries
+ * at and before snapshot.index that the log still holds (kept for slow followers) match it. */
 struct raft_disk {
     uint64_t current_term; /* latest term this server has seen; monotonic */
     uint32_t voted_for;    /* candidate that received our vote in current_term, or 0 */
-    struct raft_log log;   /* the log; entries[i-1] is index i */
+    struct raft_log log;   /* the log: entries log.first .. */
+    struct raft_snapshot snapshot; /* the latest snapshot; index 0 if none */
 };
 void raft_disk_init(struct raft_disk *disk);
-/* Frees the log. */
+/* Frees the log and the snapshot. */
 void raft_disk_close(struct raft_disk *disk);
+/* Replaces *dst (freeing its data) with a copy of src. */
+void raft_snapshot_copy(struct raft_snapshot *dst, const struct raft_snapshot *src);
 
 /* --- messages ------------------------------------------------------------------------------ */
 
@@ -182,19 +198,29 @@ struct raft_event {
 
 /* --- the update ---------------------------------------------------------------------------- */
 
-/* What to make durable, in this order: the hard state, then remove the entries from
- * truncate_from on (none if there are none there), then write entries append_first..
- * append_first + n_append - 1. One request per step at most; seq numbers them 1, 2, ... and a
- * storage completes them in seq order. */
+/* What to make durable, in this order: the hard state; the snapshot; then remove the entries
+ * from truncate_from on (none if there are none there); then write entries append_first..
+ * append_first + n_append - 1; then, if compact_before is set, the entries before it may go (a
+ * storage may keep them longer, as whole files are easier to drop). One request per step at
+ * most; seq numbers them 1, 2, ... and a storage completes them in seq order.
+ *
+ * A snapshot received from the leader (InstallSnapshot) that conflicts with the log comes with
+ * truncate_from set to remove the whole log; a storage that finds after a crash a durable
+ * snapshot at index S and a log entry at S of another term must drop the log after S too (the
+ * truncation may not have been durable). */
 struct raft_persist {
     uint64_t seq;         /* 0: nothing to persist in this update */
     bool save_hard_state; /* write (term, vote) */
     uint64_t term;
     uint32_t vote;
+    /* The snapshot to make durable (replacing older ones), or NULL; into the core's state, valid
+     * until the next step. */
+    const struct raft_snapshot *snapshot;
     uint64_t truncate_from;          /* 0, or the first index to remove */
     uint64_t append_first;           /* first index written (valid if n_append > 0) */
     const struct raft_entry *append; /* into the core's log; valid until the next step */
     size_t n_append;
+    uint64_t compact_before; /* 0, or: entries before this index are no longer needed */
 };
 
 enum raft_proposal_status {

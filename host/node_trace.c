@@ -69,6 +69,23 @@ void node_trace_sent(const char *actor, const struct raft_message *m)
         trace_log(TRACE_DEBUG, actor, "commit", "-> node %u: commit index %llu", m->to,
                   (unsigned long long)m->commit_notify.commit_index);
         break;
+    case RAFT_MSG_INSTALL_SNAPSHOT: {
+        const struct raft_install_snapshot *is = &m->install_snapshot;
+        trace_log(
+            TRACE_INFO, actor, "snapshot",
+            "-> node %u: InstallSnapshot term %llu last (%llu, %llu) bytes %llu..%llu of %llu",
+            m->to, (unsigned long long)m->term, (unsigned long long)is->last_index,
+            (unsigned long long)is->last_term, (unsigned long long)is->offset,
+            (unsigned long long)(is->offset + is->len), (unsigned long long)is->total_len);
+        break;
+    }
+    case RAFT_MSG_INSTALL_SNAPSHOT_REPLY: {
+        const struct raft_install_snapshot_reply *r = &m->install_snapshot_reply;
+        trace_log(TRACE_DEBUG, actor, "snapshot", "-> node %u: InstallSnapshot %llu: %s %llu",
+                  m->to, (unsigned long long)r->last_index,
+                  r->done ? "installed, bytes" : "next byte", (unsigned long long)r->next_offset);
+        break;
+    }
     case RAFT_MSG_REQUEST_VOTE_REPLY:
         break; /* the vote note says it */
     }
@@ -129,6 +146,24 @@ void node_trace_note(const char *actor, const struct raft_note *note)
     case RAFT_NOTE_PEER_BACKUP:
         trace_log(TRACE_INFO, actor, "append", "node %u refused: next index %llu -> %llu",
                   note->peer, a, b);
+        break;
+    case RAFT_NOTE_SNAPSHOT_TAKEN:
+        trace_log(TRACE_INFO, actor, "snapshot", "takes a snapshot at %llu; the log starts at %llu",
+                  a, b);
+        break;
+    case RAFT_NOTE_SNAPSHOT_SEND:
+        trace_log(TRACE_INFO, actor, "snapshot",
+                  "node %u needs compacted entries: sends it the snapshot at %llu (%llu bytes)",
+                  note->peer, a, b);
+        break;
+    case RAFT_NOTE_SNAPSHOT_SENT:
+        trace_log(TRACE_INFO, actor, "snapshot", "node %u installed the snapshot at %llu",
+                  note->peer, a);
+        break;
+    case RAFT_NOTE_SNAPSHOT_INSTALLED:
+        trace_log(TRACE_INFO, actor, "snapshot",
+                  "installs node %u's snapshot at %llu and %s the log after it", note->peer, a,
+                  b ? "keeps" : "discards");
         break;
     }
 }

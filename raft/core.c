@@ -48,6 +48,9 @@ void raft_options_default(struct raft_options *o, uint32_t id, uint32_t n_nodes)
     o->check_quorum = false;
     o->max_entries_per_append = 64;
     o->max_inflight = 8;
+    o->snapshot_threshold = 0;
+    o->snapshot_trailing = 0;
+    o->snapshot_chunk_bytes = 64 * 1024;
 }
 
 static int invalid(const char **why, const char *what)
@@ -71,6 +74,8 @@ int raft_options_validate(const struct raft_options *o, const char **why)
         return invalid(why, "max_entries_per_append must be 1..4096");
     if (o->max_inflight < 1 || o->max_inflight > RAFT_MAX_INFLIGHT)
         return invalid(why, "max_inflight must be 1..64");
+    if (o->snapshot_chunk_bytes < 1 || o->snapshot_chunk_bytes > RAFT_MAX_SNAPSHOT_CHUNK)
+        return invalid(why, "snapshot_chunk_bytes must be 1..4194304");
     return RAFT_OK;
 }
 
@@ -79,21 +84,31 @@ int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_
 {
     if (raft_options_validate(opt, NULL) != RAFT_OK)
         return RAFT_EINVAL;
-    if (loaded->voted_for > opt->n_nodes || raft_log_last_term(&loaded->log) > loaded->current_term)
+    const struct raft_log *log = &loaded->log;
+    const struct raft_snapshot *snap = &loaded->snapshot;
+    if (loaded->voted_for > opt->n_nodes || raft_log_last_term(log) > loaded->current_term)
         return RAFT_EINVAL;
-    /* A log that starts past index 1 was compacted by a snapshot, which only a core that also
-     * loads the snapshot can start from. */
-    if (raft_log_first_index(&loaded->log) != 1)
+    /* The log holds every entry after the snapshot, and agrees with it where they meet. */
+    uint64_t first = raft_log_first_index(log);
+    if (first - 1 > snap->index || raft_log_last_index(log) < snap->index)
+        return RAFT_EINVAL;
+    if ((snap->index == 0) != (snap->term == 0) || snap->term > loaded->current_term ||
+        raft_log_term_at(log, snap->index) != snap->term)
         return RAFT_EINVAL;
     memset(r, 0, sizeof *r);
     r->opt = *opt;
     r->state.current_term = loaded->current_term;
     r->state.voted_for = loaded->voted_for;
     raft_log_init(&r->state.log);
-    for (uint64_t i = 1; i <= raft_log_last_index(&loaded->log); i++) {
-        const struct raft_entry *e = raft_log_get(&loaded->log, i);
+    raft_log_reset(&r->state.log, first - 1, log->prev_term);
+    for (uint64_t i = first; i <= raft_log_last_index(log); i++) {
+        const struct raft_entry *e = raft_log_get(log, i);
         raft_log_append(&r->state.log, e->term, e->type, e->data, e->len);
     }
+    raft_snapshot_copy(&r->state.snapshot, snap);
+    /* The snapshot is the state machine through its index: committed and applied (the caller
+     * restores its state machine from it). */
+    r->commit_index = r->last_applied = snap->index;
     r->durable_index = raft_log_last_index(&r->state.log);
     if (RAFT_PLANTED(r, RAFT_BUG_FORGET_VOTE))
         r->state.voted_for = 0;
@@ -111,6 +126,8 @@ void raft_close(struct raft *r)
         raft_message_free(&r->held[i].m);
     free(r->held);
     free(r->inflight);
+    free(r->take.data);
+    free(r->incoming.data);
     raft_disk_close(&r->state);
     free(r->progress);
     memset(r, 0, sizeof *r);
@@ -223,7 +240,8 @@ void raft_log_changed_from(struct raft *r, uint64_t index)
 static void finish_persist(struct raft *r)
 {
     struct raft_persist *p = &r->out->persist;
-    if (!r->step_hard_state && r->step_dirty_from == 0)
+    if (!r->step_hard_state && r->step_dirty_from == 0 && !r->step_snapshot &&
+        r->step_compact_before == 0)
         return;
     const struct raft_log *log = &r->state.log;
     uint64_t last = raft_log_last_index(log);
@@ -233,13 +251,18 @@ static void finish_persist(struct raft *r)
         p->term = r->state.current_term;
         p->vote = r->state.voted_for;
     }
+    if (r->step_snapshot)
+        p->snapshot = &r->state.snapshot;
+    p->compact_before = r->step_compact_before;
     uint64_t from = r->step_dirty_from;
     if (from != 0) {
         p->truncate_from = from;
-        if (from <= last) {
-            p->append_first = from;
-            p->append = raft_log_get(log, from);
-            p->n_append = (size_t)(last - from + 1);
+        /* (from is below the log's first index when an installed snapshot replaced the log) */
+        uint64_t write_from = from > log->first ? from : log->first;
+        if (write_from <= last) {
+            p->append_first = write_from;
+            p->append = raft_log_get(log, write_from);
+            p->n_append = (size_t)(last - write_from + 1);
         }
         /* What earlier requests wrote from `from` on is no longer in the log. */
         if (r->durable_index >= from)
@@ -256,6 +279,49 @@ static void finish_persist(struct raft *r)
         (struct raft_inflight_persist){.seq = p->seq, .last_index = last};
     r->step_hard_state = false;
     r->step_dirty_from = 0;
+    r->step_snapshot = false;
+    r->step_compact_before = 0;
+}
+
+/* Drops the entries before index from the core's log (they are in the snapshot), for this
+ * step's request to drop from the storage too. */
+void raft_compact_log(struct raft *r, uint64_t index)
+{
+    struct raft_log *log = raft_log_of(r);
+    if (index <= log->first)
+        return;
+    assert(index <= r->state.snapshot.index + 1);
+    raft_log_compact(log, index);
+    r->step_compact_before = index;
+}
+
+/* The snapshot handed in by raft_snapshot_take() becomes the node's (section 7: "each server
+ * takes snapshots independently, covering just the committed entries in its log"). */
+static void take_snapshot(struct raft *r)
+{
+    struct raft_snapshot t = r->take;
+    memset(&r->take, 0, sizeof r->take);
+    if (t.index <= r->state.snapshot.index) { /* overtaken by one installed from the leader */
+        free(t.data);
+        return;
+    }
+    assert(t.index <= r->last_applied);
+    t.term = raft_log_term_at(raft_log_of(r), t.index);
+    free(r->state.snapshot.data);
+    r->state.snapshot = t;
+    r->step_snapshot = true;
+    uint64_t trailing = r->opt.snapshot_trailing;
+    raft_compact_log(r, t.index >= trailing ? t.index - trailing + 1 : 1);
+    struct raft_note *n = raft_note(r, RAFT_NOTE_SNAPSHOT_TAKEN);
+    n->a = t.index;
+    n->b = raft_log_first_index(raft_log_of(r));
+}
+
+void raft_snapshot_take(struct raft *r, uint64_t index, uint8_t *data, size_t len)
+{
+    assert(index == r->last_applied && index > r->state.snapshot.index);
+    free(r->take.data);
+    r->take = (struct raft_snapshot){.index = index, .data = data, .len = len};
 }
 
 /* True if m may leave before the writes requested so far are durable: a leader's AppendEntries
@@ -267,7 +333,10 @@ static bool may_leave_before_durable(const struct raft *r, const struct raft_mes
     switch (m->type) {
     case RAFT_MSG_APPEND_ENTRIES:
     case RAFT_MSG_COMMIT_NOTIFY:
+    case RAFT_MSG_INSTALL_SNAPSHOT:
         return true;
+    case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
+        return false;
     case RAFT_MSG_REQUEST_VOTE:
         return m->request_vote.pre_vote;
     case RAFT_MSG_APPEND_ENTRIES_REPLY:
@@ -369,7 +438,8 @@ static void observe_term(struct raft *r, const struct raft_message *m)
     if (m->type == RAFT_MSG_REQUEST_VOTE_REPLY && m->request_vote_reply.pre_vote &&
         m->request_vote_reply.vote_granted)
         return;
-    bool from_leader = m->type == RAFT_MSG_APPEND_ENTRIES || m->type == RAFT_MSG_COMMIT_NOTIFY;
+    bool from_leader = m->type == RAFT_MSG_APPEND_ENTRIES || m->type == RAFT_MSG_COMMIT_NOTIFY ||
+                       m->type == RAFT_MSG_INSTALL_SNAPSHOT;
     raft_become_follower(r, m->term, from_leader ? m->from : 0, RAFT_REASON_HIGHER_TERM);
 }
 
@@ -393,6 +463,13 @@ static void receive(struct raft *r, const struct raft_message *m)
     case RAFT_MSG_COMMIT_NOTIFY:
         if (m->term == r->state.current_term)
             raft_recv_commit_notify(r, m);
+        break;
+    case RAFT_MSG_INSTALL_SNAPSHOT:
+        raft_recv_install_snapshot(r, m);
+        break;
+    case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
+        if (m->term == r->state.current_term)
+            raft_recv_install_snapshot_reply(r, m);
         break;
     }
 }
@@ -421,6 +498,15 @@ static void hand_out_apply(struct raft *r)
     r->last_applied = upto;
 }
 
+/* Section 7: a snapshot when the log has grown snapshot_threshold entries past the last one;
+ * the caller makes it (raft_snapshot_take) from its state machine after applying. */
+static bool snapshot_due(const struct raft *r)
+{
+    uint64_t threshold = r->opt.snapshot_threshold;
+    return threshold != 0 && r->take.index == 0 &&
+           r->last_applied - r->state.snapshot.index >= threshold;
+}
+
 static uint64_t next_wake(const struct raft *r)
 {
     if (r->role != RAFT_LEADER)
@@ -446,7 +532,13 @@ static void check_invariants(const struct raft *r, uint64_t commit_before)
     RAFT_ASSERT_UNLESS_PLANTED(r, RAFT_BUG_DOUBLE_VOTE,
                                r->role != RAFT_LEADER || r->state.voted_for == r->opt.id);
     assert(r->leader_match <= last);
+    /* The log holds every entry after the snapshot, which is committed and applied. */
+    const struct raft_snapshot *snap = &r->state.snapshot;
+    assert(raft_log_first_index(&r->state.log) - 1 <= snap->index && snap->index <= last);
+    assert(raft_log_term_at(&r->state.log, snap->index) == snap->term);
+    assert(snap->index <= r->commit_index && snap->index <= r->last_applied);
     (void)last;
+    (void)snap;
 }
 
 int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *out)
@@ -457,6 +549,8 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
         r->now_ms = ev->now_ms;
     uint64_t commit_before = r->commit_index;
     int rc = RAFT_OK;
+    if (r->take.index != 0)
+        take_snapshot(r);
     size_t first_new_msg = 0; /* messages released by PERSISTED wait for nothing more */
     switch (ev->type) {
     case RAFT_EVENT_PERSISTED:
@@ -496,6 +590,7 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
         raft_leader_flush(r);
     hold_messages(r, first_new_msg);
     hand_out_apply(r);
+    out->snapshot_wanted = snapshot_due(r);
     out->next_wake_ms = next_wake(r);
     check_invariants(r, commit_before);
     r->out = NULL;
@@ -550,6 +645,16 @@ bool raft_persist_waiting(const struct raft *r)
 uint64_t raft_durable_index(const struct raft *r)
 {
     return r->durable_index;
+}
+
+uint64_t raft_snapshot_index(const struct raft *r)
+{
+    return r->state.snapshot.index;
+}
+
+uint64_t raft_first_index(const struct raft *r)
+{
+    return raft_log_first_index(&r->state.log);
 }
 
 uint64_t raft_last_term(const struct raft *r)

@@ -44,6 +44,8 @@ void raft_log_changed_from(struct raft *r, uint64_t index);
 void raft_become_follower(struct raft *r, uint64_t term, uint32_t leader, enum raft_reason why);
 /* A fresh randomized election deadline in [min, max] from now (section 5.2). */
 void raft_reset_election_deadline(struct raft *r);
+/* Drops the log before index (<= snapshot index + 1), for this step's request to drop too. */
+void raft_compact_log(struct raft *r, uint64_t index);
 /* Appends a zeroed message of type to peer in the current term; returns it. */
 struct raft_message *raft_send(struct raft *r, enum raft_msg_type type, uint32_t to);
 /* Appends a zeroed note of kind in the current term; returns it. */
@@ -64,9 +66,16 @@ bool raft_in_leader_lease(const struct raft *r);
 void raft_leader_start(struct raft *r);
 /* Leader timers: heartbeats, stalled pipelines, check-quorum. */
 void raft_leader_tick(struct raft *r);
+/* m comes from the leader of our current term: follow it and restart the election timer. */
+void raft_heard_from_leader(struct raft *r, const struct raft_message *m);
 void raft_recv_append_entries(struct raft *r, const struct raft_message *m);
 void raft_recv_append_entries_reply(struct raft *r, const struct raft_message *m);
 void raft_recv_commit_notify(struct raft *r, const struct raft_message *m);
+/* snapshot.c: InstallSnapshot, both sides (section 7). */
+void raft_recv_install_snapshot(struct raft *r, const struct raft_message *m);
+void raft_recv_install_snapshot_reply(struct raft *r, const struct raft_message *m);
+/* Leader: sends peer (in SNAPSHOT) its next chunk, unless one is outstanding. */
+void raft_send_snapshot_chunk(struct raft *r, uint32_t peer);
 void raft_propose(struct raft *r, const void *data, uint32_t len);
 /* Raises commit_index to index if higher (never lowers it; Figure 2 commitIndex monotonic). */
 void raft_commit_to(struct raft *r, uint64_t index);

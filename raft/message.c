@@ -23,6 +23,10 @@ const char *raft_msg_type_name(enum raft_msg_type type)
         return "AppendEntriesReply";
     case RAFT_MSG_COMMIT_NOTIFY:
         return "CommitNotify";
+    case RAFT_MSG_INSTALL_SNAPSHOT:
+        return "InstallSnapshot";
+    case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
+        return "InstallSnapshotReply";
     }
     return "?";
 }
@@ -73,6 +77,10 @@ void raft_message_copy(struct raft_message *dst, const struct raft_message *src)
     if (src->type == RAFT_MSG_APPEND_ENTRIES)
         dst->append_entries.entries =
             raft_entries_copy(src->append_entries.entries, src->append_entries.n_entries);
+    if (src->type == RAFT_MSG_INSTALL_SNAPSHOT && src->install_snapshot.len > 0) {
+        dst->install_snapshot.data = xmalloc(src->install_snapshot.len);
+        memcpy(dst->install_snapshot.data, src->install_snapshot.data, src->install_snapshot.len);
+    }
 }
 
 void raft_message_free(struct raft_message *msg)
@@ -81,6 +89,11 @@ void raft_message_free(struct raft_message *msg)
         free(msg->append_entries.entries);
         msg->append_entries.entries = NULL;
         msg->append_entries.n_entries = 0;
+    }
+    if (msg->type == RAFT_MSG_INSTALL_SNAPSHOT) {
+        free(msg->install_snapshot.data);
+        msg->install_snapshot.data = NULL;
+        msg->install_snapshot.len = 0;
     }
 }
 
@@ -122,6 +135,24 @@ static int validate_append_entries(const struct raft_message *m, const char **wh
     return RAFT_OK;
 }
 
+static int validate_install_snapshot(const struct raft_message *m, const char **why)
+{
+    const struct raft_install_snapshot *is = &m->install_snapshot;
+    if (is->last_index == 0 || is->last_term == 0)
+        return bad(why, "a snapshot's last_index and last_term must be >= 1");
+    if (is->last_term > m->term)
+        return bad(why, "last_term exceeds the message term");
+    if (is->total_len > RAFT_MAX_SNAPSHOT_BYTES)
+        return bad(why, "snapshot too large");
+    if (is->len > RAFT_MAX_SNAPSHOT_CHUNK)
+        return bad(why, "snapshot chunk too large");
+    if (is->offset > is->total_len || is->len > is->total_len - is->offset)
+        return bad(why, "snapshot chunk beyond total_len");
+    if (is->len > 0 && is->data == NULL)
+        return bad(why, "chunk len > 0 but no data");
+    return RAFT_OK;
+}
+
 int raft_message_validate(const struct raft_message *m, uint32_t self, uint32_t n_nodes,
                           const char **why)
 {
@@ -154,6 +185,12 @@ int raft_message_validate(const struct raft_message *m, uint32_t self, uint32_t 
             return bad(why, "conflict_index beyond rejected_index + 1");
         return RAFT_OK;
     case RAFT_MSG_COMMIT_NOTIFY:
+        return RAFT_OK;
+    case RAFT_MSG_INSTALL_SNAPSHOT:
+        return validate_install_snapshot(m, why);
+    case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
+        if (m->install_snapshot_reply.last_index == 0)
+            return bad(why, "a snapshot reply's last_index must be >= 1");
         return RAFT_OK;
     }
     return bad(why, "unknown message type");

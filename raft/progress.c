@@ -36,6 +36,18 @@ void raft_progress_become_probe(struct raft_progress *p, uint64_t next_index, ui
     p->last_ack_ms = now_ms;
 }
 
+void raft_progress_become_snapshot(struct raft_progress *p, uint64_t index, uint64_t now_ms)
+{
+    p->state = RAFT_PROGRESS_SNAPSHOT;
+    p->probe_sent = false;
+    p->n_inflight = 0;
+    p->inflight_head = 0;
+    p->snapshot_index = index;
+    p->snapshot_offset = 0;
+    p->chunk_sent = false;
+    p->last_ack_ms = now_ms;
+}
+
 bool raft_progress_inflight_full(const struct raft_progress *p, uint32_t max_inflight)
 {
     assert(max_inflight >= 1 && max_inflight <= RAFT_PROGRESS_MAX_INFLIGHT);

@@ -1,6 +1,7 @@
 /* progress.h - the leader's view of one follower (Figure 2 nextIndex/matchIndex, plus flow
  * control): PROBE sends one AppendEntries at a time until a match is found; REPLICATE streams
- * optimistically with at most max_inflight AppendEntries outstanding (pipelining).
+ * optimistically with at most max_inflight AppendEntries outstanding (pipelining); SNAPSHOT
+ * sends the leader's snapshot one chunk at a time and no AppendEntries (section 7).
  */
 #ifndef RAFT_KV_RAFT_PROGRESS_H
 #define RAFT_KV_RAFT_PROGRESS_H
@@ -13,6 +14,7 @@
 enum raft_progress_state {
     RAFT_PROGRESS_PROBE = 0,
     RAFT_PROGRESS_REPLICATE = 1,
+    RAFT_PROGRESS_SNAPSHOT = 2,
 };
 
 struct raft_progress {
@@ -27,6 +29,11 @@ struct raft_progress {
     bool recent_active;   /* check-quorum: heard from the peer since the last check */
     uint64_t commit_sent; /* highest commit index sent to the peer in this term */
     bool sent_this_step;  /* an AppendEntries went to the peer during the current step */
+    /* SNAPSHOT: the snapshot being sent (its index), the bytes the peer has acknowledged, and
+     * whether a chunk is outstanding. */
+    uint64_t snapshot_index;
+    uint64_t snapshot_offset;
+    bool chunk_sent;
 };
 
 /* Resets for a new leader term: PROBE at next_index with nothing matched. */
@@ -35,6 +42,8 @@ void raft_progress_reset(struct raft_progress *p, uint64_t next_index, uint64_t 
 void raft_progress_become_replicate(struct raft_progress *p, uint64_t now_ms);
 /* -> PROBE at next_index (> match_index). */
 void raft_progress_become_probe(struct raft_progress *p, uint64_t next_index, uint64_t now_ms);
+/* -> SNAPSHOT: send the snapshot at index from its first byte. */
+void raft_progress_become_snapshot(struct raft_progress *p, uint64_t index, uint64_t now_ms);
 bool raft_progress_inflight_full(const struct raft_progress *p, uint32_t max_inflight);
 /* Records an AppendEntries whose last index is last_index as outstanding. */
 void raft_progress_inflight_add(struct raft_progress *p, uint64_t last_index);

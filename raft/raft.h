@@ -54,6 +54,9 @@ const char *raft_strerror(int rc);
 #define RAFT_MAX_INFLIGHT      RAFT_PROGRESS_MAX_INFLIGHT
 #define RAFT_MAX_ENTRY_BYTES   (16u * 1024u * 1024u)
 #define RAFT_MAX_BATCH_ENTRIES 4096
+/* InstallSnapshot: the largest chunk a message carries, and the largest snapshot. */
+#define RAFT_MAX_SNAPSHOT_CHUNK (4u * 1024u * 1024u)
+#define RAFT_MAX_SNAPSHOT_BYTES (1ull << 40)
 
 enum raft_role {
     RAFT_FOLLOWER = 0,
@@ -83,9 +86,9 @@ struct raft_snapshot {
  * if the log is empty log.first - 1 == snapshot.index (log.prev_term == snapshot.term). Entries
  * at and before snapshot.index that the log still holds (kept for slow followers) match it. */
 struct raft_disk {
-    uint64_t current_term; /* latest term this server has seen; monotonic */
-    uint32_t voted_for;    /* candidate that received our vote in current_term, or 0 */
-    struct raft_log log;   /* the log: entries log.first .. */
+    uint64_t current_term;         /* latest term this server has seen; monotonic */
+    uint32_t voted_for;            /* candidate that received our vote in current_term, or 0 */
+    struct raft_log log;           /* the log: entries log.first .. */
     struct raft_snapshot snapshot; /* the latest snapshot; index 0 if none */
 };
 void raft_disk_init(struct raft_disk *disk);
@@ -102,6 +105,8 @@ enum raft_msg_type {
     RAFT_MSG_APPEND_ENTRIES = 3,
     RAFT_MSG_APPEND_ENTRIES_REPLY = 4,
     RAFT_MSG_COMMIT_NOTIFY = 5,
+    RAFT_MSG_INSTALL_SNAPSHOT = 6,
+    RAFT_MSG_INSTALL_SNAPSHOT_REPLY = 7,
 };
 const char *raft_msg_type_name(enum raft_msg_type type);
 
@@ -142,6 +147,26 @@ struct raft_commit_notify {
     uint64_t commit_index;
 };
 
+/* Leader -> follower (Raft paper section 7, Figure 13): one chunk of the leader's snapshot, for a
+ * follower that needs entries the leader has compacted away. Chunks go in order, one at a time;
+ * data is one allocation owned by the message (raft_message_free). */
+struct raft_install_snapshot {
+    uint64_t last_index; /* the snapshot replaces all entries up through this index */
+    uint64_t last_term;  /* term of last_index */
+    uint64_t total_len;  /* bytes of the whole snapshot, <= RAFT_MAX_SNAPSHOT_BYTES */
+    uint64_t offset;     /* where this chunk starts */
+    uint32_t len;        /* chunk bytes, <= RAFT_MAX_SNAPSHOT_CHUNK; offset + len <= total_len */
+    uint8_t *data;       /* NULL if len == 0 */
+};
+
+/* Follower -> leader: how far the snapshot last_index has come. */
+struct raft_install_snapshot_reply {
+    uint64_t last_index;  /* echoes the request */
+    uint64_t next_offset; /* bytes received in order so far: the chunk wanted next */
+    bool done; /* installed and durable (or not needed: the follower had it committed); the
+                  follower's log now matches the leader's through last_index */
+};
+
 struct raft_message {
     enum raft_msg_type type;
     uint64_t term; /* sender's current term (pre-vote request: the term it would campaign in) */
@@ -153,9 +178,11 @@ struct raft_message {
         struct raft_append_entries append_entries;
         struct raft_append_entries_reply append_entries_reply;
         struct raft_commit_notify commit_notify;
+        struct raft_install_snapshot install_snapshot;
+        struct raft_install_snapshot_reply install_snapshot_reply;
     };
 };
-/* Deep copy of src into *dst (one allocation for the entries); never fails. */
+/* Deep copy of src into *dst (one allocation for the entries or the chunk); never fails. */
 void raft_message_copy(struct raft_message *dst, const struct raft_message *src);
 /* The block an AppendEntries message owns, as raft_message_copy() makes it: n entries followed
  * by data_len bytes for their data, in one allocation that raft_message_free() (free()) releases.
@@ -163,8 +190,8 @@ void raft_message_copy(struct raft_message *dst, const struct raft_message *src)
  * if n is 0 (then data_len must be 0). Never fails (aborts when out of memory). For decoders
  * (wire/) that fill a message of their own. */
 struct raft_entry *raft_entries_block_new(uint32_t n, size_t data_len, uint8_t **data);
-/* Frees what the message owns (its entries) and zeroes the count; the struct itself is the
- * caller's. Safe on a message without entries. */
+/* Frees what the message owns (its entries or its chunk) and zeroes the count; the struct itself
+ * is the caller's. Safe on a message that owns nothing. */
 void raft_message_free(struct raft_message *msg);
 /* 0 if msg is well formed for a cluster of n_nodes received by node self, else
  * RAFT_EMALFORMED with *why set to a static explanation. */
@@ -238,18 +265,23 @@ struct raft_proposal {
 };
 
 enum raft_note_kind {
-    RAFT_NOTE_ROLE_CHANGE = 1,     /* from_role -> to_role in term */
-    RAFT_NOTE_ELECTION_START = 2,  /* term (pre-vote: the prospective term), pre_vote */
-    RAFT_NOTE_VOTE_GRANTED = 3,    /* we granted our (pre-)vote to peer for term */
-    RAFT_NOTE_VOTE_REFUSED = 4,    /* we refused peer, reason */
-    RAFT_NOTE_VOTE_RECEIVED = 5,   /* peer granted us a (pre-)vote; a = votes so far */
-    RAFT_NOTE_APPEND_ACCEPTED = 6, /* from peer: a = prev_log_index, b = entry count */
-    RAFT_NOTE_APPEND_REJECTED = 7, /* from peer, reason; a = prev_log_index */
-    RAFT_NOTE_TRUNCATED = 8,       /* removed entries a..b (conflicting suffix) */
-    RAFT_NOTE_COMMIT_ADVANCED = 9, /* commit index a -> b */
-    RAFT_NOTE_STEP_DOWN = 10,      /* leader/candidate gave up, reason; term */
-    RAFT_NOTE_TERM_CHANGED = 11,   /* a -> b because of a message from peer */
-    RAFT_NOTE_PEER_BACKUP = 12,    /* leader: peer's next_index a -> b after a rejection */
+    RAFT_NOTE_ROLE_CHANGE = 1,         /* from_role -> to_role in term */
+    RAFT_NOTE_ELECTION_START = 2,      /* term (pre-vote: the prospective term), pre_vote */
+    RAFT_NOTE_VOTE_GRANTED = 3,        /* we granted our (pre-)vote to peer for term */
+    RAFT_NOTE_VOTE_REFUSED = 4,        /* we refused peer, reason */
+    RAFT_NOTE_VOTE_RECEIVED = 5,       /* peer granted us a (pre-)vote; a = votes so far */
+    RAFT_NOTE_APPEND_ACCEPTED = 6,     /* from peer: a = prev_log_index, b = entry count */
+    RAFT_NOTE_APPEND_REJECTED = 7,     /* from peer, reason; a = prev_log_index */
+    RAFT_NOTE_TRUNCATED = 8,           /* removed entries a..b (conflicting suffix) */
+    RAFT_NOTE_COMMIT_ADVANCED = 9,     /* commit index a -> b */
+    RAFT_NOTE_STEP_DOWN = 10,          /* leader/candidate gave up, reason; term */
+    RAFT_NOTE_TERM_CHANGED = 11,       /* a -> b because of a message from peer */
+    RAFT_NOTE_PEER_BACKUP = 12,        /* leader: peer's next_index a -> b after a rejection */
+    RAFT_NOTE_SNAPSHOT_TAKEN = 13,     /* snapshot at index a; the log now starts at b */
+    RAFT_NOTE_SNAPSHOT_SEND = 14,      /* leader: sends peer its snapshot at a (b bytes) */
+    RAFT_NOTE_SNAPSHOT_SENT = 15,      /* leader: peer installed the snapshot at a */
+    RAFT_NOTE_SNAPSHOT_INSTALLED = 16, /* installed peer's snapshot at a; b = 1 if the log
+                                          after it was kept, 0 if discarded */
 };
 const char *raft_note_kind_name(enum raft_note_kind kind);
 
@@ -282,6 +314,10 @@ struct raft_note {
  * Arrays grow as needed and are released by raft_update_close(). */
 struct raft_update {
     struct raft_persist persist;
+    /* A snapshot installed from the leader: the caller replaces its state machine with this
+     * snapshot's before applying anything (apply then starts after restore->index). Into the
+     * core's state; valid until the next step. NULL: none. */
+    const struct raft_snapshot *restore;
     struct raft_message *msgs; /* msgs[0..n_msgs) */
     size_t n_msgs, cap_msgs;
     /* Committed entries to apply, indices apply_first .. apply_first + n_apply - 1. The pointer
@@ -291,6 +327,9 @@ struct raft_update {
     const struct raft_entry *apply;
     size_t n_apply;
     struct raft_proposal proposal;
+    /* The log has grown snapshot_threshold entries past the last snapshot: the caller should
+     * hand the core a snapshot of its state machine (raft_snapshot_take) before the next step. */
+    bool snapshot_wanted;
     struct raft_note *notes;
     size_t n_notes, cap_notes;
     uint64_t next_wake_ms; /* send a TICK no later than this */
@@ -316,6 +355,12 @@ struct raft_options {
     bool check_quorum;                /* thesis 6.2 (with leader lease for votes, 4.2.3) */
     uint32_t max_entries_per_append;  /* 1..RAFT_MAX_BATCH_ENTRIES */
     uint32_t max_inflight;            /* AppendEntries in flight per peer, 1..RAFT_MAX_INFLIGHT */
+    /* Snapshots (section 7): ask for one when this many entries were applied since the last
+     * (0: never); keep this many entries before it for followers a little behind; send it in
+     * chunks of this many bytes (1..RAFT_MAX_SNAPSHOT_CHUNK). */
+    uint64_t snapshot_threshold;
+    uint64_t snapshot_trailing;
+    uint32_t snapshot_chunk_bytes;
     /* The host's storage is synchronous: it makes each step's persist request durable before it
      * carries out anything else of the update (an in-memory disk; a write and fsync in the
      * node's own thread). The core then counts the request durable at the end of the step, as
@@ -377,6 +422,8 @@ struct raft {
     /* This step's changes to persist: the hard state, and the first log index that changed. */
     bool step_hard_state;
     uint64_t step_dirty_from;
+    bool step_snapshot;           /* state.snapshot changed */
+    uint64_t step_compact_before; /* the log was compacted up to here */
     struct prng prng;
     enum raft_role role;
     uint32_t leader_id;             /* leader of current_term if known, else 0 */
@@ -397,6 +444,13 @@ struct raft {
     uint32_t n_votes;
     /* Leader: progress[i] for node i+1 (own entry unused). */
     struct raft_progress *progress;
+    /* A snapshot handed in by raft_snapshot_take(), taken by the next step (data owned). */
+    struct raft_snapshot take;
+    /* Follower: the leader's snapshot being received (incoming.len bytes of incoming_total so
+     * far, in incoming.data of capacity incoming_cap); incoming.index 0: none. */
+    struct raft_snapshot incoming;
+    uint64_t incoming_total;
+    size_t incoming_cap;
     struct raft_update *out; /* the update being filled during raft_step() */
 };
 
@@ -421,6 +475,13 @@ void raft_close_keep(struct raft *r, struct raft_disk *disk);
  * with it and reports it durable at once; a simulated disk applies it when its write completes. */
 void raft_disk_apply(struct raft_disk *disk, const struct raft_persist *p);
 
+/* Hands the core a snapshot of the state machine as it is after applying through index, which
+ * must be raft_last_applied(r) (and above the current snapshot's index): data (len bytes, one
+ * allocation) becomes the core's. The next raft_step() takes it: it becomes the snapshot to
+ * persist and send to followers, and the log before index - snapshot_trailing + 1 is dropped.
+ * A second call before that step replaces the first. */
+void raft_snapshot_take(struct raft *r, uint64_t index, uint8_t *data, size_t len);
+
 /* THE entry point. Clears *out, processes ev, fills *out. Returns 0, or RAFT_EMALFORMED for a
  * malformed received message / RAFT_EINVAL for a bad event; on error nothing changed except
  * out->next_wake_ms. */
@@ -436,6 +497,9 @@ uint64_t raft_commit_index(const struct raft *r);
 uint64_t raft_last_applied(const struct raft *r);
 uint64_t raft_last_index(const struct raft *r);
 uint64_t raft_last_term(const struct raft *r);
+/* The latest snapshot's index (0 if none) and the first index the log holds. */
+uint64_t raft_snapshot_index(const struct raft *r);
+uint64_t raft_first_index(const struct raft *r);
 /* True while a persist request has not been reported durable (never with persist_sync). */
 bool raft_persist_waiting(const struct raft *r);
 /* The highest index whose entry is durable here as it is in the log (0 if none). */

@@ -79,11 +79,19 @@ static uint64_t send_append(struct raft *r, uint32_t peer, uint64_t next)
     return next - 1 + n;
 }
 
-/* What flow control allows: one probe at a time in PROBE, a window of batches in REPLICATE. */
+/* What flow control allows: one probe at a time in PROBE, a window of batches in REPLICATE, one
+ * snapshot chunk at a time in SNAPSHOT (section 7: the entries the peer needs are compacted). */
 static void send_appends(struct raft *r, uint32_t peer)
 {
     struct raft_progress *pr = &r->progress[peer - 1];
     uint64_t last = raft_log_last_index(raft_log_of(r));
+    if (pr->state != RAFT_PROGRESS_SNAPSHOT &&
+        pr->next_index < raft_log_first_index(raft_log_of(r)))
+        raft_progress_become_snapshot(pr, r->state.snapshot.index, r->now_ms);
+    if (pr->state == RAFT_PROGRESS_SNAPSHOT) {
+        raft_send_snapshot_chunk(r, peer);
+        return;
+    }
     if (pr->state == RAFT_PROGRESS_PROBE) {
         if (!pr->probe_sent) {
             send_append(r, peer, pr->next_index);
@@ -176,8 +184,19 @@ void raft_leader_tick(struct raft *r)
         if (peer == r->opt.id)
             continue;
         struct raft_progress *pr = &r->progress[peer - 1];
-        if (pr->state == RAFT_PROGRESS_PROBE) {
-            pr->probe_sent = false; /* the probe may be lost: flush re-sends it (a heartbeat) */
+        if (pr->state == RAFT_PROGRESS_SNAPSHOT) {
+            /* No AppendEntries while a snapshot is on its way; a chunk unanswered for a
+             * heartbeat may be lost: flush sends it again (and it keeps the peer's timer). */
+            if (r->now_ms - pr->last_ack_ms >= r->opt.heartbeat_ms)
+                pr->chunk_sent = false;
+            continue;
+        }
+        if (pr->state == RAFT_PROGRESS_PROBE || pr->match_index + 1 < raft_log_first_index(log)) {
+            /* The probe may be lost: flush re-sends it (a heartbeat), or a snapshot when the
+             * peer needs entries compacted away. */
+            if (pr->state != RAFT_PROGRESS_PROBE)
+                raft_progress_become_probe(pr, pr->match_index + 1, r->now_ms);
+            pr->probe_sent = false;
             continue;
         }
         if (pr->n_inflight > 0 && r->now_ms - pr->last_ack_ms >= 2 * r->opt.heartbeat_ms) {
@@ -211,7 +230,7 @@ static void reject(struct raft *r, const struct raft_message *m, struct raft_mes
         rep->conflict_term = 0;
     } else if (why == RAFT_REASON_PREV_MISMATCH) {
         rep->conflict_term = raft_log_term_at(log, prev);
-        rep->conflict_index = raft_log_term_first_index(log, prev);
+        rep->conflict_index = prev >= log->first ? raft_log_term_first_index(log, prev) : prev;
     }
     struct raft_note *n = raft_note(r, RAFT_NOTE_APPEND_REJECTED);
     n->peer = m->from;
@@ -231,7 +250,7 @@ static void reject(struct raft *r, const struct raft_message *m, struct raft_mes
  * all match changes nothing, so redelivery is idempotent. */
 /* m comes from the leader of our current term (5.2): a candidate returns to follower, and the
  * follower notes its leader and restarts its election timer. */
-static void heard_from_leader(struct raft *r, const struct raft_message *m)
+void raft_heard_from_leader(struct raft *r, const struct raft_message *m)
 {
     assert(m->term == r->state.current_term);
     raft_become_follower(r, m->term, m->from, RAFT_REASON_LEADER_FOUND);
@@ -249,18 +268,24 @@ void raft_recv_append_entries(struct raft *r, const struct raft_message *m)
         reject(r, m, reply, RAFT_REASON_STALE_TERM);
         return;
     }
-    heard_from_leader(r, m);
+    raft_heard_from_leader(r, m);
 
     uint64_t prev = ae->prev_log_index;
     if (prev > raft_log_last_index(log)) {
         reject(r, m, reply, RAFT_REASON_PREV_MISSING);
         return;
     }
-    if (raft_log_term_at(log, prev) != ae->prev_log_term) {
+    /* Entries up to the snapshot are compacted here; they are committed, so they match the
+     * leader's (Leader Completeness, 5.4): only the entries after them are compared. */
+    uint32_t skip = 0;
+    if (prev + 1 < log->first) {
+        uint64_t compacted = log->first - 1 - prev;
+        skip = compacted < ae->n_entries ? (uint32_t)compacted : ae->n_entries;
+    } else if (raft_log_term_at(log, prev) != ae->prev_log_term) {
         reject(r, m, reply, RAFT_REASON_PREV_MISMATCH);
         return;
     }
-    for (uint32_t i = 0; i < ae->n_entries; i++) {
+    for (uint32_t i = skip; i < ae->n_entries; i++) {
         const struct raft_entry *e = &ae->entries[i];
         uint64_t index = prev + 1 + i;
         uint64_t last = raft_log_last_index(log);
@@ -330,8 +355,8 @@ void raft_recv_append_entries_reply(struct raft *r, const struct raft_message *m
         leader_maybe_commit(r);
         return;
     }
-    if (rep->rejected_index <= pr->match_index)
-        return; /* stale: we already know a later match */
+    if (rep->rejected_index <= pr->match_index || pr->state == RAFT_PROGRESS_SNAPSHOT)
+        return; /* stale: we already know a later match, or a snapshot is on its way */
     if (pr->state == RAFT_PROGRESS_PROBE && rep->rejected_index + 1 != pr->next_index)
         return; /* stale: not the reply to the outstanding probe */
     if (rep->rejected_index > raft_log_last_index(raft_log_of(r)))
@@ -350,7 +375,7 @@ void raft_recv_commit_notify(struct raft *r, const struct raft_message *m)
 {
     if (r->role == RAFT_LEADER)
         return;
-    heard_from_leader(r, m);
+    raft_heard_from_leader(r, m);
     uint64_t n = m->commit_notify.commit_index;
     raft_commit_to(r, n < r->leader_match ? n : r->leader_match);
 }

@@ -20,9 +20,11 @@ void raft_update_clear(struct raft_update *u)
     u->n_msgs = 0;
     u->n_notes = 0;
     memset(&u->persist, 0, sizeof u->persist);
+    u->restore = NULL;
     u->apply_first = 0;
     u->apply = NULL;
     u->n_apply = 0;
+    u->snapshot_wanted = false;
     memset(&u->proposal, 0, sizeof u->proposal);
     u->next_wake_ms = 0;
 }
@@ -43,6 +45,10 @@ void raft_update_take_message(struct raft_update *u, size_t i, struct raft_messa
     if (u->msgs[i].type == RAFT_MSG_APPEND_ENTRIES) {
         u->msgs[i].append_entries.entries = NULL;
         u->msgs[i].append_entries.n_entries = 0;
+    }
+    if (u->msgs[i].type == RAFT_MSG_INSTALL_SNAPSHOT) {
+        u->msgs[i].install_snapshot.data = NULL;
+        u->msgs[i].install_snapshot.len = 0;
     }
 }
 
@@ -132,6 +138,14 @@ const char *raft_note_kind_name(enum raft_note_kind kind)
         return "term-changed";
     case RAFT_NOTE_PEER_BACKUP:
         return "peer-backup";
+    case RAFT_NOTE_SNAPSHOT_TAKEN:
+        return "snapshot-taken";
+    case RAFT_NOTE_SNAPSHOT_SEND:
+        return "snapshot-send";
+    case RAFT_NOTE_SNAPSHOT_SENT:
+        return "snapshot-sent";
+    case RAFT_NOTE_SNAPSHOT_INSTALLED:
+        return "snapshot-installed";
     }
     return "?";
 }

@@ -64,6 +64,8 @@ const char *wire_strerror(int rc)
         return "unknown client reply status";
     case WIRE_EINVAL:
         return "length without data to encode";
+    case WIRE_ECHUNK:
+        return "snapshot chunk too long";
     }
     return "unknown wire error";
 }

@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "wire/internal.h"
 
 /* type u8, term u64, from u32, to u32 */
@@ -48,7 +49,7 @@ static int entries_size(const struct raft_append_entries *ae, uint64_t *bytes)
 int wire_raft_payload_size(const struct raft_message *m, uint64_t *bytes)
 {
     /* The decoder's order: type, then the node ids, then the body. */
-    if (m->type < RAFT_MSG_REQUEST_VOTE || m->type > RAFT_MSG_COMMIT_NOTIFY)
+    if (m->type < RAFT_MSG_REQUEST_VOTE || m->type > RAFT_MSG_INSTALL_SNAPSHOT_REPLY)
         return WIRE_EMSG_TYPE;
     if (!node_ok(m->from) || !node_ok(m->to))
         return WIRE_ENODE;
@@ -71,6 +72,16 @@ int wire_raft_payload_size(const struct raft_message *m, uint64_t *bytes)
         break;
     case RAFT_MSG_COMMIT_NOTIFY:
         body = 8;
+        break;
+    case RAFT_MSG_INSTALL_SNAPSHOT:
+        if (m->install_snapshot.len > RAFT_MAX_SNAPSHOT_CHUNK)
+            return WIRE_ECHUNK;
+        if (m->install_snapshot.len > 0 && m->install_snapshot.data == NULL)
+            return WIRE_EINVAL;
+        body = 8 + 8 + 8 + 8 + 4 + (uint64_t)m->install_snapshot.len;
+        break;
+    case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
+        body = 8 + 8 + 1;
         break;
     }
     *bytes = COMMON_BYTES + body;
@@ -116,6 +127,21 @@ uint8_t *wire_raft_payload_write(const struct raft_message *m, uint8_t *p)
         break;
     case RAFT_MSG_COMMIT_NOTIFY:
         p = le_put(p, m->commit_notify.commit_index, 8);
+        break;
+    case RAFT_MSG_INSTALL_SNAPSHOT: {
+        const struct raft_install_snapshot *is = &m->install_snapshot;
+        p = le_put(p, is->last_index, 8);
+        p = le_put(p, is->last_term, 8);
+        p = le_put(p, is->total_len, 8);
+        p = le_put(p, is->offset, 8);
+        p = le_put(p, is->len, 4);
+        p = le_put_bytes(p, is->data, is->len);
+        break;
+    }
+    case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
+        p = le_put(p, m->install_snapshot_reply.last_index, 8);
+        p = le_put(p, m->install_snapshot_reply.next_offset, 8);
+        p = le_put(p, m->install_snapshot_reply.done, 1);
         break;
     }
     return p;
@@ -172,12 +198,28 @@ static void read_append_entries(struct le_reader *r, struct raft_append_entries 
     ae->entries = entries_fill(&entries, n, data_len);
 }
 
+/* The chunk is copied only once the whole payload is known to be good. */
+static void read_install_snapshot(struct le_reader *r, struct raft_install_snapshot *is)
+{
+    is->last_index = wire_get(r, 8);
+    is->last_term = wire_get(r, 8);
+    is->total_len = wire_get(r, 8);
+    is->offset = wire_get(r, 8);
+    uint32_t len = (uint32_t)wire_get_range(r, 4, 0, RAFT_MAX_SNAPSHOT_CHUNK, WIRE_ECHUNK);
+    const uint8_t *data = wire_get_bytes(r, len);
+    if (wire_reader_end(r) != WIRE_OK || len == 0)
+        return; /* nothing allocated */
+    is->len = len;
+    is->data = xmalloc(len);
+    memcpy(is->data, data, len);
+}
+
 int wire_raft_payload_read(const uint8_t *p, size_t len, struct raft_message *out)
 {
     struct le_reader r = {.p = p, .left = len, .err = 0};
     memset(out, 0, sizeof *out);
-    uint64_t type =
-        wire_get_range(&r, 1, RAFT_MSG_REQUEST_VOTE, RAFT_MSG_COMMIT_NOTIFY, WIRE_EMSG_TYPE);
+    uint64_t type = wire_get_range(&r, 1, RAFT_MSG_REQUEST_VOTE, RAFT_MSG_INSTALL_SNAPSHOT_REPLY,
+                                   WIRE_EMSG_TYPE);
     out->type = (enum raft_msg_type)type;
     out->term = wire_get(&r, 8);
     out->from = (uint32_t)wire_get_range(&r, 4, 1, RAFT_MAX_NODES, WIRE_ENODE);
@@ -208,6 +250,14 @@ int wire_raft_payload_read(const uint8_t *p, size_t len, struct raft_message *ou
         break;
     case RAFT_MSG_COMMIT_NOTIFY:
         out->commit_notify.commit_index = wire_get(&r, 8);
+        break;
+    case RAFT_MSG_INSTALL_SNAPSHOT:
+        read_install_snapshot(&r, &out->install_snapshot);
+        break;
+    case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
+        out->install_snapshot_reply.last_index = wire_get(&r, 8);
+        out->install_snapshot_reply.next_offset = wire_get(&r, 8);
+        out->install_snapshot_reply.done = wire_get_bool(&r);
         break;
     }
     int rc = wire_reader_end(&r);

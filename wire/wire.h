@@ -54,6 +54,7 @@ enum {
     WIRE_EENTRY_TYPE = 17, /* an entry type other than RAFT_ENTRY_NOOP / RAFT_ENTRY_COMMAND */
     WIRE_ESTATUS = 18,     /* a client reply status out of range */
     WIRE_EINVAL = 19,      /* encode: a count or length without its data (a NULL pointer) */
+    WIRE_ECHUNK = 20,      /* a snapshot chunk longer than RAFT_MAX_SNAPSHOT_CHUNK */
 };
 /* A static, human-readable name for rc ("payload checksum mismatch", ...). */
 const char *wire_strerror(int rc);

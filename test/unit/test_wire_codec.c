@@ -103,6 +103,25 @@ static void assert_raft_equal(const struct raft_message *a, const struct raft_me
     case RAFT_MSG_COMMIT_NOTIFY:
         assert_int_equal(a->commit_notify.commit_index, b->commit_notify.commit_index);
         break;
+    case RAFT_MSG_INSTALL_SNAPSHOT: {
+        const struct raft_install_snapshot *x = &a->install_snapshot, *y = &b->install_snapshot;
+        assert_int_equal(x->last_index, y->last_index);
+        assert_int_equal(x->last_term, y->last_term);
+        assert_int_equal(x->total_len, y->total_len);
+        assert_int_equal(x->offset, y->offset);
+        assert_int_equal(x->len, y->len);
+        assert_true((x->data == NULL) == (y->data == NULL));
+        if (x->len > 0)
+            assert_memory_equal(x->data, y->data, x->len);
+        break;
+    }
+    case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
+        assert_int_equal(a->install_snapshot_reply.last_index,
+                         b->install_snapshot_reply.last_index);
+        assert_int_equal(a->install_snapshot_reply.next_offset,
+                         b->install_snapshot_reply.next_offset);
+        assert_int_equal(a->install_snapshot_reply.done, b->install_snapshot_reply.done);
+        break;
     }
 }
 
@@ -194,6 +213,34 @@ static void replies_and_notify_round_trip(void **state)
     struct raft_message cn = msg_of(RAFT_MSG_COMMIT_NOTIFY, 1, 1, 3);
     cn.commit_notify.commit_index = 0x0102030405060708u;
     round_trip_raft(&cn);
+}
+
+/* InstallSnapshot chunks (empty, small, the largest allowed) and both kinds of reply. */
+static void install_snapshot_round_trip(void **state)
+{
+    (void)state;
+    static const uint32_t lens[] = {0, 1, 1000, RAFT_MAX_SNAPSHOT_CHUNK};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        struct raft_message m = msg_of(RAFT_MSG_INSTALL_SNAPSHOT, 7, 1, 2);
+        m.install_snapshot.last_index = 5000;
+        m.install_snapshot.last_term = 6;
+        m.install_snapshot.total_len = (uint64_t)lens[i] * 3;
+        m.install_snapshot.offset = lens[i];
+        m.install_snapshot.len = lens[i];
+        if (lens[i] > 0) {
+            m.install_snapshot.data = xmalloc(lens[i]);
+            for (uint32_t b = 0; b < lens[i]; b++)
+                m.install_snapshot.data[b] = (uint8_t)(b * 7 + i);
+        }
+        round_trip_raft(&m);
+        raft_message_free(&m);
+    }
+    struct raft_message rep = msg_of(RAFT_MSG_INSTALL_SNAPSHOT_REPLY, 7, 2, 1);
+    rep.install_snapshot_reply.last_index = 5000;
+    rep.install_snapshot_reply.next_offset = 65536;
+    round_trip_raft(&rep);
+    rep.install_snapshot_reply.done = true;
+    round_trip_raft(&rep);
 }
 
 /* AppendEntries with 0 entries (a heartbeat), 1, a few, and RAFT_MAX_BATCH_ENTRIES. */
@@ -357,8 +404,15 @@ static void encoder_refuses_what_decoder_refuses(void **state)
     assert_int_equal(wire_raft_message_size(&m), 0);
     m = msg_of(RAFT_MSG_COMMIT_NOTIFY, 1, 1, RAFT_MAX_NODES + 1);
     assert_int_equal(wire_encode_raft_message(&m, buf, sizeof buf, &len), WIRE_ENODE);
-    m = msg_of((enum raft_msg_type)6, 1, 1, 2);
+    m = msg_of((enum raft_msg_type)8, 1, 1, 2);
     assert_int_equal(wire_encode_raft_message(&m, buf, sizeof buf, &len), WIRE_EMSG_TYPE);
+    m = msg_of(RAFT_MSG_INSTALL_SNAPSHOT, 1, 1, 2);
+    m.install_snapshot.len = RAFT_MAX_SNAPSHOT_CHUNK + 1;
+    m.install_snapshot.data = buf;
+    assert_int_equal(wire_encode_raft_message(&m, buf, sizeof buf, &len), WIRE_ECHUNK);
+    m.install_snapshot.len = 1;
+    m.install_snapshot.data = NULL;
+    assert_int_equal(wire_encode_raft_message(&m, buf, sizeof buf, &len), WIRE_EINVAL);
     m = msg_of((enum raft_msg_type)0, 1, 1, 2);
     assert_int_equal(wire_encode_raft_message(&m, buf, sizeof buf, &len), WIRE_EMSG_TYPE);
 
@@ -544,12 +598,12 @@ static void back_to_back_frames(void **state)
 static void every_error_has_a_name(void **state)
 {
     (void)state;
-    for (int a = WIRE_OK; a <= WIRE_EINVAL; a++) {
+    for (int a = WIRE_OK; a <= WIRE_ECHUNK; a++) {
         assert_string_not_equal(wire_strerror(a), "unknown wire error");
         for (int b = WIRE_OK; b < a; b++)
             assert_string_not_equal(wire_strerror(a), wire_strerror(b));
     }
-    assert_string_equal(wire_strerror(WIRE_EINVAL + 1), "unknown wire error");
+    assert_string_equal(wire_strerror(WIRE_ECHUNK + 1), "unknown wire error");
     assert_string_equal(wire_strerror(-1), "unknown wire error");
 }
 
@@ -559,6 +613,7 @@ int main(void)
         cmocka_unit_test(votes_round_trip),
         cmocka_unit_test(replies_and_notify_round_trip),
         cmocka_unit_test(append_entries_round_trip),
+        cmocka_unit_test(install_snapshot_round_trip),
         cmocka_unit_test(large_and_empty_entries_round_trip),
         cmocka_unit_test(decoded_entries_are_one_block),
         cmocka_unit_test(decoded_message_validates),

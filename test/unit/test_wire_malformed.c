@@ -167,11 +167,11 @@ static void payload_crc_mismatch_refused(void **state)
 
 /* --- Raft message payloads ------------------------------------------------------------------- */
 
-/* Message types other than 1..5 are refused. */
+/* Message types other than 1..7 are refused. */
 static void raft_type_out_of_range_refused(void **state)
 {
     (void)state;
-    static const uint8_t types[] = {0, 6, 255};
+    static const uint8_t types[] = {0, 8, 255};
     for (size_t i = 0; i < sizeof types; i++) {
         struct tw_bytes p = {0};
         raft_head(&p, types[i], 1, 2);
@@ -226,6 +226,19 @@ static void raft_payload_of_type(struct tw_bytes *p, enum raft_msg_type type)
     case RAFT_MSG_COMMIT_NOTIFY:
         tw_put(p, 9, 8);
         break;
+    case RAFT_MSG_INSTALL_SNAPSHOT:
+        tw_put(p, 9, 8);
+        tw_put(p, 1, 8);
+        tw_put(p, 10, 8);
+        tw_put(p, 4, 8);
+        tw_put(p, 2, 4);
+        tw_put(p, 0xabcd, 2);
+        break;
+    case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
+        tw_put(p, 9, 8);
+        tw_put(p, 6, 8);
+        tw_put(p, 1, 1);
+        break;
     }
 }
 
@@ -234,7 +247,7 @@ static void raft_payload_of_type(struct tw_bytes *p, enum raft_msg_type type)
 static void raft_truncated_and_trailing_refused(void **state)
 {
     (void)state;
-    for (int type = RAFT_MSG_REQUEST_VOTE; type <= RAFT_MSG_COMMIT_NOTIFY; type++) {
+    for (int type = RAFT_MSG_REQUEST_VOTE; type <= RAFT_MSG_INSTALL_SNAPSHOT_REPLY; type++) {
         struct tw_bytes p = {0};
         raft_payload_of_type(&p, (enum raft_msg_type)type);
         expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_OK);
@@ -303,6 +316,26 @@ static void entry_len_above_maximum_refused(void **state)
         entry(&p, RAFT_ENTRY_COMMAND, 2, 2);
         entry(&p, RAFT_ENTRY_COMMAND, lens[i], 4);
         expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_EENTRY_LEN);
+        free(p.p);
+    }
+}
+
+/* A snapshot chunk longer than RAFT_MAX_SNAPSHOT_CHUNK is refused before its data is looked
+ * for (WIRE_ECHUNK, not a truncation). */
+static void snapshot_chunk_above_maximum_refused(void **state)
+{
+    (void)state;
+    static const uint32_t lens[] = {RAFT_MAX_SNAPSHOT_CHUNK + 1, UINT32_MAX};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        struct tw_bytes p = {0};
+        raft_head(&p, RAFT_MSG_INSTALL_SNAPSHOT, 1, 2);
+        tw_put(&p, 9, 8);
+        tw_put(&p, 1, 8);
+        tw_put(&p, UINT64_MAX, 8);
+        tw_put(&p, 0, 8);
+        tw_put(&p, lens[i], 4);
+        tw_put(&p, 0, 8);
+        expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_ECHUNK);
         free(p.p);
     }
 }
@@ -425,6 +458,7 @@ int main(void)
         cmocka_unit_test(raft_bool_not_0_or_1_refused),
         cmocka_unit_test(entry_count_above_maximum_refused),
         cmocka_unit_test(entry_len_above_maximum_refused),
+        cmocka_unit_test(snapshot_chunk_above_maximum_refused),
         cmocka_unit_test(entry_type_unknown_refused),
         cmocka_unit_test(entries_truncated_or_trailing_refused),
         cmocka_unit_test(client_request_truncated_or_trailing_refused),

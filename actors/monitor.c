@@ -111,7 +111,8 @@ static enum actor_next monitor_handle(struct actor *self, void *state, struct ac
     switch (msg->type) {
     case MONITOR_MSG_LEADER: {
         struct monitor_runs_msg *r = (struct monitor_runs_msg *)msg;
-        check(m, raft_invariants_leader(&m->inv, r->node, r->term, r->runs, r->n_runs, r->to));
+        check(m, raft_invariants_leader(&m->inv, r->node, r->term, r->runs, r->n_runs, r->from,
+                                        r->to));
         break;
     }
     case MONITOR_MSG_COMMIT: {
@@ -177,7 +178,7 @@ static struct monitor_runs_msg *runs_msg(uint32_t type, const struct raft *r, ui
 
 void monitor_report_leader(struct actor *mon, const struct raft *r)
 {
-    actor_cast(mon, &runs_msg(MONITOR_MSG_LEADER, r, 1, raft_last_index(r))->hdr);
+    actor_cast(mon, &runs_msg(MONITOR_MSG_LEADER, r, raft_first_index(r), raft_last_index(r))->hdr);
 }
 
 void monitor_report_commit(struct actor *mon, const struct raft *r, uint64_t from, uint64_t to)

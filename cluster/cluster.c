@@ -576,7 +576,7 @@ static void check_results(struct run *r)
     if (rep->leader != 0 && rep->all_applied) {
         char text[512];
         rep->results_consistent = cluster_check_results(
-            &r->c.disks[rep->leader - 1].log, rep->commit_index, r->cfg->num_clients,
+            &r->c.disks[rep->leader - 1], rep->commit_index, r->cfg->num_clients,
             r->cfg->client.requests, cr, r->n_spawned_clients, &rep->replayed, text, sizeof text);
         if (!rep->results_consistent)
             problem(rep, "%s", text);

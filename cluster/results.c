@@ -57,9 +57,10 @@ struct replayed {
     uint32_t value_len;
 };
 
-bool cluster_check_results(const struct raft_log *log, uint64_t commit_index, uint32_t num_clients,
-                           uint32_t requests, const struct cluster_client_results *clients,
-                           uint32_t n, uint64_t *replayed, char *problem, size_t problem_len)
+bool cluster_check_results(const struct raft_disk *disk, uint64_t commit_index,
+                           uint32_t num_clients, uint32_t requests,
+                           const struct cluster_client_results *clients, uint32_t n,
+                           uint64_t *replayed, char *problem, size_t problem_len)
 {
     bool consistent = true;
     size_t n_slots = (size_t)num_clients * requests + 1;
@@ -67,7 +68,30 @@ bool cluster_check_results(const struct raft_log *log, uint64_t commit_index, ui
     struct kv_store store;
     kv_store_init(&store);
     *replayed = 0;
-    for (uint64_t index = 1; index <= commit_index; index++) {
+    /* What the snapshot says: the store, and each client's last request in it. */
+    const struct raft_log *log = &disk->log;
+    uint64_t *snap_last = xcalloc((size_t)num_clients + 1, sizeof *snap_last);
+    if (disk->snapshot.index > 0 &&
+        kv_store_decode(&store, disk->snapshot.data, disk->snapshot.len) != 0) {
+        snprintf(problem, problem_len, "the leader's snapshot at %llu does not decode",
+                 (unsigned long long)disk->snapshot.index);
+        consistent = false;
+    }
+    for (uint32_t id = 1; id <= num_clients; id++) {
+        struct kv_result saved;
+        uint64_t seq = kv_store_last_seq(&store, id);
+        if (seq < 1 || seq > requests || !kv_store_saved_result(&store, id, seq, &saved))
+            continue;
+        snap_last[id] = seq;
+        struct replayed *r = &seen[(id - 1) * requests + (seq - 1)];
+        r->committed = true;
+        r->status = saved.status;
+        if (saved.value != NULL) {
+            r->value = xstrndup((const char *)saved.value, saved.value_len);
+            r->value_len = saved.value_len;
+        }
+    }
+    for (uint64_t index = disk->snapshot.index + 1; index <= commit_index; index++) {
         const struct raft_entry *e = raft_log_get(log, index);
         struct kv_command cmd;
         if (e == NULL || e->type != RAFT_ENTRY_COMMAND ||
@@ -102,6 +126,8 @@ bool cluster_check_results(const struct raft_log *log, uint64_t commit_index, ui
             const struct client_outcome *o = &clients[c].outcomes[k];
             const struct replayed *r = &seen[(id - 1) * requests + (o->seq - 1)];
             bool ok = true;
+            if (!r->committed && o->seq < snap_last[id])
+                continue; /* compacted into the snapshot, or never committed: unknown */
             if (o->type == CLIENT_RECORD_OK)
                 ok = r->committed && r->status == o->status &&
                      (o->op != KV_OP_GET || o->status != KV_OK ||
@@ -122,6 +148,7 @@ bool cluster_check_results(const struct raft_log *log, uint64_t commit_index, ui
     for (size_t i = 0; i < n_slots; i++)
         free(seen[i].value);
     free(seen);
+    free(snap_last);
     kv_store_close(&store);
     return consistent;
 }

@@ -630,6 +630,18 @@ static int apply_value(struct loader *ld, const struct cfg_setting *row, const c
         return apply_faults(ld, row, path, v, base, err);
     case KIND_GROUPS:
         return apply_groups(ld, row, path, v, base, err);
+    case KIND_PATH:
+        if (v->type != TOML_STRING)
+            return type_error(err, &p, path, "string", v);
+        if (v->u.str.len == 0 || v->u.str.len > CFG_PATH_MAX ||
+            memchr(v->u.str.ptr, '\0', v->u.str.len) != NULL)
+            return fail(err, CFG_ERANGE, &p,
+                        "%s must be a non-empty path of at most %d bytes without NUL", path,
+                        CFG_PATH_MAX);
+        free(*(char **)field);
+        *(char **)field = xstrndup(v->u.str.ptr, v->u.str.len);
+        remember(ld, field, p);
+        return 0;
     }
     abort(); /* every kind is handled above */
 }
@@ -711,6 +723,9 @@ static void set_defaults(const struct cfg_schema *sc, void *base)
             break;
         case KIND_GROUPS: /* only inside a fault, which starts zeroed */
             break;
+        case KIND_PATH:
+            *(char **)field = xstrdup(row->words[0]);
+            break;
         }
     }
 }
@@ -724,6 +739,9 @@ static void close_table(const struct cfg_schema *sc, void *base)
             close_table(row->sub, field);
         } else if (row->kind == KIND_STRINGS) {
             strings_close(field);
+        } else if (row->kind == KIND_PATH) {
+            free(*(char **)field);
+            *(char **)field = NULL;
         } else if (row->kind == KIND_FAULTS) {
             free(*(struct cfg_fault **)field);
             *(struct cfg_fault **)field = NULL;

@@ -33,6 +33,7 @@
 #define CFG_KEYS_MAX      1000      /* client.keys holds 1..CFG_KEYS_MAX keys */
 #define CFG_KEY_LEN_MAX   256       /* each key is 1..CFG_KEY_LEN_MAX bytes */
 #define CFG_FILE_SIZE_MAX (1 << 24) /* a config file larger than 16 MiB is refused */
+#define CFG_PATH_MAX      4000      /* a path setting (storage.data_dir) is 1..CFG_PATH_MAX bytes */
 #define CFG_FAULTS_MAX                                                                             \
     100000 /* at most this many [[fault]] entries (a shrunk sweep seed can need over 10,000) */
 #define CFG_SEED_MAX                                                                               \
@@ -105,6 +106,23 @@ struct cfg_disk {
                               a crash loses every write not yet durable */
 };
 
+/* [storage]: where each node keeps its durable state, and its snapshots. */
+enum cfg_storage_kind {
+    CFG_STORAGE_MEMORY, /* in memory: survives a crash fault, not the end of the process */
+    CFG_STORAGE_DISK,   /* files under data_dir/node<ID> (docs/storage.md) */
+};
+
+struct cfg_storage {
+    enum cfg_storage_kind kind;
+    char *data_dir;                /* heap; node ID's files go in data_dir/node<ID> */
+    bool fsync;                    /* fdatasync each batch of writes (false: unsafe, faster) */
+    uint32_t segment_bytes;        /* a log segment file is closed past this size */
+    uint32_t snapshot_threshold;   /* snapshot after this many entries applied since the last;
+                                      0: never */
+    uint32_t snapshot_trailing;    /* entries kept before a snapshot for slow followers */
+    uint32_t snapshot_chunk_bytes; /* InstallSnapshot chunk size */
+};
+
 enum cfg_fault_kind {
     CFG_FAULT_CRASH,     /* the node stops; its persistent state survives */
     CFG_FAULT_RESTART,   /* a crashed node comes back from its persistent state */
@@ -154,6 +172,7 @@ struct cfg {
     struct cfg_trace trace;
     struct cfg_network network;
     struct cfg_disk disk;
+    struct cfg_storage storage;
     struct cfg_fault *faults; /* [[fault]] entries in file order (heap), n_faults of them */
     size_t n_faults;
     struct cfg_nemesis nemesis;

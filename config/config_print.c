@@ -121,6 +121,9 @@ static void print_type(FILE *out, const struct cfg_setting *row, bool element)
     case KIND_GROUPS:
         fprintf(out, "array of non-empty arrays of node ids 1..num_nodes, each node at most once");
         break;
+    case KIND_PATH:
+        fprintf(out, "a path (string of 1..%d bytes), default \"%s\"", CFG_PATH_MAX, row->words[0]);
+        break;
     case KIND_FAULTS:
     case KIND_TABLE:
         break;
@@ -165,6 +168,11 @@ static void print_row(FILE *out, const struct cfg_setting *row, const void *base
     }
     case KIND_BOOL:
         fprintf(out, "%s = %s\n", row->name, *(const bool *)field ? "true" : "false");
+        break;
+    case KIND_PATH:
+        fprintf(out, "%s = ", row->name);
+        print_string(out, *(char *const *)field);
+        fputc('\n', out);
         break;
     case KIND_PROB:
         format_float(*(const double *)field, num, sizeof num);

@@ -39,6 +39,7 @@ _Static_assert(sizeof(enum cfg_trace_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_trace_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_color) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_fault_kind) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cfg_storage_kind) == sizeof(int), "enum size");
 /* A partition's group numbers (1..n_groups <= CFG_NODES_MAX) fit cfg_fault.group[]'s bytes. */
 _Static_assert(CFG_NODES_MAX <= UINT8_MAX, "group numbers fit a byte");
 
@@ -132,6 +133,34 @@ static const struct cfg_setting disk_rows[] = {
 };
 static const struct cfg_schema disk_schema = {disk_rows, COUNT(disk_rows)};
 
+const char *const cfg_storage_kind_words[] = {"memory", "disk", NULL};
+static const char *const default_data_dir[] = {"data", NULL};
+static const struct cfg_setting storage_rows[] = {
+    WORD(struct cfg_storage, kind, CFG_STORAGE_MEMORY, cfg_storage_kind_words,
+         "memory: each node's durable state lives in the process (it survives crash faults, not "
+         "the end of the run); disk: in files under data_dir, recovered when the node restarts "
+         "and when raft_kv runs again (--data-dir DIR sets disk and the directory)"),
+    {.name = "data_dir",
+     .kind = KIND_PATH,
+     .offset = offsetof(struct cfg_storage, data_dir),
+     .words = default_data_dir,
+     .doc = "with kind = \"disk\": node ID keeps its files in DATA_DIR/nodeID (made if missing)"},
+    BOOL(struct cfg_storage, fsync, 1,
+         "fdatasync each batch of log writes before it counts as durable (group commit); false "
+         "is faster and loses acknowledged writes when the machine crashes"),
+    UINT32(struct cfg_storage, segment_bytes, 64u << 20, 1u << 16, 1u << 30,
+           "a log segment file is closed and a new one started past this many bytes"),
+    UINT32(struct cfg_storage, snapshot_threshold, 10000, 0, 1u << 30,
+           "a node snapshots its store once this many entries were applied since its last "
+           "snapshot, and compacts its log; 0: never (the log grows without bound)"),
+    UINT32(struct cfg_storage, snapshot_trailing, 1000, 0, 1u << 30,
+           "entries kept before each snapshot, so a follower a little behind still gets "
+           "AppendEntries rather than the whole snapshot"),
+    UINT32(struct cfg_storage, snapshot_chunk_bytes, 64u << 10, 1, 4u << 20,
+           "bytes of snapshot per InstallSnapshot message"),
+};
+static const struct cfg_schema storage_schema = {storage_rows, COUNT(storage_rows)};
+
 const struct cfg_setting cfg_fault_rows[] = {
     [CFG_FAULT_ROW_AT_MS] =
         UINT32(struct cfg_fault, at_ms, 0, 0, 86400000,
@@ -218,6 +247,8 @@ static const struct cfg_setting root_rows[] = {
     TABLE(struct cfg, network, network_schema,
           "the emulated network between nodes; all zero: a perfect network"),
     TABLE(struct cfg, disk, disk_schema, "the simulated disk of every node"),
+    TABLE(struct cfg, storage, storage_schema,
+          "where each node keeps its term, vote, log and snapshots (docs/storage.md)"),
     TABLE(struct cfg, nemesis, nemesis_schema, "random faults chosen from the seed"),
     TABLE(struct cfg, check, check_schema, "what the run verifies"),
     {.name = "fault",

@@ -30,6 +30,8 @@ enum cfg_kind {
     KIND_FAULTS,  /* struct cfg_fault * at offset, size_t count at offset_b: an array of tables,
                      each checked against sub (the [[fault]] rows) */
     KIND_GROUPS,  /* a fault's partition: n_groups at offset, uint8_t group[] at offset_b */
+    KIND_PATH,    /* char * field (heap): a non-empty string of at most CFG_PATH_MAX bytes with
+                     no NUL; words[0] is the default */
 };
 
 struct cfg_schema;
@@ -72,6 +74,7 @@ extern const char *const cfg_level_words[];
 extern const char *const cfg_format_words[];
 extern const char *const cfg_color_words[];
 extern const char *const cfg_fault_kind_words[];
+extern const char *const cfg_storage_kind_words[];
 
 /* The [[fault]] keys kind takes besides at_ms and kind: bit (1u << CFG_FAULT_ROW_x) each. */
 uint32_t cfg_fault_keys_of(enum cfg_fault_kind kind);

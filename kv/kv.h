@@ -112,11 +112,38 @@ void kv_store_apply(struct kv_store *s, const struct kv_command *cmd, struct kv_
 bool kv_store_saved_result(const struct kv_store *s, uint64_t client_id, uint64_t seq,
                            struct kv_result *res);
 
+/* The last seq the store applied for client_id (0: none). */
+uint64_t kv_store_last_seq(const struct kv_store *s, uint64_t client_id);
+
 /* 64-bit FNV-1a over the key/value pairs sorted by key, then the sessions sorted by client id:
  * equal replicated states give equal digests whatever the insertion order. */
 uint64_t kv_store_digest(const struct kv_store *s);
 
-/* internal to kv/: the data-only part of the digest, and session teardown */
+/* --- snapshots (kv/snapshot.c) ------------------------------------------------------------
+ * The whole replicated state (pairs, sessions with their saved results, the applied count) as
+ * bytes, for a Raft snapshot (section 7). Layout, little-endian: u32 magic "KVS1", u64 applied,
+ * u64 pair count, each pair u32 key_len, key, u32 value_len, value; u64 session count, each u64
+ * client_id, u64 last_seq, u8 status, u32 value_len, value. */
+/* Encodes s into one new allocation (*data, *len bytes; free() it). Never fails. */
+void kv_store_encode(const struct kv_store *s, uint8_t **data, size_t *len);
+/* Replaces s (initialised) with the state in data. 0, or KV_EMALFORMED (s is then empty): never
+ * reads past len, never crashes on any input. */
+int kv_store_decode(struct kv_store *s, const uint8_t *data, size_t len);
+
+/* internal to kv/: the data-only part of the digest, session teardown, and the snapshot's
+ * pieces (a growable byte buffer each part appends to) */
+
+struct kv_bytes {
+    uint8_t *p;
+    size_t len, cap;
+};
+/* Room for n more bytes; returns where they go (len grows by n). */
+uint8_t *kv_bytes_reserve(struct kv_bytes *b, size_t n);
+void kv_store_encode_pairs(const struct kv_store *s, struct kv_bytes *b);
+void kv_sessions_encode(const struct kv_store *s, struct kv_bytes *b);
+/* Adds a session as a snapshot holds it; false if client_id is 0 or already present. */
+bool kv_session_restore(struct kv_store *s, uint64_t client_id, uint64_t last_seq,
+                        enum kv_status status, const uint8_t *value, uint32_t value_len);
 
 void kv_sessions_close(struct kv_store *s);
 uint64_t kv_sessions_digest(const struct kv_store *s, uint64_t h);

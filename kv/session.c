@@ -8,6 +8,7 @@
 
 #include "common/alloc.h"
 #include "common/hash.h"
+#include "common/le.h"
 #include "kv/kv.h"
 
 struct kv_session {
@@ -153,6 +154,16 @@ bool kv_store_saved_result(const struct kv_store *s, uint64_t client_id, uint64_
     return false;
 }
 
+uint64_t kv_store_last_seq(const struct kv_store *s, uint64_t client_id)
+{
+    if (client_id == 0 || s->n_session_buckets == 0)
+        return 0;
+    for (const struct kv_session *e = s->sessions[bucket_of(s, client_id)]; e != NULL; e = e->next)
+        if (e->client_id == client_id)
+            return e->last_seq;
+    return 0;
+}
+
 static int compare_ids(const void *a, const void *b)
 {
     uint64_t x = (*(const struct kv_session *const *)a)->client_id;
@@ -183,4 +194,37 @@ uint64_t kv_sessions_digest(const struct kv_store *s, uint64_t h)
     }
     free(all);
     return h;
+}
+
+void kv_sessions_encode(const struct kv_store *s, struct kv_bytes *b)
+{
+    le_put(kv_bytes_reserve(b, 8), s->n_sessions, 8);
+    for (size_t i = 0; i < s->n_session_buckets; i++)
+        for (const struct kv_session *e = s->sessions[i]; e != NULL; e = e->next) {
+            uint8_t *p = kv_bytes_reserve(b, 8 + 8 + 1 + 4 + (size_t)e->value_len);
+            p = le_put(p, e->client_id, 8);
+            p = le_put(p, e->last_seq, 8);
+            p = le_put(p, (uint64_t)e->status, 1);
+            p = le_put(p, e->value_len, 4);
+            le_put_bytes(p, e->value, e->value_len);
+        }
+}
+
+bool kv_session_restore(struct kv_store *s, uint64_t client_id, uint64_t last_seq,
+                        enum kv_status status, const uint8_t *value, uint32_t value_len)
+{
+    if (client_id == 0)
+        return false;
+    size_t before = s->n_sessions;
+    struct kv_session *e = session_get(s, client_id);
+    if (s->n_sessions == before)
+        return false; /* a second session for one client */
+    e->last_seq = last_seq;
+    e->status = status;
+    e->value_len = value_len;
+    if (value_len > 0) {
+        e->value = xmalloc(value_len);
+        memcpy(e->value, value, value_len);
+    }
+    return true;
 }

@@ -7,6 +7,7 @@
 
 #include "common/alloc.h"
 #include "common/hash.h"
+#include "common/le.h"
 #include "kv/kv.h"
 
 struct kv_entry {
@@ -165,4 +166,17 @@ uint64_t kv_store_digest(const struct kv_store *s)
     }
     free(all);
     return kv_sessions_digest(s, h);
+}
+
+void kv_store_encode_pairs(const struct kv_store *s, struct kv_bytes *b)
+{
+    le_put(kv_bytes_reserve(b, 8), s->count, 8);
+    for (size_t i = 0; i < s->n_buckets; i++)
+        for (const struct kv_entry *e = s->buckets[i]; e != NULL; e = e->next) {
+            uint8_t *p = kv_bytes_reserve(b, 8 + (size_t)e->key_len + e->value_len);
+            p = le_put(p, e->key_len, 4);
+            p = le_put_bytes(p, e->bytes, e->key_len);
+            p = le_put(p, e->value_len, 4);
+            le_put_bytes(p, e->bytes + e->key_len, e->value_len);
+        }
 }

@@ -110,7 +110,7 @@ static uint64_t term_in_runs(const struct raft_term_run *runs, size_t n_runs, ui
 
 enum raft_invariant raft_invariants_leader(struct raft_invariants *inv, uint32_t node,
                                            uint64_t term, const struct raft_term_run *runs,
-                                           size_t n_runs, uint64_t last_index)
+                                           size_t n_runs, uint64_t first_index, uint64_t last_index)
 {
     inv->leader_of_term = grow(inv->leader_of_term, &inv->cap_terms, term + 1, sizeof(uint32_t));
     uint32_t other = inv->leader_of_term[term];
@@ -121,7 +121,7 @@ enum raft_invariant raft_invariants_leader(struct raft_invariants *inv, uint32_t
                                                      .term = term});
     inv->leader_of_term[term] = node;
     /* Every entry committed in an earlier term must be in this leader's log, unchanged. */
-    for (uint64_t i = 1; i <= inv->n_committed; i++) {
+    for (uint64_t i = first_index > 1 ? first_index : 1; i <= inv->n_committed; i++) {
         const struct committed *c = &inv->committed[i - 1];
         if (c->term == 0 || c->commit_term >= term)
             continue;
@@ -223,6 +223,18 @@ enum raft_invariant raft_invariants_written(struct raft_invariants *inv, uint32_
     return RAFT_INV_NONE;
 }
 
+bool raft_invariants_chain_at(const struct raft_invariants *inv, uint64_t index, uint64_t term,
+                              uint64_t *chain)
+{
+    if (inv->cap_written == 0)
+        return false;
+    const struct written *w = written_slot(inv->written, inv->cap_written, index, term);
+    if (w->term == 0)
+        return false;
+    *chain = w->chain;
+    return true;
+}
+
 enum raft_invariant raft_invariants_logs(struct raft_invariants *inv,
                                          const struct raft_log *const *logs, uint32_t n)
 {
@@ -231,12 +243,15 @@ enum raft_invariant raft_invariants_logs(struct raft_invariants *inv,
             uint64_t len = raft_log_last_index(logs[a]);
             if (raft_log_last_index(logs[b]) < len)
                 len = raft_log_last_index(logs[b]);
+            uint64_t lo = raft_log_first_index(logs[a]);
+            if (raft_log_first_index(logs[b]) > lo)
+                lo = raft_log_first_index(logs[b]);
             /* Find the last index where the terms agree; everything before it must match. */
             uint64_t agree = 0;
-            for (uint64_t i = len; i >= 1 && agree == 0; i--)
+            for (uint64_t i = len; i >= lo && agree == 0; i--)
                 if (raft_log_term_at(logs[a], i) == raft_log_term_at(logs[b], i))
                     agree = i;
-            for (uint64_t i = 1; i <= agree; i++) {
+            for (uint64_t i = lo; i <= agree; i++) {
                 const struct raft_entry *x = raft_log_get(logs[a], i);
                 const struct raft_entry *y = raft_log_get(logs[b], i);
                 if (x->term != y->term || raft_entry_hash(x) != raft_entry_hash(y))

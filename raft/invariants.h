@@ -80,10 +80,12 @@ void raft_invariants_close(struct raft_invariants *inv);
 
 /* Each returns the violation found (RAFT_INV_NONE if none); the first is kept in `first`. */
 
-/* node leads term, with a log of n_runs term runs ending at last_index. */
+/* node leads term, with a log of n_runs term runs from first_index to last_index; the entries
+ * before first_index are in its snapshot (committed, so not compared). */
 enum raft_invariant raft_invariants_leader(struct raft_invariants *inv, uint32_t node,
                                            uint64_t term, const struct raft_term_run *runs,
-                                           size_t n_runs, uint64_t last_index);
+                                           size_t n_runs, uint64_t first_index,
+                                           uint64_t last_index);
 /* node, leading commit_term, committed entries from..to, whose terms are the runs. */
 enum raft_invariant raft_invariants_commit(struct raft_invariants *inv, uint32_t node,
                                            uint64_t commit_term, uint64_t from, uint64_t to,
@@ -96,7 +98,13 @@ enum raft_invariant raft_invariants_applied(struct raft_invariants *inv, uint32_
  * node that held an entry of that index and term must have held the same log up to it. */
 enum raft_invariant raft_invariants_written(struct raft_invariants *inv, uint32_t node,
                                             uint64_t index, uint64_t term, uint64_t chain);
-/* Log matching over whole logs (logs[i] is node i+1's), e.g. once every node has stopped. */
+/* The chain hash some node's log had at (index, term) when it wrote that entry: true with *chain
+ * set, false if no node reported one. A node that installs a snapshot ending at (index, term)
+ * continues its chain from there. */
+bool raft_invariants_chain_at(const struct raft_invariants *inv, uint64_t index, uint64_t term,
+                              uint64_t *chain);
+/* Log matching over whole logs (logs[i] is node i+1's), e.g. once every node has stopped; where
+ * a log was compacted, over the indices both logs still hold. */
 enum raft_invariant raft_invariants_logs(struct raft_invariants *inv,
                                          const struct raft_log *const *logs, uint32_t n);
 

@@ -477,9 +477,9 @@ void raft_disk_apply(struct raft_disk *disk, const struct raft_persist *p);
 
 /* Hands the core a snapshot of the state machine as it is after applying through index, which
  * must be raft_last_applied(r) (and above the current snapshot's index): data (len bytes, one
- * allocation) becomes the core's. The next raft_step() takes it: it becomes the snapshot to
- * persist and send to followers, and the log before index - snapshot_trailing + 1 is dropped.
- * A second call before that step replaces the first. */
+ * allocation) becomes the core's. The next raft_step() that is not a PERSISTED report takes it: it
+ * becomes the snapshot to persist and send to followers, and the log before index -
+ * snapshot_trailing + 1 is dropped. A second call before that step replaces the first. */
 void raft_snapshot_take(struct raft *r, uint64_t index, uint8_t *data, size_t len);
 
 /* THE entry point. Clears *out, processes ev, fills *out. Returns 0, or RAFT_EMALFORMED for a

@@ -87,7 +87,7 @@ static void send_appends(struct raft *r, uint32_t peer)
     uint64_t last = raft_log_last_index(raft_log_of(r));
     if (pr->state != RAFT_PROGRESS_SNAPSHOT &&
         pr->next_index < raft_log_first_index(raft_log_of(r)))
-        raft_progress_become_snapshot(pr, r->state.snapshot.index, r->now_ms);
+        raft_progress_become_snapshot(pr, 0, r->now_ms); /* the chunk sender notes it */
     if (pr->state == RAFT_PROGRESS_SNAPSHOT) {
         raft_send_snapshot_chunk(r, peer);
         return;

@@ -16,9 +16,8 @@ void raft_send_snapshot_chunk(struct raft *r, uint32_t peer)
     struct raft_progress *pr = &r->progress[peer - 1];
     const struct raft_snapshot *snap = &r->state.snapshot;
     assert(pr->state == RAFT_PROGRESS_SNAPSHOT && snap->index >= 1);
-    if (pr->snapshot_index != snap->index) /* a newer snapshot replaced it: send that one */
+    if (pr->snapshot_index != snap->index) { /* a newer snapshot replaced it: send that one */
         raft_progress_become_snapshot(pr, snap->index, r->now_ms);
-    if (pr->snapshot_offset == 0 && !pr->chunk_sent) {
         struct raft_note *n = raft_note(r, RAFT_NOTE_SNAPSHOT_SEND);
         n->peer = peer;
         n->a = snap->index;

@@ -32,6 +32,12 @@ int replica_init(struct replica *r, const struct raft_options *opt, const struct
     if (rc != RAFT_OK)
         return rc;
     kv_store_init(&r->store);
+    /* The store starts as the snapshot left it; the core replays the log after it. */
+    if (loaded->snapshot.index > 0 &&
+        kv_store_decode(&r->store, loaded->snapshot.data, loaded->snapshot.len) != 0) {
+        replica_close(r);
+        return RAFT_EINVAL;
+    }
     return RAFT_OK;
 }
 
@@ -125,6 +131,14 @@ static void attach_result(struct replica_output *out, struct replica_answer *a,
 static void apply_committed(struct replica *r, struct replica_output *out)
 {
     const struct raft_update *up = &out->up;
+    if (up->restore != NULL) {
+        /* A snapshot from the leader replaces the store. Its bytes were made by a store's
+         * kv_store_encode and crossed the network under a checksum: bytes that do not decode
+         * are a bug, not bad input. */
+        int rc = kv_store_decode(&r->store, up->restore->data, up->restore->len);
+        assert(rc == 0);
+        (void)rc;
+    }
     if (up->n_apply > out->cap_applied) {
         out->cap_applied = up->n_apply;
         out->applied = xreallocarray(out->applied, out->cap_applied, sizeof *out->applied);
@@ -251,6 +265,13 @@ int replica_step(struct replica *r, const struct replica_event *ev, struct repli
     else
         rc = raft_step(&r->raft, &ev->raft, &out->up);
     apply_committed(r, out);
+    if (out->up.snapshot_wanted) {
+        /* Section 7: the state machine through last_applied, for the core to keep and send. */
+        uint8_t *data;
+        size_t len;
+        kv_store_encode(&r->store, &data, &len);
+        raft_snapshot_take(&r->raft, raft_last_applied(&r->raft), data, len);
+    }
     bool leads = raft_role(&r->raft) == RAFT_LEADER;
     out->became_leader = leads && !leading;
     out->stopped_leading = leading && !leads;

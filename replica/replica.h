@@ -119,8 +119,11 @@ struct replica_event {
     struct replica_caller from; /* REQUEST: who is waiting for the answer */
 };
 
-/* Starts a replica from what the storage loaded (see raft_init); the store starts empty. 0 or
- * RAFT_EINVAL. */
+/* Starts a replica from what the storage loaded (see raft_init); the store starts as the loaded
+ * snapshot holds it (empty without one). 0 or RAFT_EINVAL (also for snapshot bytes that are not
+ * a store's). Snapshots: when the core asks (update.snapshot_wanted), a step encodes the store
+ * and hands it to the core; a snapshot installed from the leader (update.restore) replaces the
+ * store before the step applies anything. */
 int replica_init(struct replica *r, const struct raft_options *opt, const struct raft_disk *loaded,
                  uint64_t now_ms);
 /* A crash: the volatile state is gone and the waiting clients hear nothing (their timeouts

@@ -15,6 +15,9 @@ void scenario_raft_options(const struct cfg *cfg, uint32_t id, uint32_t incarnat
     o->max_entries_per_append = cfg->raft.max_entries_per_append;
     o->pre_vote = cfg->raft.pre_vote;
     o->check_quorum = cfg->raft.check_quorum;
+    o->snapshot_threshold = cfg->storage.snapshot_threshold;
+    o->snapshot_trailing = cfg->storage.snapshot_trailing;
+    o->snapshot_chunk_bytes = cfg->storage.snapshot_chunk_bytes;
     o->seed = prng_derive(cfg->seed, (uint64_t)incarnation << 32 | id);
 }
 

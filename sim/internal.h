@@ -38,7 +38,10 @@ enum {
 struct sim_write {
     struct raft_persist p;      /* p.append points at entries */
     struct raft_entry *entries; /* owned, each with its own data */
-    uint64_t done_ms;           /* when it becomes durable; writes complete in order */
+    /* The snapshot the write carries (owned; index 0: none). p.snapshot is NULL while the write
+     * waits in the queue, whose moves would leave a pointer into itself dangling. */
+    struct raft_snapshot snapshot;
+    uint64_t done_ms; /* when it becomes durable; writes complete in order */
 };
 
 struct sim_node {

@@ -281,8 +281,8 @@ static void fill_report(struct sim *s, struct sim_report *rep)
     if (run->leader != 0 && s->opt.check_results) {
         char text[512];
         run->results_consistent = cluster_check_results(
-            &s->disks[run->leader - 1].log, run->commit_index, cfg->num_clients,
-            cfg->client.requests, cr, n_cr, &run->replayed, text, sizeof text);
+            &s->disks[run->leader - 1], run->commit_index, cfg->num_clients, cfg->client.requests,
+            cr, n_cr, &run->replayed, text, sizeof text);
         if (!run->results_consistent)
             problem(rep, SIM_CHECK_RESULTS, "%s", text);
     } else if (run->leader != 0) {

@@ -123,6 +123,14 @@ void sim_sweep_config(uint64_t seed, struct cfg *out)
             raft->election_timeout_ms_max =
                 raft->election_timeout_ms_min + sweep_spread_ms_min(lag_ms);
     }
+    /* Snapshots, half the seeds (drawn last, so the other seeds keep every earlier draw): a
+     * threshold of a few entries compacts the log many times a run, so crashed, cut-off and
+     * slow followers catch up by InstallSnapshot, in chunks small enough to need many. */
+    if (coin(&r, 50)) {
+        out->storage.snapshot_threshold = (uint32_t)prng_range(&r, 2, 40);
+        out->storage.snapshot_trailing = (uint32_t)prng_range(&r, 0, 10);
+        out->storage.snapshot_chunk_bytes = (uint32_t)prng_range(&r, 1, 512);
+    }
     out->check.invariants = true;
     out->check.linearizability = true;
     out->check.converge_ms = 30000;

@@ -46,10 +46,11 @@ static void check_leader(struct sim *s, struct sim_node *n)
 {
     if (!s->check_invariants)
         return;
-    uint64_t last = raft_last_index(&n->rep.raft);
-    size_t k = term_runs(s, &n->rep.raft, 1, last);
-    checked(s, n->name,
-            raft_invariants_leader(&s->inv, n->id, raft_term(&n->rep.raft), s->runs, k, last));
+    uint64_t first = raft_first_index(&n->rep.raft), last = raft_last_index(&n->rep.raft);
+    size_t k = term_runs(s, &n->rep.raft, first, last);
+    checked(
+        s, n->name,
+        raft_invariants_leader(&s->inv, n->id, raft_term(&n->rep.raft), s->runs, k, first, last));
 }
 
 static void check_commit(struct sim *s, struct sim_node *n, uint64_t from, uint64_t to)
@@ -66,7 +67,8 @@ static void check_commit(struct sim *s, struct sim_node *n, uint64_t from, uint6
 static void check_written(struct sim *s, struct sim_node *n, const struct raft_persist *p)
 {
     uint64_t from = p->seq != 0 ? p->truncate_from : 0;
-    const struct raft_log *log = &s->disks[n->id - 1].log;
+    const struct raft_disk *disk = &s->disks[n->id - 1];
+    const struct raft_log *log = &disk->log;
     uint64_t last = raft_log_last_index(log);
     if (!s->check_invariants || from == 0 || from > last)
         return;
@@ -77,6 +79,16 @@ static void check_written(struct sim *s, struct sim_node *n, const struct raft_p
         n->chain = xreallocarray(n->chain, cap, sizeof *n->chain);
         n->chain[0] = 0;
         n->cap_chain = cap;
+    }
+    if (from < raft_log_first_index(log)) {
+        /* A snapshot from the leader replaced the log: the chain goes on from the snapshot's
+         * last entry, as the node that wrote that entry had it. */
+        const struct raft_snapshot *snap = &disk->snapshot;
+        assert(raft_log_first_index(log) == snap->index + 1);
+        if (!raft_invariants_chain_at(&s->inv, snap->index, snap->term, &n->chain[snap->index]))
+            checked(s, n->name,
+                    raft_invariants_written(&s->inv, n->id, snap->index, snap->term, 0));
+        from = snap->index + 1;
     }
     for (uint64_t i = from; i <= last; i++) {
         const struct raft_entry *e = raft_log_get(log, i);
@@ -297,6 +309,7 @@ static void free_write(struct sim_write *w)
     for (size_t i = 0; i < w->p.n_append; i++)
         free(w->entries[i].data);
     free(w->entries);
+    free(w->snapshot.data);
 }
 
 /* A persist request of the step just taken: durable at once with a [0, 0] disk (true), else
@@ -326,6 +339,10 @@ static bool disk_submit(struct sim *s, struct sim_node *n, const struct raft_per
         }
     }
     w->p.append = w->entries;
+    memset(&w->snapshot, 0, sizeof w->snapshot);
+    if (p->snapshot != NULL)
+        raft_snapshot_copy(&w->snapshot, p->snapshot);
+    w->p.snapshot = NULL;
     uint64_t done = s->now_ms + prng_range(&n->disk_rng, d->write_ms_min, d->write_ms_max);
     if (n->n_writes > 1 && n->writes[n->n_writes - 2].done_ms > done)
         done = n->writes[n->n_writes - 2].done_ms; /* in order */
@@ -343,7 +360,9 @@ static void disk_done(struct sim *s, struct sim_node *n)
     size_t done = 0;
     uint64_t seq = 0;
     while (done < n->n_writes && n->writes[done].done_ms <= s->now_ms) {
-        disk_write(s, n, &n->writes[done].p);
+        struct sim_write *w = &n->writes[done];
+        w->p.snapshot = w->snapshot.index != 0 ? &w->snapshot : NULL;
+        disk_write(s, n, &w->p);
         seq = n->writes[done].p.seq;
         free_write(&n->writes[done]);
         done++;

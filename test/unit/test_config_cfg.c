@@ -456,17 +456,32 @@ static void unknown_table_suggested(void **state)
                  "config.toml:1:2: unknown table 'rafts'; did you mean 'raft'?");
 }
 
-/* A section that does not exist is unknown (the message names it); [network] now exists. */
+/* A section that does not exist is unknown (the message names it); [storage] exists now, and a
+ * misspelt key in it gets a suggestion; its data_dir must be a non-empty string. */
 static void unknown_table_storage(void **state)
 {
     (void)state;
-    expect_error("[storage]\nsync = true\n", CFG_EUNKNOWN,
-                 "config.toml:1:2: unknown table 'storage' (raft_kv --help-config lists them "
+    expect_error("[storej]\nsync = true\n", CFG_EUNKNOWN,
+                 "config.toml:1:2: unknown table 'storej' (raft_kv --help-config lists them "
                  "all)");
+    expect_error("[storage]\nsync = true\n", CFG_EUNKNOWN,
+                 "config.toml:2:1: unknown key 'storage.sync'; did you mean 'storage.fsync'?");
     struct cfg cfg;
-    load_ok(&cfg, "[network]\ndrop = 0.1\n");
-    assert_true(cfg.network.drop == 0.1);
+    load_ok(&cfg, "[storage]\nkind = \"disk\"\ndata_dir = \"/tmp/x y\"\nfsync = false\n");
+    assert_int_equal(cfg.storage.kind, CFG_STORAGE_DISK);
+    assert_string_equal(cfg.storage.data_dir, "/tmp/x y");
+    assert_false(cfg.storage.fsync);
+    assert_int_equal(cfg.storage.snapshot_threshold, 10000);
     cfg_close(&cfg);
+    load_ok(&cfg, "");
+    assert_int_equal(cfg.storage.kind, CFG_STORAGE_MEMORY);
+    assert_string_equal(cfg.storage.data_dir, "data");
+    cfg_close(&cfg);
+    expect_error("[storage]\ndata_dir = \"\"\n", CFG_ERANGE,
+                 "config.toml:2:12: storage.data_dir must be a non-empty path of at most 4000 "
+                 "bytes without NUL");
+    expect_error("[storage]\ndata_dir = 3\n", CFG_ETYPE,
+                 "config.toml:2:12: storage.data_dir must be a string, not an integer");
 }
 
 /* Only the first error is reported, in file order. */

@@ -16,10 +16,10 @@ static void two_leaders_in_a_term(void **state)
     struct raft_invariants inv;
     raft_invariants_init(&inv);
     struct raft_term_run runs[] = {{1, 1}};
-    assert_int_equal(raft_invariants_leader(&inv, 1, 1, runs, 1, 1), RAFT_INV_NONE);
-    assert_int_equal(raft_invariants_leader(&inv, 1, 1, runs, 1, 1), RAFT_INV_NONE);
-    assert_int_equal(raft_invariants_leader(&inv, 2, 2, runs, 1, 1), RAFT_INV_NONE);
-    assert_int_equal(raft_invariants_leader(&inv, 3, 2, runs, 1, 1), RAFT_INV_ELECTION_SAFETY);
+    assert_int_equal(raft_invariants_leader(&inv, 1, 1, runs, 1, 1, 1), RAFT_INV_NONE);
+    assert_int_equal(raft_invariants_leader(&inv, 1, 1, runs, 1, 1, 1), RAFT_INV_NONE);
+    assert_int_equal(raft_invariants_leader(&inv, 2, 2, runs, 1, 1, 1), RAFT_INV_NONE);
+    assert_int_equal(raft_invariants_leader(&inv, 3, 2, runs, 1, 1, 1), RAFT_INV_ELECTION_SAFETY);
     assert_int_equal(inv.first.invariant, RAFT_INV_ELECTION_SAFETY);
     assert_int_equal(inv.first.node, 3);
     assert_int_equal(inv.first.other, 2);
@@ -37,10 +37,10 @@ static void leader_missing_committed_entry(void **state)
     assert_int_equal(raft_invariants_commit(&inv, 1, 1, 1, 3, committed, 1), RAFT_INV_NONE);
     /* Node 2 has entries 1..3 of term 1 and one of its own: fine. */
     struct raft_term_run full[] = {{1, 1}, {4, 2}};
-    assert_int_equal(raft_invariants_leader(&inv, 2, 2, full, 2, 4), RAFT_INV_NONE);
+    assert_int_equal(raft_invariants_leader(&inv, 2, 2, full, 2, 1, 4), RAFT_INV_NONE);
     /* Node 3 leads term 3 with only entries 1..2: entry 3 is missing. */
     struct raft_term_run shorter[] = {{1, 1}};
-    assert_int_equal(raft_invariants_leader(&inv, 3, 3, shorter, 1, 2),
+    assert_int_equal(raft_invariants_leader(&inv, 3, 3, shorter, 1, 1, 2),
                      RAFT_INV_LEADER_COMPLETENESS);
     assert_int_equal(inv.first.index, 3);
     assert_int_equal(inv.first.other_term, 1);
@@ -56,7 +56,7 @@ static void later_commits_not_required_of_earlier_leaders(void **state)
     struct raft_term_run runs[] = {{1, 1}, {2, 3}};
     assert_int_equal(raft_invariants_commit(&inv, 1, 3, 1, 2, runs, 2), RAFT_INV_NONE);
     struct raft_term_run mine[] = {{1, 1}};
-    assert_int_equal(raft_invariants_leader(&inv, 2, 2, mine, 1, 1), RAFT_INV_NONE);
+    assert_int_equal(raft_invariants_leader(&inv, 2, 2, mine, 1, 1, 1), RAFT_INV_NONE);
     assert_int_equal(inv.violations, 0);
     raft_invariants_close(&inv);
 }

@@ -40,7 +40,13 @@ struct cluster {
     uint64_t applied[CL_MAX + 1];         /* last index applied as seen in updates */
     uint64_t apply_term[CL_MAX + 1][256]; /* term of the entry applied at index (index < 256) */
     struct raft_proposal last_proposal;
+    /* Snapshots: the state machine's bytes are CL_SNAPSHOT_BYTES copies of the applied index's
+     * low byte; restored[id] counts snapshots installed from a leader. */
+    uint64_t snapshots_taken[CL_MAX + 1];
+    uint64_t restored[CL_MAX + 1];
 };
+
+#define CL_SNAPSHOT_BYTES 40
 
 static inline void cl_collect(struct cluster *c, uint32_t id, struct raft_update *u)
 {
@@ -55,6 +61,14 @@ static inline void cl_collect(struct cluster *c, uint32_t id, struct raft_update
         if (m->type == RAFT_MSG_APPEND_ENTRIES)
             c->entries_to[m->to] += m->append_entries.n_entries;
     }
+    if (u->restore != NULL) {
+        /* The state machine is the snapshot's, which stands for every entry through it. */
+        assert_true(u->restore->index > c->applied[id]);
+        assert_int_equal(u->restore->len, CL_SNAPSHOT_BYTES);
+        assert_int_equal(u->restore->data[0], (uint8_t)u->restore->index);
+        c->applied[id] = u->restore->index;
+        c->restored[id]++;
+    }
     if (u->n_apply > 0) {
         /* Entries are applied in index order, each exactly once. */
         assert_int_equal(u->apply_first, c->applied[id] + 1);
@@ -64,6 +78,12 @@ static inline void cl_collect(struct cluster *c, uint32_t id, struct raft_update
                 c->apply_term[id][index] = u->apply[i].term;
         }
         c->applied[id] += u->n_apply;
+    }
+    if (u->snapshot_wanted) {
+        uint8_t *data = xmalloc(CL_SNAPSHOT_BYTES);
+        memset(data, (uint8_t)c->applied[id], CL_SNAPSHOT_BYTES);
+        raft_snapshot_take(&c->raft[id], c->applied[id], data, CL_SNAPSHOT_BYTES);
+        c->snapshots_taken[id]++;
     }
 }
 
@@ -122,7 +142,7 @@ static inline void cl_start(struct cluster *c, uint32_t id)
 {
     assert_int_equal(raft_init(&c->raft[id], &c->opt[id], &c->disk[id], c->now_ms), 0);
     c->alive[id] = true;
-    c->applied[id] = 0;
+    c->applied[id] = c->disk[id].snapshot.index; /* the state machine starts as its snapshot */
 }
 
 static inline void cl_start_all(struct cluster *c)

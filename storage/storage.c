@@ -281,7 +281,9 @@ static int repair(struct storage *st, struct storage_scan *sc, struct storage_re
         sc->segs[i].offsets = NULL;
     if (sc->conflict_from != 0) {
         rep->conflict_dropped_from = sc->conflict_from;
-        if (storage_log_truncate(st, sc->conflict_from, err) != 0)
+        /* From the disagreeing record at the snapshot's index on: what is left then ends before
+         * the snapshot and goes below, so no record of the other history stays. */
+        if (storage_log_truncate(st, sc->conflict_from - 1, err) != 0)
             return st->failed;
     }
     if (storage_log_drop_stale(st, &rep->segments_removed, err) != 0)

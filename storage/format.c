@@ -43,8 +43,7 @@ void storage_fmt_hs_encode(uint8_t out[STORAGE_HS_SLOT_BYTES],
 }
 
 enum storage_fmt_slot storage_fmt_hs_decode(const uint8_t in[STORAGE_HS_SLOT_BYTES],
-                                            struct storage_fmt_hard_state *hs,
-                                            const char **problem)
+                                            struct storage_fmt_hard_state *hs, const char **problem)
 {
     memset(hs, 0, sizeof *hs);
     if (all_zero(in, STORAGE_HS_SLOT_BYTES))

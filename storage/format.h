@@ -16,12 +16,12 @@
 
 /* hardstate: two slots of STORAGE_HS_SLOT_BYTES, at 0 and at STORAGE_HS_SLOT1_OFFSET (another
  * 512-byte sector), in a file of STORAGE_HS_FILE_BYTES. */
-#define STORAGE_HS_NAME          "hardstate"
-#define STORAGE_HS_SLOT_BYTES    48
-#define STORAGE_HS_SLOT1_OFFSET  512
-#define STORAGE_HS_FILE_BYTES    1024
-#define STORAGE_SEG_HEADER_BYTES 32
-#define STORAGE_REC_HEADER_BYTES 32
+#define STORAGE_HS_NAME           "hardstate"
+#define STORAGE_HS_SLOT_BYTES     48
+#define STORAGE_HS_SLOT1_OFFSET   512
+#define STORAGE_HS_FILE_BYTES     1024
+#define STORAGE_SEG_HEADER_BYTES  32
+#define STORAGE_REC_HEADER_BYTES  32
 #define STORAGE_SNAP_HEADER_BYTES 48
 /* The largest record: header + the largest entry, padded to 8. */
 #define STORAGE_REC_MAX_BYTES (STORAGE_REC_HEADER_BYTES + (16u * 1024u * 1024u))

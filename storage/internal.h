@@ -13,18 +13,18 @@ struct storage_scan {
     struct storage_inspect view;
     bool hs_valid; /* view.slot_used >= 0: hs is the newer valid slot */
     struct storage_fmt_hard_state hs;
-    uint64_t hs_seq_max;          /* the highest seq of any valid slot */
-    int snap;                     /* view.snapshots[snap] is the one in use, or -1 */
+    uint64_t hs_seq_max;           /* the highest seq of any valid slot */
+    int snap;                      /* view.snapshots[snap] is the one in use, or -1 */
     struct raft_snapshot snapshot; /* its data, if loading */
     /* Every segment whose header is sound, in order, with its records' offsets. */
     struct storage_segment *segs;
     size_t n_segs;
-    size_t chain_start;     /* segs[chain_start..] join up index after index */
-    uint64_t max_seq;       /* the highest segment seq named in the directory */
-    bool torn;              /* the newest segment ends in a torn write ... */
-    bool torn_whole;        /* ... that is its whole file (no sound header): remove it */
+    size_t chain_start; /* segs[chain_start..] join up index after index */
+    uint64_t max_seq;   /* the highest segment seq named in the directory */
+    bool torn;          /* the newest segment ends in a torn write ... */
+    bool torn_whole;    /* ... that is its whole file (no sound header): remove it */
     char torn_name[STORAGE_NAME_BYTES];
-    uint64_t torn_at;       /* ... or cut it here */
+    uint64_t torn_at; /* ... or cut it here */
     uint64_t torn_bytes;
     uint64_t conflict_from; /* 0, or snapshot.index + 1: the log disagrees with the snapshot */
     uint64_t last_term;     /* the term of the last record of the log read */

@@ -142,8 +142,8 @@ static void scan_hard_state(const struct storage_fs *fs, struct storage_scan *sc
         if (s->state == STORAGE_SLOT_VALID && !node_ok(sc, ch, s->value.node_id, "hardstate", at))
             s->state = STORAGE_SLOT_BAD, s->problem = "hard state slot: another node's";
         any_bad |= s->state == STORAGE_SLOT_BAD;
-        if (s->state == STORAGE_SLOT_VALID && (v->slot_used < 0 ||
-                                               s->value.seq > v->slots[v->slot_used].value.seq))
+        if (s->state == STORAGE_SLOT_VALID &&
+            (v->slot_used < 0 || s->value.seq > v->slots[v->slot_used].value.seq))
             v->slot_used = i;
     }
     if (v->slot_used >= 0) {
@@ -250,7 +250,9 @@ static bool chain_record(struct storage_scan *sc, struct chain *ch, struct raft_
         ch->conflict = true;
     if (r->index <= ch->snap_index || ch->conflict)
         return true;
-    if (r->index > ch->next) {
+    if (r->index > ch->next && sc->view.n_damage > 0) {
+        ch->next = r->index; /* after damage: follow on, to describe the rest (refused anyway) */
+    } else if (r->index > ch->next) {
         damage(sc, file, true, offset, "entries missing before this record (a segment is gone)");
         return false;
     }
@@ -299,9 +301,8 @@ static void scan_segment(const struct storage_fs *fs, struct storage_scan *sc, s
     struct storage_fmt_seg_header h;
     if (size < STORAGE_SEG_HEADER_BYTES || storage_fmt_seg_decode(buf, &h, &problem) != 0) {
         /* A new segment whose header a crash tore: it never held a record. */
-        bool no_records =
-            size <= STORAGE_SEG_HEADER_BYTES ||
-            all_zero(buf + STORAGE_SEG_HEADER_BYTES, size - STORAGE_SEG_HEADER_BYTES);
+        bool no_records = size <= STORAGE_SEG_HEADER_BYTES ||
+                          all_zero(buf + STORAGE_SEG_HEADER_BYTES, size - STORAGE_SEG_HEADER_BYTES);
         if (newest && no_records) {
             note_torn(sc, e->name, 0, size);
             sc->torn_whole = true;
@@ -326,6 +327,8 @@ static void scan_segment(const struct storage_fs *fs, struct storage_scan *sc, s
     memcpy(seg.name, e->name, sizeof seg.name);
     out->first = seg.first;
     /* A segment that starts after the snapshot continues the loaded log exactly. */
+    if (seg.first > ch->next && sc->view.n_damage > 0)
+        ch->next = seg.first; /* after damage: follow on, to describe the rest */
     if (seg.first > ch->snap_index && !ch->conflict && seg.first != ch->next) {
         damage(sc, e->name, true, 16,
                seg.first > ch->next ? "entries missing before this segment (a segment is gone)"
@@ -356,9 +359,10 @@ static void scan_segment(const struct storage_fs *fs, struct storage_scan *sc, s
         }
         /* The end of what was written: a torn tail only at the end of the newest segment, with
          * nothing but zeros after what the record could have covered. */
-        uint64_t claimed = kind == STORAGE_REC_BAD ? storage_fmt_rec_claimed_bytes(buf + off,
-                                                                                  size - off)
-                                                   : 0;
+        uint64_t claimed = kind == STORAGE_REC_SHORT ? size - off
+                           : kind == STORAGE_REC_BAD
+                               ? storage_fmt_rec_claimed_bytes(buf + off, size - off)
+                               : 0;
         bool zeros_after = all_zero(buf + off + claimed, size - off - claimed);
         if (newest && zeros_after) {
             note_torn(sc, e->name, off, size - off);
@@ -448,8 +452,8 @@ int storage_scan(const struct storage_fs *fs, uint32_t node_id, struct raft_log 
         other_state |= e->kind == STORAGE_FILE_SEGMENT || e->kind == STORAGE_FILE_SNAPSHOT;
         if (e->kind == STORAGE_FILE_TEMP || e->kind == STORAGE_FILE_OTHER) {
             size_t *count = e->kind == STORAGE_FILE_TEMP ? &v->n_temps : &v->n_others;
-            char(**names)[STORAGE_NAME_BYTES] = e->kind == STORAGE_FILE_TEMP ? &v->temps
-                                                                               : &v->others;
+            char(**names)[STORAGE_NAME_BYTES] =
+                e->kind == STORAGE_FILE_TEMP ? &v->temps : &v->others;
             *names = xreallocarray(*names, *count + 1, sizeof **names);
             memcpy((*names)[(*count)++], e->name, STORAGE_NAME_BYTES);
         }

@@ -46,8 +46,7 @@ int storage_io_fail(struct storage *st, struct storage_error *err, int code, con
     return storage_fail(err, code, file, problem, sys_errno);
 }
 
-int storage_sync_handle(struct storage *st, int handle, const char *name,
-                        struct storage_error *err)
+int storage_sync_handle(struct storage *st, int handle, const char *name, struct storage_error *err)
 {
     if (!st->opt.fsync)
         return 0;
@@ -89,8 +88,8 @@ static int hs_write(struct storage *st, uint64_t term, uint32_t vote, struct sto
     uint64_t at = (uint64_t)(1 - st->hs_durable_slot) * STORAGE_HS_SLOT1_OFFSET;
     int rc = st->fs.write(st->fs.ctx, st->hs_handle, at, slot, sizeof slot);
     if (rc != 0)
-        return storage_io_fail(st, err, STORAGE_EIO, STORAGE_HS_NAME,
-                               "cannot write the hard state", rc);
+        return storage_io_fail(st, err, STORAGE_EIO, STORAGE_HS_NAME, "cannot write the hard state",
+                               rc);
     st->hs_dirty = true;
     return 0;
 }
@@ -118,14 +117,15 @@ static int hs_create(struct storage *st, struct storage_error *err)
     uint8_t zeros[STORAGE_HS_FILE_BYTES] = {0};
     rc = st->fs.write(st->fs.ctx, st->hs_handle, 0, zeros, sizeof zeros);
     if (rc != 0)
-        return storage_io_fail(st, err, STORAGE_EIO, STORAGE_HS_NAME,
-                               "cannot write the hard state", rc);
+        return storage_io_fail(st, err, STORAGE_EIO, STORAGE_HS_NAME, "cannot write the hard state",
+                               rc);
     if (storage_sync_handle(st, st->hs_handle, STORAGE_HS_NAME, err) != 0)
         return st->failed;
     return storage_sync_dir(st, err);
 }
 
-/* --- snapshots --------------------------------------------------------------------------------- */
+/* --- snapshots ---------------------------------------------------------------------------------
+ */
 
 /* Writes snap durably under its final name, then removes the one it replaces. */
 static int snapshot_write(struct storage *st, const struct raft_snapshot *snap,
@@ -140,8 +140,10 @@ static int snapshot_write(struct storage *st, const struct raft_snapshot *snap,
     storage_fmt_temp_name(tmp, name);
     storage_fmt_snapshot_name(old, st->snap_index, st->snap_term);
     uint8_t header[STORAGE_SNAP_HEADER_BYTES];
-    struct storage_fmt_snap_header h = {
-        .node_id = st->opt.node_id, .index = snap->index, .term = snap->term, .data_len = snap->len};
+    struct storage_fmt_snap_header h = {.node_id = st->opt.node_id,
+                                        .index = snap->index,
+                                        .term = snap->term,
+                                        .data_len = snap->len};
     storage_fmt_snap_encode(header, &h, snap->data);
     int handle;
     int rc = st->fs.open(st->fs.ctx, tmp, STORAGE_FS_CREATE, &handle);
@@ -173,7 +175,8 @@ static int snapshot_write(struct storage *st, const struct raft_snapshot *snap,
     return 0;
 }
 
-/* --- write and sync ----------------------------------------------------------------------------- */
+/* --- write and sync -----------------------------------------------------------------------------
+ */
 
 int storage_write(struct storage *st, const struct raft_persist *p, struct storage_error *err)
 {
@@ -227,7 +230,8 @@ void storage_close(struct storage *st)
     st->seg_handle = st->hs_handle = -1;
 }
 
-/* --- open --------------------------------------------------------------------------------------- */
+/* --- open ---------------------------------------------------------------------------------------
+ */
 
 /* The repairs a crash may call for (storage.h, docs/storage.md), each durable when done. */
 static int repair(struct storage *st, struct storage_scan *sc, struct storage_report *rep,
@@ -307,9 +311,8 @@ static void report_loaded(const struct storage *st, const struct raft_disk *d,
     rep->segments = (uint32_t)st->n_segs;
 }
 
-int storage_open(struct storage *st, const struct storage_fs *fs,
-                 const struct storage_options *opt, struct raft_disk *loaded,
-                 struct storage_report *report, struct storage_error *err)
+int storage_open(struct storage *st, const struct storage_fs *fs, const struct storage_options *opt,
+                 struct raft_disk *loaded, struct storage_report *report, struct storage_error *err)
 {
     memset(st, 0, sizeof *st);
     memset(report, 0, sizeof *report);

@@ -66,15 +66,15 @@ void storage_options_default(struct storage_options *o, uint32_t node_id);
 
 /* What storage_open found and repaired. */
 struct storage_report {
-    bool new_node;          /* the directory held no state: a node that never wrote anything */
-    uint64_t term;          /* loaded (term, vote) */
+    bool new_node; /* the directory held no state: a node that never wrote anything */
+    uint64_t term; /* loaded (term, vote) */
     uint32_t vote;
-    bool term_raised;       /* the log or snapshot had a higher term than the hard state: the
-                               term was raised to it, with no vote (docs/storage.md) */
+    bool term_raised;        /* the log or snapshot had a higher term than the hard state: the
+                                term was raised to it, with no vote (docs/storage.md) */
     uint64_t snapshot_index; /* 0: none */
     uint64_t snapshot_term;
     uint64_t snapshot_bytes;
-    uint64_t log_first;      /* the loaded log: entries log_first..log_last (none if first > last) */
+    uint64_t log_first; /* the loaded log: entries log_first..log_last (none if first > last) */
     uint64_t log_last;
     uint64_t records_loaded;
     uint32_t segments;       /* segment files in use after recovery */
@@ -91,8 +91,8 @@ struct storage_report {
 /* One segment file as this storage keeps it in memory. */
 struct storage_segment {
     char name[STORAGE_NAME_BYTES];
-    uint64_t seq;      /* its place in the order of segments (the name sorts by it) */
-    uint64_t first;    /* records first..first + n - 1 */
+    uint64_t seq;   /* its place in the order of segments (the name sorts by it) */
+    uint64_t first; /* records first..first + n - 1 */
     uint64_t n;
     uint64_t end;      /* bytes: header + whole records; where the next record goes */
     uint64_t *offsets; /* offsets[k]: record first + k (n of cap) */
@@ -103,19 +103,19 @@ struct storage_segment {
 struct storage {
     struct storage_fs fs;
     struct storage_options opt;
-    int failed;                    /* 0, or the code of the write/sync that failed: sticky */
-    struct storage_segment *segs;  /* in order; segs[n_segs - 1] is the one appended to */
+    int failed;                   /* 0, or the code of the write/sync that failed: sticky */
+    struct storage_segment *segs; /* in order; segs[n_segs - 1] is the one appended to */
     size_t n_segs, cap_segs;
-    int seg_handle;                /* the newest segment's handle, or -1 */
-    bool seg_dirty;                /* written since its last sync */
-    uint64_t next_seq;             /* the seq of the next segment created */
-    int hs_handle;                 /* the hard state file, always open */
-    uint64_t hs_seq;               /* the seq of the newest slot written */
-    int hs_durable_slot;           /* the slot holding the last synced value; writes go to the other */
+    int seg_handle;      /* the newest segment's handle, or -1 */
+    bool seg_dirty;      /* written since its last sync */
+    uint64_t next_seq;   /* the seq of the next segment created */
+    int hs_handle;       /* the hard state file, always open */
+    uint64_t hs_seq;     /* the seq of the newest slot written */
+    int hs_durable_slot; /* the slot holding the last synced value; writes go to the other */
     bool hs_dirty;
-    bool dir_dirty;                /* names changed since the last directory sync */
+    bool dir_dirty;                 /* names changed since the last directory sync */
     uint64_t snap_index, snap_term; /* the durable snapshot; index 0: none */
-    uint8_t *buf;                  /* encoding buffer */
+    uint8_t *buf;                   /* encoding buffer */
     size_t buf_cap;
 };
 
@@ -127,9 +127,9 @@ struct storage {
  * the snapshot covers are removed; a log that disagrees with the snapshot at its index is cut
  * after it. Anything else is STORAGE_ECORRUPT naming the file, offset and problem, with the
  * directory unchanged. fs is copied; its ctx must outlive st. */
-int storage_open(struct storage *st, const struct storage_fs *fs,
-                 const struct storage_options *opt, struct raft_disk *loaded,
-                 struct storage_report *report, struct storage_error *err);
+int storage_open(struct storage *st, const struct storage_fs *fs, const struct storage_options *opt,
+                 struct raft_disk *loaded, struct storage_report *report,
+                 struct storage_error *err);
 
 /* Carries out persist request p (raft/raft.h, in its order) without syncing the hard state or
  * the appended records; a snapshot is written to a temporary file, synced, renamed and the
@@ -148,7 +148,7 @@ void storage_close(struct storage *st);
 /* --- inspect: a read-only description of a directory (raft_kv inspect DATA_DIR) -------------- */
 
 struct storage_inspect_slot {
-    enum storage_fmt_slot state; /* empty, valid or bad */
+    enum storage_fmt_slot state;         /* empty, valid or bad */
     struct storage_fmt_hard_state value; /* if valid */
     const char *problem;                 /* if bad */
 };
@@ -176,10 +176,10 @@ struct storage_damage {
 };
 
 struct storage_inspect {
-    uint32_t node_id;                   /* found in the files; 0 if none */
-    bool hard_state_found;              /* the file exists */
+    uint32_t node_id;      /* found in the files; 0 if none */
+    bool hard_state_found; /* the file exists */
     struct storage_inspect_slot slots[2];
-    int slot_used;                      /* the slot storage_open would use, or -1 */
+    int slot_used;                            /* the slot storage_open would use, or -1 */
     struct storage_inspect_segment *segments; /* in order */
     size_t n_segments;
     struct storage_inspect_snapshot *snapshots; /* by index */

@@ -59,7 +59,7 @@ static inline struct storage_options topt(uint64_t segment_bytes)
 }
 
 static inline void open_ok(struct tdir *t, const struct storage_options *o, struct storage *st,
-                    struct raft_disk *d, struct storage_report *rep)
+                           struct raft_disk *d, struct storage_report *rep)
 {
     struct storage_error err;
     int rc = storage_open(st, &t->port, o, d, rep, &err);
@@ -70,7 +70,7 @@ static inline void open_ok(struct tdir *t, const struct storage_options *o, stru
 
 /* storage_open must refuse with ECORRUPT naming file (a prefix of it) and problem. */
 static inline void open_refused(struct tdir *t, const char *file, bool has_offset, uint64_t offset,
-                         const char *problem)
+                                const char *problem)
 {
     struct storage st;
     struct raft_disk d;
@@ -166,7 +166,7 @@ static inline void assert_matches_model(const struct tdir *t, const struct raft_
 
 /* Closes st and d, reopens the directory and checks it against the model. */
 static inline void reopen_check(struct tdir *t, const struct storage_options *o, struct storage *st,
-                         struct raft_disk *d, struct storage_report *rep)
+                                struct raft_disk *d, struct storage_report *rep)
 {
     storage_close(st);
     raft_disk_close(d);
@@ -217,9 +217,9 @@ static inline long file_size(const struct tdir *t, const char *name)
 }
 
 static inline void file_poke(const struct tdir *t, const char *name, long offset, const void *bytes,
-                      size_t n)
+                             size_t n)
 {
-    int fd = open(file_path(t, name), O_WRONLY);
+    int fd = open(file_path(t, name), O_WRONLY | O_CREAT, 0644);
     assert_true(fd >= 0);
     assert_int_equal(pwrite(fd, bytes, n, offset), (ssize_t)n);
     close(fd);

@@ -280,7 +280,8 @@ static int repair(struct storage *st, struct storage_scan *sc, struct storage_re
     /* The rest become the storage's log. */
     st->n_segs = sc->n_segs - sc->chain_start;
     st->segs = xcalloc(st->n_segs + 1, sizeof *st->segs);
-    memcpy(st->segs, sc->segs + sc->chain_start, st->n_segs * sizeof *st->segs);
+    if (st->n_segs > 0)
+        memcpy(st->segs, sc->segs + sc->chain_start, st->n_segs * sizeof *st->segs);
     for (size_t i = sc->chain_start; i < sc->n_segs; i++)
         sc->segs[i].offsets = NULL;
     if (sc->conflict_from != 0) {

@@ -258,6 +258,42 @@ static void snapshot_install_conflicting_with_log(void **state)
     tdir_remove(&t);
 }
 
+/* InstallSnapshot as the core asks it, in one request: the snapshot, a truncation of the whole
+ * log and the entries after the snapshot. */
+static void snapshot_install_in_one_request(void **state)
+{
+    (void)state;
+    struct tdir t;
+    tdir_make(&t);
+    struct storage st;
+    struct raft_disk d;
+    struct storage_report rep;
+    struct storage_options o = topt(256);
+    open_ok(&t, &o, &st, &d, &rep);
+    append(&t, &st, 40, 1);
+    struct raft_snapshot s = snap_of(30, 2, 16);
+    struct raft_entry *e = entries(31, 5, 3);
+    struct raft_persist p = {.save_hard_state = true,
+                             .term = 3,
+                             .snapshot = &s,
+                             .truncate_from = 1,
+                             .append_first = 31,
+                             .append = e,
+                             .n_append = 5};
+    put(&t, &st, &p);
+    entries_free(e, 5);
+    free(s.data);
+    reopen_check(&t, &o, &st, &d, &rep);
+    assert_int_equal(rep.conflict_dropped_from, 0);
+    assert_int_equal(rep.log_first, 31);
+    assert_int_equal(rep.log_last, 35);
+    char segs[64][STORAGE_NAME_BYTES];
+    assert_int_equal(names(&t, "wal-", segs), 1);
+    storage_close(&st);
+    raft_disk_close(&d);
+    tdir_remove(&t);
+}
+
 /* A snapshot past the end of the log: the old segments go, the log continues after it. */
 static void snapshot_past_the_log(void **state)
 {
@@ -327,6 +363,7 @@ int main(void)
         cmocka_unit_test(truncate_in_older_segment_then_append),
         cmocka_unit_test(snapshot_and_compaction),
         cmocka_unit_test(snapshot_install_conflicting_with_log),
+        cmocka_unit_test(snapshot_install_in_one_request),
         cmocka_unit_test(snapshot_past_the_log),
         cmocka_unit_test(failed_sync_is_final),
     };

@@ -203,8 +203,9 @@ static inline size_t names(const struct tdir *t, const char *prefix, char out[][
 
 static inline char *file_path(const struct tdir *t, const char *name)
 {
-    static char buf[160];
-    snprintf(buf, sizeof buf, "%s/%s", t->path, name);
+    static char buf[sizeof t->path + STORAGE_NAME_BYTES + 1];
+    int n = snprintf(buf, sizeof buf, "%s/%s", t->path, name);
+    assert_true(n > 0 && (size_t)n < sizeof buf);
     return buf;
 }
 

@@ -20,6 +20,7 @@
 #include "host/host.h"
 #include "host/network.h"
 #include "replica/replica.h"
+#include "host/node_storage.h"
 #include "host/node_trace.h"
 #include "runtime/trace.h"
 
@@ -31,6 +32,14 @@ struct node_raft_msg {
 struct node_index_msg {
     struct actor_msg hdr;
     uint64_t index;
+};
+
+/* NODE_MSG_PEEK: the key (the call), and the answer. */
+struct node_peek_msg {
+    struct actor_msg hdr;
+    bool found;
+    uint32_t len;
+    uint8_t data[]; /* the call: the key; the reply: the value */
 };
 
 /* A caller of AWAIT_APPLIED. */
@@ -56,6 +65,13 @@ struct node {
     struct applied_waiter *applied_waiters;
     size_t n_applied_waiters;
     struct node_status stats; /* the counters; the rest is filled on demand */
+    /* Disk storage (opt.data_dir): writes since the last sync, up to persist request
+     * unsynced_seq, are made durable by one sync when a NODE_MSG_SYNC this node cast to itself
+     * comes round (group commit: every message already queued is handled first). */
+    bool on_disk;
+    struct node_storage files;
+    uint64_t unsynced_seq;
+    bool sync_queued;
 };
 
 static uint64_t now_ms(const struct node *n)
@@ -79,6 +95,8 @@ static struct actor_msg *status_reply(struct node *n)
     r->status.last_index = raft_last_index(&n->rep.raft);
     r->status.digest = kv_store_digest(&n->rep.store);
     r->status.n_keys = kv_store_count(&n->rep.store);
+    r->status.snapshot_index = raft_snapshot_index(&n->rep.raft);
+    r->status.first_index = raft_first_index(&n->rep.raft);
     return &r->hdr;
 }
 
@@ -165,9 +183,39 @@ static void port_send(void *ctx, struct raft_message *m)
  * state to the owner's struct raft_disk, which outlives the node (a crash keeps it). */
 static bool port_persist(void *ctx, const struct raft_persist *p)
 {
-    (void)ctx;
-    (void)p;
-    return true;
+    struct node *n = ctx;
+    if (!n->on_disk)
+        return true;
+    /* Files: written now, durable at the next sync (NODE_MSG_SYNC), reported then. */
+    char err[1024];
+    if (node_storage_write(&n->files, p, err, sizeof err) != 0)
+        node_storage_fatal(n->opt.raft.id, err);
+    n->stats.persist_writes++;
+    n->unsynced_seq = p->seq;
+    if (!n->sync_queued) {
+        actor_cast(n->self, actor_msg_new(sizeof(struct actor_msg), NODE_MSG_SYNC));
+        n->sync_queued = true;
+    }
+    return false;
+}
+
+static void step(struct node *n, const struct raft_event *ev);
+
+/* NODE_MSG_SYNC: one sync for every write since the last, then the core hears they are
+ * durable. */
+static void sync_writes(struct node *n)
+{
+    n->sync_queued = false;
+    if (n->unsynced_seq == 0)
+        return;
+    char err[1024];
+    if (node_storage_sync(&n->files, err, sizeof err) != 0)
+        node_storage_fatal(n->opt.raft.id, err);
+    n->stats.persist_syncs++;
+    struct raft_event ev = {
+        .type = RAFT_EVENT_PERSISTED, .now_ms = now_ms(n), .persisted_seq = n->unsynced_seq};
+    n->unsynced_seq = 0;
+    step(n, &ev);
 }
 
 /* Client port: the deferred call's reply. */
@@ -283,6 +331,23 @@ static enum actor_next node_handle(struct actor *self, void *state, struct actor
         ev.type = RAFT_EVENT_CAMPAIGN;
         step(n, &ev);
         break;
+    case NODE_MSG_SYNC:
+        sync_writes(n);
+        break;
+    case NODE_MSG_PEEK: {
+        const struct node_peek_msg *q = (const struct node_peek_msg *)msg;
+        const uint8_t *value = NULL;
+        uint32_t len = 0;
+        bool found = kv_store_get(&n->rep.store, q->data, q->len, &value, &len) == KV_OK;
+        struct node_peek_msg *a =
+            (struct node_peek_msg *)actor_msg_new(sizeof *a + (found ? len : 0), NODE_MSG_PEEK);
+        a->found = found;
+        a->len = found ? len : 0;
+        if (a->len > 0)
+            memcpy(a->data, value, a->len);
+        actor_reply(msg, &a->hdr);
+        break;
+    }
     case NODE_MSG_STATUS:
         actor_reply(msg, status_reply(n));
         break;
@@ -335,20 +400,57 @@ static void node_stop(struct actor *self, void *state)
     actor_dir_view_close(&n->peers);
     host_network_close(&n->net);
     replica_output_close(&n->out);
-    replica_close_keep(&n->rep, n->opt.disk);
+    if (n->on_disk) {
+        /* A crash: what was synced is on disk; the next start recovers it from the files. */
+        replica_close(&n->rep);
+        node_storage_close(&n->files);
+    } else {
+        replica_close_keep(&n->rep, n->opt.disk);
+    }
     free(n);
 }
 
-int node_spawn(const struct node_options *opt, struct actor **out)
+/* Opens the node's files and starts the replica from what they hold. 0, or -1 with err. */
+static int start_from_files(struct node *n, struct raft_options *ro, char *err, size_t err_len)
+{
+    struct raft_disk loaded;
+    struct storage_report report;
+    if (node_storage_open(&n->files, n->opt.data_dir, &n->opt.storage, &loaded, &report, err,
+                          err_len) != 0)
+        return -1;
+    if (n->opt.recovered != NULL)
+        *n->opt.recovered = report;
+    ro->persist_sync = false; /* writes are durable at the sync that follows them */
+    int rc = replica_init(&n->rep, ro, &loaded, now_ms(n));
+    raft_disk_close(&loaded);
+    if (rc != RAFT_OK) {
+        snprintf(err, err_len, "%s: the recovered state cannot start a node: %s", n->opt.data_dir,
+                 raft_strerror(rc));
+        node_storage_close(&n->files);
+        return -1;
+    }
+    n->on_disk = true;
+    return 0;
+}
+
+int node_spawn(const struct node_options *opt, struct actor **out, char *err, size_t err_len)
 {
     struct node *n = xcalloc(1, sizeof *n);
     n->opt = *opt;
-    /* The disk is the core's own memory (port_persist): every write is durable at once. */
     struct raft_options ro = opt->raft;
-    ro.persist_sync = true;
-    int rc = replica_init(&n->rep, &ro, opt->disk, now_ms(n));
-    assert(rc == RAFT_OK); /* options are validated by the configuration */
-    (void)rc;
+    int rc;
+    if (opt->data_dir != NULL) {
+        if (start_from_files(n, &ro, err, err_len) != 0) {
+            free(n);
+            return NODE_ESTORAGE;
+        }
+    } else {
+        /* The disk is the core's own memory (port_persist): every write is durable at once. */
+        ro.persist_sync = true;
+        rc = replica_init(&n->rep, &ro, opt->disk, now_ms(n));
+        assert(rc == RAFT_OK); /* options are validated by the configuration */
+        (void)rc;
+    }
     replica_output_init(&n->out);
     n->ports = (struct host_ports){.ctx = n,
                                    .actor = NULL,
@@ -372,6 +474,7 @@ int node_spawn(const struct node_options *opt, struct actor **out)
     if (rc != ACTOR_OK) {
         replica_output_close(&n->out);
         replica_close(&n->rep);
+        node_storage_close(&n->files);
         actor_dir_view_close(&n->peers);
         host_network_close(&n->net);
         free(n);
@@ -423,4 +526,27 @@ struct actor_msg *node_request_new(const void *cmd, uint32_t len)
     r->len = len;
     memcpy(r->data, cmd, len);
     return &r->hdr;
+}
+
+int node_peek(struct actor *node, const char *key, uint32_t timeout_ms, bool *found, char *value,
+              size_t cap, size_t *len)
+{
+    size_t key_len = strlen(key);
+    struct node_peek_msg *q =
+        (struct node_peek_msg *)actor_msg_new(sizeof *q + key_len, NODE_MSG_PEEK);
+    q->len = (uint32_t)key_len;
+    memcpy(q->data, key, key_len);
+    struct actor_msg *reply = NULL;
+    int rc = actor_call(node, &q->hdr, timeout_ms, &reply);
+    if (rc != ACTOR_OK)
+        return rc;
+    const struct node_peek_msg *a = (const struct node_peek_msg *)reply;
+    *found = a->found;
+    *len = a->len;
+    if (cap > 0) {
+        size_t n = a->len < cap ? a->len : cap;
+        memcpy(value, a->data, n);
+    }
+    actor_msg_free(reply);
+    return ACTOR_OK;
 }

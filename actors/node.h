@@ -17,6 +17,7 @@
 #include "runtime/directory.h"
 #include "runtime/netem.h"
 #include "host/status.h"
+#include "storage/storage.h"
 
 enum node_msg_type {
     NODE_MSG_RAFT = 0x100,  /* cast, node to node: a struct raft_message */
@@ -26,16 +27,26 @@ enum node_msg_type {
     NODE_MSG_AWAIT_LEADER,  /* call: answered (node_status_reply) once this node leads */
     NODE_MSG_AWAIT_APPLIED, /* call: answered (node_status_reply) once last_applied >= index */
     NODE_MSG_TICK,          /* timer to self: the core asked to be woken */
+    NODE_MSG_SYNC,          /* cast to self: sync the writes made since the last sync */
+    NODE_MSG_PEEK,          /* call: a key's value in this node's store (node_peek) */
 };
 
 struct node_options {
     struct raft_options raft;
-    struct raft_disk *disk;  /* borrowed: outlives the node */
-    struct actor_dir *peers; /* borrowed: slot i is node i+1 (empty while it is down) */
-    struct netem *net;       /* borrowed; NULL: a perfect network */
-    uint64_t net_seed;       /* seeds this node's network decisions */
-    struct actor *monitor;   /* borrowed; NULL: no invariant monitor */
-    uint64_t epoch_ns;       /* the run's time zero (actor_now_ns) */
+    /* Where the durable state lives. data_dir NULL: in memory, in *disk, which outlives the
+     * node (a crash keeps it). Otherwise in files in data_dir (this node's directory, made if
+     * missing) with the storage options: node_spawn recovers them (the real recovery path, at
+     * the first start and after every crash) and describes what it found in *recovered (if not
+     * NULL); disk is not used. */
+    struct raft_disk *disk; /* borrowed */
+    const char *data_dir;   /* borrowed */
+    struct storage_options storage;
+    struct storage_report *recovered; /* borrowed; may be NULL */
+    struct actor_dir *peers;          /* borrowed: slot i is node i+1 (empty while it is down) */
+    struct netem *net;                /* borrowed; NULL: a perfect network */
+    uint64_t net_seed;                /* seeds this node's network decisions */
+    struct actor *monitor;            /* borrowed; NULL: no invariant monitor */
+    uint64_t epoch_ns;                /* the run's time zero (actor_now_ns) */
 };
 
 struct node_status_reply {
@@ -60,8 +71,10 @@ struct node_reply {
     uint8_t data[];
 };
 
-/* Spawns the actor "node <id>". Errors: those of actor_spawn. */
-int node_spawn(const struct node_options *opt, struct actor **out);
+/* Spawns the actor "node <id>". Errors: those of actor_spawn, or NODE_ESTORAGE when its files
+ * cannot be used (damaged, unreadable): then err (err_len bytes) says which file and why. */
+enum { NODE_ESTORAGE = -1000 };
+int node_spawn(const struct node_options *opt, struct actor **out, char *err, size_t err_len);
 
 /* Asks the node to start an election now (main asks node 1 at start). */
 void node_campaign(struct actor *node);
@@ -71,6 +84,12 @@ int node_get_status(struct actor *node, uint32_t timeout_ms, struct node_status 
 int node_await_leader(struct actor *node, uint32_t timeout_ms, struct node_status *out);
 int node_await_applied(struct actor *node, uint64_t index, uint32_t timeout_ms,
                        struct node_status *out);
+
+/* The value of key in the node's store as it is now, for the owner (the initial state of a run
+ * resumed from disk): a local read, not a linearizable one. *found says whether the key is
+ * there; the value (up to cap bytes; *len is its whole length) goes to value. An actor status. */
+int node_peek(struct actor *node, const char *key, uint32_t timeout_ms, bool *found, char *value,
+              size_t cap, size_t *len);
 
 /* A request message holding a copy of the len bytes at cmd. */
 struct actor_msg *node_request_new(const void *cmd, uint32_t len);

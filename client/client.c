@@ -91,7 +91,7 @@ static void new_request(struct client *c, uint64_t now_ms)
     }
     struct kv_command cmd = {
         .op = c->op,
-        .client_id = c->opt.id,
+        .client_id = c->opt.session_base + c->opt.id,
         .seq = c->seq,
         .key = (const uint8_t *)c->key,
         .key_len = (uint32_t)strlen(c->key),
@@ -259,7 +259,8 @@ static bool take_result(struct client *c, const struct client_event *ev, enum kv
     struct kv_result res;
     if (ev->result == NULL || kv_result_decode(ev->result, ev->result_len, &res) != 0)
         return false;
-    if (res.client_id != c->opt.id || res.seq != c->seq || res.status == KV_STALE)
+    if (res.client_id != c->opt.session_base + c->opt.id || res.seq != c->seq ||
+        res.status == KV_STALE)
         return false;
     *status = res.status;
     free(c->read_value);

@@ -96,8 +96,10 @@ struct client_action {
 };
 
 struct client_options {
-    uint32_t id;      /* process id in the history and session id; >= 1 */
-    uint32_t n_nodes; /* node ids are 1..n_nodes */
+    uint32_t id;           /* process id in the history; >= 1 */
+    uint64_t session_base; /* the session id is session_base + id: a run resumed from disk starts
+                              past the sessions of earlier runs (0 for a fresh store) */
+    uint32_t n_nodes;      /* node ids are 1..n_nodes */
     uint32_t first_node;
     uint32_t requests;
     const char *const *keys; /* borrowed; n_keys >= 1 */

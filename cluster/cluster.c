@@ -14,6 +14,7 @@
 #include "check/linearize.h"
 #include "cluster/faults.h"
 #include "host/network.h"
+#include "host/node_storage.h"
 #include "scenario/params.h"
 #include "cluster/results.h"
 
@@ -40,6 +41,8 @@ struct run {
     uint32_t n_spawned_clients;
     struct client_report *reports;
     struct history *history;
+    /* Clients' session ids start past this (0 unless the run resumed state from disk). */
+    uint64_t session_base;
 };
 
 static uint64_t ms_since(const struct cluster *c)
@@ -98,6 +101,13 @@ static int node_options_of(struct cluster *c, uint32_t i, struct node_options *o
         .epoch_ns = c->epoch_ns,
     };
     scenario_raft_options(cfg, i + 1, c->incarnations[i], &o->raft);
+    if (c->node_dirs != NULL) {
+        o->data_dir = c->node_dirs[i];
+        storage_options_default(&o->storage, i + 1);
+        o->storage.segment_bytes = cfg->storage.segment_bytes;
+        o->storage.fsync = cfg->storage.fsync;
+        o->recovered = &c->recovered[i];
+    }
     const char *why = NULL;
     if (raft_options_validate(&o->raft, &why) != RAFT_OK) {
         snprintf(err, err_len, "invalid Raft options for node %u: %s", i + 1, why);
@@ -113,11 +123,22 @@ static int start_node(struct cluster *c, uint32_t i, char *err, size_t err_len)
     struct node_options o;
     if (node_options_of(c, i, &o, err, err_len) != 0)
         return -1;
-    int rc = node_spawn(&o, &c->nodes[i]);
+    char why[1024];
+    int rc = node_spawn(&o, &c->nodes[i], why, sizeof why);
     if (rc != ACTOR_OK) {
         c->nodes[i] = NULL;
-        snprintf(err, err_len, "cannot start node %u: %s", i + 1, actor_strerror(rc));
+        snprintf(err, err_len, "cannot start node %u: %s", i + 1,
+                 rc == NODE_ESTORAGE ? why : actor_strerror(rc));
         return -1;
+    }
+    if (o.data_dir != NULL) {
+        char name[32], what[512];
+        snprintf(name, sizeof name, "node %u", i + 1);
+        node_storage_describe(o.recovered, what, sizeof what);
+        trace_log(TRACE_INFO, name, "storage", "%s %s: %s",
+                  c->incarnations[i] == 0 ? "starts from" : "restarts from", o.data_dir, what);
+        if (c->incarnations[i] == 0)
+            c->first_recovered[i] = c->recovered[i];
     }
     c->incarnations[i]++;
     actor_dir_set(c->dir, i, c->nodes[i]);
@@ -138,6 +159,8 @@ static void keep_counters(struct cluster *c, uint32_t i)
     k->msgs_dropped += s.msgs_dropped;
     k->msgs_duplicated += s.msgs_duplicated;
     k->proposals += s.proposals;
+    k->persist_writes += s.persist_writes;
+    k->persist_syncs += s.persist_syncs;
 }
 
 static bool needs_network(const struct cfg *cfg)
@@ -164,6 +187,16 @@ static int spawn_nodes(struct cluster *c, char *err, size_t err_len)
     }
     for (uint32_t i = 0; i < n; i++)
         raft_disk_init(&c->disks[i]);
+    if (cfg->storage.kind == CFG_STORAGE_DISK) {
+        c->node_dirs = xcalloc(n, sizeof *c->node_dirs);
+        c->recovered = xcalloc(n, sizeof *c->recovered);
+        c->first_recovered = xcalloc(n, sizeof *c->first_recovered);
+        for (uint32_t i = 0; i < n; i++) {
+            char dir[CFG_PATH_MAX + 32];
+            node_storage_dir(cfg->storage.data_dir, i + 1, dir, sizeof dir);
+            c->node_dirs[i] = xstrdup(dir);
+        }
+    }
     if (cfg->check.invariants) {
         int rc = monitor_spawn(&c->monitor);
         if (rc != ACTOR_OK) {
@@ -330,6 +363,11 @@ void cluster_close(struct cluster *c)
     for (uint32_t i = 0; c->disks != NULL && i < c->n_nodes; i++)
         raft_disk_close(&c->disks[i]);
     free(c->disks);
+    for (uint32_t i = 0; c->node_dirs != NULL && i < c->n_nodes; i++)
+        free(c->node_dirs[i]);
+    free(c->node_dirs);
+    free(c->recovered);
+    free(c->first_recovered);
     free(c->nodes);
     free(c->incarnations);
     free(c->kept);
@@ -389,6 +427,7 @@ static enum clients_end run_clients(struct run *r, char *err, size_t err_len)
             .client =
                 {
                     .id = i + 1,
+                    .session_base = r->session_base,
                     .n_nodes = cfg->num_nodes,
                     .first_node = r->c.leader,
                     .requests = cfg->client.requests,
@@ -575,9 +614,10 @@ static void check_results(struct run *r)
     cluster_count_results(cr, r->n_spawned_clients, &rep->counts);
     if (rep->leader != 0 && rep->all_applied) {
         char text[512];
-        rep->results_consistent = cluster_check_results(
-            &r->c.disks[rep->leader - 1], rep->commit_index, r->cfg->num_clients,
-            r->cfg->client.requests, cr, r->n_spawned_clients, &rep->replayed, text, sizeof text);
+        rep->results_consistent =
+            cluster_check_results(&r->c.disks[rep->leader - 1], rep->commit_index,
+                                  r->cfg->num_clients, r->cfg->client.requests, r->session_base, cr,
+                                  r->n_spawned_clients, &rep->replayed, text, sizeof text);
         if (!rep->results_consistent)
             problem(rep, "%s", text);
     }
@@ -594,6 +634,31 @@ static void check_history(struct cluster_report *rep, const char *path)
 }
 
 /* Log matching over the nodes' whole logs, once every node has stopped. */
+/* Disk storage, once every node has stopped: each node's durable state as its files give it
+ * back (the recovery a restart would run), for the checks that read the nodes' logs. False,
+ * with the problem noted, if a node's files do not recover. */
+static bool reload_from_files(struct run *r)
+{
+    struct cluster *c = &r->c;
+    for (uint32_t i = 0; c->node_dirs != NULL && i < c->n_nodes; i++) {
+        struct node_storage ns;
+        struct raft_disk loaded;
+        struct storage_report report;
+        struct storage_options o;
+        char err[1024];
+        storage_options_default(&o, i + 1);
+        o.segment_bytes = r->cfg->storage.segment_bytes;
+        if (node_storage_open(&ns, c->node_dirs[i], &o, &loaded, &report, err, sizeof err) != 0) {
+            problem(r->rep, "node %u's files do not recover after the run: %s", i + 1, err);
+            return false;
+        }
+        node_storage_close(&ns);
+        raft_disk_close(&c->disks[i]);
+        c->disks[i] = loaded;
+    }
+    return true;
+}
+
 static void check_logs(struct run *r)
 {
     const struct raft_log **logs = xcalloc(r->c.n_nodes, sizeof *logs);
@@ -611,6 +676,60 @@ static void check_logs(struct run *r)
 
 /* The phases while the cluster runs: elect, clients and faults, then heal and catch up unless
  * the run was stopped early. Returns 0 (whatever was found: it is in rep), or -1 with err. */
+/* A run resumed from disk: its clients take session ids past every earlier run's, and the
+ * history starts with the store as the leader has it once it applied everything committed
+ * before (its no-op), as puts of process 0 marked "recovered", so that the linearizability
+ * check starts from that state. Terms only grow and every run elects a leader, so (the highest
+ * recovered term + 1) << 20 is above every session id an earlier run used. 0, or -1 with err. */
+static int take_recovered_state(struct run *r, char *err, size_t err_len)
+{
+    struct cluster *c = &r->c;
+    uint64_t term = 0;
+    bool resumed = false;
+    for (uint32_t i = 0; c->first_recovered != NULL && i < c->n_nodes; i++) {
+        resumed |= !c->first_recovered[i].new_node;
+        if (c->first_recovered[i].term > term)
+            term = c->first_recovered[i].term;
+    }
+    if (!resumed)
+        return 0;
+    r->session_base = (term + 1) << 20;
+    struct node_status st;
+    uint32_t leader = cluster_await_leader(c, 10000, &st);
+    if (leader == 0 ||
+        node_await_applied(c->nodes[leader - 1], st.last_index, 10000, &st) != ACTOR_OK) {
+        snprintf(err, err_len, "the resumed cluster's leader did not apply its log in 10 s");
+        return -1;
+    }
+    const struct cfg_strings *keys = &r->cfg->client.keys;
+    for (size_t k = 0; r->history != NULL && k < keys->len; k++) {
+        bool found = false;
+        size_t len = 0;
+        char *value = xmalloc(KV_MAX_VALUE);
+        if (node_peek(c->nodes[leader - 1], keys->items[k], 10000, &found, value, KV_MAX_VALUE,
+                      &len) != ACTOR_OK) {
+            free(value);
+            snprintf(err, err_len, "cannot read the resumed store's key \"%s\"", keys->items[k]);
+            return -1;
+        }
+        if (found) {
+            struct history_line l = {.process = 0,
+                                     .f = "put",
+                                     .key = keys->items[k],
+                                     .value = value,
+                                     .value_len = len,
+                                     .recovered = true};
+            l.type = "invoke";
+            history_write(r->history, &l);
+            l.type = "ok";
+            l.result = "ok";
+            history_write(r->history, &l);
+        }
+        free(value);
+    }
+    return 0;
+}
+
 static int run_phases(struct run *r, char *err, size_t err_len)
 {
     struct cluster_report *rep = r->rep;
@@ -623,6 +742,8 @@ static int run_phases(struct run *r, char *err, size_t err_len)
     }
     rep->first_leader_us = r->c.first_leader_us;
     rep->elected = true;
+    if (take_recovered_state(r, err, err_len) != 0)
+        return -1;
     cluster_faults_init(&r->faults, &r->c);
     switch (run_clients(r, err, err_len)) {
     case CLIENTS_ERROR:
@@ -665,6 +786,10 @@ int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, si
     }
     if (history_path != NULL && history_open(&r.history, history_path, err, err_len) != 0)
         goto out;
+    /* A history the user asked for is the record of a run that may end with kill -9: nothing
+     * of it may wait in memory. The checker's temporary file is read only after a clean end. */
+    if (cfg->history_path != NULL)
+        history_write_through(r.history);
     memset(&r.c, 0, sizeof r.c);
     r.c.cfg = cfg;
     r.c.epoch_ns = actor_now_ns();
@@ -676,7 +801,9 @@ out:
     cluster_faults_close(&r.faults);
     stop_all(r.clients, r.n_spawned_clients);
     cluster_stop(&r.c); /* adds the last incarnations' counters to c.kept */
-    if (r.c.monitor_status.violations == 0 && r.c.disks != NULL && cfg->check.invariants)
+    bool files_ok = reload_from_files(&r);
+    if (r.c.monitor_status.violations == 0 && r.c.disks != NULL && cfg->check.invariants &&
+        files_ok)
         check_logs(&r);
     if (cfg->check.invariants) {
         rep->invariants_checked = true;
@@ -692,9 +819,19 @@ out:
         rep->elections += r.c.kept[i].elections;
         rep->msgs_dropped += r.c.kept[i].msgs_dropped;
         rep->msgs_duplicated += r.c.kept[i].msgs_duplicated;
+        rep->persist_writes += r.c.kept[i].persist_writes;
+        rep->persist_syncs += r.c.kept[i].persist_syncs;
     }
-    if (rc == 0)
+    if (rc == 0 && files_ok)
         check_results(&r);
+    if (r.c.recovered != NULL) {
+        rep->data_dir = cfg->storage.data_dir;
+        rep->fsync = cfg->storage.fsync;
+        rep->recovered = xcalloc(r.c.n_nodes, sizeof *rep->recovered);
+        memcpy(rep->recovered, r.c.first_recovered, r.c.n_nodes * sizeof *rep->recovered);
+        for (uint32_t i = 0; i < r.c.n_nodes; i++)
+            rep->resumed |= !rep->recovered[i].new_node;
+    }
     rep->elapsed_s = (double)(actor_now_ns() - start_ns) / 1e9;
     for (uint32_t i = 0; i < r.n_spawned_clients; i++)
         client_report_close(&r.reports[i]);
@@ -756,6 +893,33 @@ int cluster_exit_status(const struct cluster_report *rep)
     return 1;
 }
 
+/* Where the nodes kept their state, what they recovered, and their latest snapshots. */
+static void print_storage(FILE *out, const struct cluster_report *rep)
+{
+    if (rep->data_dir != NULL)
+        fprintf(out, "  storage: disk in %s (fsync %s): %llu writes made durable by %llu syncs\n",
+                rep->data_dir, rep->fsync ? "on" : "OFF", (unsigned long long)rep->persist_writes,
+                (unsigned long long)rep->persist_syncs);
+    else
+        fprintf(out, "  storage: memory\n");
+    for (uint32_t i = 0; rep->resumed && i < rep->n_nodes; i++) {
+        char what[512];
+        node_storage_describe(&rep->recovered[i], what, sizeof what);
+        fprintf(out, "    node %u recovered %s\n", i + 1, what);
+    }
+    bool any = false;
+    for (uint32_t i = 0; i < rep->n_nodes; i++)
+        any |= rep->nodes[i].snapshot_index > 0;
+    if (!any)
+        return;
+    fprintf(out, "  snapshots:");
+    for (uint32_t i = 0; i < rep->n_nodes; i++)
+        fprintf(out, "%s node %u at %llu (log from %llu)", i ? "," : "", i + 1,
+                (unsigned long long)rep->nodes[i].snapshot_index,
+                (unsigned long long)rep->nodes[i].first_index);
+    fputc('\n', out);
+}
+
 void cluster_report_print(FILE *out, const struct cluster_report *rep)
 {
     if (rep->elected)
@@ -778,6 +942,7 @@ void cluster_report_print(FILE *out, const struct cluster_report *rep)
                 (unsigned long long)s->last_applied, (unsigned long long)s->n_keys,
                 (unsigned long long)s->digest);
     }
+    print_storage(out, rep);
     if (rep->stores_identical)
         fprintf(out, "  stores: all %u identical (digest %016llx)\n", rep->n_nodes,
                 (unsigned long long)(rep->n_nodes ? rep->nodes[0].digest : 0));
@@ -861,4 +1026,6 @@ void cluster_report_close(struct cluster_report *rep)
     rep->nodes = NULL;
     free(rep->lin_text);
     rep->lin_text = NULL;
+    free(rep->recovered);
+    rep->recovered = NULL;
 }

@@ -54,6 +54,13 @@ struct cluster_report {
     const char *liveness_what; /* with liveness: "no leader", "not converged" or "clients not
                                   done" (a static string) */
     int interrupted;           /* the signal that stopped the run early (SIGINT, SIGTERM), or 0 */
+    /* Disk storage: where, and what the first start of each node recovered from its files
+     * (recovered[i] for node i+1; resumed: some node had state from an earlier run). */
+    const char *data_dir;
+    struct storage_report *recovered;
+    bool resumed;
+    bool fsync;
+    uint64_t persist_writes, persist_syncs; /* over every node incarnation */
 };
 
 /* A run's verdict, most serious first: a safety problem outweighs a liveness one, which
@@ -83,7 +90,12 @@ struct cluster {
     struct netem *net;        /* NULL when the network is perfect and no fault is planned */
     struct actor *monitor;    /* the invariant monitor, NULL when [check] invariants is off */
     struct monitor_status monitor_status; /* its findings, taken by cluster_stop */
-    uint32_t leader;                      /* the first leader */
+    /* Disk storage ([storage] kind = "disk"): node i+1's directory, and what its last start
+     * recovered from it; NULL with memory storage. */
+    char **node_dirs;
+    struct storage_report *recovered;
+    struct storage_report *first_recovered; /* what each node's first start recovered */
+    uint32_t leader;                        /* the first leader */
     uint64_t leader_term;
     uint64_t first_leader_us; /* when it was known, since epoch_ns */
 };

@@ -58,7 +58,7 @@ struct replayed {
 };
 
 bool cluster_check_results(const struct raft_disk *disk, uint64_t commit_index,
-                           uint32_t num_clients, uint32_t requests,
+                           uint32_t num_clients, uint32_t requests, uint64_t session_base,
                            const struct cluster_client_results *clients, uint32_t n,
                            uint64_t *replayed, char *problem, size_t problem_len)
 {
@@ -79,8 +79,9 @@ bool cluster_check_results(const struct raft_disk *disk, uint64_t commit_index,
     }
     for (uint32_t id = 1; id <= num_clients; id++) {
         struct kv_result saved;
-        uint64_t seq = kv_store_last_seq(&store, id);
-        if (seq < 1 || seq > requests || !kv_store_saved_result(&store, id, seq, &saved))
+        uint64_t seq = kv_store_last_seq(&store, session_base + id);
+        if (seq < 1 || seq > requests ||
+            !kv_store_saved_result(&store, session_base + id, seq, &saved))
             continue;
         snap_last[id] = seq;
         struct replayed *r = &seen[(id - 1) * requests + (seq - 1)];
@@ -99,7 +100,10 @@ bool cluster_check_results(const struct raft_disk *disk, uint64_t commit_index,
             continue;
         struct kv_result res;
         kv_store_apply(&store, &cmd, &res);
+        if (cmd.client_id <= session_base && cmd.client_id != 0)
+            continue; /* a session of an earlier run (resumed from disk) */
         (*replayed)++;
+        cmd.client_id -= session_base;
         if (cmd.client_id < 1 || cmd.client_id > num_clients || cmd.seq < 1 || cmd.seq > requests) {
             if (consistent)
                 snprintf(problem, problem_len,

@@ -29,12 +29,14 @@ void cluster_count_results(const struct cluster_client_results *clients, uint32_
 /* Replays the committed log (disk's snapshot, then its log through commit_index) and checks every
  * client result: an ok must equal the replayed result, a fail must not be committed, and every
  * committed command must name a request some client could have sent (ids 1..num_clients, seq
- * 1..requests). A request compacted into the snapshot is known only through its client's
- * session there: the last one is checked against the saved result, earlier ones are not checked.
- * Returns true if all agree; otherwise false with the first disagreement described in problem.
- * *replayed counts the committed client commands replayed from the log. */
+ * 1..requests; session ids are session_base + client id, and sessions at or below session_base
+ * are an earlier run's, resumed from disk, and not checked). A request compacted into the snapshot
+ * is known only through its client's session there: the last one is checked against the saved
+ * result, earlier ones are not checked. Returns true if all agree; otherwise false with the first
+ * disagreement described in problem. *replayed counts the committed client commands replayed from
+ * the log. */
 bool cluster_check_results(const struct raft_disk *disk, uint64_t commit_index,
-                           uint32_t num_clients, uint32_t requests,
+                           uint32_t num_clients, uint32_t requests, uint64_t session_base,
                            const struct cluster_client_results *clients, uint32_t n,
                            uint64_t *replayed, char *problem, size_t problem_len);
 

@@ -135,6 +135,31 @@ static int opt_word(struct cfg_cli *cli, const struct option *opt, const char *v
     return 0;
 }
 
+/* --data-dir DIR: the overrides storage.kind = "disk" and storage.data_dir = DIR, the path
+ * written as a TOML basic string (backslash, quote and control characters escaped). */
+static int opt_data_dir(struct cfg_cli *cli, const struct option *opt, const char *value,
+                        struct cfg_error *err)
+{
+    if (*value == '\0')
+        return usage_error(err, "--data-dir: expected a directory name");
+    size_t len = strlen(value);
+    size_t toml_len = 64 + 6 * len; /* the fixed text, and each byte escaped at worst */
+    char *toml = xmalloc(toml_len);
+    size_t n = (size_t)snprintf(toml, toml_len, "storage.kind = \"disk\"\nstorage.data_dir = \"");
+    for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\')
+            n += (size_t)snprintf(toml + n, toml_len - n, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            n += (size_t)snprintf(toml + n, toml_len - n, "\\u%04x", *p);
+        else
+            toml[n++] = (char)*p;
+    }
+    snprintf(toml + n, toml_len - n, "\"");
+    add_override(cli, format_string("--data-dir '", value, "'"), toml);
+    cli->data_dir_given = true;
+    return 0;
+}
+
 /* An action without an argument: --simulate, --print-config, --help-config, --help, --version */
 static int opt_action(struct cfg_cli *cli, const struct option *opt, const char *value,
                       struct cfg_error *err)
@@ -151,6 +176,10 @@ static const struct option options[] = {
     {"seed", "N", opt_seed, NULL, CFG_ACTION_RUN,
      "seed of the run (decimal, 0..2^63-1); overrides 'seed'"},
     {"history", "FILE", opt_history, NULL, CFG_ACTION_RUN, "write every client operation to FILE"},
+    {"data-dir", "DIR", opt_data_dir, NULL, CFG_ACTION_RUN,
+     "keep every node's files under DIR/nodeID (storage.kind = \"disk\"):\n"
+     "a crashed node restarts from its files, and the same command again\n"
+     "resumes the cluster"},
     {"check-history", "FILE", opt_check_history, NULL, CFG_ACTION_CHECK_HISTORY,
      "check the history in FILE for linearizability, print the verdict, exit\n"
      "(0 linearizable, 1 not linearizable or unreadable, 3 undecided)"},
@@ -249,6 +278,11 @@ static int check_unread(const struct cfg_cli *cli, const char *config_path, stru
     switch (cli->action) {
     case CFG_ACTION_SWEEP:
         return check_sweep(cli, config_path, err);
+    case CFG_ACTION_SIMULATE:
+        if (cli->data_dir_given)
+            return usage_error(err, "--simulate cannot be combined with --data-dir: the "
+                                    "simulator keeps every node's files on its simulated disk");
+        return 0;
     case CFG_ACTION_CHECK_HISTORY:
         action = "--check-history";
         why = "it reads only its history file";

@@ -251,6 +251,7 @@ struct cfg_cli {
     uint64_t seed;
     const char *history_path;       /* --history FILE, or NULL */
     const char *check_history_path; /* --check-history FILE, or NULL */
+    bool data_dir_given;            /* --data-dir DIR (an override of storage.*) */
     uint64_t sweep_seeds;           /* --sweep N: N >= 1 */
 };
 

@@ -33,7 +33,8 @@ struct history {
     uint64_t (*clock)(void *ctx);
     void *clock_ctx;
     uint64_t start_ns;
-    int write_errno; /* first write error, 0 if none */
+    int write_errno;    /* first write error, 0 if none */
+    bool write_through; /* history_write_through: each line written at once */
 };
 
 static uint64_t monotonic_ns(void *ctx)
@@ -94,6 +95,14 @@ static void flush_pending(struct history *h)
     h->pending_len = 0;
 }
 
+void history_write_through(struct history *h)
+{
+    pthread_mutex_lock(&h->lock);
+    h->write_through = true;
+    flush_pending(h);
+    pthread_mutex_unlock(&h->lock);
+}
+
 int history_close(struct history *h, char *err, size_t err_len)
 {
     if (h == NULL)
@@ -143,6 +152,8 @@ uint64_t history_write(struct history *h, const struct history_line *l)
         fprintf(out, ",\"seq\":%llu", (unsigned long long)l->seq);
     if (l->node != 0)
         fprintf(out, ",\"node\":%u", l->node);
+    if (l->recovered)
+        fprintf(out, ",\"recovered\":true");
     fprintf(out, ",\"time\":%llu}\n", (unsigned long long)t);
     if (fflush(out) != 0 || ferror(out))
         xalloc_failed(h->line_len); /* a memory stream fails only for lack of memory */
@@ -155,6 +166,8 @@ uint64_t history_write(struct history *h, const struct history_line *l)
         memcpy(h->pending + h->pending_len, h->line_buf, h->line_len);
         h->pending_len += h->line_len;
     }
+    if (h->write_through)
+        flush_pending(h);
     pthread_mutex_unlock(&h->lock);
     return t;
 }

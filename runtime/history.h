@@ -7,6 +7,7 @@
 #ifndef RAFT_KV_RUNTIME_HISTORY_H
 #define RAFT_KV_RUNTIME_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,8 @@ struct history_line {
     const char *error;  /* fail/info, optional */
     uint64_t seq;       /* extra field: the request's sequence number (0: left out) */
     uint32_t node;      /* extra field: the node that answered (0: left out) */
+    bool recovered;     /* extra field "recovered":true: process 0's put of a value the store
+                           held when the run started (a run resumed from disk) */
 };
 
 /* Creates (truncates) the file at path. 0, or -1 with a message naming the file in err. */
@@ -32,6 +35,9 @@ int history_open(struct history **out, const char *path, char *err, size_t err_l
 int history_close(struct history *h, char *err, size_t err_len);
 /* Stamps and writes one line; returns the time written (ns since the sink opened). Thread-safe. */
 uint64_t history_write(struct history *h, const struct history_line *line);
+/* Writes every line to the file as it is made, not in 64 KiB batches: a process killed at any
+ * moment (kill -9) leaves every line written before it, at one write(2) per line. */
+void history_write_through(struct history *h);
 /* Replaces the clock (nanoseconds); NULL restores the monotonic clock. Call before writing. */
 void history_set_clock(struct history *h, uint64_t (*now_ns)(void *ctx), void *ctx);
 #endif

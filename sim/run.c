@@ -206,6 +206,8 @@ static void node_status_of(const struct sim *s, uint32_t i, struct node_status *
     st->last_index = raft_last_index(&n->rep.raft);
     st->digest = kv_store_digest(&n->rep.store);
     st->n_keys = kv_store_count(&n->rep.store);
+    st->snapshot_index = raft_snapshot_index(&n->rep.raft);
+    st->first_index = raft_first_index(&n->rep.raft);
 }
 
 /* The started clients' results as the shared checks (cluster/results.c) take them. */
@@ -282,7 +284,7 @@ static void fill_report(struct sim *s, struct sim_report *rep)
         char text[512];
         run->results_consistent = cluster_check_results(
             &s->disks[run->leader - 1], run->commit_index, cfg->num_clients, cfg->client.requests,
-            cr, n_cr, &run->replayed, text, sizeof text);
+            0, cr, n_cr, &run->replayed, text, sizeof text);
         if (!run->results_consistent)
             problem(rep, SIM_CHECK_RESULTS, "%s", text);
     } else if (run->leader != 0) {

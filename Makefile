@@ -79,7 +79,7 @@ ALL_SYSLIBS := $(CK_LIBS) -lpthread -lm
 # (`make check-planted`, and every test run) checks the production objects.
 PLANTED := $(BUILD)/planted
 PLANTED_CFLAGS := $(ALL_CFLAGS) -DRAFT_PLANTED_BUGS
-PLANTED_MODULES := raft replica scenario
+PLANTED_MODULES := raft replica scenario storage
 PLANTED_PROD_LIBS := $(foreach m,$(PLANTED_MODULES),$(call lib,$(m)))
 PLANTED_APP_OBJ := $(APP_SRC:%.c=$(PLANTED)/%.o)
 is_planted = $(findstring _planted,$(notdir $(1)))

@@ -257,6 +257,8 @@ static void port_observe(void *ctx, const struct replica *r, const struct replic
         const struct raft_note *note = &out->up.notes[i];
         if (note->kind == RAFT_NOTE_ELECTION_START && !note->pre_vote)
             n->stats.elections++;
+        n->stats.snapshots_taken += note->kind == RAFT_NOTE_SNAPSHOT_TAKEN;
+        n->stats.snapshots_installed += note->kind == RAFT_NOTE_SNAPSHOT_INSTALLED;
         if (note->kind == RAFT_NOTE_COMMIT_ADVANCED && leading && n->opt.monitor != NULL)
             monitor_report_commit(n->opt.monitor, &r->raft, note->a + 1, note->b);
     }

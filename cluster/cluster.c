@@ -161,6 +161,8 @@ static void keep_counters(struct cluster *c, uint32_t i)
     k->proposals += s.proposals;
     k->persist_writes += s.persist_writes;
     k->persist_syncs += s.persist_syncs;
+    k->snapshots_taken += s.snapshots_taken;
+    k->snapshots_installed += s.snapshots_installed;
 }
 
 static bool needs_network(const struct cfg *cfg)
@@ -821,6 +823,8 @@ out:
         rep->msgs_duplicated += r.c.kept[i].msgs_duplicated;
         rep->persist_writes += r.c.kept[i].persist_writes;
         rep->persist_syncs += r.c.kept[i].persist_syncs;
+        rep->snapshots_taken += r.c.kept[i].snapshots_taken;
+        rep->snapshots_installed += r.c.kept[i].snapshots_installed;
     }
     if (rc == 0 && files_ok)
         check_results(&r);
@@ -907,12 +911,13 @@ static void print_storage(FILE *out, const struct cluster_report *rep)
         node_storage_describe(&rep->recovered[i], what, sizeof what);
         fprintf(out, "    node %u recovered %s\n", i + 1, what);
     }
-    bool any = false;
+    bool any = rep->snapshots_taken + rep->snapshots_installed > 0;
     for (uint32_t i = 0; i < rep->n_nodes; i++)
         any |= rep->nodes[i].snapshot_index > 0;
     if (!any)
         return;
-    fprintf(out, "  snapshots:");
+    fprintf(out, "  snapshots: %llu taken, %llu installed from a leader;",
+            (unsigned long long)rep->snapshots_taken, (unsigned long long)rep->snapshots_installed);
     for (uint32_t i = 0; i < rep->n_nodes; i++)
         fprintf(out, "%s node %u at %llu (log from %llu)", i ? "," : "", i + 1,
                 (unsigned long long)rep->nodes[i].snapshot_index,

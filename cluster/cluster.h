@@ -60,7 +60,8 @@ struct cluster_report {
     struct storage_report *recovered;
     bool resumed;
     bool fsync;
-    uint64_t persist_writes, persist_syncs; /* over every node incarnation */
+    uint64_t persist_writes, persist_syncs;        /* over every node incarnation */
+    uint64_t snapshots_taken, snapshots_installed; /* likewise */
 };
 
 /* A run's verdict, most serious first: a safety problem outweighs a liveness one, which

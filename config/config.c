@@ -819,6 +819,14 @@ static int check_cross(const struct loader *ld, const struct cfg *cfg, struct cf
                         "raft.election_timeout_ms_min", err);
     if (rc == 0)
         rc = check_faults(ld, cfg, err);
+    if (rc == 0 && cfg->disk.damaged_nodes > (cfg->num_nodes - 1) / 2) {
+        size_t w = last_set(ld, &cfg->disk.damaged_nodes);
+        rc = fail(err, CFG_ERANGE, w > 0 ? &ld->wheres[w - 1].place : NULL,
+                  "disk.damaged_nodes = %" PRIu32
+                  " must be at most a minority of num_nodes = %" PRIu32
+                  ", (num_nodes - 1) / 2 = %" PRIu32,
+                  cfg->disk.damaged_nodes, cfg->num_nodes, (cfg->num_nodes - 1) / 2);
+    }
     return rc;
 }
 

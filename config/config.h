@@ -101,9 +101,16 @@ struct cfg_network {
 /* [disk]: how the simulator's disk behaves (the threaded run keeps each node's durable state in
  * memory, where a write is durable at once). */
 struct cfg_disk {
-    uint32_t write_ms_min; /* each write becomes durable after a uniform random time ... */
-    uint32_t write_ms_max; /* ... in [min, max] ms, in order (write_ms = [min, max]; 0..60000);
-                              a crash loses every write not yet durable */
+    uint32_t write_ms_min;  /* each write becomes durable after a uniform random time ... */
+    uint32_t write_ms_max;  /* ... in [min, max] ms: the time a write waits for its fdatasync
+                               (write_ms = [min, max]; 0..60000) */
+    bool torn_writes;       /* a crash may tear the last unsynced write it keeps */
+    uint32_t damaged_nodes; /* the disks of the last this many nodes (a minority) go bad: */
+    double bit_flip;        /* chance, at each restart of such a node, that a bit of its synced
+                               files flipped while it was down */
+    double misdirect;       /* chance, per log write of such a node, that it lands elsewhere */
+    double sync_error;      /* chance that an fdatasync fails (any node): the node stops and
+                               restarts later from what its disk kept */
 };
 
 /* [storage]: where each node keeps its durable state, and its snapshots. */

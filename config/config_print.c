@@ -285,8 +285,11 @@ static void print_fault_summary(FILE *out, const struct cfg *cfg)
 {
     const struct cfg_network *n = &cfg->network;
     bool network = n->drop > 0 || n->duplicate > 0 || n->delay_ms_max > 0 || n->reorder;
-    bool slow_disk = cfg->disk.write_ms_max > 0;
-    if (!network && !slow_disk && cfg->n_faults == 0 && cfg->nemesis.interval_ms == 0)
+    const struct cfg_disk *d = &cfg->disk;
+    bool slow_disk = d->write_ms_max > 0;
+    bool bad_disk =
+        (d->damaged_nodes > 0 && (d->bit_flip > 0 || d->misdirect > 0)) || d->sync_error > 0;
+    if (!network && !slow_disk && !bad_disk && cfg->n_faults == 0 && cfg->nemesis.interval_ms == 0)
         return;
     char drop[64], dup[64];
     format_float(n->drop, drop, sizeof drop);
@@ -300,6 +303,16 @@ static void print_fault_summary(FILE *out, const struct cfg *cfg)
     if (slow_disk)
         fprintf(out, "; disk: writes durable after %" PRIu32 "..%" PRIu32 " ms",
                 cfg->disk.write_ms_min, cfg->disk.write_ms_max);
+    if (bad_disk) {
+        char flip[64], mis[64], sync[64];
+        format_float(d->bit_flip, flip, sizeof flip);
+        format_float(d->misdirect, mis, sizeof mis);
+        format_float(d->sync_error, sync, sizeof sync);
+        fprintf(out,
+                "; disk faults: %" PRIu32 " damaged node%s (bit flip %s, misdirect %s), fdatasync "
+                "error %s",
+                d->damaged_nodes, d->damaged_nodes == 1 ? "" : "s", flip, mis, sync);
+    }
     fprintf(out, "; faults: %zu scheduled; nemesis: ", cfg->n_faults);
     if (cfg->nemesis.interval_ms == 0) {
         fputs("off\n", out);

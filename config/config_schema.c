@@ -127,9 +127,23 @@ static const struct cfg_setting disk_rows[] = {
      .def = 0,
      .min = 0,
      .max = 60000,
-     .doc = "[min, max]: in the simulator, each write to a node's disk becomes durable after a "
-            "uniform random time in this range, in order; a crash loses every write not yet "
-            "durable (threaded runs keep the disk in memory: durable at once)"},
+     .doc = "[min, max]: in the simulator, the writes of a node's step become durable (one "
+            "fdatasync) after a uniform random time in this range; a crash keeps a random prefix "
+            "of each file's writes not yet synced, the rest lost"},
+    BOOL(struct cfg_disk, torn_writes, 1,
+         "a crash may tear the last unsynced write it keeps (a prefix of its bytes survives)"),
+    UINT32(struct cfg_disk, damaged_nodes, 0, 0, CFG_NODES_MAX,
+           "the disks of the last this many nodes go bad (bit_flip, misdirect); at most a "
+           "minority, (num_nodes - 1) / 2"),
+    PROB(struct cfg_disk, bit_flip, 0.0,
+         "chance, each time a damaged node restarts, that a bit of its synced files flipped "
+         "while it was down: it must refuse to start"),
+    PROB(struct cfg_disk, misdirect, 0.0,
+         "chance, per log write of a damaged node, that the write lands on its older records "
+         "instead: found, and refused, at its next start"),
+    PROB(struct cfg_disk, sync_error, 0.0,
+         "chance that an fdatasync fails (any node): the node stops at once, never retrying, and "
+         "restarts from what its disk kept after 100..1000 ms"),
 };
 static const struct cfg_schema disk_schema = {disk_rows, COUNT(disk_rows)};
 
@@ -148,7 +162,7 @@ static const struct cfg_setting storage_rows[] = {
     BOOL(struct cfg_storage, fsync, 1,
          "fdatasync each batch of log writes before it counts as durable (group commit); false "
          "is faster and loses acknowledged writes when the machine crashes"),
-    UINT32(struct cfg_storage, segment_bytes, 64u << 20, 1u << 16, 1u << 30,
+    UINT32(struct cfg_storage, segment_bytes, 64u << 20, 1u << 12, 1u << 30,
            "a log segment file is closed and a new one started past this many bytes"),
     UINT32(struct cfg_storage, snapshot_threshold, 10000, 0, 1u << 30,
            "a node snapshots its store once this many entries were applied since its last "
@@ -246,7 +260,8 @@ static const struct cfg_setting root_rows[] = {
     TABLE(struct cfg, trace, trace_schema, "what the run prints"),
     TABLE(struct cfg, network, network_schema,
           "the emulated network between nodes; all zero: a perfect network"),
-    TABLE(struct cfg, disk, disk_schema, "the simulated disk of every node"),
+    TABLE(struct cfg, disk, disk_schema,
+          "the simulated disk of every node (--simulate and --sweep only): latency and faults"),
     TABLE(struct cfg, storage, storage_schema,
           "where each node keeps its term, vote, log and snapshots (docs/storage.md)"),
     TABLE(struct cfg, nemesis, nemesis_schema, "random faults chosen from the seed"),

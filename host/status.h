@@ -22,6 +22,8 @@ struct node_status {
     uint64_t msgs_dropped, msgs_duplicated; /* by the emulated network, at this sender */
     uint64_t proposals;                     /* client requests accepted into the log */
     uint64_t snapshot_index, first_index;   /* the latest snapshot (0: none); the log's start */
+    uint64_t snapshots_taken;               /* of its own store */
+    uint64_t snapshots_installed;           /* received from a leader (InstallSnapshot) */
     uint64_t persist_writes, persist_syncs; /* disk storage: requests written, and the syncs
                                                that made them durable (group commit) */
 };

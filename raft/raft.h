@@ -386,6 +386,9 @@ enum {
     RAFT_BUG_APPLY_BEFORE_COMMIT = 1u << 3, /* hand out entries to apply as soon as appended */
     RAFT_BUG_ACK_BEFORE_DURABLE = 1u << 4,  /* acknowledge AppendEntries before the entries are
                                                durable */
+    RAFT_BUG_CUT_ON_BAD_CHECKSUM = 1u << 5, /* storage/ (not the core): a damaged record in the
+                                               newest segment is cut off with everything after
+                                               it, like a torn write, and the node carries on */
 };
 #endif
 /* Sensible defaults for a cluster of n_nodes with the given id. */

@@ -20,6 +20,8 @@
 #include "scenario/scenario.h"
 #include "sim/queue.h"
 #include "sim/sim.h"
+#include "sim/simfs.h"
+#include "storage/storage.h"
 
 /* Seed streams: the run's own are scenario/params.h's (shared with the threaded run); the
  * simulator's own draws (same-time order, client link delays) use streams the threaded run
@@ -33,17 +35,6 @@ enum {
     SIM_DISK_STREAM = 1u << 27, /* + node id: each disk's write times */
 };
 
-/* A write on its way to a node's simulated disk: a copy of the core's persist request (the
- * request's entries point into the core's log, which moves on). */
-struct sim_write {
-    struct raft_persist p;      /* p.append points at entries */
-    struct raft_entry *entries; /* owned, each with its own data */
-    /* The snapshot the write carries (owned; index 0: none). p.snapshot is NULL while the write
-     * waits in the queue, whose moves would leave a pointer into itself dangling. */
-    struct raft_snapshot snapshot;
-    uint64_t done_ms; /* when it becomes durable; writes complete in order */
-};
-
 struct sim_node {
     uint32_t id;
     char name[24]; /* "node 3": the trace's actor */
@@ -55,9 +46,20 @@ struct sim_node {
     uint64_t *link_last_ms;  /* per destination: the latest delivery time queued ... */
     uint64_t *link_tie;      /* ... and its tie, so same-ms deliveries keep their order */
     uint64_t wake_gen;       /* only the TICK carrying this generation counts */
-    /* The disk ([disk] write_ms): writes not yet durable, oldest first, lost at a crash. */
-    struct sim_write *writes;
-    size_t n_writes, cap_writes;
+    /* The disk: a simulated directory (sim/simfs.h) that survives crashes, written through the
+     * file storage (storage/) while the node is up. Writes are synced ([disk] write_ms) after
+     * they are made, every write so far by one sync (group commit). */
+    struct simfs *fs;
+    struct storage st;                /* open while up */
+    uint64_t written_seq, synced_seq; /* persist requests written, and synced */
+    bool sync_armed;                  /* a DISK_DONE is queued */
+    bool failed;                      /* a write or sync failed: the node stops, then restarts */
+    bool refused;                     /* its disk is damaged: it refused to start, for good */
+    char refused_why[512];
+    /* What the disk must give back at a restart: the model (sim->disks) entries up to
+     * durable_last, and at least this term and vote (checked at every start). */
+    uint64_t durable_last, durable_term;
+    uint32_t durable_vote;
     struct prng disk_rng;
     uint64_t disk_gen; /* only the DISK_DONE carrying this generation counts */
     uint64_t wake_ms;
@@ -91,8 +93,11 @@ struct sim {
     uint64_t stamp_ns;
     struct sim_queue q;
     uint32_t n_nodes;
-    struct sim_node *nodes;  /* nodes[i] is node i+1 */
-    struct raft_disk *disks; /* disks[i] survives node i+1's crashes */
+    struct sim_node *nodes; /* nodes[i] is node i+1 */
+    /* disks[i]: the model of node i+1's disk, every persist request applied as it is written
+     * (what log matching and the results check read); replaced at each start by what the
+     * storage loaded, after checking that it lost nothing durable. */
+    struct raft_disk *disks;
     uint32_t n_clients;
     struct sim_client *clients;
     uint32_t clients_done;

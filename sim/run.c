@@ -105,10 +105,14 @@ static bool converged(const struct sim *s)
     if (raft_last_applied(l) != raft_last_index(l))
         return false;
     /* ... and every write has reached its disk, which the end-of-run checks read. */
-    for (uint32_t i = 0; i < s->n_nodes; i++)
-        if (!s->nodes[i].up || raft_last_applied(&s->nodes[i].rep.raft) != raft_last_applied(l) ||
-            s->nodes[i].n_writes > 0)
+    for (uint32_t i = 0; i < s->n_nodes; i++) {
+        const struct sim_node *n = &s->nodes[i];
+        if (n->refused) /* its disk is damaged: it stays down, reported */
+            continue;
+        if (!n->up || raft_last_applied(&n->rep.raft) != raft_last_applied(l) ||
+            n->synced_seq != n->written_seq)
             return false;
+    }
     return true;
 }
 
@@ -235,6 +239,8 @@ static void fill_report(struct sim *s, struct sim_report *rep)
         run->elections += s->nodes[i].stats.elections;
         run->msgs_dropped += s->nodes[i].stats.msgs_dropped;
         run->msgs_duplicated += s->nodes[i].stats.msgs_duplicated;
+        run->snapshots_taken += s->nodes[i].stats.snapshots_taken;
+        run->snapshots_installed += s->nodes[i].stats.snapshots_installed;
     }
     run->first_leader_us = s->first_leader_ms * 1000;
     run->elected = s->first_leader != 0;
@@ -250,12 +256,14 @@ static void fill_report(struct sim *s, struct sim_report *rep)
     if (leader != 0 && rep->converged) {
         run->all_applied = true;
         run->stores_identical = true;
-        for (uint32_t i = 1; i < s->n_nodes; i++)
-            if (run->nodes[i].digest != run->nodes[0].digest) {
+        const struct node_status *l = &run->nodes[leader - 1];
+        for (uint32_t i = 0; i < s->n_nodes; i++)
+            if (!s->nodes[i].refused && run->nodes[i].digest != l->digest) {
                 run->stores_identical = false;
                 problem(rep, SIM_CHECK_STORES,
-                        "the stores differ: node 1 has digest %016llx, node %u %016llx",
-                        (unsigned long long)run->nodes[0].digest, i + 1,
+                        "the stores differ: node %u (the leader) has digest %016llx, node %u "
+                        "%016llx",
+                        leader, (unsigned long long)l->digest, i + 1,
                         (unsigned long long)run->nodes[i].digest);
                 break;
             }
@@ -277,6 +285,29 @@ static void fill_report(struct sim *s, struct sim_report *rep)
         run->invariant_violated = s->violated;
         run->invariant_reports = s->inv_reports;
     }
+    run->data_dir = "a simulated disk";
+    run->fsync = true;
+    for (uint32_t i = 0; i < s->n_nodes; i++) {
+        const struct sim_node *n = &s->nodes[i];
+        struct simfs_counts c;
+        simfs_counts(n->fs, &c);
+        rep->disk_writes += c.writes;
+        rep->disk_syncs += c.syncs;
+        rep->disk_crashes += c.crashes;
+        rep->disk_torn += c.torn;
+        rep->disk_lost_ops += c.lost_ops;
+        rep->disk_flips += c.flips;
+        rep->disk_misplaced += c.misdirected;
+        rep->disk_sync_errors += c.sync_errors;
+        if (n->refused) {
+            size_t used = strlen(rep->refused_why);
+            snprintf(rep->refused_why + used, sizeof rep->refused_why - used, "%s%s: %s",
+                     rep->refused ? "; " : "", n->name, n->refused_why);
+            rep->refused++;
+        }
+    }
+    run->persist_writes = rep->disk_writes;
+    run->persist_syncs = rep->disk_syncs;
     struct cluster_client_results *cr = xcalloc(s->n_clients + 1, sizeof *cr);
     uint32_t n_cr = client_results(s, cr);
     cluster_count_results(cr, n_cr, &run->counts);
@@ -380,6 +411,14 @@ void sim_report_print(FILE *out, const struct sim_report *rep)
     else
         fprintf(out, "  liveness: clients %s; NOT converged\n",
                 rep->clients_done ? "all done" : "NOT all done");
+    fprintf(out,
+            "  disk: %llu crashes tore %llu writes and lost %llu unsynced operations; faults: "
+            "%llu bits flipped, %llu writes misplaced, %llu fdatasync errors\n",
+            (unsigned long long)rep->disk_crashes, (unsigned long long)rep->disk_torn,
+            (unsigned long long)rep->disk_lost_ops, (unsigned long long)rep->disk_flips,
+            (unsigned long long)rep->disk_misplaced, (unsigned long long)rep->disk_sync_errors);
+    if (rep->refused > 0)
+        fprintf(out, "  refused to start (disk damaged): %s\n", rep->refused_why);
     if (rep->failed_check != SIM_CHECK_NONE)
         fprintf(out, "  failed check: %s\n", sim_check_name(rep->failed_check));
 }

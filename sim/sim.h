@@ -77,6 +77,12 @@ struct sim_report {
     enum sim_check failed_check; /* the first check that failed, SIM_CHECK_NONE if none */
     struct cfg_fault *injected;  /* every fault applied, at_ms = when (heap; in time order) */
     size_t n_injected;
+    /* The simulated disks, summed over the nodes: writes, syncs, what crashes tore and lost, and
+     * the faults injected; the nodes that refused to start (their disks damaged), and why. */
+    uint64_t disk_writes, disk_syncs, disk_crashes, disk_torn, disk_lost_ops;
+    uint64_t disk_flips, disk_misplaced, disk_sync_errors;
+    uint32_t refused;
+    char refused_why[1024]; /* "node 3: node 3/wal-...: offset N: problem; node 5: ..." */
 };
 
 /* Simulates cfg (seed must be given) to its verdict. The trace goes wherever trace_open sent it,
@@ -112,6 +118,8 @@ struct sim_sweep_result {
     double virtual_s, wall_s; /* of the seeds' runs, shrinking left out */
     uint64_t events;
     uint64_t shrunk; /* failing seeds shrunk (at most SIM_SHRINK_SEEDS) */
+    /* Disk faults over the sweep's runs (sim_report's, summed), and nodes that refused. */
+    uint64_t disk_torn, disk_lost_ops, disk_flips, disk_misplaced, disk_sync_errors, refused;
     double shrink_wall_s;
     uint64_t first_failing_seed; /* valid if failures > 0 */
     enum sim_check first_failed_check;

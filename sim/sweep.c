@@ -131,6 +131,18 @@ void sim_sweep_config(uint64_t seed, struct cfg *out)
         out->storage.snapshot_trailing = (uint32_t)prng_range(&r, 0, 10);
         out->storage.snapshot_chunk_bytes = (uint32_t)prng_range(&r, 1, 512);
     }
+    /* Disk faults, two fifths of the seeds (drawn last, so the other seeds keep every earlier
+     * draw): small segments, so logs roll over and compact file by file; crashes that tear
+     * their last write or not; up to a minority of nodes whose disks flip bits or misplace a
+     * write (they must refuse to start); and fdatasync errors that stop a node. */
+    if (coin(&r, 40)) {
+        out->storage.segment_bytes = (uint32_t)prng_range(&r, 4096, 16384);
+        out->disk.torn_writes = coin(&r, 75);
+        out->disk.damaged_nodes = (uint32_t)prng_range(&r, 0, (out->num_nodes - 1) / 2);
+        out->disk.bit_flip = coin(&r, 50) ? 0.5 : 0.0;
+        out->disk.misdirect = coin(&r, 50) ? 0.5 : 0.0;
+        out->disk.sync_error = coin(&r, 30) ? 0.01 : 0.0;
+    }
     out->check.invariants = true;
     out->check.linearizability = true;
     out->check.converge_ms = 30000;
@@ -201,6 +213,12 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
         res->virtual_s += (double)rep.virtual_ms / 1000.0;
         res->wall_s += rep.wall_s;
         res->events += rep.events;
+        res->disk_torn += rep.disk_torn;
+        res->disk_lost_ops += rep.disk_lost_ops;
+        res->disk_flips += rep.disk_flips;
+        res->disk_misplaced += rep.disk_misplaced;
+        res->disk_sync_errors += rep.disk_sync_errors;
+        res->refused += rep.refused;
         if (!rep.consistent) {
             if (res->failures == 0) {
                 res->first_failing_seed = seed;
@@ -241,6 +259,14 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
                 (unsigned long long)res->liveness_failures, res->virtual_s / 3600.0, res->wall_s,
                 res->wall_s > 0 ? (double)res->seeds / res->wall_s : 0.0,
                 res->wall_s > 0 ? res->virtual_s / res->wall_s : 0.0);
+    if (out != NULL)
+        fprintf(out,
+                "disk faults: %llu torn writes, %llu unsynced operations lost at crashes, %llu "
+                "bits flipped, %llu writes misplaced, %llu fdatasync errors; %llu nodes refused "
+                "to start\n",
+                (unsigned long long)res->disk_torn, (unsigned long long)res->disk_lost_ops,
+                (unsigned long long)res->disk_flips, (unsigned long long)res->disk_misplaced,
+                (unsigned long long)res->disk_sync_errors, (unsigned long long)res->refused);
     if (out != NULL && res->interrupted != 0)
         fprintf(out, "interrupted by %s after %llu of %llu seeds\n", signal_name(res->interrupted),
                 (unsigned long long)res->seeds, (unsigned long long)count);

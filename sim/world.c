@@ -12,7 +12,9 @@
 #include "host/client_trace.h"
 #include "common/alloc.h"
 #include "actors/monitor.h"
+#include "host/file_fs.h"
 #include "host/host.h"
+#include "host/node_storage.h"
 #include "host/node_trace.h"
 #include "runtime/trace.h"
 #include "wire/wire.h"
@@ -296,94 +298,108 @@ static void node_step(struct sim *s, struct sim_node *n, const struct raft_event
 
 /* --- the disk ----------------------------------------------------------------------------- */
 
-/* The write reaches the disk (it survives crashes from now on); log matching is checked on
- * what it wrote. */
+/* The request is written: the model applies it, and log matching is checked on what it wrote. */
 static void disk_write(struct sim *s, struct sim_node *n, const struct raft_persist *p)
 {
     raft_disk_apply(&s->disks[n->id - 1], p);
     check_written(s, n, p);
 }
 
-static void free_write(struct sim_write *w)
+/* True with probability p (0..1), drawn from rng. */
+static bool chance(struct prng *rng, double p)
 {
-    for (size_t i = 0; i < w->p.n_append; i++)
-        free(w->entries[i].data);
-    free(w->entries);
-    free(w->snapshot.data);
+    return p > 0 && (double)(prng_next(rng) >> 11) * 0x1.0p-53 < p;
 }
 
-/* A persist request of the step just taken: durable at once with a [0, 0] disk (true), else
- * queued to become durable after a random time, after every earlier write (false). */
+static const char *disk_dir(const struct sim_node *n)
+{
+    return n->name; /* "node 3": error messages read "node 3/wal-...: offset N: problem" */
+}
+
+/* The node's storage failed (a write or a sync): it stops once the step under way is over, and
+ * restarts later from what its disk kept (an operator's restart of a process that exited). */
+static void disk_failed(struct sim *s, struct sim_node *n, const struct storage_error *err)
+{
+    char why[512];
+    file_fs_format_error(why, sizeof why, disk_dir(n), err);
+    trace_log(TRACE_INFO, n->name, "disk", "stops: %s (never retried)", why);
+    n->failed = true;
+    struct sim_event *ev = sim_event_new(SIM_EV_DISK_FAILED, s->now_ms);
+    ev->node = n->id;
+    ev->token = n->incarnations;
+    sim_queue_push(&s->q, ev);
+}
+
+/* Everything written so far is durable: what a restart must give back. */
+static void mark_durable(struct sim *s, struct sim_node *n)
+{
+    const struct raft_disk *d = &s->disks[n->id - 1];
+    uint64_t last = raft_log_last_index(&d->log);
+    n->durable_last = last > d->snapshot.index ? last : d->snapshot.index;
+    n->durable_term = d->current_term;
+    n->durable_vote = d->voted_for;
+}
+
+/* Syncs what was written; false if the sync failed (the node stops). */
+static bool disk_sync(struct sim *s, struct sim_node *n)
+{
+    struct storage_error err;
+    if (chance(&n->disk_rng, s->cfg->disk.sync_error))
+        simfs_fail_next_sync(n->fs);
+    if (storage_sync(&n->st, &err) != 0) {
+        disk_failed(s, n, &err);
+        return false;
+    }
+    mark_durable(s, n);
+    n->synced_seq = n->written_seq;
+    return true;
+}
+
+/* A persist request of the step just taken, written through the storage at once and applied to
+ * the model; durable at once with a [0, 0] disk (true), else synced by a DISK_DONE after a random
+ * time (false), together with every write made until then. */
 static bool disk_submit(struct sim *s, struct sim_node *n, const struct raft_persist *p)
 {
     const struct cfg_disk *d = &s->cfg->disk;
-    if (p->seq == 0)
+    if (p->seq == 0 || n->failed)
         return false;
-    if (d->write_ms_max == 0) {
-        disk_write(s, n, p);
-        return true;
+    /* A truncation is durable before the request returns (storage.h): the entries it removes
+     * need not come back. */
+    if (p->truncate_from != 0 && p->truncate_from <= n->durable_last)
+        n->durable_last = p->truncate_from - 1;
+    struct storage_error err;
+    int rc = storage_write(&n->st, p, &err);
+    disk_write(s, n, p);
+    if (rc != 0) {
+        disk_failed(s, n, &err);
+        return false;
     }
-    if (n->n_writes == n->cap_writes) {
-        n->cap_writes = n->cap_writes ? 2 * n->cap_writes : 16;
-        n->writes = xreallocarray(n->writes, n->cap_writes, sizeof *n->writes);
+    if (p->snapshot != NULL && p->snapshot->index > n->durable_last)
+        n->durable_last = p->snapshot->index; /* synced before storage_write returned */
+    n->written_seq = p->seq;
+    if (d->write_ms_max == 0)
+        return disk_sync(s, n);
+    if (!n->sync_armed) {
+        n->sync_armed = true;
+        struct sim_event *ev =
+            sim_event_new(SIM_EV_DISK_DONE,
+                          s->now_ms + prng_range(&n->disk_rng, d->write_ms_min, d->write_ms_max));
+        ev->node = n->id;
+        ev->token = n->disk_gen;
+        sim_queue_push(&s->q, ev);
     }
-    struct sim_write *w = &n->writes[n->n_writes++];
-    w->p = *p;
-    w->entries = xcalloc(p->n_append ? p->n_append : 1, sizeof *w->entries);
-    for (size_t i = 0; i < p->n_append; i++) {
-        w->entries[i] = p->append[i];
-        w->entries[i].data = NULL;
-        if (p->append[i].len > 0) {
-            w->entries[i].data = xmalloc(p->append[i].len);
-            memcpy(w->entries[i].data, p->append[i].data, p->append[i].len);
-        }
-    }
-    w->p.append = w->entries;
-    memset(&w->snapshot, 0, sizeof w->snapshot);
-    if (p->snapshot != NULL)
-        raft_snapshot_copy(&w->snapshot, p->snapshot);
-    w->p.snapshot = NULL;
-    uint64_t done = s->now_ms + prng_range(&n->disk_rng, d->write_ms_min, d->write_ms_max);
-    if (n->n_writes > 1 && n->writes[n->n_writes - 2].done_ms > done)
-        done = n->writes[n->n_writes - 2].done_ms; /* in order */
-    w->done_ms = done;
-    struct sim_event *ev = sim_event_new(SIM_EV_DISK_DONE, done);
-    ev->node = n->id;
-    ev->token = n->disk_gen;
-    sim_queue_push(&s->q, ev);
     return false;
 }
 
-/* SIM_EV_DISK_DONE: the writes due by now reach the disk and are reported to the core. */
+/* SIM_EV_DISK_DONE: one sync makes every write so far durable; the core hears of it. */
 static void disk_done(struct sim *s, struct sim_node *n)
 {
-    size_t done = 0;
-    uint64_t seq = 0;
-    while (done < n->n_writes && n->writes[done].done_ms <= s->now_ms) {
-        struct sim_write *w = &n->writes[done];
-        w->p.snapshot = w->snapshot.index != 0 ? &w->snapshot : NULL;
-        disk_write(s, n, &w->p);
-        seq = n->writes[done].p.seq;
-        free_write(&n->writes[done]);
-        done++;
-    }
-    if (done > 0) /* (memmove with a NULL array is undefined even for 0 bytes) */
-        memmove(n->writes, n->writes + done, (n->n_writes - done) * sizeof *n->writes);
-    n->n_writes -= done;
-    if (seq != 0) {
-        struct raft_event ev = {
-            .type = RAFT_EVENT_PERSISTED, .now_ms = s->now_ms, .persisted_seq = seq};
-        node_step(s, n, &ev);
-    }
-}
-
-/* A crash: every write not yet durable is lost. */
-static void disk_lose_pending(struct sim_node *n)
-{
-    for (size_t i = 0; i < n->n_writes; i++)
-        free_write(&n->writes[i]);
-    n->n_writes = 0;
-    n->disk_gen++;
+    n->sync_armed = false;
+    if (n->failed || n->written_seq == n->synced_seq || !disk_sync(s, n))
+        return;
+    struct raft_event ev = {
+        .type = RAFT_EVENT_PERSISTED, .now_ms = s->now_ms, .persisted_seq = n->synced_seq};
+    node_step(s, n, &ev);
 }
 
 /* --- a node's ports for the action routine (host/host.h) ---------------------------------- */
@@ -450,6 +466,8 @@ static void port_observe(void *ctx, const struct replica *r, const struct replic
             check_commit(s, n, note->a + 1, note->b);
         if (note->kind == RAFT_NOTE_ELECTION_START && !note->pre_vote)
             n->stats.elections++;
+        n->stats.snapshots_taken += note->kind == RAFT_NOTE_SNAPSHOT_TAKEN;
+        n->stats.snapshots_installed += note->kind == RAFT_NOTE_SNAPSHOT_INSTALLED;
     }
     if (out->up.n_apply > 0)
         check_applied(s, n);
@@ -526,12 +544,145 @@ static void node_request(struct sim *s, struct sim_node *n, const struct sim_eve
     wire_frame_free(&f);
 }
 
+/* Damage at rest on a damaged node's disk, drawn at its restart (the storage reads its files
+ * only when it starts, so damage done while it ran shows first here): a bit flipped in a synced
+ * record or snapshot, or the last log record found written over older records, its own place
+ * zeros. Aimed only where the storage can tell damage from a torn write: never at the last
+ * record of the newest segment, which a crash may have torn (docs/storage.md). st is open. */
+static void damage_at_rest(struct sim *s, struct sim_node *n)
+{
+    const struct cfg_disk *d = &s->cfg->disk;
+    if (n->id + d->damaged_nodes <= s->n_nodes || n->incarnations == 0)
+        return;
+    const struct storage_segment *segs;
+    size_t n_segs = storage_segments(&n->st, &segs);
+    uint64_t records = 0;
+    for (size_t k = 0; k < n_segs; k++)
+        records += segs[k].n;
+    if (chance(&n->disk_rng, d->bit_flip) && records >= 2) {
+        uint64_t r = prng_range(&n->disk_rng, 0, records - 2); /* not the very last */
+        size_t k = 0;
+        while (r >= segs[k].n)
+            r -= segs[k++].n;
+        uint64_t from = segs[k].offsets[r];
+        uint64_t to = r + 1 < segs[k].n ? segs[k].offsets[r + 1] : segs[k].end;
+        uint64_t at = prng_range(&n->disk_rng, from, to - 1);
+        unsigned bit = (unsigned)prng_range(&n->disk_rng, 0, 7);
+        if (simfs_flip_bit(n->fs, segs[k].name, at, bit) == 0)
+            trace_log(TRACE_INFO, n->name, "disk", "fault: bit %u of %s at offset %llu flipped",
+                      bit, segs[k].name, (unsigned long long)at);
+    }
+    if (n_segs > 0 && chance(&n->disk_rng, d->misdirect)) {
+        const struct storage_segment *seg = &segs[n_segs - 1];
+        if (seg->n >= 3) { /* the last record lands on the records before the one before it */
+            uint64_t from = seg->offsets[seg->n - 1], len = seg->end - from;
+            uint64_t limit = seg->offsets[seg->n - 2];
+            if (limit >= seg->offsets[0] + len) {
+                uint64_t to = prng_range(&n->disk_rng, seg->offsets[0], limit - len);
+                if (simfs_misplace(n->fs, seg->name, from, len, to) == 0)
+                    trace_log(TRACE_INFO, n->name, "disk",
+                              "fault: the write of %s at offset %llu (%llu bytes) had landed at "
+                              "offset %llu",
+                              seg->name, (unsigned long long)from, (unsigned long long)len,
+                              (unsigned long long)to);
+            }
+        }
+    }
+}
+
+/* Opens node n's disk: the durable state to start from in *loaded, or false with n refused. */
+static bool disk_open(struct sim *s, struct sim_node *n, struct raft_disk *loaded,
+                      struct storage_report *report)
+{
+    struct storage_fs port;
+    simfs_port(n->fs, &port);
+    struct storage_options so;
+    storage_options_default(&so, n->id);
+    so.segment_bytes = s->cfg->storage.segment_bytes;
+#ifdef RAFT_PLANTED_BUGS
+    so.planted_bugs = s->opt.planted_bugs;
+#endif
+    struct storage_error err;
+    int rc = storage_open(&n->st, &port, &so, loaded, report, &err);
+    if (rc == 0) {
+        damage_at_rest(s, n);
+        struct simfs_counts c;
+        simfs_counts(n->fs, &c);
+        if (c.flips + c.misdirected > 0) { /* read the disk again, as a restart would */
+            storage_close(&n->st);
+            raft_disk_close(loaded);
+            rc = storage_open(&n->st, &port, &so, loaded, report, &err);
+        }
+    }
+    if (rc == 0)
+        return true;
+    n->refused = true;
+    file_fs_format_error(n->refused_why, sizeof n->refused_why, disk_dir(n), &err);
+    trace_log(TRACE_INFO, n->name, "disk", "refuses to start: %s", n->refused_why);
+    return false;
+}
+
+/* What the disk gave back at a start must hold everything made durable before: the model's
+ * entries up to durable_last (in the log loaded, or in its snapshot), the term and the vote. A
+ * loss is a violation: it is what lets a voter forget what it acknowledged. */
+static void check_durable(struct sim *s, struct sim_node *n, const struct raft_disk *loaded)
+{
+    const struct raft_disk *model = &s->disks[n->id - 1];
+    char what[256] = "";
+    if (loaded->current_term < n->durable_term ||
+        (loaded->current_term == n->durable_term && n->durable_vote != 0 &&
+         loaded->voted_for != n->durable_vote))
+        snprintf(what, sizeof what, "term %llu vote %u, after term %llu vote %u were durable",
+                 (unsigned long long)loaded->current_term, loaded->voted_for,
+                 (unsigned long long)n->durable_term, n->durable_vote);
+    for (uint64_t i = loaded->snapshot.index + 1; what[0] == '\0' && i <= n->durable_last; i++) {
+        const struct raft_entry *got = raft_log_get(&loaded->log, i);
+        const struct raft_entry *want = raft_log_get(&model->log, i);
+        if (got == NULL)
+            snprintf(what, sizeof what, "entry %llu is missing, though it was durable",
+                     (unsigned long long)i);
+        else if (want != NULL && raft_entry_hash(got) != raft_entry_hash(want))
+            snprintf(what, sizeof what, "entry %llu differs from the one made durable",
+                     (unsigned long long)i);
+    }
+    if (what[0] == '\0' || s->violated)
+        return;
+    s->violated = true;
+    snprintf(s->violation, sizeof s->violation, "durability violated: %s restarted with %s",
+             n->name, what);
+    trace_log(TRACE_INFO, n->name, "violation", "%s", s->violation);
+}
+
 void sim_node_start(struct sim *s, uint32_t id)
 {
     assert(id >= 1 && id <= s->n_nodes);
     struct sim_node *n = &s->nodes[id - 1];
-    assert(!n->up);
+    if (n->up)
+        return; /* already restarted after its storage failed */
+    if (n->refused) {
+        trace_log(TRACE_INFO, n->name, "disk", "stays down: its disk refused to start");
+        return;
+    }
     const struct cfg *cfg = s->cfg;
+    struct raft_disk loaded;
+    struct storage_report report;
+    if (!disk_open(s, n, &loaded, &report))
+        return;
+    if (n->incarnations > 0) {
+        char what[512];
+        node_storage_describe(&report, what, sizeof what);
+        trace_log(TRACE_INFO, n->name, "disk", "restarts from its disk: %s", what);
+    }
+    check_durable(s, n, &loaded);
+    raft_disk_close(&s->disks[id - 1]);
+    s->disks[id - 1] = loaded;
+    /* Log matching goes on from the log loaded: past what was durable it may hold entries the
+     * model had replaced (a truncation whose sync failed), so its chain is computed afresh. */
+    struct raft_persist reread = {.seq = 1, .truncate_from = raft_log_first_index(&loaded.log)};
+    check_written(s, n, &reread);
+    n->written_seq = n->synced_seq = 0;
+    n->failed = false;
+    n->sync_armed = false;
     struct raft_options o;
     scenario_raft_options(cfg, id, n->incarnations, &o);
 #ifdef RAFT_PLANTED_BUGS
@@ -557,12 +708,26 @@ void sim_node_crash(struct sim *s, uint32_t id)
 {
     assert(id >= 1 && id <= s->n_nodes);
     struct sim_node *n = &s->nodes[id - 1];
-    assert(n->up);
+    if (!n->up)
+        return; /* stopped already, its storage having failed */
     n->up = false;
     n->wake_gen++;
     n->wake_armed = false;
-    disk_lose_pending(n);
+    n->disk_gen++;
     replica_close(&n->rep); /* its clients hear nothing: their timeouts fire */
+    storage_close(&n->st);
+    simfs_crash(n->fs, &n->disk_rng, s->cfg->disk.torn_writes);
+}
+
+/* SIM_EV_DISK_FAILED: the node whose storage failed stops, and restarts 100..1000 ms later. */
+static void disk_failed_stop(struct sim *s, struct sim_node *n)
+{
+    sim_node_crash(s, n->id);
+    struct sim_event *ev =
+        sim_event_new(SIM_EV_RESTART, s->now_ms + prng_range(&n->disk_rng, 100, 1000));
+    ev->node = n->id;
+    ev->token = n->incarnations;
+    sim_queue_push(&s->q, ev);
 }
 
 /* A wire frame arrives at node n: decoded, then received; a frame that does not decode to one
@@ -681,6 +846,14 @@ bool sim_step(struct sim *s)
         if (n->up && ev->token == n->disk_gen)
             disk_done(s, n);
         break;
+    case SIM_EV_DISK_FAILED:
+        if (n->up && ev->token == n->incarnations)
+            disk_failed_stop(s, n);
+        break;
+    case SIM_EV_RESTART:
+        if (!n->up && ev->token == n->incarnations)
+            sim_node_start(s, n->id);
+        break;
     }
     sim_event_free(ev);
     return true;
@@ -724,6 +897,7 @@ struct sim *sim_new(const struct cfg *cfg, const struct sim_options *opt)
     for (uint32_t i = 0; i < s->n_nodes; i++) {
         struct sim_node *n = &s->nodes[i];
         raft_disk_init(&s->disks[i]);
+        n->fs = simfs_new();
         prng_seed(&n->disk_rng, prng_derive(cfg->seed, SIM_DISK_STREAM + i + 1));
         n->id = i + 1;
         snprintf(n->name, sizeof n->name, "node %u", i + 1);
@@ -782,8 +956,7 @@ void sim_free(struct sim *s)
         if (n->up)
             sim_node_crash(s, n->id);
         replica_output_close(&n->out);
-        disk_lose_pending(n);
-        free(n->writes);
+        simfs_free(n->fs);
         free(n->chain);
         host_network_close(&n->net);
         free(n->link_last_ms);

@@ -28,6 +28,9 @@ struct storage_scan {
     uint64_t torn_bytes;
     uint64_t conflict_from; /* 0, or snapshot.index + 1: the log disagrees with the snapshot */
     uint64_t last_term;     /* the term of the last record of the log read */
+#ifdef RAFT_PLANTED_BUGS
+    uint32_t planted_bugs; /* set by the caller before storage_scan (which keeps it) */
+#endif
 };
 
 /* Reads the directory of fs. node_id 0: any, as long as the files agree. load: also read the

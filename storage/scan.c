@@ -150,7 +150,10 @@ static void scan_hard_state(const struct storage_fs *fs, struct storage_scan *sc
         sc->hs_valid = true;
         sc->hs = v->slots[v->slot_used].value;
         sc->hs_seq_max = sc->hs.seq;
-    } else if (any_bad) {
+    } else if (any_bad && !(v->slots[0].state == STORAGE_SLOT_BAD &&
+                            v->slots[1].state == STORAGE_SLOT_EMPTY)) {
+        /* Slot 0 damaged beside an empty slot 1 is the very first write torn by a crash (the
+         * first goes to slot 0): the empty state, term 0, is the last synced one. */
         damage(sc, STORAGE_HS_NAME, false, 0, "no valid hard state slot");
     }
 }
@@ -364,6 +367,10 @@ static void scan_segment(const struct storage_fs *fs, struct storage_scan *sc, s
                                ? storage_fmt_rec_claimed_bytes(buf + off, size - off)
                                : 0;
         bool zeros_after = all_zero(buf + off + claimed, size - off - claimed);
+#ifdef RAFT_PLANTED_BUGS
+        if (sc->planted_bugs & RAFT_BUG_CUT_ON_BAD_CHECKSUM)
+            zeros_after = true; /* the bug: any damage is taken for a torn write */
+#endif
         if (newest && zeros_after) {
             note_torn(sc, e->name, off, size - off);
             out->torn_bytes = size - off;
@@ -429,7 +436,13 @@ static void scan_segments(const struct storage_fs *fs, struct storage_scan *sc, 
 int storage_scan(const struct storage_fs *fs, uint32_t node_id, struct raft_log *log,
                  struct storage_scan *sc, struct storage_error *err)
 {
+#ifdef RAFT_PLANTED_BUGS
+    uint32_t planted_bugs = sc->planted_bugs;
+#endif
     memset(sc, 0, sizeof *sc);
+#ifdef RAFT_PLANTED_BUGS
+    sc->planted_bugs = planted_bugs;
+#endif
     sc->view.slot_used = -1;
     sc->snap = -1;
     struct listing l = {0};
@@ -509,6 +522,7 @@ int storage_inspect(const struct storage_fs *fs, uint32_t node_id, struct storag
                     struct storage_error *err)
 {
     struct storage_scan sc;
+    memset(&sc, 0, sizeof sc); /* (the test build reads sc.planted_bugs: none) */
     memset(out, 0, sizeof *out);
     int rc = storage_scan(fs, node_id, NULL, &sc, err);
     if (rc != 0) {

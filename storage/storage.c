@@ -216,6 +216,12 @@ int storage_sync(struct storage *st, struct storage_error *err)
     return 0;
 }
 
+size_t storage_segments(const struct storage *st, const struct storage_segment **segs)
+{
+    *segs = st->segs;
+    return st->n_segs;
+}
+
 void storage_close(struct storage *st)
 {
     if (st->seg_handle >= 0)
@@ -327,6 +333,9 @@ int storage_open(struct storage *st, const struct storage_fs *fs, const struct s
     st->fs = *fs;
     st->opt = *opt;
     struct storage_scan sc;
+#ifdef RAFT_PLANTED_BUGS
+    sc.planted_bugs = opt->planted_bugs;
+#endif
     int rc = storage_scan(fs, opt->node_id, &loaded->log, &sc, err);
     if (rc != 0)
         goto fail;

@@ -61,6 +61,9 @@ struct storage_options {
     uint64_t segment_bytes; /* roll to a new segment once one holds this many bytes; 64..MAX */
     bool fsync;             /* false: no fdatasync and no directory sync at all (UNSAFE: a crash
                                of the machine loses acknowledged writes; for speed runs only) */
+#ifdef RAFT_PLANTED_BUGS
+    uint32_t planted_bugs; /* RAFT_BUG_CUT_ON_BAD_CHECKSUM (raft/raft.h); the test build only */
+#endif
 };
 void storage_options_default(struct storage_options *o, uint32_t node_id);
 
@@ -144,6 +147,10 @@ int storage_sync(struct storage *st, struct storage_error *err);
 
 /* Closes the files and frees what st holds. Syncs nothing. */
 void storage_close(struct storage *st);
+
+/* The segments as st keeps them, oldest first, with their records' offsets (for the simulator's
+ * faults, which aim at records): returns how many; *segs is valid until the next call on st. */
+size_t storage_segments(const struct storage *st, const struct storage_segment **segs);
 
 /* --- inspect: a read-only description of a directory (raft_kv inspect DATA_DIR) -------------- */
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -96,8 +97,22 @@ static void shrink(uint64_t seed, const struct sim_options *bug, enum sim_check 
     sim_report_close(&rep);
 }
 
+/* True if problem contains one of the alternatives of expect, separated by '|'. */
+static bool problem_is(const char *problem, const char *expect)
+{
+    char alt[256];
+    while (*expect != '\0') {
+        size_t n = strcspn(expect, "|");
+        snprintf(alt, sizeof alt, "%.*s", (int)n, expect);
+        if (strstr(problem, alt) != NULL)
+            return true;
+        expect += n + (expect[n] == '|');
+    }
+    return false;
+}
+
 /* Sweeps with bug planted until a seed fails, and requires the failure to be the one the bug
- * makes: check, with expect in its description. */
+ * makes: check, with one of expect's '|'-separated alternatives in its description. */
 static void caught_as(uint32_t bug, const char *name, enum sim_check expect_check,
                       const char *expect, bool skip_liveness);
 
@@ -137,7 +152,7 @@ static void caught_as(uint32_t bug, const char *name, enum sim_check expect_chec
         enum sim_check check = rep.failed_check;
         if (found) {
             assert_int_equal(check, expect_check);
-            if (strstr(rep.run.problem, expect) == NULL)
+            if (!problem_is(rep.run.problem, expect))
                 fail_msg("seed %llu: caught, but not as '%s'", (unsigned long long)seed, expect);
         }
         sim_report_close(&rep);
@@ -172,11 +187,14 @@ static void double_vote_is_caught(void **state)
     caught(RAFT_BUG_DOUBLE_VOTE, "double-vote", SIM_CHECK_INVARIANT, "election safety violated");
 }
 
-/* The vote is not persisted across a restart. */
+/* The vote is not persisted across a restart: two leaders of one term. The second leader's
+ * step appends its no-op (log matching, checked as the entry is written) before it is observed
+ * as leader (election safety), so either check may name it first. */
 static void forget_vote_is_caught(void **state)
 {
     (void)state;
-    caught(RAFT_BUG_FORGET_VOTE, "forget-vote", SIM_CHECK_INVARIANT, "election safety violated");
+    caught(RAFT_BUG_FORGET_VOTE, "forget-vote", SIM_CHECK_INVARIANT,
+           "election safety violated|log matching violated");
 }
 
 /* Entries applied (and clients answered) before they commit: a leader that loses its term
@@ -198,6 +216,18 @@ static void ack_before_durable_is_caught(void **state)
     (void)state;
     caught_as(RAFT_BUG_ACK_BEFORE_DURABLE, "ack-before-durable", SIM_CHECK_INVARIANT,
               "leader completeness violated", true);
+}
+
+/* storage/ takes a damaged record in the newest segment for a torn write, cuts the log there and
+ * carries on as a voter (issue 11): a bit flipped at rest then costs the node entries it had
+ * acknowledged, which the simulator's check of every restart against what was made durable
+ * finds (and which could let a leader without a committed entry be elected). Caught through
+ * the sweep's damaged disks. */
+static void cut_on_bad_checksum_is_caught(void **state)
+{
+    (void)state;
+    caught(RAFT_BUG_CUT_ON_BAD_CHECKSUM, "cut-on-bad-checksum", SIM_CHECK_INVARIANT,
+           "durability violated");
 }
 
 /* A sweep that fails many seeds shrinks only the first SIM_SHRINK_SEEDS of them (each costs up
@@ -251,6 +281,7 @@ int main(void)
         cmocka_unit_test(forget_vote_is_caught),
         cmocka_unit_test(apply_before_commit_is_caught),
         cmocka_unit_test(ack_before_durable_is_caught),
+        cmocka_unit_test(cut_on_bad_checksum_is_caught),
         cmocka_unit_test(sweep_shrinks_only_the_first_failing_seeds),
     };
     return cmocka_run_group_tests(tests, quiet_trace, NULL);

@@ -1,0 +1,250 @@
+/* test_sim_fs.c - the simulator's disk (sim/simfs.h): what survives a crash is exactly what the
+ * storage port's contract allows (synced bytes and names; a prefix of the rest, the last write
+ * possibly torn), a failed sync makes nothing durable, and the damage faults change the bytes
+ * they name. Then the file storage over it, crashed at random points of random workloads over
+ * many seeds: it always reopens, with every synced entry and the synced term and vote.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "common/prng.h"
+#include "raft/log.h"
+#include "raft/raft.h"
+#include "sim/simfs.h"
+#include "storage/storage.h"
+
+struct file {
+    uint8_t bytes[256];
+    uint64_t size;
+    bool exists;
+};
+
+/* Reads name's current bytes through the port. */
+static struct file read_file(struct storage_fs *port, const char *name)
+{
+    struct file f = {.exists = false};
+    int h;
+    if (port->open(port->ctx, name, 0, &h) != 0)
+        return f;
+    f.exists = true;
+    assert_int_equal(port->size(port->ctx, h, &f.size), 0);
+    assert_true(f.size <= sizeof f.bytes);
+    assert_int_equal(port->read(port->ctx, h, 0, f.bytes, (size_t)f.size), 0);
+    port->close(port->ctx, h);
+    return f;
+}
+
+/* Synced bytes survive every crash; unsynced writes survive as a prefix in order, the last kept
+ * one possibly torn (a prefix of its bytes). Over many seeds every outcome shows up. */
+static void crash_keeps_a_prefix_of_unsynced_writes(void **state)
+{
+    (void)state;
+    bool seen_none = false, seen_all = false, seen_torn = false;
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        struct simfs *fs = simfs_new();
+        struct storage_fs port;
+        simfs_port(fs, &port);
+        int h;
+        assert_int_equal(port.open(port.ctx, "f", STORAGE_FS_CREATE, &h), 0);
+        assert_int_equal(port.write(port.ctx, h, 0, "AAAA", 4), 0);
+        assert_int_equal(port.sync(port.ctx, h), 0);
+        assert_int_equal(port.sync_dir(port.ctx), 0);
+        assert_int_equal(port.write(port.ctx, h, 4, "BBBB", 4), 0);
+        assert_int_equal(port.write(port.ctx, h, 8, "CCCC", 4), 0);
+        struct prng rng;
+        prng_seed(&rng, seed);
+        simfs_crash(fs, &rng, true);
+        struct file f = read_file(&port, "f");
+        assert_true(f.exists);
+        assert_true(f.size >= 4 && f.size <= 12);
+        assert_memory_equal(f.bytes, "AAAABBBBCCCC", (size_t)f.size);
+        seen_none |= f.size == 4;
+        seen_all |= f.size == 12;
+        seen_torn |= f.size % 4 != 0;
+        simfs_free(fs);
+    }
+    assert_true(seen_none && seen_all && seen_torn);
+}
+
+/* A created name is durable only after sync_dir; a rename leaves one name or the other. */
+static void names_need_a_directory_sync(void **state)
+{
+    (void)state;
+    bool lost = false, kept = false;
+    for (uint64_t seed = 1; seed <= 100; seed++) {
+        struct simfs *fs = simfs_new();
+        struct storage_fs port;
+        simfs_port(fs, &port);
+        int h;
+        assert_int_equal(port.open(port.ctx, "old", STORAGE_FS_CREATE, &h), 0);
+        assert_int_equal(port.write(port.ctx, h, 0, "x", 1), 0);
+        assert_int_equal(port.sync(port.ctx, h), 0);
+        port.close(port.ctx, h);
+        assert_int_equal(port.sync_dir(port.ctx), 0);
+        assert_int_equal(port.open(port.ctx, "new", STORAGE_FS_CREATE | STORAGE_FS_EXCL, &h), 0);
+        port.close(port.ctx, h);
+        assert_int_equal(port.open(port.ctx, "new", STORAGE_FS_CREATE | STORAGE_FS_EXCL, &h),
+                         EEXIST);
+        assert_int_equal(port.rename(port.ctx, "old", "moved"), 0);
+        struct prng rng;
+        prng_seed(&rng, seed);
+        simfs_crash(fs, &rng, true);
+        bool old = read_file(&port, "old").exists, moved = read_file(&port, "moved").exists;
+        assert_true(old != moved); /* atomic: exactly one of the two */
+        assert_memory_equal(read_file(&port, old ? "old" : "moved").bytes, "x", 1);
+        bool created = read_file(&port, "new").exists;
+        assert_false(moved && !created); /* a prefix of the name operations, in order */
+        lost |= !created;
+        kept |= created;
+        simfs_free(fs);
+    }
+    assert_true(lost && kept);
+}
+
+/* A failed fdatasync returns EIO and makes nothing durable; the next one works again. */
+static void failed_sync_makes_nothing_durable(void **state)
+{
+    (void)state;
+    struct simfs *fs = simfs_new();
+    struct storage_fs port;
+    simfs_port(fs, &port);
+    int h;
+    assert_int_equal(port.open(port.ctx, "f", STORAGE_FS_CREATE, &h), 0);
+    assert_int_equal(port.sync_dir(port.ctx), 0);
+    assert_int_equal(port.write(port.ctx, h, 0, "data", 4), 0);
+    simfs_fail_next_sync(fs);
+    assert_int_equal(port.sync(port.ctx, h), EIO);
+    assert_int_equal(simfs_durable_size(fs, "f"), 0);
+    assert_int_equal(port.sync(port.ctx, h), 0);
+    assert_int_equal(simfs_durable_size(fs, "f"), 4);
+    struct simfs_counts c;
+    simfs_counts(fs, &c);
+    assert_int_equal(c.sync_errors, 1);
+    simfs_free(fs);
+}
+
+/* A flipped bit and a misplaced write change the durable bytes they name, and nothing else. */
+static void damage_changes_durable_bytes(void **state)
+{
+    (void)state;
+    struct simfs *fs = simfs_new();
+    struct storage_fs port;
+    simfs_port(fs, &port);
+    int h;
+    assert_int_equal(port.open(port.ctx, "f", STORAGE_FS_CREATE, &h), 0);
+    assert_int_equal(port.write(port.ctx, h, 0, "0123456789", 10), 0);
+    assert_int_equal(port.sync(port.ctx, h), 0);
+    port.close(port.ctx, h);
+    assert_int_equal(simfs_flip_bit(fs, "f", 3, 0), ENOENT); /* its name is not durable yet */
+    assert_int_equal(port.sync_dir(port.ctx), 0);
+    assert_int_equal(simfs_flip_bit(fs, "f", 10, 0), ENOENT); /* past the end */
+    assert_int_equal(simfs_flip_bit(fs, "f", 3, 0), 0);
+    assert_memory_equal(read_file(&port, "f").bytes, "0122456789", 10);
+    assert_int_equal(simfs_misplace(fs, "f", 8, 2, 1), 0);
+    assert_memory_equal(read_file(&port, "f").bytes, "08924567\0\0", 10);
+    simfs_free(fs);
+}
+
+/* The file storage over the simulated disk, crashed at a random point of a random workload
+ * (appends, truncations, term changes, syncs), over many seeds: it reopens every time, and the
+ * log loaded holds every entry synced, with its term; the term and vote are at least the synced
+ * ones. */
+static void storage_survives_random_crashes(void **state)
+{
+    (void)state;
+    uint64_t reopened = 0, torn_seen = 0;
+    for (uint64_t seed = 1; seed <= 400; seed++) {
+        struct prng rng;
+        prng_seed(&rng, seed);
+        struct simfs *fs = simfs_new();
+        struct storage_fs port;
+        simfs_port(fs, &port);
+        struct storage_options so;
+        storage_options_default(&so, 1);
+        so.segment_bytes = 64 * (1 + prng_range(&rng, 1, 8)); /* many segments */
+        struct raft_disk model;                               /* every request applied */
+        raft_disk_init(&model);
+        uint64_t durable_last = 0, durable_term = 0, seq = 0;
+        uint64_t durable_terms[200] = {0}; /* the term of each entry when it was synced */
+        for (int round = 0; round < 3; round++) {
+            struct storage st;
+            struct raft_disk loaded;
+            struct storage_report rep;
+            struct storage_error err;
+            int rc = storage_open(&st, &port, &so, &loaded, &rep, &err);
+            if (rc != 0)
+                fail_msg("seed %llu round %d: %s: offset %llu: %s", (unsigned long long)seed, round,
+                         err.file, (unsigned long long)err.offset, err.problem ? err.problem : "");
+            reopened++;
+            torn_seen += rep.torn_bytes_cut > 0;
+            assert_true(loaded.current_term >= durable_term);
+            assert_true(raft_log_last_index(&loaded.log) >= durable_last);
+            for (uint64_t i = 1; i <= durable_last; i++)
+                assert_int_equal(raft_log_get(&loaded.log, i)->term, durable_terms[i]);
+            raft_disk_close(&model);
+            model = loaded;
+            uint64_t steps = prng_range(&rng, 1, 30);
+            for (uint64_t k = 0; k < steps; k++) {
+                uint64_t last = raft_log_last_index(&model.log);
+                struct raft_entry e[3];
+                uint8_t data[3][8];
+                uint64_t term = model.current_term + prng_range(&rng, 0, 1);
+                if (term == 0)
+                    term = 1;
+                struct raft_persist p = {.seq = ++seq,
+                                         .save_hard_state = term != model.current_term,
+                                         .term = term,
+                                         .vote = 1};
+                if (last > 0 && prng_range(&rng, 0, 4) == 0) /* truncate, then append */
+                    p.truncate_from = prng_range(&rng, 1, last);
+                uint64_t first = p.truncate_from ? p.truncate_from : last + 1;
+                if (first >= 190)
+                    break;
+                p.append_first = first;
+                p.n_append = (size_t)prng_range(&rng, 1, 3);
+                for (size_t j = 0; j < p.n_append; j++) {
+                    memset(data[j], (int)('a' + j), sizeof data[j]);
+                    e[j] = (struct raft_entry){
+                        .term = term, .type = RAFT_ENTRY_COMMAND, .len = 8, .data = data[j]};
+                }
+                p.append = e;
+                if (p.truncate_from != 0 && p.truncate_from <= durable_last)
+                    durable_last = p.truncate_from - 1; /* a truncation is durable at once */
+                assert_int_equal(storage_write(&st, &p, &err), 0);
+                raft_disk_apply(&model, &p);
+                if (prng_range(&rng, 0, 2) == 0) {
+                    assert_int_equal(storage_sync(&st, &err), 0);
+                    durable_last = raft_log_last_index(&model.log);
+                    durable_term = model.current_term;
+                    for (uint64_t i = 1; i <= durable_last; i++)
+                        durable_terms[i] = raft_log_get(&model.log, i)->term;
+                }
+            }
+            storage_close(&st);
+            simfs_crash(fs, &rng, true);
+        }
+        raft_disk_close(&model);
+        simfs_free(fs);
+    }
+    assert_int_equal(reopened, 1200);
+    assert_true(torn_seen > 0); /* the crashes did tear records that the storage then cut */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(crash_keeps_a_prefix_of_unsynced_writes),
+        cmocka_unit_test(names_need_a_directory_sync),
+        cmocka_unit_test(failed_sync_makes_nothing_durable),
+        cmocka_unit_test(damage_changes_durable_bytes),
+        cmocka_unit_test(storage_survives_random_crashes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -605,10 +605,12 @@ static bool disk_open(struct sim *s, struct sim_node *n, struct raft_disk *loade
     struct storage_error err;
     int rc = storage_open(&n->st, &port, &so, loaded, report, &err);
     if (rc == 0) {
+        struct simfs_counts before, after;
+        simfs_counts(n->fs, &before);
         damage_at_rest(s, n);
-        struct simfs_counts c;
-        simfs_counts(n->fs, &c);
-        if (c.flips + c.misdirected > 0) { /* read the disk again, as a restart would */
+        simfs_counts(n->fs, &after);
+        if (after.flips + after.misdirected > before.flips + before.misdirected) {
+            /* damaged: read the disk again, as the restart would have */
             storage_close(&n->st);
             raft_disk_close(loaded);
             rc = storage_open(&n->st, &port, &so, loaded, report, &err);

@@ -56,11 +56,12 @@ static struct actor_msg *done_reply(struct client_state *s)
     r->hdr.dtor = free_done_reply;
     r->report.id = s->opt.client.id;
     r->report.stats = s->logic.stats;
-    r->report.n_outcomes = s->logic.done;
-    r->report.outcomes = xcalloc(s->logic.done ? s->logic.done : 1, sizeof *r->report.outcomes);
-    for (uint32_t i = 0; i < s->logic.done; i++) {
+    uint32_t kept = client_outcomes_kept(&s->logic);
+    r->report.n_outcomes = kept;
+    r->report.outcomes = xcalloc(kept ? kept : 1, sizeof *r->report.outcomes);
+    for (uint32_t i = 0; i < kept; i++) {
         struct client_outcome *o = &r->report.outcomes[i];
-        *o = s->logic.outcomes[i];
+        *o = *client_outcome(&s->logic, i);
         if (o->value != NULL)
             o->value = xstrndup(o->value, o->value_len);
     }

@@ -19,7 +19,8 @@ struct client_actor_options {
     uint64_t epoch_ns;       /* the run's time zero */
 };
 
-/* What a finished client reports. The report owns outcomes (and their values). */
+/* What a finished client reports. The report owns outcomes (and their values): the ones the
+ * client kept, oldest first. */
 struct client_report {
     uint32_t id;
     struct client_stats stats;

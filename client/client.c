@@ -55,13 +55,27 @@ int client_init(struct client *c, const struct client_options *opt)
     prng_seed(&c->prng, opt->seed);
     c->leader = opt->first_node;
     c->timeout_ms = opt->timeout_ms;
-    c->outcomes = xcalloc(opt->requests ? opt->requests : 1, sizeof *c->outcomes);
+    c->cap_outcomes = opt->requests ? opt->requests : 1;
+    if (opt->keep_outcomes != 0 && opt->keep_outcomes < c->cap_outcomes)
+        c->cap_outcomes = opt->keep_outcomes;
+    c->outcomes = xcalloc(c->cap_outcomes, sizeof *c->outcomes);
     return 0;
+}
+
+uint32_t client_outcomes_kept(const struct client *c)
+{
+    return c->done < c->cap_outcomes ? c->done : c->cap_outcomes;
+}
+
+const struct client_outcome *client_outcome(const struct client *c, uint32_t k)
+{
+    assert(k < client_outcomes_kept(c));
+    return &c->outcomes[(c->done - client_outcomes_kept(c) + k) % c->cap_outcomes];
 }
 
 void client_close(struct client *c)
 {
-    for (uint32_t i = 0; i < c->done; i++)
+    for (uint32_t i = 0; i < client_outcomes_kept(c); i++)
         free(c->outcomes[i].value);
     free(c->outcomes);
     free(c->value);
@@ -188,11 +202,26 @@ static void next_request(struct client *c, struct client_action *act, uint64_t n
 static void complete(struct client *c, struct client_action *act, enum client_record_type type,
                      enum kv_status status, const char *error, uint64_t now_ms)
 {
-    struct client_outcome *o = &c->outcomes[c->done];
+    struct client_outcome *o = &c->outcomes[c->done % c->cap_outcomes];
+    free(o->value); /* the oldest outcome kept, once the ring is full */
     *o = (struct client_outcome){.seq = c->seq, .op = c->op, .type = type, .status = status};
     struct client_record *r = add_record(act, type, c);
     if (type == CLIENT_RECORD_OK) {
         c->stats.ok++;
+        bool yes = status == KV_OK;
+        switch (c->op) {
+        case KV_OP_PUT:
+            *(yes ? &c->stats.put_ok : &c->stats.put_exists) += 1;
+            break;
+        case KV_OP_GET:
+            *(yes ? &c->stats.get_found : &c->stats.get_not_found) += 1;
+            break;
+        case KV_OP_DELETE:
+            *(yes ? &c->stats.delete_ok : &c->stats.delete_not_found) += 1;
+            break;
+        case KV_OP_NOOP:
+            break;
+        }
         r->result = client_result_name(c->op, status);
         if (c->op == KV_OP_GET && status == KV_OK) {
             o->value = xstrndup(c->read_value, strlen(c->read_value));

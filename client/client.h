@@ -110,6 +110,8 @@ struct client_options {
     uint32_t request_deadline_ms; /* all attempts of one request; then give up (info/fail) */
     uint32_t backoff_ms_min;      /* first retry wait; doubled per retry, with jitter */
     uint32_t backoff_ms_max;
+    uint32_t keep_outcomes; /* outcomes kept for the end-of-run check: the last this many (0:
+                               all), so a long run's memory stays bounded */
 };
 
 /* Outcome of one request, kept for the end-of-run consistency check. */
@@ -125,6 +127,8 @@ struct client_outcome {
 struct client_stats {
     uint64_t ok, fail, info;
     uint64_t attempts, retries, redirects;
+    /* The ok ones by result. */
+    uint64_t put_ok, put_exists, get_found, get_not_found, delete_ok, delete_not_found;
 };
 
 struct client {
@@ -157,10 +161,15 @@ struct client {
     bool interrupted;    /* client_interrupt: start nothing new */
     enum client_action_type last_action;
     /* Results. */
-    struct client_outcome *outcomes; /* outcomes[0..done) */
+    struct client_outcome *outcomes; /* a ring of cap_outcomes: the last ones (client_outcome) */
+    uint32_t cap_outcomes;
     struct client_stats stats;
     char *read_value; /* get: the value in the last OK record */
 };
+
+/* The outcomes kept (the last min(done, keep_outcomes)), and the k-th of them, oldest first. */
+uint32_t client_outcomes_kept(const struct client *c);
+const struct client_outcome *client_outcome(const struct client *c, uint32_t k);
 
 /* 0, or -1 if the options are out of range (see client_options). */
 int client_init(struct client *c, const struct client_options *opt);

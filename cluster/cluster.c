@@ -441,6 +441,7 @@ static enum clients_end run_clients(struct run *r, char *err, size_t err_len)
                     .request_deadline_ms = deadline_ms,
                     .backoff_ms_min = 5,
                     .backoff_ms_max = cfg->raft.election_timeout_ms_max,
+                    .keep_outcomes = scenario_keep_outcomes(cfg),
                 },
             .nodes = r->c.dir,
             .n_nodes = cfg->num_nodes,

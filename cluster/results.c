@@ -16,36 +16,20 @@ void cluster_count_results(const struct cluster_client_results *clients, uint32_
                            struct cluster_counts *c)
 {
     for (uint32_t i = 0; i < n; i++) {
-        c->attempts += clients[i].stats->attempts;
-        c->retries += clients[i].stats->retries;
-        c->redirects += clients[i].stats->redirects;
-        for (uint32_t k = 0; k < clients[i].n_outcomes; k++) {
-            const struct client_outcome *o = &clients[i].outcomes[k];
-            c->requests++;
-            if (o->type == CLIENT_RECORD_FAIL) {
-                c->fail++;
-                continue;
-            }
-            if (o->type == CLIENT_RECORD_INFO) {
-                c->info++;
-                continue;
-            }
-            c->ok++;
-            bool yes = o->status == KV_OK;
-            switch (o->op) {
-            case KV_OP_PUT:
-                *(yes ? &c->put_ok : &c->put_exists) += 1;
-                break;
-            case KV_OP_GET:
-                *(yes ? &c->get_found : &c->get_not_found) += 1;
-                break;
-            case KV_OP_DELETE:
-                *(yes ? &c->delete_ok : &c->delete_not_found) += 1;
-                break;
-            case KV_OP_NOOP:
-                break;
-            }
-        }
+        const struct client_stats *st = clients[i].stats;
+        c->attempts += st->attempts;
+        c->retries += st->retries;
+        c->redirects += st->redirects;
+        c->requests += st->ok + st->fail + st->info;
+        c->ok += st->ok;
+        c->fail += st->fail;
+        c->info += st->info;
+        c->put_ok += st->put_ok;
+        c->put_exists += st->put_exists;
+        c->get_found += st->get_found;
+        c->get_not_found += st->get_not_found;
+        c->delete_ok += st->delete_ok;
+        c->delete_not_found += st->delete_not_found;
     }
 }
 
@@ -57,13 +41,41 @@ struct replayed {
     uint32_t value_len;
 };
 
+/* Client id's requests first[id] .. first[id] + width - 1 have a slot each. */
+struct window {
+    uint64_t *first;
+    uint32_t width;
+};
+
+static struct replayed *slot(struct replayed *seen, const struct window *w, uint32_t id,
+                             uint64_t seq)
+{
+    if (seq < w->first[id] || seq - w->first[id] >= w->width)
+        return NULL;
+    return &seen[(size_t)(id - 1) * w->width + (size_t)(seq - w->first[id])];
+}
+
 bool cluster_check_results(const struct raft_disk *disk, uint64_t commit_index,
                            uint32_t num_clients, uint32_t requests, uint64_t session_base,
                            const struct cluster_client_results *clients, uint32_t n,
                            uint64_t *replayed, char *problem, size_t problem_len)
 {
     bool consistent = true;
-    size_t n_slots = (size_t)num_clients * requests + 1;
+    /* Each client's window of request numbers that can be compared: from the first outcome it
+     * kept, width of them (the most any client kept); a request before it has no outcome left
+     * (a long run keeps only the last ones: client_options.keep_outcomes). */
+    struct window win = {.first = xcalloc((size_t)num_clients + 1, sizeof *win.first), .width = 1};
+    for (uint32_t id = 1; id <= num_clients; id++)
+        win.first[id] = 1;
+    for (uint32_t c = 0; c < n; c++) {
+        uint32_t id = clients[c].id;
+        if (id < 1 || id > num_clients || clients[c].n_outcomes == 0)
+            continue;
+        win.first[id] = clients[c].outcomes[0].seq;
+        if (clients[c].n_outcomes > win.width)
+            win.width = clients[c].n_outcomes;
+    }
+    size_t n_slots = (size_t)num_clients * win.width + 1;
     struct replayed *seen = xcalloc(n_slots, sizeof *seen);
     struct kv_store store;
     kv_store_init(&store);
@@ -84,7 +96,9 @@ bool cluster_check_results(const struct raft_disk *disk, uint64_t commit_index,
             !kv_store_saved_result(&store, session_base + id, seq, &saved))
             continue;
         snap_last[id] = seq;
-        struct replayed *r = &seen[(id - 1) * requests + (seq - 1)];
+        struct replayed *r = slot(seen, &win, id, seq);
+        if (r == NULL)
+            continue;
         r->committed = true;
         r->status = saved.status;
         if (saved.value != NULL) {
@@ -114,9 +128,10 @@ bool cluster_check_results(const struct raft_disk *disk, uint64_t commit_index,
             consistent = false;
             continue;
         }
-        struct replayed *r = &seen[(cmd.client_id - 1) * requests + (cmd.seq - 1)];
-        if (r->committed)
-            continue; /* a retried duplicate: the session returned the first result */
+        struct replayed *r = slot(seen, &win, (uint32_t)cmd.client_id, cmd.seq);
+        if (r == NULL || r->committed)
+            continue; /* no outcome kept to compare; or a retried duplicate (the session
+                         returned the first result) */
         r->committed = true;
         r->status = res.status;
         if (res.value != NULL) {
@@ -128,7 +143,7 @@ bool cluster_check_results(const struct raft_disk *disk, uint64_t commit_index,
         uint32_t id = clients[c].id;
         for (uint32_t k = 0; id >= 1 && id <= num_clients && k < clients[c].n_outcomes; k++) {
             const struct client_outcome *o = &clients[c].outcomes[k];
-            const struct replayed *r = &seen[(id - 1) * requests + (o->seq - 1)];
+            const struct replayed *r = slot(seen, &win, id, o->seq);
             bool ok = true;
             if (!r->committed && o->seq < snap_last[id])
                 continue; /* compacted into the snapshot, or never committed: unknown */
@@ -153,6 +168,7 @@ bool cluster_check_results(const struct raft_disk *disk, uint64_t commit_index,
         free(seen[i].value);
     free(seen);
     free(snap_last);
+    free(win.first);
     kv_store_close(&store);
     return consistent;
 }

@@ -21,6 +21,15 @@ void scenario_raft_options(const struct cfg *cfg, uint32_t id, uint32_t incarnat
     o->seed = prng_derive(cfg->seed, (uint64_t)incarnation << 32 | id);
 }
 
+uint32_t scenario_keep_outcomes(const struct cfg *cfg)
+{
+    const struct cfg_storage *st = &cfg->storage;
+    if (st->snapshot_threshold == 0)
+        return 0;
+    uint64_t keep = (uint64_t)st->snapshot_threshold + st->snapshot_trailing + 1024;
+    return keep > UINT32_MAX ? 0 : (uint32_t)keep;
+}
+
 uint32_t scenario_request_deadline_ms(const struct cfg *cfg)
 {
     uint64_t deadline = 5 * (uint64_t)cfg->client.timeout_ms;

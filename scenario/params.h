@@ -27,5 +27,11 @@ void scenario_raft_options(const struct cfg *cfg, uint32_t id, uint32_t incarnat
  * five request timeouts, but at least twenty election timeouts, so a request outlives an
  * election. */
 uint32_t scenario_request_deadline_ms(const struct cfg *cfg);
+/* How many of its last outcomes a client keeps for the end-of-run results check
+ * (client_options.keep_outcomes): the check compares only the commands the leader's log holds
+ * after its snapshot, at most snapshot_threshold + snapshot_trailing of them, so a client's are
+ * among its last that many (plus a margin for a request committed late). 0 (all) without
+ * snapshots. A long run's memory then stays bounded. */
+uint32_t scenario_keep_outcomes(const struct cfg *cfg);
 
 #endif

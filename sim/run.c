@@ -214,15 +214,24 @@ static void node_status_of(const struct sim *s, uint32_t i, struct node_status *
     st->first_index = raft_first_index(&n->rep.raft);
 }
 
-/* The started clients' results as the shared checks (cluster/results.c) take them. */
-static uint32_t client_results(const struct sim *s, struct cluster_client_results *cr)
+/* The started clients' results as the shared checks (cluster/results.c) take them: each one's
+ * outcomes kept, oldest first, in an array of its own (*lin, freed by the caller; the values
+ * stay the client's). */
+static uint32_t client_results(const struct sim *s, struct cluster_client_results *cr,
+                               struct client_outcome **lin)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < s->n_clients; i++) {
         const struct client *cl = &s->clients[i].logic;
-        if (s->clients[i].started)
-            cr[n++] = (struct cluster_client_results){
-                .id = i + 1, .stats = &cl->stats, .outcomes = cl->outcomes, .n_outcomes = cl->done};
+        if (!s->clients[i].started)
+            continue;
+        uint32_t kept = client_outcomes_kept(cl);
+        lin[n] = xcalloc(kept ? kept : 1, sizeof *lin[n]);
+        for (uint32_t k = 0; k < kept; k++)
+            lin[n][k] = *client_outcome(cl, k);
+        cr[n] = (struct cluster_client_results){
+            .id = i + 1, .stats = &cl->stats, .outcomes = lin[n], .n_outcomes = kept};
+        n++;
     }
     return n;
 }
@@ -309,7 +318,8 @@ static void fill_report(struct sim *s, struct sim_report *rep)
     run->persist_writes = rep->disk_writes;
     run->persist_syncs = rep->disk_syncs;
     struct cluster_client_results *cr = xcalloc(s->n_clients + 1, sizeof *cr);
-    uint32_t n_cr = client_results(s, cr);
+    struct client_outcome **lin = xcalloc(s->n_clients + 1, sizeof *lin);
+    uint32_t n_cr = client_results(s, cr, lin);
     cluster_count_results(cr, n_cr, &run->counts);
     if (run->leader != 0 && s->opt.check_results) {
         char text[512];
@@ -321,6 +331,9 @@ static void fill_report(struct sim *s, struct sim_report *rep)
     } else if (run->leader != 0) {
         run->results_consistent = true; /* result checks switched off (planted-bug hunts) */
     }
+    for (uint32_t i = 0; i < n_cr; i++)
+        free(lin[i]);
+    free(lin);
     free(cr);
 }
 

@@ -197,6 +197,7 @@ static void client_start(struct sim *s, struct sim_client *c, uint32_t leader)
         .request_deadline_ms = (uint32_t)s->request_deadline_ms,
         .backoff_ms_min = 5,
         .backoff_ms_max = cfg->raft.election_timeout_ms_max,
+        .keep_outcomes = scenario_keep_outcomes(cfg),
     };
     int rc = client_init(&c->logic, &o);
     assert(rc == 0); /* options come from a validated configuration */
@@ -624,10 +625,18 @@ static bool disk_open(struct sim *s, struct sim_node *n, struct raft_disk *loade
     return false;
 }
 
+static bool same_entry(const struct raft_entry *a, const struct raft_entry *b)
+{
+    return a->term == b->term && a->type == b->type && a->len == b->len &&
+           (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
 /* What the disk gave back at a start must hold everything made durable before: the model's
  * entries up to durable_last (in the log loaded, or in its snapshot), the term and the vote. A
- * loss is a violation: it is what lets a voter forget what it acknowledged. */
-static void check_durable(struct sim *s, struct sim_node *n, const struct raft_disk *loaded)
+ * loss is a violation: it is what lets a voter forget what it acknowledged. Returns the first
+ * index of the loaded log that differs from the model's (past its last if none): log matching's
+ * chain is computed afresh from there. */
+static uint64_t check_durable(struct sim *s, struct sim_node *n, const struct raft_disk *loaded)
 {
     const struct raft_disk *model = &s->disks[n->id - 1];
     char what[256] = "";
@@ -637,22 +646,29 @@ static void check_durable(struct sim *s, struct sim_node *n, const struct raft_d
         snprintf(what, sizeof what, "term %llu vote %u, after term %llu vote %u were durable",
                  (unsigned long long)loaded->current_term, loaded->voted_for,
                  (unsigned long long)n->durable_term, n->durable_vote);
-    for (uint64_t i = loaded->snapshot.index + 1; what[0] == '\0' && i <= n->durable_last; i++) {
-        const struct raft_entry *got = raft_log_get(&loaded->log, i);
+    uint64_t i = raft_log_first_index(&loaded->log), last = raft_log_last_index(&loaded->log);
+    while (i <= last) {
         const struct raft_entry *want = raft_log_get(&model->log, i);
-        if (got == NULL)
+        if (want == NULL || !same_entry(raft_log_get(&loaded->log, i), want))
+            break;
+        i++;
+    }
+    uint64_t durable_from = loaded->snapshot.index + 1;
+    if (what[0] == '\0' && i <= n->durable_last && n->durable_last >= durable_from) {
+        if (i > last)
             snprintf(what, sizeof what, "entry %llu is missing, though it was durable",
                      (unsigned long long)i);
-        else if (want != NULL && raft_entry_hash(got) != raft_entry_hash(want))
+        else if (raft_log_get(&model->log, i) != NULL)
             snprintf(what, sizeof what, "entry %llu differs from the one made durable",
                      (unsigned long long)i);
     }
     if (what[0] == '\0' || s->violated)
-        return;
+        return i;
     s->violated = true;
     snprintf(s->violation, sizeof s->violation, "durability violated: %s restarted with %s",
              n->name, what);
     trace_log(TRACE_INFO, n->name, "violation", "%s", s->violation);
+    return i;
 }
 
 void sim_node_start(struct sim *s, uint32_t id)
@@ -675,12 +691,13 @@ void sim_node_start(struct sim *s, uint32_t id)
         node_storage_describe(&report, what, sizeof what);
         trace_log(TRACE_INFO, n->name, "disk", "restarts from its disk: %s", what);
     }
-    check_durable(s, n, &loaded);
+    uint64_t differs = check_durable(s, n, &loaded);
     raft_disk_close(&s->disks[id - 1]);
     s->disks[id - 1] = loaded;
     /* Log matching goes on from the log loaded: past what was durable it may hold entries the
-     * model had replaced (a truncation whose sync failed), so its chain is computed afresh. */
-    struct raft_persist reread = {.seq = 1, .truncate_from = raft_log_first_index(&loaded.log)};
+     * model had replaced (a truncation whose sync failed), so its chain is computed afresh
+     * from the first entry that differs. */
+    struct raft_persist reread = {.seq = 1, .truncate_from = differs};
     check_written(s, n, &reread);
     n->written_seq = n->synced_seq = 0;
     n->failed = false;

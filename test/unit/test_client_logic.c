@@ -132,9 +132,39 @@ static void ok_reply_completes_and_starts_next(void **state)
     assert_int_equal(act.records[1].seq, 2);
     assert_int_equal(act.type, CLIENT_ACTION_SEND);
     assert_int_equal(c.stats.ok, 1);
-    assert_int_equal(c.outcomes[0].type, CLIENT_RECORD_OK);
-    assert_int_equal(c.outcomes[0].status, KV_NOT_FOUND);
+    assert_int_equal(client_outcomes_kept(&c), 1);
+    assert_int_equal(client_outcome(&c, 0)->type, CLIENT_RECORD_OK);
+    assert_int_equal(client_outcome(&c, 0)->status, KV_NOT_FOUND);
     client_close(&c);
+}
+
+/* With keep_outcomes, a client keeps only its last outcomes (a long run's memory stays
+ * bounded), oldest first, while its statistics count every request by result. */
+static void keeps_only_the_last_outcomes(void **state)
+{
+    (void)state;
+    struct client c;
+    struct client_options o = options(7);
+    o.keep_outcomes = 3;
+    assert_int_equal(client_init(&c, &o), 0);
+    struct client_action act;
+    struct client_event ev = ev_of(CLIENT_EVENT_START, 0);
+    client_step(&c, &ev, &act);
+    uint8_t buf[128];
+    uint64_t found = 0;
+    for (uint64_t now = 1; c.done < 7; now++) {
+        bool get = c.op == KV_OP_GET;
+        found += get;
+        ev = ok_reply(&c, KV_OK, get ? "v" : NULL, buf, sizeof buf, now);
+        assert_int_equal(client_step(&c, &ev, &act), 0);
+    }
+    assert_int_equal(client_outcomes_kept(&c), 3);
+    for (uint32_t k = 0; k < 3; k++)
+        assert_int_equal(client_outcome(&c, k)->seq, 5 + k);
+    assert_int_equal(c.stats.ok, 7);
+    assert_int_equal(c.stats.put_ok + c.stats.get_found + c.stats.delete_ok, 7);
+    assert_int_equal(c.stats.get_found, found);
+    client_close(&c); /* frees the values kept, none twice (ASan) */
 }
 
 /* "Not leader" with a hint is followed at once, to the named node, without a record. */
@@ -560,6 +590,7 @@ int main(void)
         cmocka_unit_test(zero_requests_done_at_start),
         cmocka_unit_test(first_request_invoked_and_sent),
         cmocka_unit_test(ok_reply_completes_and_starts_next),
+        cmocka_unit_test(keeps_only_the_last_outcomes),
         cmocka_unit_test(not_leader_hint_redirects),
         cmocka_unit_test(not_leader_without_hint_tries_next_node),
         cmocka_unit_test(no_answer_retries_same_request_with_growing_backoff),

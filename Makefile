@@ -107,7 +107,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 TEST_BINS := $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_REPLAY_BIN) $(TOML_DECODE)
 
-.PHONY: all build deps deps-test run test tests run-tests tsan asan bench fuzz torture sim-sweep format \
+.PHONY: all build deps deps-test run test tests run-tests tsan asan bench bench-rss fuzz torture sim-sweep format \
         format-check check-pure check-planted clean install uninstall help
 .DEFAULT_GOAL := all
 
@@ -214,8 +214,13 @@ run: build
 
 bench: deps
 	@bash tools/deps.sh bench || echo "bench: erlang-base missing; the BEAM column will be empty"
-	@$(MAKE) --no-print-directory MODE=release $(BENCH_BIN)
+	@$(MAKE) --no-print-directory MODE=release $(BENCH_BIN) $(BUILD)/raft_kv
 	@bash bench/run.sh $(BUILD)
+
+# Only the peak RSS of long runs (part of `make bench`; BENCH_RSS=0 skips it there).
+bench-rss: deps
+	@$(MAKE) --no-print-directory MODE=release $(BENCH_BIN) $(BUILD)/raft_kv
+	@bash bench/rss.sh $(BUILD)
 
 # Many seeds x sizes 3, 5, 7 x a random nemesis; prints each failing seed's replay command.
 TORTURE_SEEDS ?= 30
@@ -278,7 +283,8 @@ help:
 	@echo "make run        build and run ./raft_kv config.toml"
 	@echo "make test       every test, then every test again under ThreadSanitizer"
 	@echo "make tsan|asan  the tests under ThreadSanitizer | Address+UB+LeakSanitizer"
-	@echo "make bench      runtime benchmark beside the Erlang/OTP reference"
+	@echo "make bench      runtime beside Erlang/OTP, the store on memory and disk, peak RSS (BENCH_RSS=0 skips)"
+	@echo "make bench-rss  only the peak RSS of long runs"
 	@echo "make fuzz       libFuzzer over the TOML parser and wire decoder (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make torture    random faults over many seeds (TORTURE_SEEDS=$(TORTURE_SEEDS))"
 	@echo "make sim-sweep  the deterministic simulator over many seeds (SIM_SEEDS=$(SIM_SEEDS))"

@@ -67,12 +67,21 @@ struct node {
     struct node_status stats; /* the counters; the rest is filled on demand */
     /* Disk storage (opt.data_dir): writes since the last sync, up to persist request
      * unsynced_seq, are made durable by one sync when a NODE_MSG_SYNC this node cast to itself
-     * comes round (group commit: every message already queued is handled first). */
+     * comes round (group commit: every message already queued is handled first). If writes
+     * came in while it went round, it goes round again (sync_writes), so that one sync covers a
+     * whole burst of client requests. */
     bool on_disk;
     struct node_storage files;
     uint64_t unsynced_seq;
     bool sync_queued;
+    uint64_t sync_cast_seq; /* unsynced_seq when the queued NODE_MSG_SYNC was cast */
+    uint32_t sync_passes;   /* times it went round again since the last sync */
 };
+
+/* How many times in a row a NODE_MSG_SYNC may go round again before the sync is made anyway:
+ * each time costs one pass over the mailbox, so a steady stream of writes still reaches the disk
+ * after at most this many passes. */
+enum { NODE_SYNC_PASSES_MAX = 8 };
 
 static uint64_t now_ms(const struct node *n)
 {
@@ -195,6 +204,7 @@ static bool port_persist(void *ctx, const struct raft_persist *p)
     if (!n->sync_queued) {
         actor_cast(n->self, actor_msg_new(sizeof(struct actor_msg), NODE_MSG_SYNC));
         n->sync_queued = true;
+        n->sync_cast_seq = p->seq;
     }
     return false;
 }
@@ -202,12 +212,24 @@ static bool port_persist(void *ctx, const struct raft_persist *p)
 static void step(struct node *n, const struct raft_event *ev);
 
 /* NODE_MSG_SYNC: one sync for every write since the last, then the core hears they are
- * durable. */
+ * durable. If writes came in since the SYNC was cast (the leader is appending
+ * client requests that arrive one by one), it goes round once more, behind them, so that the sync
+ * waits for the burst to end rather than split it: fewer syncs, and a leader blocked less often
+ * in one while acknowledgements wait. A node whose writes stopped (a follower's one
+ * AppendEntries, a single client) syncs at once, as before. */
 static void sync_writes(struct node *n)
 {
     n->sync_queued = false;
     if (n->unsynced_seq == 0)
         return;
+    if (n->unsynced_seq != n->sync_cast_seq && n->sync_passes < NODE_SYNC_PASSES_MAX) {
+        actor_cast(n->self, actor_msg_new(sizeof(struct actor_msg), NODE_MSG_SYNC));
+        n->sync_queued = true;
+        n->sync_cast_seq = n->unsynced_seq;
+        n->sync_passes++;
+        return;
+    }
+    n->sync_passes = 0;
     char err[1024];
     if (node_storage_sync(&n->files, err, sizeof err) != 0)
         node_storage_fatal(n->opt.raft.id, err);

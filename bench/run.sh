@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # run.sh - `make bench`: the runtime benchmark beside the Erlang/OTP reference, in one run on the
-# same machine, then the targets (at or better than the BEAM on pingpong, call and fan-in; idle
-# CPU under 2% of one core). Exits 1 if a target is missed; the figures are printed either way.
+# same machine, then the replicated store with memory and with disk storage (fsync on) beside the
+# raw cost of one fdatasync, then the peak RSS of long runs (bench/rss.sh), and the targets (at or
+# better than the BEAM on pingpong, call and fan-in; idle CPU under 2% of one core; the store's
+# latency and throughput; 64 clients on disk at least a quarter of memory; a flat peak RSS).
+# Exits 1 if a target is missed, naming it; the figures are printed either way.
 #
 # Usage: bench/run.sh BUILD_DIR
+# BENCH_RAFT_OPS (200000) and BENCH_RAFT_DISK_OPS (100000) are the store's operations per client
+# count with memory and with disk storage (one client does a tenth); BENCH_RSS=0 skips the RSS
+# runs. Every data directory lives in one mktemp directory, removed on every exit.
 set -u
 build=${1:?usage: bench/run.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +17,17 @@ cd "$here" || exit 2
 ROUNDS=${BENCH_ROUNDS:-1000000}
 PRODUCERS=${BENCH_PRODUCERS:-4}
 MESSAGES=${BENCH_MESSAGES:-1000000}
+RAFT_OPS=${BENCH_RAFT_OPS:-200000}
+RAFT_DISK_OPS=${BENCH_RAFT_DISK_OPS:-100000}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/raft_kv_bench.XXXXXX") || {
+    echo "bench: cannot make a temporary directory" >&2
+    exit 1
+}
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+export RAFT_BENCH_TMPDIR=$tmp
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -37,6 +54,7 @@ value() { # value NAME TEXT
 }
 
 missed=0
+missed_names=""
 printf '\n%-24s %14s %14s   %s\n' workload raft_kv BEAM target
 row() { # row NAME BETTER(lower|higher|none) [LIMIT]
     local name=$1 better=$2 limit=${3:-}
@@ -51,6 +69,7 @@ row() { # row NAME BETTER(lower|higher|none) [LIMIT]
             verdict="met: $(awk -v a="$mine" -v b="$beam" -v d="$better" 'BEGIN { printf "%.2fx the BEAM", d == "lower" ? b / a : a / b }')"
         else
             verdict="MISSED: $(awk -v a="$mine" -v b="$beam" -v d="$better" 'BEGIN { printf "%.2fx the BEAM", d == "lower" ? b / a : a / b }')"
+            missed_names="$missed_names $name"
             missed=1
         fi
         ;;
@@ -59,6 +78,7 @@ row() { # row NAME BETTER(lower|higher|none) [LIMIT]
             verdict="met: under $limit"
         else
             verdict="MISSED: not under $limit"
+            missed_names="$missed_names $name"
             missed=1
         fi
         ;;
@@ -75,12 +95,14 @@ row idle_cpu_percent below 2
 row idle_timer_ticks none
 
 echo
-echo "running the replicated store (5 nodes, closed-loop clients, trace off)..."
-raft=$("$build/bench/raft_bench" "${BENCH_RAFT_OPS:-200000}") || {
+echo "running the replicated store (5 nodes, closed-loop clients, trace off): memory storage with"
+echo "$RAFT_OPS operations per client count, then disk storage (fsync on) with $RAFT_DISK_OPS"
+echo "(fewer: a disk run takes longer), one client a tenth of each..."
+raft=$("$build/bench/raft_bench" "$RAFT_OPS" 5 "$RAFT_DISK_OPS") || {
     echo "bench: raft_bench failed" >&2
     exit 1
 }
-printf '\n%-24s %14s   %s\n' measure raft_kv target
+printf '\n%-34s %14s   %s\n' measure raft_kv target
 raft_row() { # raft_row NAME (above|below|none) [LIMIT]
     local name=$1 kind=$2 limit=${3:-} mine verdict="(reported)"
     mine=$(value "$name" "$raft")
@@ -88,17 +110,19 @@ raft_row() { # raft_row NAME (above|below|none) [LIMIT]
     above)
         if awk -v a="$mine" -v l="$limit" 'BEGIN { exit !(a >= l) }'; then verdict="met: at least $limit"; else
             verdict="MISSED: below $limit"
+            missed_names="$missed_names $name"
             missed=1
         fi
         ;;
     below)
         if awk -v a="$mine" -v l="$limit" 'BEGIN { exit !(a < l) }'; then verdict="met: under $limit"; else
             verdict="MISSED: not under $limit"
+            missed_names="$missed_names $name"
             missed=1
         fi
         ;;
     esac
-    printf '%-24s %14s   %s\n' "$name" "$mine" "$verdict"
+    printf '%-34s %14s   %s\n' "$name" "$mine" "$verdict"
 }
 raft_row raft_1c_ops_per_s none
 raft_row raft_1c_p50_us below 100
@@ -110,8 +134,56 @@ raft_row raft_64c_ops_per_s above 100000
 raft_row raft_64c_p50_us none
 raft_row raft_64c_p99_us none
 echo
+echo "disk storage in $(value disk_fs "$raft"), fsync on; raw cost of one 4 KiB append + fdatasync"
+echo "there, 1000 times in the same run:"
+raft_row fdatasync_4k_p50_us none
+raft_row fdatasync_4k_p99_us none
+for c in 1 16 64; do
+    raft_row raft_${c}c_disk_ops_per_s none
+    raft_row raft_${c}c_disk_p50_us none
+    raft_row raft_${c}c_disk_p99_us none
+    raft_row raft_${c}c_disk_syncs_per_op none
+    raft_row raft_${c}c_disk_leader_syncs_per_op none
+done
+# Group commit: 64 clients on disk reach at least a quarter of the memory figure of this run.
+mem64=$(value raft_64c_ops_per_s "$raft")
+disk64=$(value raft_64c_disk_ops_per_s "$raft")
+share=$(awk -v d="$disk64" -v m="$mem64" 'BEGIN { printf "%.2f", (m > 0 ? d / m : 0) }')
+if awk -v s="$share" 'BEGIN { exit !(s >= 0.25) }'; then verdict="met: at least 0.25"; else
+    verdict="MISSED: below 0.25"
+    missed_names="$missed_names raft_64c_disk_ops_per_s>=0.25*raft_64c_ops_per_s"
+    missed=1
+fi
+printf '%-34s %14s   %s\n' "64c disk / memory ops/s" "$share" "$verdict"
+echo "(syncs_per_op: group commits summed over the 5 nodes per committed op; leader_: the leader's"
+echo "alone. 1/syncs is how many ops one sync covers.)"
+
+if [ "${BENCH_RSS:-1}" != 0 ]; then
+    echo
+    echo "running ./raft_kv config.toml for the peak RSS (16 clients, trace quiet, checks off,"
+    echo "snapshots every 10000 entries) at 100k, 1M and 2M operations, memory then disk storage"
+    echo "(BENCH_RSS=0 skips this; a few minutes)..."
+    rss=$(bash bench/rss.sh "$build")
+    rss_rc=$?
+    printf '\n%-34s %14s   %s\n' measure raft_kv target
+    printf '%s\n' "$rss" | while read -r name v; do
+        case $name in
+        *_flat) [ "$v" = yes ] && verdict="met: 2M within 10% of 1M" || verdict="MISSED: grows from 1M to 2M" ;;
+        *) verdict="(reported)" ;;
+        esac
+        printf '%-34s %14s   %s\n' "$name" "$v" "$verdict"
+    done
+    if [ "$rss_rc" -ne 0 ]; then
+        missed_names="$missed_names peak_rss_flat"
+        missed=1
+    fi
+else
+    echo
+    echo "peak RSS runs skipped (BENCH_RSS=0)"
+fi
+echo
 if [ "$missed" -ne 0 ]; then
-    echo "bench: a target was missed (figures move with machine load: compare on a quiet machine)"
+    echo "bench: a target was missed:$missed_names (figures move with machine load: compare on a quiet machine)"
     exit 1
 fi
 echo "bench: all targets met"

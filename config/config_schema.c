@@ -162,7 +162,7 @@ static const struct cfg_setting storage_rows[] = {
     BOOL(struct cfg_storage, fsync, 1,
          "fdatasync each batch of log writes before it counts as durable (group commit); false "
          "is faster and loses acknowledged writes when the machine crashes"),
-    UINT32(struct cfg_storage, segment_bytes, 64u << 20, 1u << 12, 1u << 30,
+    UINT32(struct cfg_storage, segment_bytes, 8u << 20, 1u << 12, 1u << 30,
            "a log segment file is closed and a new one started past this many bytes"),
     UINT32(struct cfg_storage, snapshot_threshold, 10000, 0, 1u << 30,
            "a node snapshots its store once this many entries were applied since its last "

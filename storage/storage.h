@@ -51,7 +51,7 @@ struct storage_error {
 };
 
 /* Upper bounds (TIGER_STYLE): every count and length read from disk is checked against them. */
-#define STORAGE_SEGMENT_BYTES_DEFAULT (64u * 1024u * 1024u)
+#define STORAGE_SEGMENT_BYTES_DEFAULT (8u * 1024u * 1024u)
 #define STORAGE_SEGMENT_BYTES_MAX     (512u * 1024u * 1024u)
 #define STORAGE_MAX_FILE_BYTES        (1024u * 1024u * 1024u) /* a segment or snapshot file */
 #define STORAGE_MAX_FILES             100000                  /* names in the directory */

@@ -88,6 +88,14 @@ static void not_live(struct cluster_report *rep, const char *what, const char *f
 }
 
 /* Node options, derived once from the configuration and kept to restart a crashed node. */
+/* Node id's storage options from [storage]. */
+static void storage_options_of(const struct cfg *cfg, uint32_t id, struct storage_options *o)
+{
+    storage_options_default(o, id);
+    o->segment_bytes = cfg->storage.segment_bytes;
+    o->fsync = cfg->storage.fsync;
+}
+
 static int node_options_of(struct cluster *c, uint32_t i, struct node_options *o, char *err,
                            size_t err_len)
 {
@@ -103,9 +111,7 @@ static int node_options_of(struct cluster *c, uint32_t i, struct node_options *o
     scenario_raft_options(cfg, i + 1, c->incarnations[i], &o->raft);
     if (c->node_dirs != NULL) {
         o->data_dir = c->node_dirs[i];
-        storage_options_default(&o->storage, i + 1);
-        o->storage.segment_bytes = cfg->storage.segment_bytes;
-        o->storage.fsync = cfg->storage.fsync;
+        storage_options_of(cfg, i + 1, &o->storage);
         o->recovered = &c->recovered[i];
     }
     const char *why = NULL;
@@ -636,7 +642,6 @@ static void check_history(struct cluster_report *rep, const char *path)
         problem(rep, "%s", text);
 }
 
-/* Log matching over the nodes' whole logs, once every node has stopped. */
 /* Disk storage, once every node has stopped: each node's durable state as its files give it
  * back (the recovery a restart would run), for the checks that read the nodes' logs. False,
  * with the problem noted, if a node's files do not recover. */
@@ -649,8 +654,7 @@ static bool reload_from_files(struct run *r)
         struct storage_report report;
         struct storage_options o;
         char err[1024];
-        storage_options_default(&o, i + 1);
-        o.segment_bytes = r->cfg->storage.segment_bytes;
+        storage_options_of(r->cfg, i + 1, &o);
         if (node_storage_open(&ns, c->node_dirs[i], &o, &loaded, &report, err, sizeof err) != 0) {
             problem(r->rep, "node %u's files do not recover after the run: %s", i + 1, err);
             return false;
@@ -662,6 +666,7 @@ static bool reload_from_files(struct run *r)
     return true;
 }
 
+/* Log matching over the nodes' whole logs, once every node has stopped. */
 static void check_logs(struct run *r)
 {
     const struct raft_log **logs = xcalloc(r->c.n_nodes, sizeof *logs);
@@ -677,8 +682,20 @@ static void check_logs(struct run *r)
     free(logs);
 }
 
-/* The phases while the cluster runs: elect, clients and faults, then heal and catch up unless
- * the run was stopped early. Returns 0 (whatever was found: it is in rep), or -1 with err. */
+/* True if some node started from state an earlier run left on disk; *term is then the highest
+ * term they recovered. */
+static bool resumed_from_disk(const struct cluster *c, uint64_t *term)
+{
+    bool resumed = false;
+    *term = 0;
+    for (uint32_t i = 0; c->first_recovered != NULL && i < c->n_nodes; i++) {
+        resumed |= !c->first_recovered[i].new_node;
+        if (c->first_recovered[i].term > *term)
+            *term = c->first_recovered[i].term;
+    }
+    return resumed;
+}
+
 /* A run resumed from disk: its clients take session ids past every earlier run's, and the
  * history starts with the store as the leader has it once it applied everything committed
  * before (its no-op), as puts of process 0 marked "recovered", so that the linearizability
@@ -687,14 +704,8 @@ static void check_logs(struct run *r)
 static int take_recovered_state(struct run *r, char *err, size_t err_len)
 {
     struct cluster *c = &r->c;
-    uint64_t term = 0;
-    bool resumed = false;
-    for (uint32_t i = 0; c->first_recovered != NULL && i < c->n_nodes; i++) {
-        resumed |= !c->first_recovered[i].new_node;
-        if (c->first_recovered[i].term > term)
-            term = c->first_recovered[i].term;
-    }
-    if (!resumed)
+    uint64_t term;
+    if (!resumed_from_disk(c, &term))
         return 0;
     r->session_base = (term + 1) << 20;
     struct node_status st;
@@ -733,6 +744,8 @@ static int take_recovered_state(struct run *r, char *err, size_t err_len)
     return 0;
 }
 
+/* The phases while the cluster runs: elect, clients and faults, then heal and catch up unless
+ * the run was stopped early. Returns 0 (whatever was found: it is in rep), or -1 with err. */
 static int run_phases(struct run *r, char *err, size_t err_len)
 {
     struct cluster_report *rep = r->rep;
@@ -834,8 +847,8 @@ out:
         rep->fsync = cfg->storage.fsync;
         rep->recovered = xcalloc(r.c.n_nodes, sizeof *rep->recovered);
         memcpy(rep->recovered, r.c.first_recovered, r.c.n_nodes * sizeof *rep->recovered);
-        for (uint32_t i = 0; i < r.c.n_nodes; i++)
-            rep->resumed |= !rep->recovered[i].new_node;
+        uint64_t term;
+        rep->resumed = resumed_from_disk(&r.c, &term);
     }
     rep->elapsed_s = (double)(actor_now_ns() - start_ns) / 1e9;
     for (uint32_t i = 0; i < r.n_spawned_clients; i++)

@@ -61,7 +61,6 @@ struct sim_node {
     uint64_t durable_last, durable_term;
     uint32_t durable_vote;
     struct prng disk_rng;
-    uint64_t disk_gen; /* only the DISK_DONE carrying this generation counts */
     uint64_t wake_ms;
     bool wake_armed;
     /* chain[i]: raft_chain_hash of the node's log up to index i (chain[0] = 0), kept as the log

@@ -32,7 +32,7 @@ enum sim_event_type {
     SIM_EV_CLIENT_WAKE,    /* client: a WAIT is over */
     SIM_EV_CLIENT_START,   /* client: begin (once the first leader is known) */
     SIM_EV_FAULT,          /* the schedule or the nemesis has something due */
-    SIM_EV_DISK_DONE,      /* node: its writes so far are synced (token = disk generation) */
+    SIM_EV_DISK_DONE,      /* node: its writes so far are synced (token = incarnation) */
     SIM_EV_DISK_FAILED,    /* node: its storage failed (token = incarnation): it stops */
     SIM_EV_RESTART,        /* node: restarts after its storage failed (token = incarnation) */
 };

@@ -300,14 +300,7 @@ static void fill_report(struct sim *s, struct sim_report *rep)
         const struct sim_node *n = &s->nodes[i];
         struct simfs_counts c;
         simfs_counts(n->fs, &c);
-        rep->disk_writes += c.writes;
-        rep->disk_syncs += c.syncs;
-        rep->disk_crashes += c.crashes;
-        rep->disk_torn += c.torn;
-        rep->disk_lost_ops += c.lost_ops;
-        rep->disk_flips += c.flips;
-        rep->disk_misplaced += c.misdirected;
-        rep->disk_sync_errors += c.sync_errors;
+        simfs_counts_add(&rep->disk, &c);
         if (n->refused) {
             size_t used = strlen(rep->refused_why);
             snprintf(rep->refused_why + used, sizeof rep->refused_why - used, "%s%s: %s",
@@ -315,8 +308,8 @@ static void fill_report(struct sim *s, struct sim_report *rep)
             rep->refused++;
         }
     }
-    run->persist_writes = rep->disk_writes;
-    run->persist_syncs = rep->disk_syncs;
+    run->persist_writes = rep->disk.writes;
+    run->persist_syncs = rep->disk.syncs;
     struct cluster_client_results *cr = xcalloc(s->n_clients + 1, sizeof *cr);
     struct client_outcome **lin = xcalloc(s->n_clients + 1, sizeof *lin);
     uint32_t n_cr = client_results(s, cr, lin);
@@ -427,9 +420,9 @@ void sim_report_print(FILE *out, const struct sim_report *rep)
     fprintf(out,
             "  disk: %llu crashes tore %llu writes and lost %llu unsynced operations; faults: "
             "%llu bits flipped, %llu writes misplaced, %llu fdatasync errors\n",
-            (unsigned long long)rep->disk_crashes, (unsigned long long)rep->disk_torn,
-            (unsigned long long)rep->disk_lost_ops, (unsigned long long)rep->disk_flips,
-            (unsigned long long)rep->disk_misplaced, (unsigned long long)rep->disk_sync_errors);
+            (unsigned long long)rep->disk.crashes, (unsigned long long)rep->disk.torn,
+            (unsigned long long)rep->disk.lost_ops, (unsigned long long)rep->disk.flips,
+            (unsigned long long)rep->disk.misdirected, (unsigned long long)rep->disk.sync_errors);
     if (rep->refused > 0)
         fprintf(out, "  refused to start (disk damaged): %s\n", rep->refused_why);
     if (rep->failed_check != SIM_CHECK_NONE)

@@ -31,6 +31,7 @@
 #include "cluster/cluster.h"
 #include "config/config.h"
 #include "raft/raft.h"
+#include "sim/simfs.h"
 
 /* Hard bound on the events of one run: a run that needs more is reported as not live. */
 #define SIM_MAX_EVENTS (UINT64_C(200) * 1000 * 1000)
@@ -79,8 +80,7 @@ struct sim_report {
     size_t n_injected;
     /* The simulated disks, summed over the nodes: writes, syncs, what crashes tore and lost, and
      * the faults injected; the nodes that refused to start (their disks damaged), and why. */
-    uint64_t disk_writes, disk_syncs, disk_crashes, disk_torn, disk_lost_ops;
-    uint64_t disk_flips, disk_misplaced, disk_sync_errors;
+    struct simfs_counts disk;
     uint32_t refused;
     char refused_why[1024]; /* "node 3: node 3/wal-...: offset N: problem; node 5: ..." */
 };
@@ -119,7 +119,8 @@ struct sim_sweep_result {
     uint64_t events;
     uint64_t shrunk; /* failing seeds shrunk (at most SIM_SHRINK_SEEDS) */
     /* Disk faults over the sweep's runs (sim_report's, summed), and nodes that refused. */
-    uint64_t disk_torn, disk_lost_ops, disk_flips, disk_misplaced, disk_sync_errors, refused;
+    struct simfs_counts disk;
+    uint64_t refused;
     double shrink_wall_s;
     uint64_t first_failing_seed; /* valid if failures > 0 */
     enum sim_check first_failed_check;

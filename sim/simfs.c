@@ -495,3 +495,15 @@ void simfs_counts(const struct simfs *fs, struct simfs_counts *out)
 {
     *out = fs->counts;
 }
+
+void simfs_counts_add(struct simfs_counts *sum, const struct simfs_counts *c)
+{
+    sum->writes += c->writes;
+    sum->syncs += c->syncs;
+    sum->crashes += c->crashes;
+    sum->torn += c->torn;
+    sum->lost_ops += c->lost_ops;
+    sum->misdirected += c->misdirected;
+    sum->flips += c->flips;
+    sum->sync_errors += c->sync_errors;
+}

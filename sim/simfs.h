@@ -54,5 +54,7 @@ struct simfs_counts {
     uint64_t writes, syncs, crashes, torn, lost_ops, misdirected, flips, sync_errors;
 };
 void simfs_counts(const struct simfs *fs, struct simfs_counts *out);
+/* Adds c to *sum, field by field. */
+void simfs_counts_add(struct simfs_counts *sum, const struct simfs_counts *c);
 
 #endif

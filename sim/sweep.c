@@ -213,11 +213,7 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
         res->virtual_s += (double)rep.virtual_ms / 1000.0;
         res->wall_s += rep.wall_s;
         res->events += rep.events;
-        res->disk_torn += rep.disk_torn;
-        res->disk_lost_ops += rep.disk_lost_ops;
-        res->disk_flips += rep.disk_flips;
-        res->disk_misplaced += rep.disk_misplaced;
-        res->disk_sync_errors += rep.disk_sync_errors;
+        simfs_counts_add(&res->disk, &rep.disk);
         res->refused += rep.refused;
         if (!rep.consistent) {
             if (res->failures == 0) {
@@ -264,9 +260,9 @@ int sim_sweep(uint64_t first, uint64_t count, const struct sim_options *opt, con
                 "disk faults: %llu torn writes, %llu unsynced operations lost at crashes, %llu "
                 "bits flipped, %llu writes misplaced, %llu fdatasync errors; %llu nodes refused "
                 "to start\n",
-                (unsigned long long)res->disk_torn, (unsigned long long)res->disk_lost_ops,
-                (unsigned long long)res->disk_flips, (unsigned long long)res->disk_misplaced,
-                (unsigned long long)res->disk_sync_errors, (unsigned long long)res->refused);
+                (unsigned long long)res->disk.torn, (unsigned long long)res->disk.lost_ops,
+                (unsigned long long)res->disk.flips, (unsigned long long)res->disk.misdirected,
+                (unsigned long long)res->disk.sync_errors, (unsigned long long)res->refused);
     if (out != NULL && res->interrupted != 0)
         fprintf(out, "interrupted by %s after %llu of %llu seeds\n", signal_name(res->interrupted),
                 (unsigned long long)res->seeds, (unsigned long long)count);

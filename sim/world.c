@@ -386,7 +386,7 @@ static bool disk_submit(struct sim *s, struct sim_node *n, const struct raft_per
             sim_event_new(SIM_EV_DISK_DONE,
                           s->now_ms + prng_range(&n->disk_rng, d->write_ms_min, d->write_ms_max));
         ev->node = n->id;
-        ev->token = n->disk_gen;
+        ev->token = n->incarnations;
         sim_queue_push(&s->q, ev);
     }
     return false;
@@ -549,12 +549,14 @@ static void node_request(struct sim *s, struct sim_node *n, const struct sim_eve
  * only when it starts, so damage done while it ran shows first here): a bit flipped in a synced
  * record or snapshot, or the last log record found written over older records, its own place
  * zeros. Aimed only where the storage can tell damage from a torn write: never at the last
- * record of the newest segment, which a crash may have torn (docs/storage.md). st is open. */
-static void damage_at_rest(struct sim *s, struct sim_node *n)
+ * record of the newest segment, which a crash may have torn (docs/storage.md). st is open.
+ * True if it damaged anything. */
+static bool damage_at_rest(struct sim *s, struct sim_node *n)
 {
     const struct cfg_disk *d = &s->cfg->disk;
+    bool damaged = false;
     if (n->id + d->damaged_nodes <= s->n_nodes || n->incarnations == 0)
-        return;
+        return false;
     const struct storage_segment *segs;
     size_t n_segs = storage_segments(&n->st, &segs);
     uint64_t records = 0;
@@ -569,7 +571,8 @@ static void damage_at_rest(struct sim *s, struct sim_node *n)
         uint64_t to = r + 1 < segs[k].n ? segs[k].offsets[r + 1] : segs[k].end;
         uint64_t at = prng_range(&n->disk_rng, from, to - 1);
         unsigned bit = (unsigned)prng_range(&n->disk_rng, 0, 7);
-        if (simfs_flip_bit(n->fs, segs[k].name, at, bit) == 0)
+        damaged = simfs_flip_bit(n->fs, segs[k].name, at, bit) == 0;
+        if (damaged)
             trace_log(TRACE_INFO, n->name, "disk", "fault: bit %u of %s at offset %llu flipped",
                       bit, segs[k].name, (unsigned long long)at);
     }
@@ -580,15 +583,18 @@ static void damage_at_rest(struct sim *s, struct sim_node *n)
             uint64_t limit = seg->offsets[seg->n - 2];
             if (limit >= seg->offsets[0] + len) {
                 uint64_t to = prng_range(&n->disk_rng, seg->offsets[0], limit - len);
-                if (simfs_misplace(n->fs, seg->name, from, len, to) == 0)
+                if (simfs_misplace(n->fs, seg->name, from, len, to) == 0) {
+                    damaged = true;
                     trace_log(TRACE_INFO, n->name, "disk",
                               "fault: the write of %s at offset %llu (%llu bytes) had landed at "
                               "offset %llu",
                               seg->name, (unsigned long long)from, (unsigned long long)len,
                               (unsigned long long)to);
+                }
             }
         }
     }
+    return damaged;
 }
 
 /* Opens node n's disk: the durable state to start from in *loaded, or false with n refused. */
@@ -605,17 +611,10 @@ static bool disk_open(struct sim *s, struct sim_node *n, struct raft_disk *loade
 #endif
     struct storage_error err;
     int rc = storage_open(&n->st, &port, &so, loaded, report, &err);
-    if (rc == 0) {
-        struct simfs_counts before, after;
-        simfs_counts(n->fs, &before);
-        damage_at_rest(s, n);
-        simfs_counts(n->fs, &after);
-        if (after.flips + after.misdirected > before.flips + before.misdirected) {
-            /* damaged: read the disk again, as the restart would have */
-            storage_close(&n->st);
-            raft_disk_close(loaded);
-            rc = storage_open(&n->st, &port, &so, loaded, report, &err);
-        }
+    if (rc == 0 && damage_at_rest(s, n)) { /* read the disk again, as the restart would */
+        storage_close(&n->st);
+        raft_disk_close(loaded);
+        rc = storage_open(&n->st, &port, &so, loaded, report, &err);
     }
     if (rc == 0)
         return true;
@@ -732,7 +731,6 @@ void sim_node_crash(struct sim *s, uint32_t id)
     n->up = false;
     n->wake_gen++;
     n->wake_armed = false;
-    n->disk_gen++;
     replica_close(&n->rep); /* its clients hear nothing: their timeouts fire */
     storage_close(&n->st);
     simfs_crash(n->fs, &n->disk_rng, s->cfg->disk.torn_writes);
@@ -862,7 +860,7 @@ bool sim_step(struct sim *s)
         sim_faults_run_due(s);
         break;
     case SIM_EV_DISK_DONE:
-        if (n->up && ev->token == n->disk_gen)
+        if (n->up && ev->token == n->incarnations)
             disk_done(s, n);
         break;
     case SIM_EV_DISK_FAILED:

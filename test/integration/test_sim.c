@@ -562,7 +562,7 @@ static void damaged_disk_refuses_to_start(void **state)
         assert_int_equal(rep.refused, 1);
         assert_non_null(strstr(rep.refused_why, "node 3: node 3/wal-"));
         assert_non_null(strstr(rep.refused_why, ": offset "));
-        assert_int_equal(misdirect ? rep.disk_misplaced : rep.disk_flips, 1);
+        assert_int_equal(misdirect ? rep.disk.misdirected : rep.disk.flips, 1);
         assert_true(rep.run.stores_identical);
         sim_report_close(&rep);
         close_cfg(&cfg);
@@ -580,7 +580,7 @@ static void failed_fdatasync_stops_the_node(void **state)
     cfg.disk.write_ms_max = 5;
     cfg.disk.sync_error = 0.05;
     struct sim_report rep = run_consistent(&cfg);
-    assert_true(rep.disk_sync_errors > 0);
+    assert_true(rep.disk.sync_errors > 0);
     assert_int_equal(rep.refused, 0);
     assert_true(rep.converged);
     sim_report_close(&rep);

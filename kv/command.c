@@ -36,6 +36,23 @@ const char *kv_op_name(enum kv_op op)
     return "?";
 }
 
+const char *kv_read_policy_name(enum kv_read_policy p)
+{
+    switch (p) {
+    case KV_READ_LINEARIZABLE:
+        return "linearizable";
+    case KV_READ_LEASE:
+        return "lease";
+    case KV_READ_FOLLOWER:
+        return "follower";
+    case KV_READ_STALE:
+        return "stale";
+    case KV_READ_LOG:
+        return "log";
+    }
+    return "?";
+}
+
 const char *kv_status_name(enum kv_status status)
 {
     switch (status) {

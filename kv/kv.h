@@ -30,6 +30,18 @@ enum kv_op {
 };
 const char *kv_op_name(enum kv_op op);
 
+/* How a get is served (issue 12); the numbers are the wire's (docs/wire.md, client request). */
+enum kv_read_policy {
+    KV_READ_LINEARIZABLE = 0, /* ReadIndex at the leader: a heartbeat round, no log entry */
+    KV_READ_LEASE = 1,        /* at the leader, without the round while its lease holds */
+    KV_READ_FOLLOWER = 2,     /* at any node: a read index from the leader, served locally */
+    KV_READ_STALE = 3,        /* at any node, from its store at once: may be old */
+    KV_READ_LOG = 4,          /* through the log like a write (the path before ReadIndex) */
+};
+#define KV_READ_POLICIES 5
+/* "linearizable", "lease", "follower", "stale", "log"; "?" out of range. */
+const char *kv_read_policy_name(enum kv_read_policy p);
+
 /* The outcome of a command: what a client sees. */
 enum kv_status {
     KV_OK = 0,

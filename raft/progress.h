@@ -34,6 +34,7 @@ struct raft_progress {
     uint64_t snapshot_index;
     uint64_t snapshot_offset;
     bool chunk_sent;
+    uint64_t read_acked; /* the highest read round the peer acknowledged in this term */
 };
 
 /* Resets for a new leader term: PROBE at next_index with nothing matched. */

@@ -107,6 +107,8 @@ enum raft_msg_type {
     RAFT_MSG_COMMIT_NOTIFY = 5,
     RAFT_MSG_INSTALL_SNAPSHOT = 6,
     RAFT_MSG_INSTALL_SNAPSHOT_REPLY = 7,
+    RAFT_MSG_READ_INDEX = 8,       /* follower -> leader: a read index for a follower read */
+    RAFT_MSG_READ_INDEX_REPLY = 9, /* leader -> follower: the read index, once confirmed */
 };
 const char *raft_msg_type_name(enum raft_msg_type type);
 
@@ -129,6 +131,9 @@ struct raft_append_entries {
     uint64_t leader_commit;  /* leader's commitIndex */
     uint32_t n_entries;      /* 0 for a heartbeat */
     struct raft_entry *entries;
+    /* The leader's latest read round (thesis 6.4: the heartbeat round that confirms a read
+     * index); echoed by the reply. Rounds count up from 1 within one leader's term; 0: none. */
+    uint64_t read_round;
 };
 
 struct raft_append_entries_reply {
@@ -140,6 +145,7 @@ struct raft_append_entries_reply {
      * term of its entry at rejected_index and conflict_index the first index of that term. */
     uint64_t conflict_index;
     uint64_t conflict_term;
+    uint64_t read_round; /* the request's read_round, echoed (a refusal echoes it too) */
 };
 
 /* Leader -> follower: "commit index is now commit_index" (the original design's cast). */
@@ -167,6 +173,19 @@ struct raft_install_snapshot_reply {
                   follower's log now matches the leader's through last_index */
 };
 
+/* Follower -> leader: "give me a read index for my read id" (a follower read, thesis 6.4). */
+struct raft_read_index {
+    uint64_t id; /* the follower's read id, echoed */
+};
+
+/* Leader -> follower: ok: index is a read index confirmed by a heartbeat round after the request
+ * arrived (serve the read once applied up to it); !ok: refused (not leader any more). */
+struct raft_read_index_reply {
+    uint64_t id;
+    uint64_t index;
+    bool ok;
+};
+
 struct raft_message {
     enum raft_msg_type type;
     uint64_t term; /* sender's current term (pre-vote request: the term it would campaign in) */
@@ -180,6 +199,8 @@ struct raft_message {
         struct raft_commit_notify commit_notify;
         struct raft_install_snapshot install_snapshot;
         struct raft_install_snapshot_reply install_snapshot_reply;
+        struct raft_read_index read_index;
+        struct raft_read_index_reply read_index_reply;
     };
 };
 /* Deep copy of src into *dst (one allocation for the entries or the chunk); never fails. */
@@ -206,7 +227,24 @@ enum raft_event_type {
     RAFT_EVENT_PROPOSE = 3,   /* a client command; the core copies the bytes */
     RAFT_EVENT_CAMPAIGN = 4,  /* act as on an election timeout, now (pre-vote first if enabled) */
     RAFT_EVENT_PERSISTED = 5, /* persist request `persisted_seq`, and all before it, are durable */
+    RAFT_EVENT_READ = 6,      /* a linearizable read asks for a read index (thesis 6.4) */
 };
+
+/* How a read gets its read index (RAFT_EVENT_READ). */
+enum raft_read_mode {
+    /* ReadIndex (thesis 6.4), at the leader: its commit index, once an entry of its term has
+     * committed, confirmed by a heartbeat round a majority acknowledged after the read arrived.
+     * Many reads share one round. Elsewhere: NOT_LEADER. */
+    RAFT_READ_INDEX = 0,
+    /* Lease (thesis 6.4.1), at the leader: its commit index at once while its lease holds
+     * (options.lease_ms from the start of the last round a majority acknowledged); otherwise as
+     * RAFT_READ_INDEX. Elsewhere: NOT_LEADER. */
+    RAFT_READ_LEASE = 1,
+    /* Follower read: a follower asks the leader for a read index (RAFT_MSG_READ_INDEX) and
+     * serves the read itself once it has applied that far; at the leader, as RAFT_READ_INDEX. */
+    RAFT_READ_FOLLOWER = 2,
+};
+const char *raft_read_mode_name(enum raft_read_mode mode);
 
 struct raft_event {
     enum raft_event_type type;
@@ -220,6 +258,11 @@ struct raft_event {
         /* PERSISTED: the seq of a persist request not reported before (reports come in seq
          * order; one report may cover several requests); anything else is RAFT_EINVAL. */
         uint64_t persisted_seq;
+        /* READ: the caller's id for the read (echoed in update.reads), and how. */
+        struct {
+            uint64_t id;
+            enum raft_read_mode mode;
+        } read;
     };
 };
 
@@ -257,6 +300,21 @@ enum raft_proposal_status {
     RAFT_PROPOSAL_TOO_LARGE = 3,  /* len > RAFT_MAX_ENTRY_BYTES */
 };
 
+/* What became of a read (RAFT_EVENT_READ), reported in the step that decides it: at once, or in
+ * a later step (a heartbeat round confirmed, a leader's reply arrived). */
+enum raft_read_status {
+    RAFT_READ_READY = 1,      /* serve it from the state machine once applied through index */
+    RAFT_READ_NOT_LEADER = 2, /* cannot be served here; leader_hint names the leader if known */
+    RAFT_READ_LOST = 3,       /* leadership (or the leader) was lost while it waited */
+};
+
+struct raft_read {
+    uint64_t id; /* the event's */
+    enum raft_read_status status;
+    uint64_t index; /* READY: the read index */
+    uint32_t leader_hint;
+};
+
 struct raft_proposal {
     enum raft_proposal_status status;
     uint64_t index;
@@ -282,6 +340,13 @@ enum raft_note_kind {
     RAFT_NOTE_SNAPSHOT_SENT = 15,      /* leader: peer installed the snapshot at a */
     RAFT_NOTE_SNAPSHOT_INSTALLED = 16, /* installed peer's snapshot at a; b = 1 if the log
                                           after it was kept, 0 if discarded */
+    RAFT_NOTE_READ_INDEX = 17,   /* leader: read a (peer: a follower's, else 0) gets read index
+                                    b; waits for a heartbeat round (b = 0: for the term's first
+                                    commit first) */
+    RAFT_NOTE_READ_ROUND = 18,   /* leader: heartbeat round a starts for b waiting reads */
+    RAFT_NOTE_READ_CONFIRMED = 19, /* leader: a majority acknowledged round a; b reads ready */
+    RAFT_NOTE_READ_LEASE = 20,   /* leader: read a served under the lease at read index b */
+    RAFT_NOTE_READ_FORWARD = 21, /* follower: read a asks leader peer for a read index */
 };
 const char *raft_note_kind_name(enum raft_note_kind kind);
 
@@ -327,6 +392,9 @@ struct raft_update {
     const struct raft_entry *apply;
     size_t n_apply;
     struct raft_proposal proposal;
+    /* Reads decided in this step (RAFT_EVENT_READ), in the order decided. */
+    struct raft_read *reads;
+    size_t n_reads, cap_reads;
     /* The log has grown snapshot_threshold entries past the last snapshot: the caller should
      * hand the core a snapshot of its state machine (raft_snapshot_take) before the next step. */
     bool snapshot_wanted;
@@ -361,6 +429,12 @@ struct raft_options {
     uint64_t snapshot_threshold;
     uint64_t snapshot_trailing;
     uint32_t snapshot_chunk_bytes;
+    /* Lease reads (thesis 6.4.1): how long a leader's lease lasts from the start of a heartbeat
+     * round a majority acknowledged; the election timeout's minimum less a clock-drift margin.
+     * 0: no lease (RAFT_READ_LEASE reads take a heartbeat round). Needs check_quorum: followers
+     * then refuse to vote for anyone else that long after hearing from their leader, which is
+     * what makes the lease safe. Must be < election_timeout_ms_min. */
+    uint64_t lease_ms;
     /* The host's storage is synchronous: it makes each step's persist request durable before it
      * carries out anything else of the update (an in-memory disk; a write and fsync in the
      * node's own thread). The core then counts the request durable at the end of the step, as
@@ -389,6 +463,15 @@ enum {
     RAFT_BUG_CUT_ON_BAD_CHECKSUM = 1u << 5, /* storage/ (not the core): a damaged record in the
                                                newest segment is cut off with everything after
                                                it, like a torn write, and the node carries on */
+    RAFT_BUG_READ_WITHOUT_ROUND = 1u << 6,  /* serve a ReadIndex read at once, without the
+                                               heartbeat round that confirms leadership */
+    RAFT_BUG_READ_BEFORE_TERM_COMMIT = 1u << 7, /* a new leader serves reads before an entry of
+                                                   its term has committed */
+    RAFT_BUG_LEASE_NO_CHECK_QUORUM = 1u << 8, /* lease reads with check-quorum off: the leader
+                                                 takes its role for its lease (as etcd's
+                                                 lease-based reads do, which only check-quorum
+                                                 makes sound) while no leader steps down for
+                                                 want of a quorum and followers vote freely */
 };
 #endif
 /* Sensible defaults for a cluster of n_nodes with the given id. */
@@ -402,6 +485,25 @@ struct raft_inflight_persist {
     uint64_t last_index; /* entries up to here are durable once seq is (lowered when a later
                             step removes some of them from the core's log) */
 };
+
+/* A read waiting at the leader: for the term's first commit (round 0), then for a majority to
+ * acknowledge heartbeat round `round`. from: the follower that asked, or 0 for a local read. */
+struct raft_pending_read {
+    uint64_t id;
+    uint64_t index;
+    uint64_t round;
+    uint32_t from;
+};
+
+/* A follower read sent to the leader, waiting for its reply (or lost with the term). */
+struct raft_forwarded_read {
+    uint64_t id;
+    uint64_t sent_ms;
+};
+
+/* Reads waiting, and round start times remembered for the lease: bounded. */
+#define RAFT_MAX_PENDING_READS 65536
+#define RAFT_READ_ROUND_RING   64
 
 /* A message waiting for persist request after_seq to be durable. */
 struct raft_held_message {
@@ -454,6 +556,24 @@ struct raft {
     struct raft_snapshot incoming;
     uint64_t incoming_total;
     size_t incoming_cap;
+    /* Leader reads (thesis 6.4): rounds started in this term (read_round, the latest; each
+     * peer's highest acknowledged is in progress[].read_acked), the highest a majority
+     * acknowledged, and when recent rounds started (round_start_ms[round % RING]); the lease
+     * runs from lease_start_ms, the start of the last round a majority acknowledged. */
+    uint64_t read_round;
+    uint64_t read_confirmed;
+    uint64_t round_start_ms[RAFT_READ_ROUND_RING];
+    uint64_t lease_start_ms;
+    bool lease_valid; /* a round of this term was confirmed: lease_start_ms means something */
+    struct raft_pending_read *pending_reads; /* in arrival order; rounds non-decreasing */
+    size_t head_reads, n_pending_reads, cap_pending_reads;
+    struct raft_forwarded_read *forwarded; /* follower reads sent to leader_id, oldest first */
+    size_t n_forwarded, cap_forwarded;
+    uint32_t forwarded_to;    /* the leader they went to, in forwarded_term */
+    uint64_t forwarded_term;
+    /* With lease_ms: a restarted node refuses votes until this time (it may have acknowledged
+     * a leader's round just before its crash and forgotten it). */
+    uint64_t restart_quiet_until_ms;
     struct raft_update *out; /* the update being filled during raft_step() */
 };
 

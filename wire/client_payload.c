@@ -7,8 +7,8 @@
 #include "common/alloc.h"
 #include "wire/internal.h"
 
-/* request_id u64, command_len u32 */
-#define REQUEST_HEAD_BYTES 12u
+/* request_id u64, read u8, command_len u32 */
+#define REQUEST_HEAD_BYTES 13u
 /* status u8, leader_hint u32, index u64, term u64, request_id u64, result_len u32 */
 #define REPLY_HEAD_BYTES 33u
 
@@ -24,6 +24,8 @@ static const uint8_t *bytes_copy(const uint8_t *p, size_t n)
 
 int wire_request_payload_size(const struct wire_client_request *req, uint64_t *bytes)
 {
+    if (req->read >= WIRE_READ_POLICIES)
+        return WIRE_EREAD;
     if (req->command_len > 0 && req->command == NULL)
         return WIRE_EINVAL;
     *bytes = REQUEST_HEAD_BYTES + (uint64_t)req->command_len;
@@ -33,6 +35,7 @@ int wire_request_payload_size(const struct wire_client_request *req, uint64_t *b
 uint8_t *wire_request_payload_write(const struct wire_client_request *req, uint8_t *p)
 {
     p = le_put(p, req->request_id, 8);
+    p = le_put(p, req->read, 1);
     p = le_put(p, req->command_len, 4);
     return le_put_bytes(p, req->command, req->command_len);
 }
@@ -42,12 +45,14 @@ int wire_request_payload_read(const uint8_t *p, size_t len, struct wire_client_r
     struct le_reader r = {.p = p, .left = len, .err = 0};
     memset(out, 0, sizeof *out);
     uint64_t request_id = wire_get(&r, 8);
+    uint8_t read = (uint8_t)wire_get_range(&r, 1, 0, WIRE_READ_POLICIES - 1, WIRE_EREAD);
     uint32_t command_len = (uint32_t)wire_get(&r, 4);
     const uint8_t *command = wire_get_bytes(&r, command_len);
     int rc = wire_reader_end(&r);
     if (rc != WIRE_OK)
         return rc;
     out->request_id = request_id;
+    out->read = read;
     out->command_len = command_len;
     out->command = bytes_copy(command, command_len);
     return WIRE_OK;

@@ -66,6 +66,8 @@ const char *wire_strerror(int rc)
         return "length without data to encode";
     case WIRE_ECHUNK:
         return "snapshot chunk too long";
+    case WIRE_EREAD:
+        return "read policy out of range";
     }
     return "unknown wire error";
 }

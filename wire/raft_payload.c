@@ -42,14 +42,15 @@ static int entries_size(const struct raft_append_entries *ae, uint64_t *bytes)
             return WIRE_EINVAL;
         sum += ENTRY_HEAD_BYTES + e->len;
     }
-    *bytes = 8 + 8 + 8 + 4 + sum;
+    /* prev_log_index, prev_log_term, leader_commit, read_round, n_entries, the entries */
+    *bytes = 8 + 8 + 8 + 8 + 4 + sum;
     return WIRE_OK;
 }
 
 int wire_raft_payload_size(const struct raft_message *m, uint64_t *bytes)
 {
     /* The decoder's order: type, then the node ids, then the body. */
-    if (m->type < RAFT_MSG_REQUEST_VOTE || m->type > RAFT_MSG_INSTALL_SNAPSHOT_REPLY)
+    if (m->type < RAFT_MSG_REQUEST_VOTE || m->type > RAFT_MSG_READ_INDEX_REPLY)
         return WIRE_EMSG_TYPE;
     if (!node_ok(m->from) || !node_ok(m->to))
         return WIRE_ENODE;
@@ -68,7 +69,7 @@ int wire_raft_payload_size(const struct raft_message *m, uint64_t *bytes)
         break;
     }
     case RAFT_MSG_APPEND_ENTRIES_REPLY:
-        body = 1 + 8 + 8 + 8 + 8;
+        body = 1 + 8 + 8 + 8 + 8 + 8;
         break;
     case RAFT_MSG_COMMIT_NOTIFY:
         body = 8;
@@ -81,6 +82,12 @@ int wire_raft_payload_size(const struct raft_message *m, uint64_t *bytes)
         body = 8 + 8 + 8 + 8 + 4 + (uint64_t)m->install_snapshot.len;
         break;
     case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
+        body = 8 + 8 + 1;
+        break;
+    case RAFT_MSG_READ_INDEX:
+        body = 8;
+        break;
+    case RAFT_MSG_READ_INDEX_REPLY:
         body = 8 + 8 + 1;
         break;
     }
@@ -109,6 +116,7 @@ uint8_t *wire_raft_payload_write(const struct raft_message *m, uint8_t *p)
         p = le_put(p, ae->prev_log_index, 8);
         p = le_put(p, ae->prev_log_term, 8);
         p = le_put(p, ae->leader_commit, 8);
+        p = le_put(p, ae->read_round, 8);
         p = le_put(p, ae->n_entries, 4);
         for (uint32_t i = 0; i < ae->n_entries; i++) {
             p = le_put(p, ae->entries[i].term, 8);
@@ -124,6 +132,7 @@ uint8_t *wire_raft_payload_write(const struct raft_message *m, uint8_t *p)
         p = le_put(p, m->append_entries_reply.rejected_index, 8);
         p = le_put(p, m->append_entries_reply.conflict_index, 8);
         p = le_put(p, m->append_entries_reply.conflict_term, 8);
+        p = le_put(p, m->append_entries_reply.read_round, 8);
         break;
     case RAFT_MSG_COMMIT_NOTIFY:
         p = le_put(p, m->commit_notify.commit_index, 8);
@@ -142,6 +151,14 @@ uint8_t *wire_raft_payload_write(const struct raft_message *m, uint8_t *p)
         p = le_put(p, m->install_snapshot_reply.last_index, 8);
         p = le_put(p, m->install_snapshot_reply.next_offset, 8);
         p = le_put(p, m->install_snapshot_reply.done, 1);
+        break;
+    case RAFT_MSG_READ_INDEX:
+        p = le_put(p, m->read_index.id, 8);
+        break;
+    case RAFT_MSG_READ_INDEX_REPLY:
+        p = le_put(p, m->read_index_reply.id, 8);
+        p = le_put(p, m->read_index_reply.index, 8);
+        p = le_put(p, m->read_index_reply.ok, 1);
         break;
     }
     return p;
@@ -188,6 +205,7 @@ static void read_append_entries(struct le_reader *r, struct raft_append_entries 
     ae->prev_log_index = wire_get(r, 8);
     ae->prev_log_term = wire_get(r, 8);
     ae->leader_commit = wire_get(r, 8);
+    ae->read_round = wire_get(r, 8);
     uint32_t n = (uint32_t)wire_get_range(r, 4, 0, RAFT_MAX_BATCH_ENTRIES, WIRE_ECOUNT);
     struct le_reader entries = *r;
     size_t data_len;
@@ -218,8 +236,8 @@ int wire_raft_payload_read(const uint8_t *p, size_t len, struct raft_message *ou
 {
     struct le_reader r = {.p = p, .left = len, .err = 0};
     memset(out, 0, sizeof *out);
-    uint64_t type = wire_get_range(&r, 1, RAFT_MSG_REQUEST_VOTE, RAFT_MSG_INSTALL_SNAPSHOT_REPLY,
-                                   WIRE_EMSG_TYPE);
+    uint64_t type =
+        wire_get_range(&r, 1, RAFT_MSG_REQUEST_VOTE, RAFT_MSG_READ_INDEX_REPLY, WIRE_EMSG_TYPE);
     out->type = (enum raft_msg_type)type;
     out->term = wire_get(&r, 8);
     out->from = (uint32_t)wire_get_range(&r, 4, 1, RAFT_MAX_NODES, WIRE_ENODE);
@@ -247,6 +265,7 @@ int wire_raft_payload_read(const uint8_t *p, size_t len, struct raft_message *ou
         out->append_entries_reply.rejected_index = wire_get(&r, 8);
         out->append_entries_reply.conflict_index = wire_get(&r, 8);
         out->append_entries_reply.conflict_term = wire_get(&r, 8);
+        out->append_entries_reply.read_round = wire_get(&r, 8);
         break;
     case RAFT_MSG_COMMIT_NOTIFY:
         out->commit_notify.commit_index = wire_get(&r, 8);
@@ -258,6 +277,14 @@ int wire_raft_payload_read(const uint8_t *p, size_t len, struct raft_message *ou
         out->install_snapshot_reply.last_index = wire_get(&r, 8);
         out->install_snapshot_reply.next_offset = wire_get(&r, 8);
         out->install_snapshot_reply.done = wire_get_bool(&r);
+        break;
+    case RAFT_MSG_READ_INDEX:
+        out->read_index.id = wire_get(&r, 8);
+        break;
+    case RAFT_MSG_READ_INDEX_REPLY:
+        out->read_index_reply.id = wire_get(&r, 8);
+        out->read_index_reply.index = wire_get(&r, 8);
+        out->read_index_reply.ok = wire_get_bool(&r);
         break;
     }
     int rc = wire_reader_end(&r);

@@ -1,7 +1,7 @@
 /* wire.h - the wire codec: Raft messages and client requests/replies as versioned,
  * length-prefixed, checksummed frames of bytes, so they can cross a socket and be fuzzed.
  *
- * Design: the byte layout is specified in docs/wire.md (format version 1); this module is its
+ * Design: the byte layout is specified in docs/wire.md (format version 2); this module is its
  * one implementation. Pure: no thread, clock, stdio or socket; the caller owns every buffer.
  * Encoding writes into a caller buffer sized by the *_size() functions. Decoding reads a stream
  * buffer that may end inside a frame: wire_decode() says "need more bytes" (WIRE_EAGAIN) for a
@@ -24,8 +24,10 @@
 
 #include "raft/raft.h"
 
-/* The format version written into every frame; a frame of another version is refused. */
-#define WIRE_VERSION 1
+/* The format version written into every frame; a frame of another version is refused. Version 2
+ * added the read path: read_round on AppendEntries and its reply, the READ_INDEX messages and a
+ * client request's read policy (docs/wire.md, "Changing the format"). */
+#define WIRE_VERSION 2
 /* The fixed frame header: length, version, kind, flags, payload CRC, header CRC (docs/wire.md). */
 #define WIRE_HEADER_BYTES 16
 /* The largest whole frame (header and payload) encoded or accepted: 64 MiB. A longer length
@@ -55,6 +57,7 @@ enum {
     WIRE_ESTATUS = 18,     /* a client reply status out of range */
     WIRE_EINVAL = 19,      /* encode: a count or length without its data (a NULL pointer) */
     WIRE_ECHUNK = 20,      /* a snapshot chunk longer than RAFT_MAX_SNAPSHOT_CHUNK */
+    WIRE_EREAD = 21,       /* a client request's read policy of WIRE_READ_POLICIES or above */
 };
 /* A static, human-readable name for rc ("payload checksum mismatch", ...). */
 const char *wire_strerror(int rc);
@@ -75,13 +78,29 @@ enum wire_reply_status {
     WIRE_REPLY_REJECTED = 3,   /* malformed or too large: it never entered the log */
 };
 
+/* How a get is served: a client request's read field. The numbers are those of kv/kv.h's enum
+ * kv_read_policy (the wire does not depend on the kv module; the tests check they agree). */
+enum wire_read_policy {
+    WIRE_READ_LINEARIZABLE = 0, /* ReadIndex at the leader */
+    WIRE_READ_LEASE = 1,        /* at the leader, on its lease */
+    WIRE_READ_FOLLOWER = 2,     /* at any node, with a read index from the leader */
+    WIRE_READ_STALE = 3,        /* at any node, from its store at once */
+    WIRE_READ_LOG = 4,          /* through the log like a write */
+};
+/* How many read policies there are (kv/kv.h's KV_READ_POLICIES); read must be below it. */
+#define WIRE_READ_POLICIES 5
+
 /* A client's command for the replicated state machine. request_id matches the reply to the
  * request on one connection; it is not the state machine's (client id, sequence number), which
- * lives inside the opaque command. command may be NULL when command_len is 0. */
+ * lives inside the opaque command. read is the read policy of a get (an enum wire_read_policy
+ * number, below WIRE_READ_POLICIES, else WIRE_EREAD both ways); the wire does not look inside the
+ * command, so another command carries one too, 0 by convention. command may be NULL when
+ * command_len is 0. */
 struct wire_client_request {
     uint64_t request_id;
     const uint8_t *command;
     uint32_t command_len;
+    uint8_t read;
 };
 
 /* A node's answer to a request. On OK, (index, term) is where the command was applied and

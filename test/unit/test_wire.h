@@ -43,7 +43,7 @@ static inline void tw_put(struct tw_bytes *b, uint64_t v, size_t n)
     tw_put_bytes(b, le, n);
 }
 
-/* Appends a 16-byte version 1 header with these fields and a correct header CRC. */
+/* Appends a 16-byte header with these fields (any version byte) and a correct header CRC. */
 static inline void tw_header(struct tw_bytes *b, uint32_t length, uint8_t version, uint8_t kind,
                              uint16_t flags, uint32_t payload_crc)
 {

@@ -11,6 +11,8 @@
 
 #include "test/unit/test_wire.h"
 
+_Static_assert(WIRE_VERSION == 2, "these frames are built by hand from docs/wire.md, version 2");
+
 /* Decodes the whole of b, expecting code; checks that nothing is returned with a refusal (and
  * that WIRE_OK consumes all of b). */
 static void expect(const struct tw_bytes *b, int code)
@@ -55,6 +57,7 @@ static void append_entries_head(struct tw_bytes *p, uint64_t n_entries)
     tw_put(p, 5, 8);
     tw_put(p, 4, 8);
     tw_put(p, 3, 8);
+    tw_put(p, 2, 8); /* read_round */
     tw_put(p, n_entries, 4);
 }
 
@@ -103,17 +106,39 @@ static void length_above_maximum_refused(void **state)
     free(b.p);
 }
 
-/* A version other than 1 is refused, whatever its header CRC. */
+/* A version other than 2 is refused, whatever its header CRC. */
 static void unknown_version_refused(void **state)
 {
     (void)state;
-    static const uint8_t versions[] = {0, 2, 255};
+    static const uint8_t versions[] = {0, 1, 3, 255};
     for (size_t i = 0; i < sizeof versions; i++) {
         struct tw_bytes b = {0};
         tw_header(&b, 12, versions[i], WIRE_KIND_CLIENT_REQUEST, 0, 0);
         expect(&b, WIRE_EVERSION);
         free(b.p);
     }
+}
+
+/* A whole, well-checksummed version 1 frame (a version 1 AppendEntries, without read_round) is
+ * refused at its version byte, as soon as its header is in; and its payload, sealed in a version 2
+ * frame, does not pass for a version 2 one (read_round is missing). */
+static void version_1_frame_refused(void **state)
+{
+    (void)state;
+    struct tw_bytes p = {0};
+    raft_head(&p, RAFT_MSG_APPEND_ENTRIES, 1, 2);
+    tw_put(&p, 5, 8); /* prev_log_index */
+    tw_put(&p, 4, 8); /* prev_log_term */
+    tw_put(&p, 3, 8); /* leader_commit */
+    tw_put(&p, 0, 4); /* n_entries: a heartbeat */
+    struct tw_bytes b = {0};
+    tw_header(&b, (uint32_t)(12 + p.len), 1, WIRE_KIND_RAFT_MESSAGE, 0, crc32c(0, p.p, p.len));
+    expect(&b, WIRE_EVERSION); /* the header alone */
+    tw_put_bytes(&b, p.p, p.len);
+    expect(&b, WIRE_EVERSION); /* the whole frame */
+    expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_ETRUNCATED);
+    free(b.p);
+    free(p.p);
 }
 
 /* A header whose checksum does not match is refused before its length is believed. */
@@ -167,11 +192,11 @@ static void payload_crc_mismatch_refused(void **state)
 
 /* --- Raft message payloads ------------------------------------------------------------------- */
 
-/* Message types other than 1..7 are refused. */
+/* Message types other than 1..9 are refused. */
 static void raft_type_out_of_range_refused(void **state)
 {
     (void)state;
-    static const uint8_t types[] = {0, 8, 255};
+    static const uint8_t types[] = {0, 10, 255};
     for (size_t i = 0; i < sizeof types; i++) {
         struct tw_bytes p = {0};
         raft_head(&p, types[i], 1, 2);
@@ -195,7 +220,7 @@ static void raft_node_id_out_of_range_refused(void **state)
     }
 }
 
-/* The well-formed payload of each message type, without its final field's last byte. */
+/* The well-formed payload of each message type. */
 static void raft_payload_of_type(struct tw_bytes *p, enum raft_msg_type type)
 {
     raft_head(p, type, 1, 2);
@@ -213,6 +238,7 @@ static void raft_payload_of_type(struct tw_bytes *p, enum raft_msg_type type)
         tw_put(p, 2, 8);
         tw_put(p, 1, 8);
         tw_put(p, 2, 8);
+        tw_put(p, 7, 8); /* read_round */
         tw_put(p, 1, 4);
         entry(p, RAFT_ENTRY_COMMAND, 3, 3);
         break;
@@ -222,6 +248,7 @@ static void raft_payload_of_type(struct tw_bytes *p, enum raft_msg_type type)
         tw_put(p, 0, 8);
         tw_put(p, 0, 8);
         tw_put(p, 0, 8);
+        tw_put(p, 7, 8); /* read_round */
         break;
     case RAFT_MSG_COMMIT_NOTIFY:
         tw_put(p, 9, 8);
@@ -239,15 +266,24 @@ static void raft_payload_of_type(struct tw_bytes *p, enum raft_msg_type type)
         tw_put(p, 6, 8);
         tw_put(p, 1, 1);
         break;
+    case RAFT_MSG_READ_INDEX:
+        tw_put(p, 5, 8);
+        break;
+    case RAFT_MSG_READ_INDEX_REPLY:
+        tw_put(p, 5, 8);
+        tw_put(p, 9, 8);
+        tw_put(p, 1, 1);
+        break;
     }
 }
 
-/* Each type's payload decodes whole, is refused as truncated one byte (or any number of bytes)
- * short, and as trailing one byte long. */
+/* Each type's payload (ReadIndex and its reply, and the read_round of AppendEntries and its reply,
+ * included) decodes whole, is refused as truncated one byte (or any number of bytes) short, and
+ * as trailing one byte long. */
 static void raft_truncated_and_trailing_refused(void **state)
 {
     (void)state;
-    for (int type = RAFT_MSG_REQUEST_VOTE; type <= RAFT_MSG_INSTALL_SNAPSHOT_REPLY; type++) {
+    for (int type = RAFT_MSG_REQUEST_VOTE; type <= RAFT_MSG_READ_INDEX_REPLY; type++) {
         struct tw_bytes p = {0};
         raft_payload_of_type(&p, (enum raft_msg_type)type);
         expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_OK);
@@ -284,8 +320,20 @@ static void raft_bool_not_0_or_1_refused(void **state)
         p.len = 0;
         raft_head(&p, RAFT_MSG_APPEND_ENTRIES_REPLY, 1, 2);
         tw_put(&p, bad[i], 1);
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 5; k++)
             tw_put(&p, 0, 8);
+        expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_EBOOL);
+        p.len = 0;
+        raft_head(&p, RAFT_MSG_INSTALL_SNAPSHOT_REPLY, 1, 2);
+        tw_put(&p, 9, 8);
+        tw_put(&p, 6, 8);
+        tw_put(&p, bad[i], 1);
+        expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_EBOOL);
+        p.len = 0;
+        raft_head(&p, RAFT_MSG_READ_INDEX_REPLY, 1, 2);
+        tw_put(&p, 5, 8);
+        tw_put(&p, 9, 8);
+        tw_put(&p, bad[i], 1);
         expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_EBOOL);
         free(p.p);
     }
@@ -384,6 +432,11 @@ static void client_request_truncated_or_trailing_refused(void **state)
     struct tw_bytes p = {0};
     tw_put(&p, 42, 8);
     expect_payload(WIRE_KIND_CLIENT_REQUEST, &p, WIRE_ETRUNCATED);
+    tw_put(&p, WIRE_READ_STALE, 1);
+    expect_payload(WIRE_KIND_CLIENT_REQUEST, &p, WIRE_ETRUNCATED);
+    tw_put(&p, 5, 2);
+    expect_payload(WIRE_KIND_CLIENT_REQUEST, &p, WIRE_ETRUNCATED);
+    p.len -= 2;
     tw_put(&p, 5, 4);
     tw_put_bytes(&p, "abcd", 4);
     expect_payload(WIRE_KIND_CLIENT_REQUEST, &p, WIRE_ETRUNCATED);
@@ -392,6 +445,32 @@ static void client_request_truncated_or_trailing_refused(void **state)
     tw_put_bytes(&p, "f", 1);
     expect_payload(WIRE_KIND_CLIENT_REQUEST, &p, WIRE_ETRAILING);
     free(p.p);
+}
+
+/* A read policy of 5 (KV_READ_POLICIES) or above is refused, before the command is looked at;
+ * 0..4 are accepted. */
+static void client_request_read_policy_out_of_range_refused(void **state)
+{
+    (void)state;
+    static const uint8_t bad[] = {WIRE_READ_POLICIES, 6, 128, 255};
+    for (size_t i = 0; i < sizeof bad; i++) {
+        struct tw_bytes p = {0};
+        tw_put(&p, 42, 8);
+        tw_put(&p, bad[i], 1);
+        expect_payload(WIRE_KIND_CLIENT_REQUEST, &p, WIRE_EREAD); /* no command_len yet */
+        tw_put(&p, 3, 4);
+        tw_put_bytes(&p, "get", 3);
+        expect_payload(WIRE_KIND_CLIENT_REQUEST, &p, WIRE_EREAD);
+        free(p.p);
+    }
+    for (uint8_t read = 0; read < WIRE_READ_POLICIES; read++) {
+        struct tw_bytes p = {0};
+        tw_put(&p, 42, 8);
+        tw_put(&p, read, 1);
+        tw_put(&p, 0, 4);
+        expect_payload(WIRE_KIND_CLIENT_REQUEST, &p, WIRE_OK);
+        free(p.p);
+    }
 }
 
 /* A reply with fields for status, leader hint and result of the given length. */
@@ -448,6 +527,7 @@ int main(void)
         cmocka_unit_test(length_below_header_refused),
         cmocka_unit_test(length_above_maximum_refused),
         cmocka_unit_test(unknown_version_refused),
+        cmocka_unit_test(version_1_frame_refused),
         cmocka_unit_test(header_crc_mismatch_refused),
         cmocka_unit_test(nonzero_flags_refused),
         cmocka_unit_test(unknown_kind_refused),
@@ -462,6 +542,7 @@ int main(void)
         cmocka_unit_test(entry_type_unknown_refused),
         cmocka_unit_test(entries_truncated_or_trailing_refused),
         cmocka_unit_test(client_request_truncated_or_trailing_refused),
+        cmocka_unit_test(client_request_read_policy_out_of_range_refused),
         cmocka_unit_test(client_reply_status_and_hint_refused),
         cmocka_unit_test(client_reply_truncated_or_trailing_refused),
     };

@@ -79,7 +79,8 @@ static void perform_send(struct client_state *s, const struct client_action *act
     struct actor *node = actor_dir_view_get(&s->nodes, act->node - 1);
     int rc = node == NULL
                  ? ACTOR_ESTOPPED /* the node is down */
-                 : actor_call(node, node_request_new(act->request, (uint32_t)act->request_len),
+                 : actor_call(node,
+                              node_request_new(act->request, (uint32_t)act->request_len, act->read),
                               act->timeout_ms, &reply);
     s->next = (struct client_event){.now_ms = now_ms(s)};
     if (rc != ACTOR_OK) {

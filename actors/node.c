@@ -328,7 +328,8 @@ static void on_raft_message(struct node *n, struct node_raft_msg *msg)
 
 static void on_request(struct node *n, struct node_request *req)
 {
-    struct replica_event ev = {.type = REPLICA_EVENT_REQUEST, .data = req->data, .len = req->len};
+    struct replica_event ev = {
+        .type = REPLICA_EVENT_REQUEST, .data = req->data, .len = req->len, .read = req->read};
     ev.raft.now_ms = now_ms(n);
     /* Deferred now, answered by the replica's answer: at once, or when its entry applies. */
     ev.from.call = actor_defer(n->self, &req->hdr);
@@ -543,10 +544,11 @@ int node_await_applied(struct actor *node, uint64_t index, uint32_t timeout_ms,
     return query(node, &m->hdr, timeout_ms, out);
 }
 
-struct actor_msg *node_request_new(const void *cmd, uint32_t len)
+struct actor_msg *node_request_new(const void *cmd, uint32_t len, enum kv_read_policy read)
 {
     struct node_request *r =
         (struct node_request *)actor_msg_new(sizeof *r + len, NODE_MSG_REQUEST);
+    r->read = read;
     r->len = len;
     memcpy(r->data, cmd, len);
     return &r->hdr;

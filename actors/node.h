@@ -57,6 +57,7 @@ struct node_status_reply {
 /* A client's request: the encoded kv command (one allocation). */
 struct node_request {
     struct actor_msg hdr;
+    enum kv_read_policy read; /* a get: how to read it */
     uint32_t len;
     uint8_t data[];
 };
@@ -91,7 +92,7 @@ int node_await_applied(struct actor *node, uint64_t index, uint32_t timeout_ms,
 int node_peek(struct actor *node, const char *key, uint32_t timeout_ms, bool *found, char *value,
               size_t cap, size_t *len);
 
-/* A request message holding a copy of the len bytes at cmd. */
-struct actor_msg *node_request_new(const void *cmd, uint32_t len);
+/* A request message holding a copy of the len bytes at cmd; a get is read as `read` says. */
+struct actor_msg *node_request_new(const void *cmd, uint32_t len, enum kv_read_policy read);
 
 #endif

@@ -69,7 +69,8 @@ static void *client_loop(void *p)
             abort();
         uint64_t t0 = actor_now_ns();
         struct actor_msg *reply = NULL;
-        int rc = actor_call(c->leader, node_request_new(buf, (uint32_t)len), 10000, &reply);
+        int rc =
+            actor_call(c->leader, node_request_new(buf, (uint32_t)len, KV_READ_LOG), 10000, &reply);
         c->latency_ns[i] = actor_now_ns() - t0;
         if (rc != ACTOR_OK || ((struct node_reply *)reply)->status != CLIENT_REPLY_OK)
             c->failed++;

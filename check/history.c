@@ -117,10 +117,23 @@ struct field {
     uint64_t u; /* integers only */
 };
 
-enum field_id { F_PROCESS, F_TYPE, F_F, F_KEY, F_VALUE, F_RESULT, F_TIME, F_ERROR, F_COUNT };
-static const char *const field_names[F_COUNT] = {"process", "type",   "f",    "key",
-                                                 "value",   "result", "time", "error"};
-static const bool field_is_string[F_COUNT] = {false, true, true, true, true, true, false, true};
+enum field_id {
+    F_PROCESS,
+    F_TYPE,
+    F_F,
+    F_KEY,
+    F_VALUE,
+    F_RESULT,
+    F_TIME,
+    F_ERROR,
+    F_STALE,
+    F_COUNT
+};
+static const char *const field_names[F_COUNT] = {"process", "type", "f",     "key",  "value",
+                                                 "result",  "time", "error", "stale"};
+enum field_kind { K_UINT, K_STRING, K_BOOL };
+static const enum field_kind field_kind[F_COUNT] = {
+    K_UINT, K_STRING, K_STRING, K_STRING, K_STRING, K_STRING, K_UINT, K_STRING, K_BOOL};
 
 struct lexer {
     const char *p;
@@ -448,7 +461,17 @@ static int parse_object(struct lexer *lx, struct field f[F_COUNT])
                 return lex_error(lx, "duplicate field \"%s\"", field_names[id]);
             }
             fd->present = true;
-            if (field_is_string[id]) {
+            if (field_kind[id] == K_BOOL) {
+                size_t left = (size_t)(lx->end - lx->p);
+                if (left >= 4 && memcmp(lx->p, "true", 4) == 0) {
+                    fd->u = 1;
+                    lx->p += 4;
+                } else if (left >= 5 && memcmp(lx->p, "false", 5) == 0) {
+                    lx->p += 5;
+                } else {
+                    return lex_error(lx, "\"%s\" must be true or false", field_names[id]);
+                }
+            } else if (field_kind[id] == K_STRING) {
                 if (lx->p >= lx->end || *lx->p != '"')
                     return lex_error(lx, "\"%s\" must be a string", field_names[id]);
                 fd->is_string = true;
@@ -697,6 +720,7 @@ static int on_invoke(struct parser *ps, const struct field *f, enum check_f fn, 
     op->invoke_ns = f[F_TIME].u;
     op->complete_ns = UINT64_MAX;
     op->invoke_line = ps->line;
+    op->stale = f[F_STALE].u != 0;
     slot->in_flight = true;
     slot->op = h->n_ops++;
     return 0;
@@ -751,6 +775,7 @@ static int on_completion(struct parser *ps, const struct field *f, enum check_ty
     }
     /* A value on fail/info lines is allowed and ignored: the outcome is not a read. */
     op->type = type;
+    op->stale = op->stale || f[F_STALE].u != 0;
     op->complete_ns = f[F_TIME].u;
     op->complete_line = ps->line;
     slot->in_flight = false;
@@ -761,7 +786,7 @@ static int on_line(struct parser *ps, const struct field *f)
 {
     char b[64];
     for (int i = 0; i < F_COUNT; i++) {
-        if (i == F_VALUE || i == F_RESULT || i == F_ERROR)
+        if (i == F_VALUE || i == F_RESULT || i == F_ERROR || i == F_STALE)
             continue;
         if (!f[i].present)
             return perr(ps, CHECK_EHISTORY, "missing field \"%s\"", field_names[i]);
@@ -775,6 +800,8 @@ static int on_line(struct parser *ps, const struct field *f)
         fn = CHECK_F_DELETE;
     else
         return perr(ps, CHECK_EHISTORY, "unknown f \"%s\" (put, get or delete)", shown(&f[F_F], b));
+    if (f[F_STALE].u != 0 && fn != CHECK_F_GET)
+        return perr(ps, CHECK_EHISTORY, "only a get can be \"stale\"");
     uint64_t process = f[F_PROCESS].u;
     if (str_is(&f[F_TYPE], "invoke"))
         return on_invoke(ps, f, fn, process);

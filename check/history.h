@@ -61,6 +61,8 @@ struct check_op {
     uint64_t complete_ns;   /* UINT64_MAX when there was no completion line */
     uint32_t invoke_line;   /* 1-based line numbers, for messages */
     uint32_t complete_line; /* 0 when there was no completion line */
+    bool stale; /* a get with "stale":true on its invoke or completion: may return an old value,
+                   so the linearizability check leaves it out */
 };
 /* Invariant: invoke_ns <= complete_ns; complete_line == 0 implies type == CHECK_INFO. */
 

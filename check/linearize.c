@@ -95,8 +95,10 @@ static int entry_cmp(const void *a, const void *b)
 
 static bool searched(const struct check_op *op)
 {
-    /* fail: not applied; an info get changes nothing and has no result to explain */
-    return op->type != CHECK_FAIL && !(op->type == CHECK_INFO && op->f == CHECK_F_GET);
+    /* fail: not applied; an info get changes nothing and has no result to explain; a stale get
+     * may return any older value, which no order need explain */
+    return op->type != CHECK_FAIL && !(op->type == CHECK_INFO && op->f == CHECK_F_GET) &&
+           !op->stale;
 }
 
 /* Two reductions that lose no behaviour of the model (it compares values only in gets):
@@ -654,6 +656,8 @@ int check_linearizable(const struct check_history *h, const struct check_options
             out->n_fail++;
         else
             out->n_info++;
+        if (h->ops[i].stale)
+            out->n_stale++;
     }
 
     /* bucket the ops by key, keeping invoke order (a counting sort) */

@@ -61,7 +61,8 @@ struct check_result {
     size_t n_ops; /* operations in the history (invokes) */
     size_t n_ok;
     size_t n_fail;
-    size_t n_info; /* including invokes never completed */
+    size_t n_info;  /* including invokes never completed */
+    size_t n_stale; /* stale gets ("stale":true), left out of the check */
     size_t n_keys;
     size_t n_failed_keys;
     size_t n_unknown_keys;

@@ -65,14 +65,20 @@ void check_result_print(FILE *out, const struct check_result *r)
 {
     switch (r->verdict) {
     case CHECK_LINEARIZABLE:
-        fprintf(out, "linearizable: %zu ops (%zu keys)\n", r->n_ops, r->n_keys);
+        fprintf(out, "linearizable: %zu ops (%zu keys)", r->n_ops, r->n_keys);
+        if (r->n_stale > 0)
+            fprintf(out, "; %zu stale read%s left out", r->n_stale, r->n_stale == 1 ? "" : "s");
+        fputc('\n', out);
         return;
     case CHECK_UNKNOWN:
         fprintf(out, "unknown: search budget exhausted on key ");
         print_bytes(out, r->key, r->key_len);
-        fprintf(out, " (%zu ops, %llu steps, out of %s); %zu ops (%zu keys), %zu keys unknown\n",
+        fprintf(out, " (%zu ops, %llu steps, out of %s); %zu ops (%zu keys), %zu keys unknown",
                 r->key_ops, (unsigned long long)r->key_steps, r->unknown_reason, r->n_ops,
                 r->n_keys, r->n_unknown_keys);
+        if (r->n_stale > 0)
+            fprintf(out, "; %zu stale read%s left out", r->n_stale, r->n_stale == 1 ? "" : "s");
+        fputc('\n', out);
         return;
     case CHECK_NOT_LINEARIZABLE:
         break;

@@ -88,12 +88,48 @@ void client_close(struct client *c)
 /* Characters of generated values: readable in the trace, nothing to escape in JSON. */
 static const char value_alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 
+/* Index drawn from weights (n of them, total > 0), each in proportion to its weight. */
+static uint32_t draw_weighted(struct prng *rng, const uint32_t *weights, uint32_t n, uint64_t total)
+{
+    uint64_t x = prng_range(rng, 0, total - 1);
+    for (uint32_t i = 0; i < n; i++) {
+        if (x < weights[i])
+            return i;
+        x -= weights[i];
+    }
+    return n - 1; /* not reached: x < total */
+}
+
+/* A get's read policy: the only one with a weight, or one drawn from the mix. */
+static enum kv_read_policy draw_read(struct client *c)
+{
+    uint64_t total = 0;
+    uint32_t nonzero = 0, last = 0;
+    for (uint32_t i = 0; i < KV_READ_POLICIES; i++) {
+        total += c->opt.read_weights[i];
+        if (c->opt.read_weights[i] > 0) {
+            nonzero++;
+            last = i;
+        }
+    }
+    if (nonzero == 0)
+        return KV_READ_LINEARIZABLE;
+    if (nonzero == 1)
+        return (enum kv_read_policy)last;
+    return (enum kv_read_policy)draw_weighted(&c->prng, c->opt.read_weights, KV_READ_POLICIES,
+                                              total);
+}
+
 /* Draws the next request (operation, key, value) and encodes it. */
 static void new_request(struct client *c, uint64_t now_ms)
 {
     static const enum kv_op ops[] = {KV_OP_PUT, KV_OP_GET, KV_OP_DELETE};
     c->seq++;
-    c->op = ops[prng_range(&c->prng, 0, 2)];
+    const uint32_t *w = c->opt.op_weights;
+    uint64_t total = (uint64_t)w[0] + w[1] + w[2];
+    /* All zero: a third each, drawn as before the mix existed (the same seed, the same run). */
+    c->op = ops[total == 0 ? prng_range(&c->prng, 0, 2) : draw_weighted(&c->prng, w, 3, total)];
+    c->read = c->op == KV_OP_GET ? draw_read(c) : KV_READ_LOG;
     c->key = c->opt.keys[prng_range(&c->prng, 0, c->opt.n_keys - 1)];
     free(c->value);
     c->value = NULL;
@@ -138,6 +174,7 @@ static struct client_record *add_record(struct client_action *act, enum client_r
         .key = c->key,
         .node = c->node,
         .attempts = c->attempts,
+        .read = c->read,
     };
     if (c->op == KV_OP_PUT && (type == CLIENT_RECORD_INVOKE || type == CLIENT_RECORD_OK)) {
         r->value = c->value;
@@ -180,6 +217,7 @@ static void send_to(struct client *c, struct client_action *act, uint32_t node,
     act->reason = reason;
     act->request = c->request;
     act->request_len = c->request_len;
+    act->read = c->read;
     act->timeout_ms = c->timeout_ms;
     c->last_action = CLIENT_ACTION_SEND;
 }
@@ -193,9 +231,13 @@ static void next_request(struct client *c, struct client_action *act, uint64_t n
         return;
     }
     new_request(c, now_ms);
-    c->node = c->leader;
+    /* Follower and stale reads are for any node: spread them over the cluster. */
+    uint32_t first = c->leader;
+    if (c->op == KV_OP_GET && (c->read == KV_READ_FOLLOWER || c->read == KV_READ_STALE))
+        first = (uint32_t)prng_range(&c->prng, 1, c->opt.n_nodes);
+    c->node = first;
     add_record(act, CLIENT_RECORD_INVOKE, c);
-    send_to(c, act, c->leader, CLIENT_SEND_FIRST, now_ms);
+    send_to(c, act, first, CLIENT_SEND_FIRST, now_ms);
 }
 
 /* Records the outcome of the request in flight and moves on. */
@@ -204,7 +246,8 @@ static void complete(struct client *c, struct client_action *act, enum client_re
 {
     struct client_outcome *o = &c->outcomes[c->done % c->cap_outcomes];
     free(o->value); /* the oldest outcome kept, once the ring is full */
-    *o = (struct client_outcome){.seq = c->seq, .op = c->op, .type = type, .status = status};
+    *o = (struct client_outcome){
+        .seq = c->seq, .op = c->op, .type = type, .status = status, .read = c->read};
     struct client_record *r = add_record(act, type, c);
     if (type == CLIENT_RECORD_OK) {
         c->stats.ok++;
@@ -215,6 +258,7 @@ static void complete(struct client *c, struct client_action *act, enum client_re
             break;
         case KV_OP_GET:
             *(yes ? &c->stats.get_found : &c->stats.get_not_found) += 1;
+            c->stats.reads[c->read]++;
             break;
         case KV_OP_DELETE:
             *(yes ? &c->stats.delete_ok : &c->stats.delete_not_found) += 1;

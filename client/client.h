@@ -61,10 +61,12 @@ struct client_record {
     const char *key;
     const char *value; /* put: the value written; get ok + found: the value read; else NULL */
     uint32_t value_len;
-    const char *result; /* ok only: "ok", "exists", "found", "not_found" */
-    const char *error;  /* fail/info only: "not_leader", "timeout", "rejected", ... */
-    uint32_t node;      /* the node that answered (ok) or was last asked */
-    uint32_t attempts;  /* sends made for this request */
+    const char *result;       /* ok only: "ok", "exists", "found", "not_found" */
+    const char *error;        /* fail/info only: "not_leader", "timeout", "rejected", ... */
+    uint32_t node;            /* the node that answered (ok) or was last asked */
+    uint32_t attempts;        /* sends made for this request */
+    enum kv_read_policy read; /* get: how it is read (stale: left out of the linearizability
+                                 check) */
 };
 
 enum client_action_type {
@@ -87,8 +89,9 @@ struct client_action {
     enum client_send_reason reason;
     const uint8_t *request; /* SEND: the encoded kv command; valid until the next step */
     size_t request_len;
-    uint32_t timeout_ms; /* SEND */
-    uint32_t wait_ms;    /* WAIT */
+    enum kv_read_policy read; /* SEND of a get: how the node reads it */
+    uint32_t timeout_ms;      /* SEND */
+    uint32_t wait_ms;         /* WAIT */
     /* History lines to write, in order, before performing the action (a completion, then the
      * next request's invoke). */
     struct client_record records[2];
@@ -112,6 +115,11 @@ struct client_options {
     uint32_t backoff_ms_max;
     uint32_t keep_outcomes; /* outcomes kept for the end-of-run check: the last this many (0:
                                all), so a long run's memory stays bounded */
+    /* The mix of requests: relative weights of put, get and delete (all 0: a third each). */
+    uint32_t op_weights[3];
+    /* How gets are read: relative weights of each enum kv_read_policy (all 0: linearizable).
+     * Follower and stale reads go first to a node drawn at random, the others to the leader. */
+    uint32_t read_weights[KV_READ_POLICIES];
 };
 
 /* Outcome of one request, kept for the end-of-run consistency check. */
@@ -122,6 +130,7 @@ struct client_outcome {
     enum kv_status status;        /* OK only */
     char *value;                  /* get + found: the value read (heap) */
     uint32_t value_len;
+    enum kv_read_policy read; /* get: how it was read (only KV_READ_LOG gets are in the log) */
 };
 
 struct client_stats {
@@ -129,6 +138,8 @@ struct client_stats {
     uint64_t attempts, retries, redirects;
     /* The ok ones by result. */
     uint64_t put_ok, put_exists, get_found, get_not_found, delete_ok, delete_not_found;
+    /* The ok gets by how they were read (enum kv_read_policy). */
+    uint64_t reads[KV_READ_POLICIES];
 };
 
 struct client {
@@ -140,6 +151,7 @@ struct client {
     /* The request in flight. */
     uint64_t seq;
     enum kv_op op;
+    enum kv_read_policy read; /* get */
     const char *key;
     char *value;      /* put: value_size random characters */
     char *prev_value; /* the completed request's value: records may point at it until the

@@ -454,6 +454,7 @@ static enum clients_end run_clients(struct run *r, char *err, size_t err_len)
             .history = r->history,
             .epoch_ns = r->c.epoch_ns,
         };
+        scenario_client_mix(cfg, &o.client);
         int rc = client_actor_spawn(&o, &r->clients[i]);
         if (rc != ACTOR_OK) {
             snprintf(err, err_len, "cannot start client %u: %s", i + 1, actor_strerror(rc));
@@ -985,6 +986,26 @@ void cluster_report_print(FILE *out, const struct cluster_report *rep)
             (unsigned long long)c->put_ok, (unsigned long long)c->put_exists,
             (unsigned long long)c->get_found, (unsigned long long)c->get_not_found,
             (unsigned long long)c->delete_ok, (unsigned long long)c->delete_not_found);
+    uint64_t gets = c->get_found + c->get_not_found;
+    if (gets > 0) {
+        static const char *const how[KV_READ_POLICIES] = {
+            [KV_READ_LINEARIZABLE] = "ReadIndex", [KV_READ_LEASE] = "lease",
+            [KV_READ_FOLLOWER] = "follower",      [KV_READ_STALE] = "stale",
+            [KV_READ_LOG] = "through the log",
+        };
+        fprintf(out, "    reads (ok gets by how they were read):");
+        const char *sep = " ";
+        for (int k = 0; k < KV_READ_POLICIES; k++) {
+            if (c->reads[k] == 0)
+                continue;
+            fprintf(out, "%s%llu %s", sep, (unsigned long long)c->reads[k], how[k]);
+            sep = ", ";
+        }
+        fprintf(out, "%s\n",
+                c->reads[KV_READ_STALE] > 0 ? "; stale reads are left out of the linearizability "
+                                              "check"
+                                            : "");
+    }
     fprintf(out,
             "  faults: %llu injected; %llu elections; network: %llu messages dropped, %llu "
             "duplicated\n",

@@ -21,6 +21,7 @@
 struct cluster_counts {
     uint64_t requests, ok, fail, info;
     uint64_t put_ok, put_exists, get_found, get_not_found, delete_ok, delete_not_found;
+    uint64_t reads[KV_READ_POLICIES]; /* ok gets by how they were read */
     uint64_t attempts, retries, redirects;
 };
 

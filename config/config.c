@@ -809,6 +809,43 @@ static int check_faults(const struct loader *ld, const struct cfg *cfg, struct c
     return 0;
 }
 
+/* The place of the last of fields a, b, c that was set (NULL if none was). */
+static const struct place *place_of_last(const struct loader *ld, const void *a, const void *b,
+                                         const void *c)
+{
+    size_t w = last_set(ld, a), wb = last_set(ld, b), wc = last_set(ld, c);
+    if (wb > w)
+        w = wb;
+    if (wc > w)
+        w = wc;
+    return w > 0 ? &ld->wheres[w - 1].place : NULL;
+}
+
+/* [client]: a mix with some weight, and lease reads only with check-quorum. */
+static int check_client(const struct loader *ld, const struct cfg *cfg, struct cfg_error *err)
+{
+    const struct cfg_client *c = &cfg->client;
+    if (c->put_weight == 0 && c->get_weight == 0 && c->delete_weight == 0)
+        return fail(err, CFG_ERANGE,
+                    place_of_last(ld, &c->put_weight, &c->get_weight, &c->delete_weight),
+                    "client.put_weight, get_weight and delete_weight are all 0: at least one must "
+                    "be above 0");
+    const struct cfg_read_mix *m = &c->read_mix;
+    if (c->read == CFG_READ_MIX &&
+        m->linearizable + (uint64_t)m->lease + m->follower + m->stale + m->log == 0)
+        return fail(err, CFG_ERANGE, place_of_last(ld, &c->read, &m->linearizable, &m->log),
+                    "client.read = \"mix\" but every weight of [client.read_mix] is 0");
+    bool lease = c->read == CFG_READ_LEASE || (c->read == CFG_READ_MIX && m->lease > 0);
+    if (lease && !cfg->raft.check_quorum)
+        return fail(
+            err, CFG_ERANGE, place_of_last(ld, &c->read, &m->lease, &cfg->raft.check_quorum),
+            "lease reads (client.read = \"%s\"%s) need raft.check_quorum = true: a lease "
+            "is safe only while followers refuse to vote for a new leader soon after "
+            "hearing from theirs",
+            cfg_read_words[c->read], c->read == CFG_READ_MIX ? " with read_mix.lease > 0" : "");
+    return 0;
+}
+
 static int check_cross(const struct loader *ld, const struct cfg *cfg, struct cfg_error *err)
 {
     const struct cfg_raft *r = &cfg->raft;
@@ -819,6 +856,8 @@ static int check_cross(const struct loader *ld, const struct cfg *cfg, struct cf
                         "raft.election_timeout_ms_min", err);
     if (rc == 0)
         rc = check_faults(ld, cfg, err);
+    if (rc == 0)
+        rc = check_client(ld, cfg, err);
     if (rc == 0 && cfg->disk.damaged_nodes > (cfg->num_nodes - 1) / 2) {
         size_t w = last_set(ld, &cfg->disk.damaged_nodes);
         rc = fail(err, CFG_ERANGE, w > 0 ? &ld->wheres[w - 1].place : NULL,

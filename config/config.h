@@ -61,12 +61,32 @@ struct cfg_strings {
     size_t len;
 };
 
+/* [client] read: how gets are served. The first five have the numbers of kv/kv.h's enum
+ * kv_read_policy (scenario/params.c checks it). */
+enum cfg_read {
+    CFG_READ_LINEARIZABLE, /* ReadIndex at the leader (Raft thesis 6.4) */
+    CFG_READ_LEASE,        /* the leader's lease (6.4.1); needs raft.check_quorum */
+    CFG_READ_FOLLOWER,     /* any node, with a read index from the leader */
+    CFG_READ_STALE,        /* any node's store at once; left out of the linearizability check */
+    CFG_READ_LOG,          /* through the log like a write */
+    CFG_READ_MIX,          /* each get drawn from [client.read_mix] */
+};
+
+/* [client.read_mix]: relative weights of each read policy when read = "mix". */
+struct cfg_read_mix {
+    uint32_t linearizable, lease, follower, stale, log;
+};
+
 /* [client]: what every client does. */
 struct cfg_client {
     uint32_t requests;       /* requests per client, 0..1000000 */
     struct cfg_strings keys; /* Invariant: 1..CFG_KEYS_MAX distinct keys, each non-empty */
     uint32_t value_size;     /* bytes of each random value, 1..65536 */
     uint32_t timeout_ms;     /* one request's timeout, 1..3600000 */
+    /* Relative weights of put, get and delete; at least one is not 0. */
+    uint32_t put_weight, get_weight, delete_weight;
+    enum cfg_read read;
+    struct cfg_read_mix read_mix; /* read = "mix": at least one is not 0 */
 };
 
 /* [raft]: timing of the Raft nodes (Raft paper, section 5.2). */
@@ -79,6 +99,10 @@ struct cfg_raft {
     uint32_t heartbeat_ms;
     uint32_t max_inflight;           /* AppendEntries in flight per follower, 1..64 */
     uint32_t max_entries_per_append; /* 1..4096 */
+    /* Lease reads: how far apart the nodes' clocks may run, as a fraction; a leader's lease
+     * lasts election_timeout_ms_min * (1 - clock_drift) from the start of a heartbeat round a
+     * majority acknowledged. 0..1 (1: no lease; lease reads then take a heartbeat round). */
+    double clock_drift;
 };
 
 /* [trace]: what the run prints. */

@@ -40,6 +40,7 @@ _Static_assert(sizeof(enum cfg_trace_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_color) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_fault_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum cfg_storage_kind) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cfg_read) == sizeof(int), "enum size");
 /* A partition's group numbers (1..n_groups <= CFG_NODES_MAX) fit cfg_fault.group[]'s bytes. */
 _Static_assert(CFG_NODES_MAX <= UINT8_MAX, "group numbers fit a byte");
 
@@ -57,6 +58,20 @@ static const char *const default_keys[] = {"a", "b", "c", "d", "e", NULL};
     ((1u << CFG_FAULT_CRASH) | (1u << CFG_FAULT_PARTITION) | (1u << CFG_FAULT_ISOLATE) |           \
      (1u << CFG_FAULT_SLOW))
 
+const char *const cfg_read_words[] = {"linearizable", "lease", "follower", "stale",
+                                      "log",          "mix",   NULL};
+
+static const struct cfg_setting read_mix_rows[] = {
+    UINT32(struct cfg_read_mix, linearizable, 1, 0, 1000000, "weight of ReadIndex reads"),
+    UINT32(struct cfg_read_mix, lease, 1, 0, 1000000,
+           "weight of lease reads (needs raft.check_quorum)"),
+    UINT32(struct cfg_read_mix, follower, 1, 0, 1000000, "weight of follower reads"),
+    UINT32(struct cfg_read_mix, stale, 1, 0, 1000000,
+           "weight of stale reads (left out of the linearizability check)"),
+    UINT32(struct cfg_read_mix, log, 1, 0, 1000000, "weight of reads through the log"),
+};
+static const struct cfg_schema read_mix_schema = {read_mix_rows, COUNT(read_mix_rows)};
+
 static const struct cfg_setting client_rows[] = {
     UINT32(struct cfg_client, requests, 5, 0, 1000000, "requests each client sends"),
     {.name = "keys",
@@ -69,6 +84,20 @@ static const struct cfg_setting client_rows[] = {
     UINT32(struct cfg_client, value_size, 8, 1, 65536, "bytes of each random value put"),
     UINT32(struct cfg_client, timeout_ms, 1000, 1, 3600000,
            "how long a client waits for one reply"),
+    UINT32(struct cfg_client, put_weight, 1, 0, 1000000,
+           "relative weight of puts among the requests (put, get and delete weights: 1, 8, 1 "
+           "is 80% gets)"),
+    UINT32(struct cfg_client, get_weight, 1, 0, 1000000, "relative weight of gets"),
+    UINT32(struct cfg_client, delete_weight, 1, 0, 1000000, "relative weight of deletes"),
+    WORD(struct cfg_client, read, CFG_READ_LINEARIZABLE, cfg_read_words,
+         "how a get is read: linearizable (ReadIndex: the leader confirms its leadership with one "
+         "heartbeat round, no log entry), lease (the leader answers at once while its lease "
+         "holds; needs raft.check_quorum), follower (any node, with a read index from the "
+         "leader), stale (any node's store at once: may be old, left out of the linearizability "
+         "check), log (through the log like a write), or mix (each get drawn from "
+         "[client.read_mix])"),
+    TABLE(struct cfg_client, read_mix, read_mix_schema,
+          "with read = \"mix\": relative weights of each kind of read"),
 };
 static const struct cfg_schema client_schema = {client_rows, COUNT(client_rows)};
 
@@ -89,6 +118,10 @@ static const struct cfg_setting raft_rows[] = {
     BOOL(struct cfg_raft, check_quorum, 1,
          "a leader that hears from no majority for an election timeout steps down, and "
          "followers ignore votes while they hear from a leader (Raft thesis 6.2)"),
+    PROB(struct cfg_raft, clock_drift, 0.1,
+         "lease reads: how far apart the nodes' clocks may run, as a fraction (0..1); a "
+         "leader's lease lasts election_timeout_ms_min * (1 - clock_drift) from the start of "
+         "the last heartbeat round a majority acknowledged (Raft thesis 6.4.1)"),
 };
 static const struct cfg_schema raft_schema = {raft_rows, COUNT(raft_rows)};
 

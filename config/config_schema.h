@@ -75,6 +75,7 @@ extern const char *const cfg_format_words[];
 extern const char *const cfg_color_words[];
 extern const char *const cfg_fault_kind_words[];
 extern const char *const cfg_storage_kind_words[];
+extern const char *const cfg_read_words[];
 
 /* The [[fault]] keys kind takes besides at_ms and kind: bit (1u << CFG_FAULT_ROW_x) each. */
 uint32_t cfg_fault_keys_of(enum cfg_fault_kind kind);

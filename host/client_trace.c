@@ -37,6 +37,8 @@ void client_record_write(struct history *history, uint32_t client_id, const char
             .error = r->error,
             .seq = r->seq,
             .node = r->type == CLIENT_RECORD_OK ? r->node : 0,
+            .read = r->op == KV_OP_GET ? kv_read_policy_name(r->read) : NULL,
+            .stale = r->op == KV_OP_GET && r->read == KV_READ_STALE,
         };
         history_write(history, &line);
     }
@@ -46,6 +48,8 @@ void client_record_write(struct history *history, uint32_t client_id, const char
     if (r->op == KV_OP_PUT)
         snprintf(what, sizeof what, "put(%s, %.*s)", r->key,
                  r->value_len > 24 ? 24 : (int)r->value_len, r->value);
+    else if (r->op == KV_OP_GET && r->read != KV_READ_LINEARIZABLE)
+        snprintf(what, sizeof what, "get(%s) [%s]", r->key, kv_read_policy_name(r->read));
     else
         snprintf(what, sizeof what, "%s(%s)", kv_op_name(r->op), r->key);
     unsigned long long seq = r->seq;

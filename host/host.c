@@ -44,7 +44,30 @@ static void trace_request(const char *actor, const struct replica_event *ev,
     case REPLICA_REQUEST_TOO_LARGE:
         trace_log(TRACE_INFO, actor, "client", "rejects a request: longer than an entry may be");
         break;
+    case REPLICA_REQUEST_READ:
+        trace_log(TRACE_INFO, actor, "read", "read %llu: %s get #%llu of client %llu",
+                  (unsigned long long)n->read_id, kv_read_policy_name(n->read),
+                  (unsigned long long)n->seq, (unsigned long long)n->client_id);
+        break;
+    case REPLICA_REQUEST_STALE_READ:
+        break; /* the served line says it */
     }
+}
+
+/* A read answered without the log: which, at what index, and what it found. */
+static void trace_served(const char *actor, const struct replica_served *s)
+{
+    int key_len = s->key_len > 40 ? 40 : (int)s->key_len;
+    if (s->read_id == 0)
+        trace_log(TRACE_INFO, actor, "read", "stale get(%.*s) served from applied index %llu: %s",
+                  key_len, (const char *)s->key, (unsigned long long)s->applied,
+                  s->found ? "found" : "not_found");
+    else
+        trace_log(TRACE_INFO, actor, "read",
+                  "read %llu served: get(%.*s) at read index %llu (applied %llu): %s",
+                  (unsigned long long)s->read_id, key_len, (const char *)s->key,
+                  (unsigned long long)s->index, (unsigned long long)s->applied,
+                  s->found ? "found" : "not_found");
 }
 
 static void trace_applied(const char *actor, const struct replica_applied *a)
@@ -96,6 +119,9 @@ int host_step(struct replica *r, struct replica_output *out, const struct replic
         /* 3. apply (done by the step) and answer */
         for (size_t i = 0; i < out->n_applied; i++)
             trace_applied(ports->actor, &out->applied[i]);
+        if (trace_on(TRACE_INFO))
+            for (size_t i = 0; i < out->n_served; i++)
+                trace_served(ports->actor, &out->served[i]);
         for (size_t i = 0; i < out->n_answers; i++)
             ports->answer(ports->ctx, &out->answers[i]);
         /* 4. the timer */

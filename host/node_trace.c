@@ -88,6 +88,18 @@ void node_trace_sent(const char *actor, const struct raft_message *m)
     }
     case RAFT_MSG_REQUEST_VOTE_REPLY:
         break; /* the vote note says it */
+    case RAFT_MSG_READ_INDEX:
+        break; /* the read-forward note says it */
+    case RAFT_MSG_READ_INDEX_REPLY: {
+        const struct raft_read_index_reply *r = &m->read_index_reply;
+        if (r->ok)
+            trace_log(TRACE_INFO, actor, "read", "-> node %u: read %llu may read at index %llu",
+                      m->to, (unsigned long long)r->id, (unsigned long long)r->index);
+        else
+            trace_log(TRACE_INFO, actor, "read", "-> node %u: read %llu refused: not leader", m->to,
+                      (unsigned long long)r->id);
+        break;
+    }
     }
 }
 
@@ -164,6 +176,34 @@ void node_trace_note(const char *actor, const struct raft_note *note)
         trace_log(TRACE_INFO, actor, "snapshot",
                   "installs node %u's snapshot at %llu and %s the log after it", note->peer, a,
                   b ? "keeps" : "discards");
+        break;
+    case RAFT_NOTE_READ_INDEX:
+        if (b == 0)
+            trace_log(TRACE_INFO, actor, "read",
+                      "%s%.0u read %llu waits for the first commit of term %llu",
+                      note->peer ? "node " : "", note->peer, a, term);
+        else if (note->peer != 0)
+            trace_log(TRACE_INFO, actor, "read",
+                      "node %u's read %llu: read index %llu, waits for a heartbeat round",
+                      note->peer, a, b);
+        else
+            trace_log(TRACE_INFO, actor, "read",
+                      "read %llu: read index %llu, waits for a heartbeat round", a, b);
+        break;
+    case RAFT_NOTE_READ_ROUND:
+        trace_log(TRACE_INFO, actor, "read", "heartbeat round %llu for %llu waiting read%s", a, b,
+                  b == 1 ? "" : "s");
+        break;
+    case RAFT_NOTE_READ_CONFIRMED:
+        trace_log(TRACE_INFO, actor, "read",
+                  "a majority acknowledged round %llu: %llu read%s ready", a, b, b == 1 ? "" : "s");
+        break;
+    case RAFT_NOTE_READ_LEASE:
+        trace_log(TRACE_INFO, actor, "read", "read %llu under the lease: read index %llu", a, b);
+        break;
+    case RAFT_NOTE_READ_FORWARD:
+        trace_log(TRACE_INFO, actor, "read", "read %llu asks leader node %u for a read index", a,
+                  note->peer);
         break;
     }
 }

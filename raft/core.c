@@ -76,6 +76,10 @@ int raft_options_validate(const struct raft_options *o, const char **why)
         return invalid(why, "max_inflight must be 1..64");
     if (o->snapshot_chunk_bytes < 1 || o->snapshot_chunk_bytes > RAFT_MAX_SNAPSHOT_CHUNK)
         return invalid(why, "snapshot_chunk_bytes must be 1..4194304");
+    if (o->lease_ms >= o->election_timeout_ms_min)
+        return invalid(why, "lease_ms must be below election_timeout_ms_min");
+    if (o->lease_ms > 0 && !o->check_quorum)
+        return invalid(why, "lease reads need check_quorum");
     return RAFT_OK;
 }
 
@@ -117,6 +121,8 @@ int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_
     r->now_ms = now_ms;
     r->progress = xcalloc(opt->n_nodes, sizeof *r->progress);
     raft_reset_election_deadline(r);
+    if (opt->lease_ms > 0 && loaded->current_term > 0)
+        r->restart_quiet_until_ms = now_ms + opt->election_timeout_ms_min;
     return RAFT_OK;
 }
 
@@ -128,6 +134,8 @@ void raft_close(struct raft *r)
     free(r->inflight);
     free(r->take.data);
     free(r->incoming.data);
+    free(r->pending_reads);
+    free(r->forwarded);
     raft_disk_close(&r->state);
     free(r->progress);
     memset(r, 0, sizeof *r);
@@ -205,6 +213,8 @@ void raft_convert(struct raft *r, enum raft_role to)
         n->from_role = from;
         n->to_role = to;
     }
+    if (from == RAFT_LEADER && to != RAFT_LEADER)
+        raft_reads_stop_leading(r);
     r->role = to;
     r->n_votes = 0;
     memset(r->votes, 0, sizeof r->votes);
@@ -337,6 +347,9 @@ static bool may_leave_before_durable(const struct raft *r, const struct raft_mes
         return true;
     case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
         return false;
+    case RAFT_MSG_READ_INDEX:
+    case RAFT_MSG_READ_INDEX_REPLY: /* a read index is committed: nothing of ours to wait for */
+        return true;
     case RAFT_MSG_REQUEST_VOTE:
         return m->request_vote.pre_vote;
     case RAFT_MSG_APPEND_ENTRIES_REPLY:
@@ -471,6 +484,12 @@ static void receive(struct raft *r, const struct raft_message *m)
         if (m->term == r->state.current_term)
             raft_recv_install_snapshot_reply(r, m);
         break;
+    case RAFT_MSG_READ_INDEX:
+        raft_recv_read_index(r, m);
+        break;
+    case RAFT_MSG_READ_INDEX_REPLY:
+        raft_recv_read_index_reply(r, m);
+        break;
     }
 }
 
@@ -583,6 +602,12 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
         if (r->role != RAFT_LEADER)
             raft_election_start(r, false);
         break;
+    case RAFT_EVENT_READ:
+        if ((unsigned)ev->read.mode > RAFT_READ_FOLLOWER)
+            rc = RAFT_EINVAL;
+        else
+            raft_read(r, ev->read.id, ev->read.mode);
+        break;
     default:
         rc = RAFT_EINVAL;
         break;
@@ -592,8 +617,12 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
      * carried out: it counts as durable at the end of the step, as a PERSISTED report would. */
     if (r->opt.persist_sync && r->persisted_seq < r->persist_seq)
         persisted(r, r->persist_seq);
-    if (r->role == RAFT_LEADER)
+    if (r->role == RAFT_LEADER) {
+        raft_reads_flush(r);
         raft_leader_flush(r);
+    } else {
+        raft_reads_follower_check(r);
+    }
     hold_messages(r, first_new_msg);
     hand_out_apply(r);
     out->snapshot_wanted = snapshot_due(r);

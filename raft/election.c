@@ -11,12 +11,17 @@ static bool heard_from_leader_recently(const struct raft *r)
 {
     if (r->role == RAFT_LEADER)
         return true;
+    /* A node restarted with lease reads on may have acknowledged a leader's round just before it
+     * crashed: it keeps quiet for an election timeout, as if it had heard from that leader. */
+    if (r->now_ms < r->restart_quiet_until_ms)
+        return true;
     return r->leader_id != 0 && r->now_ms - r->leader_contact_ms < r->opt.election_timeout_ms_min;
 }
 
 bool raft_in_leader_lease(const struct raft *r)
 {
-    return r->opt.check_quorum && heard_from_leader_recently(r);
+    return r->opt.check_quorum && !RAFT_PLANTED(r, RAFT_BUG_LEASE_NO_CHECK_QUORUM) &&
+           heard_from_leader_recently(r);
 }
 
 /* Section 5.4.1: "If the logs have last entries with different terms, then the log with the

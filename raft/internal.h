@@ -83,5 +83,30 @@ void raft_commit_to(struct raft *r, uint64_t index);
 void raft_leader_flush(struct raft *r);
 /* Leader: more of its own log became durable; it may now count itself for those entries. */
 void raft_leader_durable(struct raft *r);
+/* Leader: a heartbeat to every peer now (a new read round), and the next one a heartbeat
+ * interval later. */
+void raft_leader_heartbeat(struct raft *r);
+
+/* --- read.c -------------------------------------------------------------------------------- */
+/* RAFT_EVENT_READ. */
+void raft_read(struct raft *r, uint64_t id, enum raft_read_mode mode);
+/* Leader: the lease holds now (thesis 6.4.1). */
+bool raft_lease_holds(const struct raft *r);
+/* Leader: new term, no rounds, no reads, no lease. */
+void raft_reads_leader_start(struct raft *r);
+/* Leader: the next read round starts (with a heartbeat about to be sent). */
+void raft_read_round_start(struct raft *r);
+/* Leader: peer acknowledged read round `round` (an AppendEntries reply of this term). */
+void raft_read_acked(struct raft *r, uint32_t peer, uint64_t round);
+/* Leader, end of a step: reads get their index once the term's first entry commits, a round
+ * starts for reads that need one, confirmed reads are ready. */
+void raft_reads_flush(struct raft *r);
+/* Leaving the leader role: waiting reads are lost (a follower's are refused). */
+void raft_reads_stop_leading(struct raft *r);
+void raft_recv_read_index(struct raft *r, const struct raft_message *m);
+void raft_recv_read_index_reply(struct raft *r, const struct raft_message *m);
+/* Not leader, end of a step: reads sent to a leader that is no longer ours, or unanswered for
+ * an election timeout, are lost. */
+void raft_reads_follower_check(struct raft *r);
 
 #endif

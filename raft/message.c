@@ -27,6 +27,10 @@ const char *raft_msg_type_name(enum raft_msg_type type)
         return "InstallSnapshot";
     case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
         return "InstallSnapshotReply";
+    case RAFT_MSG_READ_INDEX:
+        return "ReadIndex";
+    case RAFT_MSG_READ_INDEX_REPLY:
+        return "ReadIndexReply";
     }
     return "?";
 }
@@ -191,6 +195,12 @@ int raft_message_validate(const struct raft_message *m, uint32_t self, uint32_t 
     case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
         if (m->install_snapshot_reply.last_index == 0)
             return bad(why, "a snapshot reply's last_index must be >= 1");
+        return RAFT_OK;
+    case RAFT_MSG_READ_INDEX:
+        return RAFT_OK;
+    case RAFT_MSG_READ_INDEX_REPLY:
+        if (!m->read_index_reply.ok && m->read_index_reply.index != 0)
+            return bad(why, "a refused read index reply carries no index");
         return RAFT_OK;
     }
     return bad(why, "unknown message type");

@@ -340,13 +340,13 @@ enum raft_note_kind {
     RAFT_NOTE_SNAPSHOT_SENT = 15,      /* leader: peer installed the snapshot at a */
     RAFT_NOTE_SNAPSHOT_INSTALLED = 16, /* installed peer's snapshot at a; b = 1 if the log
                                           after it was kept, 0 if discarded */
-    RAFT_NOTE_READ_INDEX = 17,   /* leader: read a (peer: a follower's, else 0) gets read index
-                                    b; waits for a heartbeat round (b = 0: for the term's first
-                                    commit first) */
-    RAFT_NOTE_READ_ROUND = 18,   /* leader: heartbeat round a starts for b waiting reads */
+    RAFT_NOTE_READ_INDEX = 17,     /* leader: read a (peer: a follower's, else 0) gets read index
+                                      b; waits for a heartbeat round (b = 0: for the term's first
+                                      commit first) */
+    RAFT_NOTE_READ_ROUND = 18,     /* leader: heartbeat round a starts for b waiting reads */
     RAFT_NOTE_READ_CONFIRMED = 19, /* leader: a majority acknowledged round a; b reads ready */
-    RAFT_NOTE_READ_LEASE = 20,   /* leader: read a served under the lease at read index b */
-    RAFT_NOTE_READ_FORWARD = 21, /* follower: read a asks leader peer for a read index */
+    RAFT_NOTE_READ_LEASE = 20,     /* leader: read a served under the lease at read index b */
+    RAFT_NOTE_READ_FORWARD = 21,   /* follower: read a asks leader peer for a read index */
 };
 const char *raft_note_kind_name(enum raft_note_kind kind);
 
@@ -454,24 +454,24 @@ struct raft_options {
  * test build renames raft_init: an object compiled for one does not link with the other. */
 #define raft_init raft_init_planted
 enum {
-    RAFT_BUG_COMMIT_OLD_TERM = 1u << 0,     /* leader commits old-term entries by counting */
-    RAFT_BUG_DOUBLE_VOTE = 1u << 1,         /* grant a vote despite having voted in the term */
-    RAFT_BUG_FORGET_VOTE = 1u << 2,         /* raft_init forgets the persisted vote */
-    RAFT_BUG_APPLY_BEFORE_COMMIT = 1u << 3, /* hand out entries to apply as soon as appended */
-    RAFT_BUG_ACK_BEFORE_DURABLE = 1u << 4,  /* acknowledge AppendEntries before the entries are
-                                               durable */
-    RAFT_BUG_CUT_ON_BAD_CHECKSUM = 1u << 5, /* storage/ (not the core): a damaged record in the
-                                               newest segment is cut off with everything after
-                                               it, like a torn write, and the node carries on */
-    RAFT_BUG_READ_WITHOUT_ROUND = 1u << 6,  /* serve a ReadIndex read at once, without the
-                                               heartbeat round that confirms leadership */
+    RAFT_BUG_COMMIT_OLD_TERM = 1u << 0,         /* leader commits old-term entries by counting */
+    RAFT_BUG_DOUBLE_VOTE = 1u << 1,             /* grant a vote despite having voted in the term */
+    RAFT_BUG_FORGET_VOTE = 1u << 2,             /* raft_init forgets the persisted vote */
+    RAFT_BUG_APPLY_BEFORE_COMMIT = 1u << 3,     /* hand out entries to apply as soon as appended */
+    RAFT_BUG_ACK_BEFORE_DURABLE = 1u << 4,      /* acknowledge AppendEntries before the entries are
+                                                   durable */
+    RAFT_BUG_CUT_ON_BAD_CHECKSUM = 1u << 5,     /* storage/ (not the core): a damaged record in the
+                                                   newest segment is cut off with everything after
+                                                   it, like a torn write, and the node carries on */
+    RAFT_BUG_READ_WITHOUT_ROUND = 1u << 6,      /* serve a ReadIndex read at once, without the
+                                                   heartbeat round that confirms leadership */
     RAFT_BUG_READ_BEFORE_TERM_COMMIT = 1u << 7, /* a new leader serves reads before an entry of
                                                    its term has committed */
-    RAFT_BUG_LEASE_NO_CHECK_QUORUM = 1u << 8, /* lease reads with check-quorum off: the leader
-                                                 takes its role for its lease (as etcd's
-                                                 lease-based reads do, which only check-quorum
-                                                 makes sound) while no leader steps down for
-                                                 want of a quorum and followers vote freely */
+    RAFT_BUG_LEASE_NO_CHECK_QUORUM = 1u << 8,   /* lease reads with check-quorum off: the leader
+                                                   takes its role for its lease (as etcd's
+                                                   lease-based reads do, which only check-quorum
+                                                   makes sound) while no leader steps down for
+                                                   want of a quorum and followers vote freely */
 };
 #endif
 /* Sensible defaults for a cluster of n_nodes with the given id. */
@@ -562,6 +562,7 @@ struct raft {
      * runs from lease_start_ms, the start of the last round a majority acknowledged. */
     uint64_t read_round;
     uint64_t read_confirmed;
+    uint64_t read_round_busy; /* the last round started for waiting reads */
     uint64_t round_start_ms[RAFT_READ_ROUND_RING];
     uint64_t lease_start_ms;
     bool lease_valid; /* a round of this term was confirmed: lease_start_ms means something */
@@ -569,7 +570,7 @@ struct raft {
     size_t head_reads, n_pending_reads, cap_pending_reads;
     struct raft_forwarded_read *forwarded; /* follower reads sent to leader_id, oldest first */
     size_t n_forwarded, cap_forwarded;
-    uint32_t forwarded_to;    /* the leader they went to, in forwarded_term */
+    uint32_t forwarded_to; /* the leader they went to, in forwarded_term */
     uint64_t forwarded_term;
     /* With lease_ms: a restarted node refuses votes until this time (it may have acknowledged
      * a leader's round just before its crash and forgotten it). */

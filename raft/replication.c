@@ -139,6 +139,7 @@ void raft_leader_start(struct raft *r)
     log_append(r, r->state.current_term, RAFT_ENTRY_NOOP, NULL, 0);
     r->heartbeat_deadline_ms = r->now_ms + r->opt.heartbeat_ms;
     r->quorum_deadline_ms = r->now_ms + r->opt.election_timeout_ms_min;
+    raft_reads_leader_start(r);
     leader_maybe_commit(r); /* a single-node cluster commits at once */
 }
 
@@ -163,7 +164,8 @@ void raft_propose(struct raft *r, const void *data, uint32_t len)
  * of stalled pipelines (lost AppendEntries), and check-quorum (thesis 6.2). */
 void raft_leader_tick(struct raft *r)
 {
-    if (r->opt.check_quorum && r->now_ms >= r->quorum_deadline_ms) {
+    if (r->opt.check_quorum && !RAFT_PLANTED(r, RAFT_BUG_LEASE_NO_CHECK_QUORUM) &&
+        r->now_ms >= r->quorum_deadline_ms) {
         uint32_t active = 1;
         for (uint32_t i = 0; i < r->opt.n_nodes; i++) {
             if (i + 1 != r->opt.id && r->progress[i].recent_active)
@@ -176,9 +178,16 @@ void raft_leader_tick(struct raft *r)
         }
         r->quorum_deadline_ms = r->now_ms + r->opt.election_timeout_ms_min;
     }
-    if (r->now_ms < r->heartbeat_deadline_ms)
-        return;
+    if (r->now_ms >= r->heartbeat_deadline_ms)
+        raft_leader_heartbeat(r);
+}
+
+/* Every heartbeat starts a read round: it renews the lease, and confirms reads whose round's
+ * messages were lost. */
+void raft_leader_heartbeat(struct raft *r)
+{
     r->heartbeat_deadline_ms = r->now_ms + r->opt.heartbeat_ms;
+    raft_read_round_start(r);
     const struct raft_log *log = raft_log_of(r);
     for (uint32_t peer = 1; peer <= r->opt.n_nodes; peer++) {
         if (peer == r->opt.id)
@@ -264,6 +273,7 @@ void raft_recv_append_entries(struct raft *r, const struct raft_message *m)
     if (m->term == r->state.current_term && r->role == RAFT_LEADER)
         return; /* a second leader in our term: impossible (election safety); drop it */
     struct raft_message *reply = raft_send(r, RAFT_MSG_APPEND_ENTRIES_REPLY, m->from);
+    reply->append_entries_reply.read_round = ae->read_round;
     if (m->term < r->state.current_term) {
         reject(r, m, reply, RAFT_REASON_STALE_TERM);
         return;
@@ -346,6 +356,7 @@ void raft_recv_append_entries_reply(struct raft *r, const struct raft_message *m
     const struct raft_append_entries_reply *rep = &m->append_entries_reply;
     struct raft_progress *pr = &r->progress[m->from - 1];
     pr->recent_active = true;
+    raft_read_acked(r, m->from, rep->read_round);
     if (rep->success) {
         if (rep->match_index > raft_log_last_index(raft_log_of(r)))
             return; /* cannot be: we never sent it; ignore */

@@ -26,6 +26,7 @@ void raft_update_clear(struct raft_update *u)
     u->n_apply = 0;
     u->snapshot_wanted = false;
     memset(&u->proposal, 0, sizeof u->proposal);
+    u->n_reads = 0;
     u->next_wake_ms = 0;
 }
 
@@ -34,6 +35,7 @@ void raft_update_close(struct raft_update *u)
     raft_update_clear(u);
     free(u->msgs);
     free(u->notes);
+    free(u->reads);
     memset(u, 0, sizeof *u);
 }
 
@@ -66,6 +68,8 @@ struct raft_message *raft_send(struct raft *r, enum raft_msg_type type, uint32_t
     m->term = r->state.current_term;
     m->from = r->opt.id;
     m->to = to;
+    if (type == RAFT_MSG_APPEND_ENTRIES)
+        m->append_entries.read_round = r->read_round; /* every AppendEntries serves reads */
     return m;
 }
 
@@ -146,6 +150,16 @@ const char *raft_note_kind_name(enum raft_note_kind kind)
         return "snapshot-sent";
     case RAFT_NOTE_SNAPSHOT_INSTALLED:
         return "snapshot-installed";
+    case RAFT_NOTE_READ_INDEX:
+        return "read-index";
+    case RAFT_NOTE_READ_ROUND:
+        return "read-round";
+    case RAFT_NOTE_READ_CONFIRMED:
+        return "read-confirmed";
+    case RAFT_NOTE_READ_LEASE:
+        return "read-lease";
+    case RAFT_NOTE_READ_FORWARD:
+        return "read-forward";
     }
     return "?";
 }

@@ -18,6 +18,7 @@ void replica_output_init(struct replica_output *out)
 void replica_output_close(struct replica_output *out)
 {
     raft_update_close(&out->up);
+    free(out->served);
     free(out->answers);
     free(out->applied);
     free(out->bytes);
@@ -41,11 +42,19 @@ int replica_init(struct replica *r, const struct raft_options *opt, const struct
     return RAFT_OK;
 }
 
+static void reads_close(struct replica *r)
+{
+    for (size_t i = 0; i < r->n_reads; i++)
+        free(r->reads[i].key);
+    free(r->reads);
+}
+
 void replica_close(struct replica *r)
 {
     raft_close(&r->raft);
     kv_store_close(&r->store);
     free(r->waiting);
+    reads_close(r);
     memset(r, 0, sizeof *r);
 }
 
@@ -54,6 +63,7 @@ void replica_close_keep(struct replica *r, struct raft_disk *disk)
     raft_close_keep(&r->raft, disk);
     kv_store_close(&r->store);
     free(r->waiting);
+    reads_close(r);
     memset(r, 0, sizeof *r);
 }
 
@@ -103,10 +113,9 @@ static struct replica_answer *answer(struct replica_output *out, const struct re
 
 /* Encodes res into the output's buffer as a's result (a result's value lives in the store, which
  * the next applied entry may change: the answer keeps its own bytes). */
-static void attach_result(struct replica_output *out, struct replica_answer *a,
-                          const struct kv_result *res)
+/* Room for len more bytes in the output's buffer; returns where they go. */
+static size_t reserve_bytes(struct replica_output *out, size_t len)
 {
-    size_t len = kv_result_size(res);
     if (out->n_bytes + len > out->cap_bytes) {
         size_t cap = out->cap_bytes ? out->cap_bytes : 256;
         while (cap < out->n_bytes + len)
@@ -114,6 +123,14 @@ static void attach_result(struct replica_output *out, struct replica_answer *a,
         out->bytes = xrealloc(out->bytes, cap);
         out->cap_bytes = cap;
     }
+    return out->n_bytes;
+}
+
+static void attach_result(struct replica_output *out, struct replica_answer *a,
+                          const struct kv_result *res)
+{
+    size_t len = kv_result_size(res);
+    reserve_bytes(out, len);
     size_t written;
     int rc = kv_result_encode(res, out->bytes + out->n_bytes, len, &written);
     assert(rc == 0 && written == len);
@@ -172,6 +189,132 @@ static void apply_committed(struct replica *r, struct replica_output *out)
     }
 }
 
+/* --- reads without the log (thesis 6.4) ------------------------------------------------------ */
+
+/* Answers a get from this node's store as it is now, and notes it for the trace. */
+static void serve(struct replica *r, struct replica_output *out, const struct replica_caller *to,
+                  uint64_t client_id, uint64_t seq, const uint8_t *key, uint32_t key_len,
+                  enum kv_read_policy policy, uint64_t read_id, uint64_t index)
+{
+    struct kv_result res = {.client_id = client_id, .seq = seq};
+    res.status = kv_store_get(&r->store, key, key_len, &res.value, &res.value_len);
+    struct replica_answer *a = answer(out, to, CLIENT_REPLY_OK, raft_leader_id(&r->raft));
+    a->index = index;
+    attach_result(out, a, &res);
+    if (out->n_served == out->cap_served) {
+        out->cap_served = out->cap_served ? 2 * out->cap_served : 16;
+        out->served = xreallocarray(out->served, out->cap_served, sizeof *out->served);
+    }
+    size_t key_at = reserve_bytes(out, key_len);
+    if (key_len > 0)
+        memcpy(out->bytes + key_at, key, key_len);
+    out->n_bytes += key_len;
+    out->served[out->n_served++] = (struct replica_served){
+        .read_id = read_id,
+        .policy = policy,
+        .index = index,
+        .applied = raft_last_applied(&r->raft),
+        .key_len = key_len,
+        .found = res.status == KV_OK,
+        .key_at = key_at,
+    };
+}
+
+static enum raft_read_mode read_mode(enum kv_read_policy p)
+{
+    switch (p) {
+    case KV_READ_LEASE:
+        return RAFT_READ_LEASE;
+    case KV_READ_FOLLOWER:
+        return RAFT_READ_FOLLOWER;
+    case KV_READ_LINEARIZABLE:
+    case KV_READ_STALE:
+    case KV_READ_LOG:
+        break;
+    }
+    return RAFT_READ_INDEX;
+}
+
+/* A get that does not go through the log: stale ones are answered now, the others wait for the
+ * core to give them a read index (or say this node cannot serve them). */
+static int read_request(struct replica *r, const struct replica_event *ev,
+                        const struct kv_command *cmd, struct replica_output *out)
+{
+    out->request.read = ev->read;
+    if (ev->read == KV_READ_STALE) {
+        raft_update_clear(&out->up);
+        out->request.fate = REPLICA_REQUEST_STALE_READ;
+        serve(r, out, &ev->from, cmd->client_id, cmd->seq, cmd->key, cmd->key_len, KV_READ_STALE, 0,
+              raft_last_applied(&r->raft));
+        return RAFT_OK;
+    }
+    if (r->n_reads == r->cap_reads) {
+        r->cap_reads = r->cap_reads ? 2 * r->cap_reads : 16;
+        r->reads = xreallocarray(r->reads, r->cap_reads, sizeof *r->reads);
+    }
+    struct replica_read *rd = &r->reads[r->n_reads++];
+    *rd = (struct replica_read){.id = ++r->next_read_id,
+                                .policy = ev->read,
+                                .client_id = cmd->client_id,
+                                .seq = cmd->seq,
+                                .key_len = cmd->key_len,
+                                .caller = ev->from};
+    rd->key = xmalloc(cmd->key_len ? cmd->key_len : 1);
+    if (cmd->key_len > 0)
+        memcpy(rd->key, cmd->key, cmd->key_len);
+    out->request.fate = REPLICA_REQUEST_READ;
+    out->request.read_id = rd->id;
+    struct raft_event re = {.type = RAFT_EVENT_READ, .now_ms = ev->raft.now_ms};
+    re.read.id = rd->id;
+    re.read.mode = read_mode(ev->read);
+    return raft_step(&r->raft, &re, &out->up);
+}
+
+static struct replica_read *find_read(struct replica *r, uint64_t id)
+{
+    for (size_t i = 0; i < r->n_reads; i++)
+        if (r->reads[i].id == id)
+            return &r->reads[i];
+    return NULL;
+}
+
+/* The core's word on reads (ready with an index, or not here), then every ready read this node
+ * has applied far enough for is served, in arrival order. A read the core gave up on (not the
+ * leader, leadership or leader lost) was never served: the client hears "not leader" and may
+ * ask again elsewhere, as for a request that never entered the log. */
+static void reads_settle(struct replica *r, struct replica_output *out)
+{
+    const struct raft_update *up = &out->up;
+    for (size_t i = 0; i < up->n_reads; i++) {
+        struct replica_read *rd = find_read(r, up->reads[i].id);
+        if (rd == NULL)
+            continue; /* cannot be: every id the core reports came from a waiting read */
+        if (up->reads[i].status == RAFT_READ_READY) {
+            rd->ready = true;
+            rd->index = up->reads[i].index;
+        } else {
+            answer(out, &rd->caller, CLIENT_REPLY_NOT_LEADER, up->reads[i].leader_hint);
+            free(rd->key);
+            rd->key = NULL;
+            rd->id = 0;
+        }
+    }
+    uint64_t applied = raft_last_applied(&r->raft);
+    size_t kept = 0;
+    for (size_t i = 0; i < r->n_reads; i++) {
+        struct replica_read *rd = &r->reads[i];
+        if (rd->id != 0 && rd->ready && rd->index <= applied) {
+            serve(r, out, &rd->caller, rd->client_id, rd->seq, rd->key, rd->key_len, rd->policy,
+                  rd->id, rd->index);
+            free(rd->key);
+            continue;
+        }
+        if (rd->id != 0)
+            r->reads[kept++] = *rd;
+    }
+    r->n_reads = kept;
+}
+
 /* --- client requests ------------------------------------------------------------------------ */
 
 /* Before proposing cmd: a retry this node can answer or attach to? true if handled. */
@@ -219,6 +362,16 @@ static int request(struct replica *r, const struct replica_event *ev, struct rep
     }
     out->request.client_id = cmd.client_id;
     out->request.seq = cmd.seq;
+    if (cmd.op == KV_OP_GET && ev->read != KV_READ_LOG) {
+        if ((unsigned)ev->read >= KV_READ_POLICIES) {
+            raft_update_clear(&out->up);
+            out->request.fate = REPLICA_REQUEST_MALFORMED;
+            out->request.decode_error = KV_EMALFORMED;
+            answer(out, &ev->from, CLIENT_REPLY_REJECTED, 0);
+            return RAFT_OK;
+        }
+        return read_request(r, ev, &cmd, out);
+    }
     if (take_retry(r, ev, &cmd, out)) {
         raft_update_clear(&out->up);
         return RAFT_OK;
@@ -254,6 +407,7 @@ int replica_step(struct replica *r, const struct replica_event *ev, struct repli
 {
     out->n_answers = 0;
     out->n_applied = 0;
+    out->n_served = 0;
     out->n_bytes = 0;
     memset(&out->request, 0, sizeof out->request);
     out->became_leader = false;
@@ -272,6 +426,7 @@ int replica_step(struct replica *r, const struct replica_event *ev, struct repli
         kv_store_encode(&r->store, &data, &len);
         raft_snapshot_take(&r->raft, raft_last_applied(&r->raft), data, len);
     }
+    reads_settle(r, out);
     bool leads = raft_role(&r->raft) == RAFT_LEADER;
     out->became_leader = leads && !leading;
     out->stopped_leading = leading && !leads;
@@ -285,5 +440,7 @@ int replica_step(struct replica *r, const struct replica_event *ev, struct repli
         struct replica_answer *a = &out->answers[i];
         a->result = a->result_len > 0 ? out->bytes + a->result_at : NULL;
     }
+    for (size_t i = 0; i < out->n_served; i++)
+        out->served[i].key = out->bytes + out->served[i].key_at;
     return rc;
 }

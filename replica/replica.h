@@ -66,13 +66,29 @@ enum replica_request_fate {
     REPLICA_REQUEST_MALFORMED,  /* answered REJECTED: the bytes are not a command */
     REPLICA_REQUEST_NOOP,       /* answered REJECTED: a no-op is not a client command */
     REPLICA_REQUEST_TOO_LARGE,  /* answered REJECTED: longer than an entry may be */
+    REPLICA_REQUEST_READ,       /* a get not through the log (read): waits for its read index */
+    REPLICA_REQUEST_STALE_READ, /* a stale get: answered at once from this node's store */
 };
 
 struct replica_request_note {
     enum replica_request_fate fate;
-    uint64_t client_id, seq; /* the command's session (APPENDED, APPLIED, WAITS) */
-    uint64_t index;          /* APPENDED, WAITS */
-    int decode_error;        /* MALFORMED: the kv_command_decode code */
+    uint64_t client_id, seq;  /* the command's session (APPENDED, APPLIED, WAITS, READ) */
+    uint64_t index;           /* APPENDED, WAITS */
+    int decode_error;         /* MALFORMED: the kv_command_decode code */
+    uint64_t read_id;         /* READ: the read's id in the core's notes */
+    enum kv_read_policy read; /* READ, STALE_READ */
+};
+
+/* A read served in this step (not through the log), for the trace. */
+struct replica_served {
+    uint64_t read_id; /* 0 for a stale read */
+    enum kv_read_policy policy;
+    uint64_t index;     /* the read index (stale: this node's applied index) */
+    uint64_t applied;   /* this node's applied index when it served */
+    const uint8_t *key; /* into the output's buffer */
+    uint32_t key_len;
+    bool found;
+    size_t key_at; /* private: key's offset in the output's buffer */
 };
 
 /* Caller-owned, reused across steps (replica_output_init / _close). */
@@ -84,6 +100,8 @@ struct replica_output {
     struct replica_applied *applied;
     size_t n_applied, cap_applied;
     struct replica_request_note request;
+    struct replica_served *served; /* reads answered in this step; keys valid until the next */
+    size_t n_served, cap_served;
     bool became_leader; /* the step made this node leader (it still leads) */
     bool stopped_leading;
     uint8_t *bytes; /* the answers' encoded results */
@@ -99,11 +117,26 @@ struct replica_waiter {
     struct replica_caller caller;
 };
 
+/* A get waiting for its read index (READY) and for this node to apply that far. */
+struct replica_read {
+    uint64_t id;    /* given to the core (RAFT_EVENT_READ) */
+    uint64_t index; /* READY: serve once last_applied >= index */
+    bool ready;
+    enum kv_read_policy policy;
+    uint64_t client_id, seq; /* echoed in the result */
+    uint8_t *key;            /* owned copy */
+    uint32_t key_len;
+    struct replica_caller caller;
+};
+
 struct replica {
     struct raft raft;
     struct kv_store store;          /* volatile, like struct raft: rebuilt by replaying the log */
     struct replica_waiter *waiting; /* only while this node leads */
     size_t head, len, cap;
+    struct replica_read *reads; /* gets waiting, in arrival order */
+    size_t n_reads, cap_reads;
+    uint64_t next_read_id;
 };
 
 enum replica_event_type {
@@ -116,6 +149,9 @@ struct replica_event {
     struct raft_event raft; /* RAFT: the core's event; REQUEST: its now_ms is the time */
     const void *data;       /* REQUEST: the command bytes (borrowed) */
     size_t len;
+    /* REQUEST, a get: how to read it (KV_READ_LINEARIZABLE, the zero value, is ReadIndex;
+     * KV_READ_LOG appends it to the log like a write). Ignored for other commands. */
+    enum kv_read_policy read;
     struct replica_caller from; /* REQUEST: who is waiting for the answer */
 };
 

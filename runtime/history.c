@@ -154,6 +154,10 @@ uint64_t history_write(struct history *h, const struct history_line *l)
         fprintf(out, ",\"node\":%u", l->node);
     if (l->recovered)
         fprintf(out, ",\"recovered\":true");
+    if (l->read != NULL)
+        write_string_field(out, "read", l->read, strlen(l->read));
+    if (l->stale)
+        fprintf(out, ",\"stale\":true");
     fprintf(out, ",\"time\":%llu}\n", (unsigned long long)t);
     if (fflush(out) != 0 || ferror(out))
         xalloc_failed(h->line_len); /* a memory stream fails only for lack of memory */

@@ -27,6 +27,10 @@ struct history_line {
     uint32_t node;      /* extra field: the node that answered (0: left out) */
     bool recovered;     /* extra field "recovered":true: process 0's put of a value the store
                            held when the run started (a run resumed from disk) */
+    const char *read;   /* extra field: how a get is read ("linearizable", "lease", ...); NULL:
+                           left out */
+    bool stale;         /* extra field "stale":true: a stale get, which may return an old value
+                           and is left out of the linearizability check */
 };
 
 /* Creates (truncates) the file at path. 0, or -1 with a message naming the file in err. */

@@ -2,6 +2,8 @@
  */
 #include "scenario/params.h"
 
+#include <string.h>
+
 #include "common/prng.h"
 
 void scenario_raft_options(const struct cfg *cfg, uint32_t id, uint32_t incarnation,
@@ -18,7 +20,40 @@ void scenario_raft_options(const struct cfg *cfg, uint32_t id, uint32_t incarnat
     o->snapshot_threshold = cfg->storage.snapshot_threshold;
     o->snapshot_trailing = cfg->storage.snapshot_trailing;
     o->snapshot_chunk_bytes = cfg->storage.snapshot_chunk_bytes;
+    /* Thesis 6.4.1: the lease is the minimum election timeout less the clock drift; it needs
+     * check-quorum, which makes followers refuse votes that long after hearing their leader. */
+    if (cfg->raft.check_quorum) {
+        double lease = (double)cfg->raft.election_timeout_ms_min * (1.0 - cfg->raft.clock_drift);
+        o->lease_ms = lease < 1.0 ? 0 : (uint64_t)lease;
+        if (o->lease_ms >= o->election_timeout_ms_min)
+            o->lease_ms = o->election_timeout_ms_min - 1;
+    }
     o->seed = prng_derive(cfg->seed, (uint64_t)incarnation << 32 | id);
+}
+
+_Static_assert((int)CFG_READ_LINEARIZABLE == (int)KV_READ_LINEARIZABLE &&
+                   (int)CFG_READ_LEASE == (int)KV_READ_LEASE &&
+                   (int)CFG_READ_FOLLOWER == (int)KV_READ_FOLLOWER &&
+                   (int)CFG_READ_STALE == (int)KV_READ_STALE &&
+                   (int)CFG_READ_LOG == (int)KV_READ_LOG,
+               "config's read words are kv's read policies");
+
+void scenario_client_mix(const struct cfg *cfg, struct client_options *o)
+{
+    const struct cfg_client *c = &cfg->client;
+    o->op_weights[0] = c->put_weight;
+    o->op_weights[1] = c->get_weight;
+    o->op_weights[2] = c->delete_weight;
+    memset(o->read_weights, 0, sizeof o->read_weights);
+    if (c->read != CFG_READ_MIX) {
+        o->read_weights[c->read] = 1;
+        return;
+    }
+    o->read_weights[KV_READ_LINEARIZABLE] = c->read_mix.linearizable;
+    o->read_weights[KV_READ_LEASE] = c->read_mix.lease;
+    o->read_weights[KV_READ_FOLLOWER] = c->read_mix.follower;
+    o->read_weights[KV_READ_STALE] = c->read_mix.stale;
+    o->read_weights[KV_READ_LOG] = c->read_mix.log;
 }
 
 uint32_t scenario_keep_outcomes(const struct cfg *cfg)

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "client/client.h"
 #include "config/config.h"
 #include "raft/raft.h"
 
@@ -33,5 +34,7 @@ uint32_t scenario_request_deadline_ms(const struct cfg *cfg);
  * among its last that many (plus a margin for a request committed late). 0 (all) without
  * snapshots. A long run's memory then stays bounded. */
 uint32_t scenario_keep_outcomes(const struct cfg *cfg);
+/* The client's mix of requests and of reads (client_options.op_weights, read_weights). */
+void scenario_client_mix(const struct cfg *cfg, struct client_options *o);
 
 #endif

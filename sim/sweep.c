@@ -143,6 +143,32 @@ void sim_sweep_config(uint64_t seed, struct cfg *out)
         out->disk.misdirect = coin(&r, 50) ? 0.5 : 0.0;
         out->disk.sync_error = coin(&r, 30) ? 0.01 : 0.0;
     }
+    /* Reads (issue 12), every seed (drawn last, so the other seeds keep every earlier draw):
+     * two fifths one policy for every get, the rest a mix of random weights; lease reads only
+     * with check-quorum, as the configuration requires; a third of the seeds read-heavy, so
+     * many reads wait on one heartbeat round; a clock-drift margin of 5..30%. */
+    struct cfg_client *cl = &out->client;
+    if (coin(&r, 40)) {
+        cl->read = (enum cfg_read)prng_range(&r, CFG_READ_LINEARIZABLE, CFG_READ_LOG);
+        if (cl->read == CFG_READ_LEASE && !raft->check_quorum)
+            cl->read = CFG_READ_LINEARIZABLE;
+    } else {
+        cl->read = CFG_READ_MIX;
+        struct cfg_read_mix *m = &cl->read_mix;
+        m->linearizable = (uint32_t)prng_range(&r, 0, 3);
+        m->lease = raft->check_quorum ? (uint32_t)prng_range(&r, 0, 3) : 0;
+        m->follower = (uint32_t)prng_range(&r, 0, 3);
+        m->stale = (uint32_t)prng_range(&r, 0, 1);
+        m->log = (uint32_t)prng_range(&r, 0, 1);
+        if (m->linearizable + m->lease + m->follower + m->stale + m->log == 0)
+            m->linearizable = 1;
+    }
+    if (coin(&r, 33)) {
+        cl->put_weight = 1;
+        cl->get_weight = (uint32_t)prng_range(&r, 3, 9);
+        cl->delete_weight = 1;
+    }
+    raft->clock_drift = (double)prng_range(&r, 5, 30) / 100.0;
     out->check.invariants = true;
     out->check.linearizability = true;
     out->check.converge_ms = 30000;

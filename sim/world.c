@@ -148,7 +148,8 @@ static void client_feed(struct sim *s, struct sim_client *c, const struct client
         /* As a wire frame, so the simulator exercises the client codec too. */
         struct wire_client_request wr = {.request_id = c->token,
                                          .command = act.request,
-                                         .command_len = (uint32_t)act.request_len};
+                                         .command_len = (uint32_t)act.request_len,
+                                         .read = (uint8_t)act.read};
         req->len = wire_client_request_size(&wr);
         assert(req->len > 0); /* a command the client logic made always fits a frame */
         req->data = xmalloc(req->len);
@@ -199,6 +200,7 @@ static void client_start(struct sim *s, struct sim_client *c, uint32_t leader)
         .backoff_ms_max = cfg->raft.election_timeout_ms_max,
         .keep_outcomes = scenario_keep_outcomes(cfg),
     };
+    scenario_client_mix(cfg, &o);
     int rc = client_init(&c->logic, &o);
     assert(rc == 0); /* options come from a validated configuration */
     (void)rc;
@@ -539,6 +541,7 @@ static void node_request(struct sim *s, struct sim_node *n, const struct sim_eve
     struct replica_event ev = {.type = REPLICA_EVENT_REQUEST,
                                .data = f.client_request.command,
                                .len = f.client_request.command_len,
+                               .read = (enum kv_read_policy)f.client_request.read,
                                .from = {.client = req->client, .token = req->token}};
     ev.raft.now_ms = s->now_ms;
     node_event(s, n, &ev);

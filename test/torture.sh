@@ -18,7 +18,8 @@ trap 'rm -rf "$tmp"' EXIT
 common=(--set num_clients=4 --set client.requests=25 --set client.timeout_ms=150
     --set nemesis.interval_ms=60 --set 'nemesis.kinds=["crash", "partition", "isolate", "slow"]'
     --set network.drop=0.03 --set 'network.delay_ms=[0, 5]' --set network.duplicate=0.02
-    --set network.reorder=true --set check.converge_ms=10000 --set 'trace.level="quiet"')
+    --set network.reorder=true --set check.converge_ms=10000 --set 'trace.level="quiet"'
+    --set 'client.read="mix"' --set client.get_weight=2)
 
 runs=0
 failures=0

@@ -226,16 +226,19 @@ static void follower_answers_not_leader_with_hint(void **state)
     size_t len;
     assert_int_equal(kv_command_encode(&cmd, buf, sizeof buf, &len), 0);
     struct actor_msg *reply = NULL;
-    assert_int_equal(
-        actor_call(c.nodes[follower - 1], node_request_new(buf, (uint32_t)len), 5000, &reply),
-        ACTOR_OK);
+    assert_int_equal(actor_call(c.nodes[follower - 1],
+                                node_request_new(buf, (uint32_t)len, KV_READ_LINEARIZABLE), 5000,
+                                &reply),
+                     ACTOR_OK);
     const struct node_reply *r = (const struct node_reply *)reply;
     assert_int_equal(r->status, CLIENT_REPLY_NOT_LEADER);
     assert_int_equal(r->leader_hint, c.leader);
     actor_msg_free(reply);
     /* A malformed request is rejected, not crashed on. */
-    assert_int_equal(
-        actor_call(c.nodes[c.leader - 1], node_request_new("\x07junk", 5), 5000, &reply), ACTOR_OK);
+    assert_int_equal(actor_call(c.nodes[c.leader - 1],
+                                node_request_new("\x07junk", 5, KV_READ_LINEARIZABLE), 5000,
+                                &reply),
+                     ACTOR_OK);
     assert_int_equal(((const struct node_reply *)reply)->status, CLIENT_REPLY_REJECTED);
     actor_msg_free(reply);
     cluster_stop(&c);

@@ -45,6 +45,9 @@ static struct cfg base_cfg(uint32_t nodes, uint32_t clients, uint32_t requests, 
     cfg.raft.check_quorum = true;
     cfg.check.converge_ms = 10000;
     cfg.check.invariants = true;
+    /* Reads of every kind (issue 12), checked by the history's linearizability check. */
+    cfg.client.read = CFG_READ_MIX;
+    cfg.client.get_weight = 2;
     return cfg;
 }
 
@@ -155,7 +158,7 @@ static struct actor_msg *put_request(const char *key, uint64_t seq)
     uint8_t buf[128];
     size_t len;
     assert_int_equal(kv_command_encode(&cmd, buf, sizeof buf, &len), 0);
-    return node_request_new(buf, (uint32_t)len);
+    return node_request_new(buf, (uint32_t)len, KV_READ_LINEARIZABLE);
 }
 
 /* The leader is cut off with one follower: the minority never commits (its leader's commit

@@ -230,6 +230,37 @@ static void cut_on_bad_checksum_is_caught(void **state)
            "durability violated");
 }
 
+/* Reads (issue 12). A ReadIndex read served without the heartbeat round that confirms the
+ * leader still leads: a deposed leader, cut off before it learns of its successor, answers
+ * from a store the new leader's writes have passed, so a read returns a value older than one a
+ * completed write put there. */
+static void read_without_round_is_caught(void **state)
+{
+    (void)state;
+    caught(RAFT_BUG_READ_WITHOUT_ROUND, "read-without-round", SIM_CHECK_LINEARIZABILITY,
+           "not linearizable");
+}
+
+/* A new leader serves reads before an entry of its term has committed: its commit index may lag
+ * what the last leader committed and acknowledged (a restarted node's starts at its snapshot), so
+ * the read misses a completed write. */
+static void read_before_term_commit_is_caught(void **state)
+{
+    (void)state;
+    caught(RAFT_BUG_READ_BEFORE_TERM_COMMIT, "read-before-term-commit", SIM_CHECK_LINEARIZABILITY,
+           "not linearizable");
+}
+
+/* Lease reads with check-quorum off: nothing bounds a leader's belief that it still leads, and
+ * no follower waits out its lease before voting; a leader cut off in a minority keeps answering
+ * lease reads after a new leader has taken writes. */
+static void lease_without_check_quorum_is_caught(void **state)
+{
+    (void)state;
+    caught(RAFT_BUG_LEASE_NO_CHECK_QUORUM, "lease-without-check-quorum", SIM_CHECK_LINEARIZABILITY,
+           "not linearizable");
+}
+
 /* A sweep that fails many seeds shrinks only the first SIM_SHRINK_SEEDS of them (each costs up
  * to SIM_SHRINK_RUNS runs) and says so for the others; every failure still gets its line, and
  * the summary counts them as safety failures. */
@@ -282,6 +313,9 @@ int main(void)
         cmocka_unit_test(apply_before_commit_is_caught),
         cmocka_unit_test(ack_before_durable_is_caught),
         cmocka_unit_test(cut_on_bad_checksum_is_caught),
+        cmocka_unit_test(read_without_round_is_caught),
+        cmocka_unit_test(read_before_term_commit_is_caught),
+        cmocka_unit_test(lease_without_check_quorum_is_caught),
         cmocka_unit_test(sweep_shrinks_only_the_first_failing_seeds),
     };
     return cmocka_run_group_tests(tests, quiet_trace, NULL);

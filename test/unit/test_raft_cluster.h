@@ -16,7 +16,8 @@
 #include "common/alloc.h"
 #include "raft/raft.h"
 
-#define CL_MAX 9
+#define CL_MAX   9
+#define CL_READS 256
 
 struct cluster {
     uint32_t n;
@@ -35,7 +36,7 @@ struct cluster {
     struct raft_message *q;           /* messages in flight, oldest first */
     size_t nq, capq;
     /* Counters: messages emitted by type, and entries carried in AppendEntries to each node. */
-    uint64_t sent[8];
+    uint64_t sent[RAFT_MSG_READ_INDEX_REPLY + 1];
     uint64_t entries_to[CL_MAX + 1];
     uint64_t applied[CL_MAX + 1];         /* last index applied as seen in updates */
     uint64_t apply_term[CL_MAX + 1][256]; /* term of the entry applied at index (index < 256) */
@@ -44,6 +45,9 @@ struct cluster {
      * low byte; restored[id] counts snapshots installed from a leader. */
     uint64_t snapshots_taken[CL_MAX + 1];
     uint64_t restored[CL_MAX + 1];
+    /* Reads decided (update.reads), in order, per node (the first CL_READS of them). */
+    struct raft_read reads[CL_MAX + 1][CL_READS];
+    size_t n_reads[CL_MAX + 1];
 };
 
 #define CL_SNAPSHOT_BYTES 40
@@ -61,6 +65,9 @@ static inline void cl_collect(struct cluster *c, uint32_t id, struct raft_update
         if (m->type == RAFT_MSG_APPEND_ENTRIES)
             c->entries_to[m->to] += m->append_entries.n_entries;
     }
+    for (size_t i = 0; i < u->n_reads; i++)
+        if (c->n_reads[id] < CL_READS)
+            c->reads[id][c->n_reads[id]++] = u->reads[i];
     if (u->restore != NULL) {
         /* The state machine is the snapshot's, which stands for every entry through it. */
         assert_true(u->restore->index > c->applied[id]);

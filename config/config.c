@@ -141,10 +141,23 @@ struct suggestion {
     const char *path, *leaf; /* the unknown key */
     size_t best_score;
     char best[NAME_MAX_LEN + 1];
+    /* The same among the keys of the unknown key's own table, which win when near enough:
+     * check.linearizable is check.linearizability, not client.read_mix.linearizable. */
+    size_t local_score;
+    char local[NAME_MAX_LEN + 1];
 };
 
+/* True if path's table (all before its last '.') is prefix. */
+static bool in_table(const char *path, const char *prefix)
+{
+    const char *dot = strrchr(path, '.');
+    size_t len = dot ? (size_t)(dot - path) : 0;
+    return strlen(prefix) == len && strncmp(path, prefix, len) == 0;
+}
+
 /* Scores every setting and table: the distance between whole paths, or between last segments
- * plus one (a known key written in the wrong table). Keeps the first best. */
+ * plus one (a known key written in the wrong table). Keeps the first best, overall and in the
+ * unknown key's own table. */
 static void suggest_in(const struct cfg_schema *sc, const char *prefix, struct suggestion *s)
 {
     for (size_t i = 0; i < sc->len; i++) {
@@ -159,6 +172,10 @@ static void suggest_in(const struct cfg_schema *sc, const char *prefix, struct s
         if (score < s->best_score) {
             s->best_score = score;
             memcpy(s->best, path, sizeof path);
+        }
+        if (in_table(s->path, prefix) && score < s->local_score) {
+            s->local_score = score;
+            memcpy(s->local, path, sizeof path);
         }
         if (row->kind == KIND_TABLE || row->kind == KIND_FAULTS)
             suggest_in(row->sub, path, s);
@@ -181,10 +198,14 @@ static int unknown(struct cfg_error *err, const struct place *p, const char *pat
     } else {
         snprintf(plain, sizeof plain, "%s", path);
     }
-    struct suggestion s = {plain, leaf_of(plain), SIZE_MAX, ""};
+    struct suggestion s = {plain, leaf_of(plain), SIZE_MAX, "", SIZE_MAX, ""};
     suggest_in(&cfg_root_schema, "", &s);
     size_t leaf_len = strlen(s.leaf);
     size_t threshold = leaf_len / 3 > 2 ? leaf_len / 3 : 2;
+    if (s.local_score <= threshold) {
+        s.best_score = s.local_score;
+        memcpy(s.best, s.local, sizeof s.best);
+    }
     const char *what = is_table ? "table" : "key";
     if (s.best_score <= threshold) {
         char best[NAME_MAX_LEN + 40];

@@ -164,15 +164,14 @@ void raft_propose(struct raft *r, const void *data, uint32_t len)
  * of stalled pipelines (lost AppendEntries), and check-quorum (thesis 6.2). */
 void raft_leader_tick(struct raft *r)
 {
-    if (r->opt.check_quorum && !RAFT_PLANTED(r, RAFT_BUG_LEASE_NO_CHECK_QUORUM) &&
-        r->now_ms >= r->quorum_deadline_ms) {
+    if (r->opt.check_quorum && r->now_ms >= r->quorum_deadline_ms) {
         uint32_t active = 1;
         for (uint32_t i = 0; i < r->opt.n_nodes; i++) {
             if (i + 1 != r->opt.id && r->progress[i].recent_active)
                 active++;
             r->progress[i].recent_active = false;
         }
-        if (active < raft_quorum(r)) {
+        if (active < raft_quorum(r) && !RAFT_PLANTED(r, RAFT_BUG_LEASE_NO_CHECK_QUORUM)) {
             raft_become_follower(r, r->state.current_term, 0, RAFT_REASON_QUORUM_LOST);
             return;
         }

@@ -169,6 +169,39 @@ void sim_sweep_config(uint64_t seed, struct cfg *out)
         cl->delete_weight = 1;
     }
     raft->clock_drift = (double)prng_range(&r, 5, 30) / 100.0;
+    /* Read storms, a tenth of the seeds (drawn last, so the other seeds keep every earlier
+     * draw): long read-heavy runs under partitions and isolations, most reads served by
+     * followers or under the lease, so that a leader cut off from the majority meets reads:
+     * its clients', those its followers on the minority side forward to it, and those of clients
+     * these followers send its way (a stale read there names the old leader as leader).
+     * A read served there without the heartbeat round, or under a lease nothing bounds, returns
+     * a value a write on the majority side has already replaced. The network gets what delay
+     * the election timing allows (up to 10 ms), so a run lasts long enough for faults. */
+    if (coin(&r, 10)) {
+        out->num_nodes = coin(&r, 33) ? 3 : 5;
+        if (out->disk.damaged_nodes > (out->num_nodes - 1) / 2)
+            out->disk.damaged_nodes = (out->num_nodes - 1) / 2; /* a minority, as drawn */
+        out->num_clients = 5;
+        cl->requests = (uint32_t)prng_range(&r, 800, 1500);
+        cl->put_weight = 1;
+        cl->get_weight = 8;
+        cl->delete_weight = 1;
+        cl->read = CFG_READ_MIX;
+        cl->read_mix = (struct cfg_read_mix){.linearizable = 1,
+                                             .lease = raft->check_quorum ? 3 : 0,
+                                             .follower = 3,
+                                             .stale = 1,
+                                             .log = 1};
+        uint32_t spread = raft->election_timeout_ms_max - raft->election_timeout_ms_min;
+        uint32_t room_min = (raft->election_timeout_ms_min - 50 - 4 * lag_ms) / 4;
+        uint32_t room_spread = (spread - sweep_spread_ms_min(lag_ms)) / 4;
+        uint32_t extra = room_min < room_spread ? room_min : room_spread;
+        extra = extra < 10 ? extra : 10;
+        net->delay_ms_max += extra;
+        lag_ms += extra;
+        out->nemesis.interval_ms = (uint32_t)prng_range(&r, 200, 500);
+        out->nemesis.kinds = (1u << CFG_FAULT_PARTITION) | (1u << CFG_FAULT_ISOLATE);
+    }
     out->check.invariants = true;
     out->check.linearizability = true;
     out->check.converge_ms = 30000;

@@ -258,6 +258,8 @@ static void follower_far_behind_catches_up(void **state)
 {
     (void)state;
     struct cfg cfg = base_cfg(3, 4, 100, 26);
+    cfg.client.read = CFG_READ_LOG; /* every request an entry: a long log to catch up on */
+    cfg.client.get_weight = 1;
     struct cfg_fault faults[] = {{.at_ms = 0, .kind = CFG_FAULT_CRASH, .node = 3}};
     cfg.faults = faults;
     cfg.n_faults = 1;

@@ -45,6 +45,9 @@ static struct cfg base_cfg(uint32_t nodes, uint32_t clients, uint32_t requests, 
     cfg.seed = seed;
     cfg.seed_given = true;
     cfg.check.converge_ms = 10000;
+    /* The agreement scenes count log entries, one per request: gets go through the log here;
+     * the read scenes below choose their own kind of read. */
+    cfg.client.read = CFG_READ_LOG;
     return cfg;
 }
 

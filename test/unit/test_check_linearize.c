@@ -161,6 +161,55 @@ static void stale_read_after_completed_put(void **state)
     assert_int_equal(verdict(h2), CHECK_NOT_LINEARIZABLE);
 }
 
+/* Issue 12: the same stale read marked "stale":true (on its invoke, or on its completion) is
+ * left out of the check, which counts it; "stale" on anything but a get is refused. */
+static void stale_marked_reads_left_out(void **state)
+{
+    (void)state;
+    const char *h = INVP(1, "a", "v1", 10) OKP(1, "a", "v1", "ok", 20) INV(1, "delete", "a", 30)
+        OKD(1, "a", "ok", 40) INVP(1, "a", "v2", 50) OKP(
+            1, "a", "v2", "ok",
+            60) "{\"process\":2,\"type\":\"invoke\",\"f\":\"get\",\"key\":\"a\",\"read\":\"stale\","
+                "\"stale\":true,\"time\":70}\n" OKG(2, "a", "v1", 80)
+                    INV(3, "get", "a", 90) "{\"process\":3,\"type\":\"ok\",\"f\":\"get\",\"key\":"
+                                           "\"a\",\"result\":\"not_found\","
+                                           "\"stale\":true,\"time\":95}\n";
+    struct check_result r;
+    assert_int_equal(verdict_opt(h, NULL, &r), CHECK_LINEARIZABLE);
+    assert_int_equal(r.n_stale, 2);
+    assert_int_equal(r.n_ops, 5);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    check_result_print(out, &r);
+    fclose(out);
+    assert_non_null(strstr(text, "2 stale reads left out"));
+    free(text);
+    check_result_free(&r);
+    /* "stale":false is an ordinary read, and is checked */
+    const char *h2 = INVP(1, "a", "v1", 10)
+        OKP(1, "a", "v1", "ok",
+            20) "{\"process\":2,\"type\":\"invoke\",\"f\":\"get\",\"key\":\"a\",\"stale\":false,"
+                "\"time\":30}\n" OKGN(2, "a", 40);
+    assert_int_equal(verdict(h2), CHECK_NOT_LINEARIZABLE);
+    struct check_history hist;
+    char err[256];
+    const char *bad = "{\"process\":1,\"type\":\"invoke\",\"f\":\"put\",\"key\":\"a\","
+                      "\"value\":\"x\",\"stale\":true,\"time\":1}\n";
+    assert_int_equal(check_history_parse(bad, strlen(bad), "t.jsonl", &hist, err, sizeof err),
+                     CHECK_EHISTORY);
+    assert_non_null(strstr(err, "only a get can be \"stale\""));
+    check_history_free(&hist);
+    const char *notbool = "{\"process\":1,\"type\":\"invoke\",\"f\":\"get\",\"key\":\"a\","
+                          "\"stale\":1,\"time\":1}\n";
+    assert_int_equal(
+        check_history_parse(notbool, strlen(notbool), "t.jsonl", &hist, err, sizeof err),
+        CHECK_ESYNTAX);
+    assert_non_null(strstr(err, "\"stale\" must be true or false"));
+    check_history_free(&hist);
+}
+
 /* A get returns a value nobody wrote. */
 static void read_of_value_never_written(void **state)
 {
@@ -851,6 +900,7 @@ int main(void)
         cmocka_unit_test(fail_ops_ignored),
         cmocka_unit_test(empty_history_linearizable),
         cmocka_unit_test(stale_read_after_completed_put),
+        cmocka_unit_test(stale_marked_reads_left_out),
         cmocka_unit_test(read_of_value_never_written),
         cmocka_unit_test(two_puts_both_ok),
         cmocka_unit_test(delete_ok_on_never_present_key),

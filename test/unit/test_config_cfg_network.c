@@ -410,6 +410,55 @@ static void summary_default_two_lines(void **state)
     cfg_close(&cfg);
 }
 
+/* [client] reads (issue 12): the words, the mix, and lease reads refused without check-quorum
+ * at the place that asked for them. */
+static void read_policies(void **state)
+{
+    (void)state;
+    struct cfg cfg;
+    load_ok(&cfg, "");
+    assert_int_equal(cfg.client.read, CFG_READ_LINEARIZABLE);
+    assert_int_equal(cfg.client.get_weight, 1);
+    assert_true(cfg.raft.clock_drift > 0.09 && cfg.raft.clock_drift < 0.11);
+    cfg_close(&cfg);
+    load_ok(&cfg, "[client]\nread = \"mix\"\nget_weight = 8\n[client.read_mix]\nstale = 0\n");
+    assert_int_equal(cfg.client.read, CFG_READ_MIX);
+    assert_int_equal(cfg.client.get_weight, 8);
+    assert_int_equal(cfg.client.read_mix.stale, 0);
+    assert_int_equal(cfg.client.read_mix.follower, 1);
+    cfg_close(&cfg);
+    expect_error("[client]\nread = \"fast\"\n", CFG_ERANGE,
+                 "config.toml:2:8: client.read = \"fast\" is not one of linearizable, lease, "
+                 "follower, stale, log, mix");
+    expect_error("[raft]\ncheck_quorum = false\n[client]\nread = \"lease\"\n", CFG_ERANGE,
+                 "config.toml:4:8: lease reads (client.read = \"lease\") need raft.check_quorum = "
+                 "true: a lease is safe only while followers refuse to vote for a new leader soon "
+                 "after hearing from theirs");
+    expect_error(
+        "[raft]\ncheck_quorum = false\n[client]\nread = \"mix\"\n", CFG_ERANGE,
+        "config.toml:4:8: lease reads (client.read = \"mix\" with read_mix.lease > 0) need "
+        "raft.check_quorum = true: a lease is safe only while followers refuse to vote for "
+        "a new leader soon after hearing from theirs");
+    load_ok(&cfg, "[raft]\ncheck_quorum = false\n[client]\nread = \"mix\"\n"
+                  "[client.read_mix]\nlease = 0\n");
+    cfg_close(&cfg);
+    expect_error(
+        "[client]\nread = \"mix\"\n[client.read_mix]\nlinearizable = 0\nlease = 0\n"
+        "follower = 0\nstale = 0\nlog = 0\n",
+        CFG_ERANGE,
+        "config.toml:8:7: client.read = \"mix\" but every weight of [client.read_mix] is 0");
+    expect_error("[client]\nput_weight = 0\nget_weight = 0\ndelete_weight = 0\n", CFG_ERANGE,
+                 "config.toml:4:17: client.put_weight, get_weight and delete_weight are all 0: at "
+                 "least one must be above 0");
+    /* A key near one of its own table's is suggested before a same-named key elsewhere. */
+    expect_error("[check]\nlinearizable = true\n", CFG_EUNKNOWN,
+                 "config.toml:2:1: unknown key 'check.linearizable'; did you mean "
+                 "'check.linearizability'?");
+    expect_error("[client]\nlinearizable = 1\n", CFG_EUNKNOWN,
+                 "config.toml:2:1: unknown key 'client.linearizable'; did you mean "
+                 "'client.read_mix.linearizable'?");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +490,7 @@ int main(void)
         cmocka_unit_test(print_probability_exact),
         cmocka_unit_test(print_defaults),
         cmocka_unit_test(summary_default_two_lines),
+        cmocka_unit_test(read_policies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

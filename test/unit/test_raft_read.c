@@ -78,7 +78,7 @@ static void test_reads_share_rounds(void **state)
     uint64_t before = c.sent[RAFT_MSG_APPEND_ENTRIES];
     cl_read(&c, 1, 1, RAFT_READ_INDEX); /* starts round 1 */
     for (uint64_t rid = 2; rid <= 10; rid++)
-        cl_read(&c, 1, rid, RAFT_READ_INDEX); /* wait for the round after it */
+        cl_read(&c, 1, rid, RAFT_READ_INDEX);                      /* wait for the round after it */
     assert_int_equal(c.sent[RAFT_MSG_APPEND_ENTRIES] - before, 2); /* one per follower */
     cl_deliver_all(&c); /* round 1 confirmed: read 1 ready, round 2 starts for the other nine */
     for (uint64_t rid = 1; rid <= 10; rid++) {
@@ -187,10 +187,8 @@ static void test_ack_of_unsent_round_ignored(void **state)
     cl_read(&c, 1, 4, RAFT_READ_INDEX);
     long i = cl_find(&c, RAFT_MSG_APPEND_ENTRIES, 1, 2);
     assert_true(i >= 0);
-    struct raft_message forged = {.type = RAFT_MSG_APPEND_ENTRIES_REPLY,
-                                  .term = raft_term(&c.raft[1]),
-                                  .from = 2,
-                                  .to = 1};
+    struct raft_message forged = {
+        .type = RAFT_MSG_APPEND_ENTRIES_REPLY, .term = raft_term(&c.raft[1]), .from = 2, .to = 1};
     forged.append_entries_reply.success = true;
     forged.append_entries_reply.match_index = raft_peer_match(&c.raft[1], 2);
     forged.append_entries_reply.read_round = c.q[i].append_entries.read_round + 100;
@@ -237,7 +235,7 @@ static void test_follower_read_lost_with_leader(void **state)
     struct cluster c;
     elected(&c, 3, false, 0);
     cl_read(&c, 3, 21, RAFT_READ_FOLLOWER);
-    cl_drop_all(&c); /* the request is lost */
+    cl_drop_all(&c);    /* the request is lost */
     cl_campaign(&c, 2); /* node 3 hears of a new term */
     cl_deliver_all(&c);
     const struct raft_read *d = decided(&c, 3, 21);
@@ -304,10 +302,8 @@ static void test_restart_keeps_quiet(void **state)
     elected(&c, 3, true, 120);
     cl_crash(&c, 3);
     cl_start(&c, 3);
-    struct raft_message rv = {.type = RAFT_MSG_REQUEST_VOTE,
-                              .term = raft_term(&c.raft[1]) + 1,
-                              .from = 2,
-                              .to = 3};
+    struct raft_message rv = {
+        .type = RAFT_MSG_REQUEST_VOTE, .term = raft_term(&c.raft[1]) + 1, .from = 2, .to = 3};
     rv.request_vote.last_log_index = raft_last_index(&c.raft[1]);
     rv.request_vote.last_log_term = raft_last_term(&c.raft[1]);
     struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .receive = &rv};

@@ -129,7 +129,8 @@ static void new_request(struct client *c, uint64_t now_ms)
     uint64_t total = (uint64_t)w[0] + w[1] + w[2];
     /* All zero: a third each, drawn as before the mix existed (the same seed, the same run). */
     c->op = ops[total == 0 ? prng_range(&c->prng, 0, 2) : draw_weighted(&c->prng, w, 3, total)];
-    c->read = c->op == KV_OP_GET ? draw_read(c) : KV_READ_LOG;
+    /* Only a get has a read policy; other commands carry the zero value (docs/wire.md). */
+    c->read = c->op == KV_OP_GET ? draw_read(c) : KV_READ_LINEARIZABLE;
     c->key = c->opt.keys[prng_range(&c->prng, 0, c->opt.n_keys - 1)];
     free(c->value);
     c->value = NULL;

@@ -121,6 +121,7 @@ int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_
     r->now_ms = now_ms;
     r->progress = xcalloc(opt->n_nodes, sizeof *r->progress);
     raft_reset_election_deadline(r);
+    r->forward_next = prng_derive(opt->seed, UINT64_C(0x52454144)); /* "READ" */
     if (opt->lease_ms > 0 && loaded->current_term > 0)
         r->restart_quiet_until_ms = now_ms + opt->election_timeout_ms_min;
     return RAFT_OK;

@@ -418,11 +418,12 @@ struct raft_options {
     uint64_t election_timeout_ms_min;
     uint64_t election_timeout_ms_max; /* >= min; each timeout is uniform in [min, max] */
     uint64_t heartbeat_ms;            /* > 0, < election_timeout_ms_min */
-    uint64_t seed;                    /* seeds the PRNG (election timeouts) */
-    bool pre_vote;                    /* thesis 9.6 */
-    bool check_quorum;                /* thesis 6.2 (with leader lease for votes, 4.2.3) */
-    uint32_t max_entries_per_append;  /* 1..RAFT_MAX_BATCH_ENTRIES */
-    uint32_t max_inflight;            /* AppendEntries in flight per peer, 1..RAFT_MAX_INFLIGHT */
+    uint64_t seed; /* seeds the PRNG (election timeouts) and the ids of follower reads: give each
+                      incarnation of a node its own (hosts derive it from the incarnation) */
+    bool pre_vote; /* thesis 9.6 */
+    bool check_quorum;               /* thesis 6.2 (with leader lease for votes, 4.2.3) */
+    uint32_t max_entries_per_append; /* 1..RAFT_MAX_BATCH_ENTRIES */
+    uint32_t max_inflight;           /* AppendEntries in flight per peer, 1..RAFT_MAX_INFLIGHT */
     /* Snapshots (section 7): ask for one when this many entries were applied since the last
      * (0: never); keep this many entries before it for followers a little behind; send it in
      * chunks of this many bytes (1..RAFT_MAX_SNAPSHOT_CHUNK). */
@@ -495,9 +496,13 @@ struct raft_pending_read {
     uint32_t from;
 };
 
-/* A follower read sent to the leader, waiting for its reply (or lost with the term). */
+/* A follower read sent to the leader, waiting for its reply (or lost with the term). id is
+ * the caller's; wire_id the one in the messages, unique across this node's incarnations (a
+ * reply to a read of an earlier incarnation, which may have asked before a write that a read
+ * of this one must see, matches nothing). */
 struct raft_forwarded_read {
     uint64_t id;
+    uint64_t wire_id;
     uint64_t sent_ms;
 };
 
@@ -572,6 +577,9 @@ struct raft {
     size_t n_forwarded, cap_forwarded;
     uint32_t forwarded_to; /* the leader they went to, in forwarded_term */
     uint64_t forwarded_term;
+    /* The next wire id: counts up from a start drawn from the options' seed, which hosts derive
+     * from the incarnation, so two incarnations' ids collide with negligible probability. */
+    uint64_t forward_next;
     /* With lease_ms: a restarted node refuses votes until this time (it may have acknowledged
      * a leader's round just before its crash and forgotten it). */
     uint64_t restart_quiet_until_ms;

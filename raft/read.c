@@ -268,11 +268,13 @@ static void forward(struct raft *r, uint64_t id)
         r->cap_forwarded = r->cap_forwarded ? 2 * r->cap_forwarded : 64;
         r->forwarded = xreallocarray(r->forwarded, r->cap_forwarded, sizeof *r->forwarded);
     }
-    r->forwarded[r->n_forwarded++] = (struct raft_forwarded_read){.id = id, .sent_ms = r->now_ms};
+    uint64_t wire_id = r->forward_next++;
+    r->forwarded[r->n_forwarded++] =
+        (struct raft_forwarded_read){.id = id, .wire_id = wire_id, .sent_ms = r->now_ms};
     r->forwarded_to = r->leader_id;
     r->forwarded_term = r->state.current_term;
     struct raft_message *m = raft_send(r, RAFT_MSG_READ_INDEX, r->leader_id);
-    m->read_index.id = id;
+    m->read_index.id = wire_id;
     struct raft_note *n = raft_note(r, RAFT_NOTE_READ_FORWARD);
     n->peer = r->leader_id;
     n->a = id;
@@ -284,9 +286,10 @@ void raft_recv_read_index_reply(struct raft *r, const struct raft_message *m)
     if (m->from != r->forwarded_to || m->term != r->forwarded_term)
         return; /* not from the leader the reads went to: stale */
     for (size_t i = 0; i < r->n_forwarded; i++) {
-        if (r->forwarded[i].id != rep->id)
+        if (r->forwarded[i].wire_id != rep->id)
             continue;
-        read_out(r, rep->id, rep->ok ? RAFT_READ_READY : RAFT_READ_NOT_LEADER, rep->index);
+        read_out(r, r->forwarded[i].id, rep->ok ? RAFT_READ_READY : RAFT_READ_NOT_LEADER,
+                 rep->index);
         memmove(r->forwarded + i, r->forwarded + i + 1,
                 (r->n_forwarded - i - 1) * sizeof *r->forwarded);
         r->n_forwarded--;

@@ -252,6 +252,52 @@ static void test_follower_read_lost_with_leader(void **state)
     cl_close(&c);
 }
 
+/* A follower that crashes with a read on its way to the leader, restarts and asks again: the
+ * leader's late answer to the earlier incarnation's read (whose index predates a write the new
+ * read must see) does not serve the new read, whatever ids the two incarnations' reads had.
+ * (Found by sweep seed 2061: the replica numbers its reads from 1 in every incarnation.) */
+static void answer_to_earlier_incarnation_serves_nothing(void **state)
+{
+    (void)state;
+    struct cluster c;
+    elected(&c, 3, false, 0);
+    cl_read(&c, 3, 1, RAFT_READ_FOLLOWER);
+    assert_true(cl_deliver(&c, RAFT_MSG_READ_INDEX, 3, 1)); /* the leader takes its index */
+    cl_crash(&c, 3);
+    /* Node 2 confirms the round; the leader answers node 3, and the answer is held back. */
+    assert_true(cl_deliver(&c, RAFT_MSG_APPEND_ENTRIES, 1, 2));
+    assert_true(cl_deliver(&c, RAFT_MSG_APPEND_ENTRIES_REPLY, 2, 1));
+    long old = cl_find(&c, RAFT_MSG_READ_INDEX_REPLY, 1, 3);
+    assert_true(old >= 0);
+    struct raft_message held;
+    raft_message_copy(&held, &c.q[old]);
+    assert_true(held.read_index_reply.ok);
+    /* A write commits on nodes 1 and 2. */
+    cl_propose(&c, 1, "w");
+    uint64_t wrote = raft_last_index(&c.raft[1]);
+    cl_deliver_all(&c); /* what goes to node 3 is lost: it is down */
+    assert_true(raft_commit_index(&c.raft[1]) >= wrote);
+    assert_true(held.read_index_reply.index < wrote);
+    /* Node 3 comes back (a new incarnation, seeded anew as hosts do), hears its leader, and its
+     * first read has the same caller id as the earlier incarnation's. */
+    c.opt[3].seed += 1000;
+    cl_start(&c, 3);
+    cl_advance(&c, 50);
+    cl_deliver_all(&c);
+    cl_read(&c, 3, 1, RAFT_READ_FOLLOWER);
+    /* The earlier incarnation's answer arrives first: it serves nothing. */
+    struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .receive = &held};
+    cl_step(&c, 3, &ev);
+    raft_message_free(&held);
+    assert_null(decided(&c, 3, 1));
+    cl_deliver_all(&c);
+    const struct raft_read *d = decided(&c, 3, 1);
+    assert_non_null(d);
+    assert_int_equal(d->status, RAFT_READ_READY);
+    assert_true(d->index >= wrote); /* it sees the write */
+    cl_close(&c);
+}
+
 /* TestReadOnlyOptionLease: inside its lease the leader answers at once; past it, a lease read
  * takes a heartbeat round like ReadIndex. */
 static void test_lease_read(void **state)
@@ -344,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_ack_of_unsent_round_ignored),
         cmocka_unit_test(test_follower_read),
         cmocka_unit_test(test_follower_read_lost_with_leader),
+        cmocka_unit_test(answer_to_earlier_incarnation_serves_nothing),
         cmocka_unit_test(test_lease_read),
         cmocka_unit_test(test_lease_needs_check_quorum),
         cmocka_unit_test(test_restart_keeps_quiet),

@@ -6,8 +6,15 @@
  * in the same directory, the raw cost of one 4 KiB append + fdatasync. Clients are plain threads
  * calling the leader, so the figures are the cluster's, not the client logic's.
  *
- * Usage: raft_bench [OPS [NODES [DISK_OPS]]]   (defaults 200000 operations per client count for
- * memory, 5 nodes, 100000 for disk; one client does a tenth). DISK_OPS 0 skips the disk runs.
+ * Then the read-heavy phase, memory storage, 64 clients: 90% gets of keys that exist and 10%
+ * writes (through the log, at the leader), once per read policy: through the log (the path before
+ * ReadIndex, the reference), ReadIndex, lease, follower reads (each client's gets at one of the
+ * followers, asked again at the leader when it answers NOT_LEADER); ops/s, and p50/p99 of the
+ * gets and of the writes apart, per policy.
+ *
+ * Usage: raft_bench [OPS [NODES [DISK_OPS [READ_OPS]]]]   (defaults 200000 operations per client
+ * count for memory, 5 nodes, 100000 for disk, one client doing a tenth; 200000 per read policy).
+ * OPS 0 skips the memory runs, DISK_OPS 0 the disk runs, READ_OPS 0 the read-heavy phase.
  * The temporary directory is made in $RAFT_BENCH_TMPDIR, else $TMPDIR, else /tmp, and removed on
  * every exit (SIGINT, SIGTERM and SIGHUP included) but a node's fatal storage error, which ends
  * the process at once (bench/run.sh removes its RAFT_BENCH_TMPDIR then). RAFT_BENCH_MONITOR=1
@@ -26,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,22 +43,43 @@
 #include "runtime/trace.h"
 
 struct bench_client {
-    pthread_t thread;
     struct actor *leader;
     uint32_t id;
     uint32_t ops;
     uint64_t *latency_ns; /* ops entries */
     uint32_t failed;
-    _Atomic int *go;
+    pthread_barrier_t *start; /* every client and the thread that times them */
 };
+
+/* One request: cmd sent to node as a call (a get read as `read` says), waiting up to 10 s. The
+ * reply's status (enum client_reply_status), or -1 when the call itself failed (timed out, node
+ * stopped). On OK, *kv (if not NULL) is the result's status (a get: KV_OK when found). */
+static int call_node(struct actor *node, const struct kv_command *cmd, enum kv_read_policy read,
+                     enum kv_status *kv)
+{
+    uint8_t buf[128];
+    size_t len;
+    if (kv_command_encode(cmd, buf, sizeof buf, &len) != 0)
+        abort();
+    struct actor_msg *reply = NULL;
+    if (actor_call(node, node_request_new(buf, (uint32_t)len, read), 10000, &reply) != ACTOR_OK) {
+        actor_msg_free(reply);
+        return -1;
+    }
+    const struct node_reply *r = (const struct node_reply *)reply;
+    int status = (int)r->status;
+    struct kv_result res;
+    if (kv != NULL && status == CLIENT_REPLY_OK)
+        *kv = kv_result_decode(r->data, r->len, &res) == 0 ? res.status : KV_NOT_FOUND;
+    actor_msg_free(reply);
+    return status;
+}
 
 static void *client_loop(void *p)
 {
     struct bench_client *c = p;
-    while (!*c->go)
-        ;
+    pthread_barrier_wait(c->start);
     char key[32];
-    uint8_t buf[128];
     for (uint32_t i = 0; i < c->ops; i++) {
         /* Each client cycles over its own 16 keys: put, get, delete, put, ... */
         snprintf(key, sizeof key, "k%u-%u", c->id, i % 16);
@@ -64,17 +93,11 @@ static void *client_loop(void *p)
             .value = (const uint8_t *)"value-01",
             .value_len = ops[(i / 16) % 3] == KV_OP_PUT ? 8 : 0,
         };
-        size_t len;
-        if (kv_command_encode(&cmd, buf, sizeof buf, &len) != 0)
-            abort();
         uint64_t t0 = actor_now_ns();
-        struct actor_msg *reply = NULL;
-        int rc =
-            actor_call(c->leader, node_request_new(buf, (uint32_t)len, KV_READ_LOG), 10000, &reply);
+        int status = call_node(c->leader, &cmd, KV_READ_LOG, NULL);
         c->latency_ns[i] = actor_now_ns() - t0;
-        if (rc != ACTOR_OK || ((struct node_reply *)reply)->status != CLIENT_REPLY_OK)
+        if (status != CLIENT_REPLY_OK)
             c->failed++;
-        actor_msg_free(reply);
     }
     return NULL;
 }
@@ -238,24 +261,91 @@ static int fdatasync_probe(const char *dir, uint32_t n)
 
 /* --- one measurement ------------------------------------------------------------------------ */
 
-/* The persist counters: summed over the running nodes, and the leader's syncs. */
-struct persist_counts {
+/* Counters summed over the running nodes, and the leader's own: the persist counters (disk
+ * storage) and the messages sent. */
+struct node_counts {
     uint64_t writes, syncs, leader_syncs;
+    uint64_t msgs, leader_msgs;
 };
 
-static struct persist_counts persist_counters(struct cluster *c)
+static struct node_counts node_counters(struct cluster *c)
 {
-    struct persist_counts k = {0};
+    struct node_counts k = {0};
     for (uint32_t i = 0; i < c->n_nodes; i++) {
         struct node_status s;
         if (c->nodes[i] != NULL && node_get_status(c->nodes[i], 5000, &s) == ACTOR_OK) {
             k.writes += s.persist_writes;
             k.syncs += s.persist_syncs;
-            if (i + 1 == c->leader)
+            k.msgs += s.msgs_sent;
+            if (i + 1 == c->leader) {
                 k.leader_syncs = s.persist_syncs;
+                k.leader_msgs = s.msgs_sent;
+            }
         }
     }
     return k;
+}
+
+/* Starts a cluster of `nodes` for a measurement (seed 1, no clients of its own, the monitor
+ * only with RAFT_BENCH_MONITOR), with memory storage (data_dir NULL) or disk storage in data_dir
+ * (fresh; fsync on). 0 with *c running (cluster_stop, cluster_close, then cfg_close(cfg)), or -1
+ * with nothing left to release. */
+static int bench_cluster_start(struct cluster *c, struct cfg *cfg, uint32_t nodes,
+                               const char *data_dir)
+{
+    cfg_init(cfg);
+    cfg->num_nodes = nodes;
+    cfg->num_clients = 0;
+    cfg->seed = 1;
+    cfg->seed_given = true;
+    /* Like the trace, the invariant monitor is a checking aid, not the store: it is measured
+     * apart (RAFT_BENCH_MONITOR=1 turns it on). */
+    cfg->check.invariants = getenv("RAFT_BENCH_MONITOR") != NULL;
+    if (data_dir != NULL) {
+        cfg->storage.kind = CFG_STORAGE_DISK;
+        free(cfg->storage.data_dir);
+        cfg->storage.data_dir = xstrdup(data_dir);
+        cfg->storage.fsync = true;
+    }
+    char err[256];
+    if (cluster_start(c, cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "raft_bench: %s\n", err);
+        cfg_close(cfg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Sorts the n latencies at ns and prints "<name>_p50_us" and "<name>_p99_us" (0 when n is 0). */
+static void print_percentiles(const char *name, uint64_t *ns, uint64_t n)
+{
+    qsort(ns, n, sizeof *ns, cmp_u64);
+    printf("%s_p50_us %.1f\n", name, n > 0 ? (double)ns[n / 2] / 1e3 : 0.0);
+    printf("%s_p99_us %.1f\n", name, n > 0 ? (double)ns[n * 99 / 100] / 1e3 : 0.0);
+}
+
+/* Runs n clients, fn on client i (at (char *)clients + i * size) each on its own thread, every
+ * one waiting at *start (initialised here) first, so that they are released together once all
+ * are ready: clients spinning while the others start would starve the nodes on a small machine,
+ * long enough for an election. *ru0 and *ru1: the process's usage at the release and after the
+ * last join. Returns the seconds between the two. */
+static double run_clients(uint32_t n, void *(*fn)(void *), void *clients, size_t size,
+                          pthread_barrier_t *start, struct rusage *ru0, struct rusage *ru1)
+{
+    pthread_barrier_init(start, NULL, n + 1);
+    pthread_t *threads = xcalloc(n, sizeof *threads);
+    for (uint32_t i = 0; i < n; i++)
+        pthread_create(&threads[i], NULL, fn, (char *)clients + (size_t)i * size);
+    pthread_barrier_wait(start);
+    getrusage(RUSAGE_SELF, ru0);
+    uint64_t t0 = actor_now_ns();
+    for (uint32_t i = 0; i < n; i++)
+        pthread_join(threads[i], NULL);
+    double wall_s = (double)(actor_now_ns() - t0) / 1e9;
+    getrusage(RUSAGE_SELF, ru1);
+    pthread_barrier_destroy(start);
+    free(threads);
+    return wall_s;
 }
 
 /* One measurement, with memory storage (data_dir NULL) or disk storage in data_dir (fresh; fsync
@@ -264,45 +354,23 @@ static int run(uint32_t nodes, uint32_t clients, uint32_t total_ops, const char 
                const char *tag)
 {
     struct cfg cfg;
-    cfg_init(&cfg);
-    cfg.num_nodes = nodes;
-    cfg.num_clients = 0;
-    cfg.seed = 1;
-    cfg.seed_given = true;
-    /* Like the trace, the invariant monitor is a checking aid, not the store: it is measured
-     * apart (RAFT_BENCH_MONITOR=1 turns it on). */
-    cfg.check.invariants = getenv("RAFT_BENCH_MONITOR") != NULL;
-    if (data_dir != NULL) {
-        cfg.storage.kind = CFG_STORAGE_DISK;
-        free(cfg.storage.data_dir);
-        cfg.storage.data_dir = xstrdup(data_dir);
-        cfg.storage.fsync = true;
-    }
     struct cluster c;
-    char err[256];
-    if (cluster_start(&c, &cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "raft_bench: %s\n", err);
-        cfg_close(&cfg);
+    if (bench_cluster_start(&c, &cfg, nodes, data_dir) != 0)
         return -1;
-    }
-    struct persist_counts before = persist_counters(&c);
+    struct node_counts before = node_counters(&c);
     uint32_t per = total_ops / clients;
-    _Atomic int go = 0;
+    pthread_barrier_t start;
     struct bench_client *bc = xcalloc(clients, sizeof *bc);
     for (uint32_t i = 0; i < clients; i++) {
         bc[i] = (struct bench_client){.leader = c.nodes[c.leader - 1],
                                       .id = i + 1,
                                       .ops = per,
                                       .latency_ns = xcalloc(per, sizeof(uint64_t)),
-                                      .go = &go};
-        pthread_create(&bc[i].thread, NULL, client_loop, &bc[i]);
+                                      .start = &start};
     }
-    uint64_t t0 = actor_now_ns();
-    go = 1;
-    for (uint32_t i = 0; i < clients; i++)
-        pthread_join(bc[i].thread, NULL);
-    double wall_s = (double)(actor_now_ns() - t0) / 1e9;
-    struct persist_counts after = persist_counters(&c);
+    struct rusage ru0, ru1;
+    double wall_s = run_clients(clients, client_loop, bc, sizeof *bc, &start, &ru0, &ru1);
+    struct node_counts after = node_counters(&c);
     uint64_t n = (uint64_t)per * clients;
     uint64_t *all = xcalloc(n, sizeof *all);
     uint32_t failed = 0;
@@ -311,27 +379,25 @@ static int run(uint32_t nodes, uint32_t clients, uint32_t total_ops, const char 
         failed += bc[i].failed;
         free(bc[i].latency_ns);
     }
-    qsort(all, n, sizeof *all, cmp_u64);
     struct node_status st;
     cluster_find_leader(&c, &st);
     cluster_stop(&c);
     cluster_close(&c);
     uint64_t done = n - failed;
-    printf("raft_%uc%s_ops_per_s %.0f\n", clients, tag, (double)done / wall_s);
-    printf("raft_%uc%s_p50_us %.1f\n", clients, tag, (double)all[n / 2] / 1e3);
-    printf("raft_%uc%s_p99_us %.1f\n", clients, tag, (double)all[n * 99 / 100] / 1e3);
-    printf("raft_%uc%s_failed %u\n", clients, tag, failed);
-    printf("raft_%uc%s_log_entries %" PRIu64 "\n", clients, tag, st.last_index);
+    char name[64];
+    snprintf(name, sizeof name, "raft_%uc%s", clients, tag);
+    printf("%s_ops_per_s %.0f\n", name, (double)done / wall_s);
+    print_percentiles(name, all, n);
+    printf("%s_failed %u\n", name, failed);
+    printf("%s_log_entries %" PRIu64 "\n", name, st.last_index);
     if (data_dir != NULL && done > 0) {
         /* Summed over the nodes: each op is written by every node, a follower's write holding
          * a whole AppendEntries; a sync (one group commit) makes every write since the last
          * durable. Then the leader's syncs alone. */
         double d = (double)done;
-        printf("raft_%uc%s_writes_per_op %.3f\n", clients, tag,
-               (double)(after.writes - before.writes) / d);
-        printf("raft_%uc%s_syncs_per_op %.3f\n", clients, tag,
-               (double)(after.syncs - before.syncs) / d);
-        printf("raft_%uc%s_leader_syncs_per_op %.3f\n", clients, tag,
+        printf("%s_writes_per_op %.3f\n", name, (double)(after.writes - before.writes) / d);
+        printf("%s_syncs_per_op %.3f\n", name, (double)(after.syncs - before.syncs) / d);
+        printf("%s_leader_syncs_per_op %.3f\n", name,
                (double)(after.leader_syncs - before.leader_syncs) / d);
     }
     fflush(stdout);
@@ -339,6 +405,227 @@ static int run(uint32_t nodes, uint32_t clients, uint32_t total_ops, const char 
     free(bc);
     cfg_close(&cfg);
     return failed == 0 ? 0 : -1;
+}
+
+/* --- the read-heavy phase ------------------------------------------------------------------- */
+
+static double tv_us(const struct timeval *tv)
+{
+    return (double)tv->tv_sec * 1e6 + (double)tv->tv_usec;
+}
+
+/* Keys every get reads: put before the clients start, never deleted, so every get finds one. */
+enum { READ_KEYS = 256 };
+/* Every READ_WRITE_EVERY-th operation of a client is a write (10%), the rest are gets. */
+enum { READ_WRITE_EVERY = 10 };
+
+struct read_client {
+    struct actor *leader; /* where the writes go, and the gets a follower cannot serve */
+    struct actor *reader; /* where the gets go: the leader, or a follower for follower reads */
+    enum kv_read_policy policy;
+    uint32_t id, ops;
+    uint64_t *get_ns, *write_ns; /* n_gets and n_writes latencies */
+    uint32_t n_gets, n_writes;
+    uint32_t failed;          /* answered otherwise than OK (after a redirect, for a get) */
+    uint32_t redirects;       /* gets a follower answered NOT_LEADER, asked again at the leader */
+    uint32_t missing;         /* gets that did not find their key */
+    pthread_barrier_t *start; /* every client and the thread that times them */
+};
+
+/* Operation i of client c: a get of one of the shared keys, or (every READ_WRITE_EVERY-th) a
+ * write of the client's own keys, put then deleted in turn, so that every write succeeds. Gets
+ * are read as c->policy, writes always go through the log at the leader. */
+static void *read_client_loop(void *p)
+{
+    struct read_client *c = p;
+    pthread_barrier_wait(c->start);
+    char key[32];
+    for (uint32_t i = 0; i < c->ops; i++) {
+        bool write = i % READ_WRITE_EVERY == READ_WRITE_EVERY - 1;
+        uint32_t w = i / READ_WRITE_EVERY;
+        struct kv_command cmd = {.op = KV_OP_GET, .client_id = c->id, .seq = (uint64_t)i + 1};
+        if (write) {
+            cmd.op = w % 2 == 0 ? KV_OP_PUT : KV_OP_DELETE;
+            snprintf(key, sizeof key, "w%u-%u", c->id, (w / 2) % 16);
+            cmd.value = (const uint8_t *)"value-01";
+            cmd.value_len = cmd.op == KV_OP_PUT ? 8 : 0;
+        } else {
+            snprintf(key, sizeof key, "r%u", (c->id * 37 + i) % READ_KEYS);
+        }
+        cmd.key = (const uint8_t *)key;
+        cmd.key_len = (uint32_t)strlen(key);
+        enum kv_status kv = KV_OK;
+        uint64_t t0 = actor_now_ns();
+        int status;
+        if (write) {
+            status = call_node(c->leader, &cmd, KV_READ_LOG, &kv);
+        } else {
+            status = call_node(c->reader, &cmd, c->policy, &kv);
+            if (status == CLIENT_REPLY_NOT_LEADER && c->reader != c->leader) {
+                c->redirects++;
+                status = call_node(c->leader, &cmd, c->policy, &kv);
+            }
+        }
+        uint64_t ns = actor_now_ns() - t0;
+        if (write)
+            c->write_ns[c->n_writes++] = ns;
+        else
+            c->get_ns[c->n_gets++] = ns;
+        if (status != CLIENT_REPLY_OK)
+            c->failed++;
+        else if (!write && kv != KV_OK)
+            c->missing++;
+    }
+    return NULL;
+}
+
+/* Puts the READ_KEYS shared keys through the leader, then waits until every node has applied
+ * them. 0, or -1. */
+static int read_prefill(struct cluster *c)
+{
+    struct actor *leader = c->nodes[c->leader - 1];
+    char key[32], value[32];
+    for (uint32_t k = 0; k < READ_KEYS; k++) {
+        snprintf(key, sizeof key, "r%u", k);
+        snprintf(value, sizeof value, "value-%04u", k);
+        struct kv_command cmd = {.op = KV_OP_PUT,
+                                 .key = (const uint8_t *)key,
+                                 .key_len = (uint32_t)strlen(key),
+                                 .value = (const uint8_t *)value,
+                                 .value_len = (uint32_t)strlen(value)};
+        enum kv_status kv = KV_EXISTS;
+        if (call_node(leader, &cmd, KV_READ_LOG, &kv) != CLIENT_REPLY_OK || kv != KV_OK) {
+            fprintf(stderr, "raft_bench: prefill: put %s failed\n", key);
+            return -1;
+        }
+    }
+    struct node_status st;
+    if (node_get_status(leader, 5000, &st) != ACTOR_OK)
+        return -1;
+    for (uint32_t i = 0; i < c->n_nodes; i++) {
+        struct node_status s;
+        if (node_await_applied(c->nodes[i], st.commit_index, 10000, &s) != ACTOR_OK) {
+            fprintf(stderr, "raft_bench: prefill: node %u did not apply it\n", i + 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The read-heavy workload once, gets read as `policy`, on a fresh cluster with memory storage:
+ * `clients` clients doing total_ops operations between them, 90% gets of existing keys and 10%
+ * writes. Follower reads: client i sends its gets to the (i mod nodes-1)-th node that is not the
+ * leader. Prints "raft_read90_<tag>_ops_per_s", "..._get_p50_us", "..._write_p99_us", ...
+ * Returns 0, or -1 (a failed request included). */
+static int run_reads(uint32_t nodes, uint32_t clients, uint32_t total_ops,
+                     enum kv_read_policy policy, const char *tag)
+{
+    struct cfg cfg;
+    struct cluster c;
+    if (bench_cluster_start(&c, &cfg, nodes, NULL) != 0)
+        return -1;
+    if (read_prefill(&c) != 0) {
+        cluster_stop(&c);
+        cluster_close(&c);
+        cfg_close(&cfg);
+        return -1;
+    }
+    struct actor *leader = c.nodes[c.leader - 1];
+    struct actor *followers[256];
+    uint32_t n_followers = 0;
+    for (uint32_t i = 0; i < nodes; i++)
+        if (i + 1 != c.leader)
+            followers[n_followers++] = c.nodes[i];
+    struct node_status st0 = {0}, st1 = {0};
+    node_get_status(leader, 5000, &st0);
+    struct node_counts before = node_counters(&c);
+    uint32_t per = total_ops / clients;
+    pthread_barrier_t start;
+    struct read_client *rc = xcalloc(clients, sizeof *rc);
+    for (uint32_t i = 0; i < clients; i++) {
+        rc[i] = (struct read_client){
+            .leader = leader,
+            .reader =
+                policy == KV_READ_FOLLOWER && n_followers > 0 ? followers[i % n_followers] : leader,
+            .policy = policy,
+            .id = i + 1,
+            .ops = per,
+            .get_ns = xcalloc(per, sizeof(uint64_t)),
+            .write_ns = xcalloc(per, sizeof(uint64_t)),
+            .start = &start,
+        };
+    }
+    struct rusage ru0, ru1;
+    double wall_s = run_clients(clients, read_client_loop, rc, sizeof *rc, &start, &ru0, &ru1);
+    struct node_counts after = node_counters(&c);
+    node_get_status(leader, 5000, &st1);
+    cluster_stop(&c);
+    cluster_close(&c);
+    uint64_t n = (uint64_t)per * clients, n_gets = 0, n_writes = 0;
+    uint64_t *gets = xcalloc(n, sizeof *gets), *writes = xcalloc(n, sizeof *writes);
+    uint32_t failed = 0, redirects = 0, missing = 0;
+    for (uint32_t i = 0; i < clients; i++) {
+        memcpy(gets + n_gets, rc[i].get_ns, rc[i].n_gets * sizeof(uint64_t));
+        memcpy(writes + n_writes, rc[i].write_ns, rc[i].n_writes * sizeof(uint64_t));
+        n_gets += rc[i].n_gets;
+        n_writes += rc[i].n_writes;
+        failed += rc[i].failed;
+        redirects += rc[i].redirects;
+        missing += rc[i].missing;
+        free(rc[i].get_ns);
+        free(rc[i].write_ns);
+    }
+    char name[64];
+    snprintf(name, sizeof name, "raft_read90_%s", tag);
+    double d = (double)(n > 0 ? n : 1);
+    printf("%s_ops_per_s %.0f\n", name, (double)(n - failed) / wall_s);
+    char kind[80];
+    snprintf(kind, sizeof kind, "%s_get", name);
+    print_percentiles(kind, gets, n_gets);
+    snprintf(kind, sizeof kind, "%s_write", name);
+    print_percentiles(kind, writes, n_writes);
+    printf("%s_failed %u\n", name, failed);
+    printf("%s_redirects %u\n", name, redirects);
+    printf("%s_get_missing %u\n", name, missing);
+    /* Where the work goes: log entries the leader appended, and messages sent (all nodes, then
+     * the leader alone), per operation. */
+    printf("%s_entries_per_op %.3f\n", name, (double)(st1.last_index - st0.last_index) / d);
+    printf("%s_msgs_per_op %.3f\n", name, (double)(after.msgs - before.msgs) / d);
+    printf("%s_leader_msgs_per_op %.3f\n", name,
+           (double)(after.leader_msgs - before.leader_msgs) / d);
+    /* And the process's CPU time (user + system, every thread) and context switches (voluntary:
+     * a thread parked; involuntary: preempted) per operation, from getrusage. */
+    printf("%s_cpu_us_per_op %.2f\n", name,
+           (tv_us(&ru1.ru_utime) - tv_us(&ru0.ru_utime) + tv_us(&ru1.ru_stime) -
+            tv_us(&ru0.ru_stime)) /
+               d);
+    printf("%s_vcsw_per_op %.3f\n", name, (double)(ru1.ru_nvcsw - ru0.ru_nvcsw) / d);
+    printf("%s_ivcsw_per_op %.3f\n", name, (double)(ru1.ru_nivcsw - ru0.ru_nivcsw) / d);
+    fflush(stdout);
+    free(gets);
+    free(writes);
+    free(rc);
+    cfg_close(&cfg);
+    return failed == 0 ? 0 : -1;
+}
+
+/* The read-heavy phase: 64 clients, each read policy in turn (the log first, the reference). */
+static int run_read_heavy(uint32_t nodes, uint32_t read_ops)
+{
+    static const struct {
+        enum kv_read_policy policy;
+        const char *tag;
+    } policies[] = {
+        {KV_READ_LOG, "log"},
+        {KV_READ_LINEARIZABLE, "readindex"},
+        {KV_READ_LEASE, "lease"},
+        {KV_READ_FOLLOWER, "follower"},
+    };
+    printf("read_ops %u\n", read_ops);
+    int rc = 0;
+    for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++)
+        rc |= run_reads(nodes, 64, read_ops, policies[i].policy, policies[i].tag);
+    return rc;
 }
 
 /* The disk measurements: the fdatasync probe, then each client count in its own fresh
@@ -370,8 +657,11 @@ int main(int argc, char **argv)
     uint32_t ops = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 200000;
     uint32_t nodes = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 5;
     uint32_t disk_ops = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 10) : 100000;
-    if (ops < 640 || nodes < 1 || nodes > 255 || (disk_ops != 0 && disk_ops < 640)) {
-        fprintf(stderr, "usage: raft_bench [OPS >= 640 [NODES 1..255 [DISK_OPS 0 or >= 640]]]\n");
+    uint32_t read_ops = argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 10) : 200000;
+    if ((ops != 0 && ops < 640) || nodes < 1 || nodes > 255 || (disk_ops != 0 && disk_ops < 640) ||
+        (read_ops != 0 && read_ops < 640)) {
+        fprintf(stderr, "usage: raft_bench [OPS 0 or >= 640 [NODES 1..255 [DISK_OPS 0 or >= 640 "
+                        "[READ_OPS 0 or >= 640]]]]\n");
         return 2;
     }
     if (disk_ops > 0 && make_bench_dir() != 0)
@@ -395,8 +685,10 @@ int main(int argc, char **argv)
     static const uint32_t client_counts[] = {1, 16, 64};
     const size_t n_counts = sizeof client_counts / sizeof client_counts[0];
     int rc = 0;
-    for (size_t i = 0; i < n_counts; i++)
+    for (size_t i = 0; i < n_counts && ops > 0; i++)
         rc |= run(nodes, client_counts[i], client_counts[i] == 1 ? ops / 10 : ops, NULL, "");
+    if (read_ops > 0)
+        rc |= run_read_heavy(nodes, read_ops);
     if (disk_ops > 0)
         rc |= run_disk(nodes, disk_ops, client_counts, n_counts);
     return rc ? 1 : 0;

@@ -177,19 +177,18 @@ void node_trace_note(const char *actor, const struct raft_note *note)
                   "installs node %u's snapshot at %llu and %s the log after it", note->peer, a,
                   b ? "keeps" : "discards");
         break;
-    case RAFT_NOTE_READ_INDEX:
+    case RAFT_NOTE_READ_INDEX: {
+        char whose[32] = "";
+        if (note->peer != 0)
+            snprintf(whose, sizeof whose, "node %u's ", note->peer);
         if (b == 0)
             trace_log(TRACE_INFO, actor, "read",
-                      "%s%.0u read %llu waits for the first commit of term %llu",
-                      note->peer ? "node " : "", note->peer, a, term);
-        else if (note->peer != 0)
-            trace_log(TRACE_INFO, actor, "read",
-                      "node %u's read %llu: read index %llu, waits for a heartbeat round",
-                      note->peer, a, b);
+                      "%sread %llu waits for the first commit of term %llu", whose, a, term);
         else
             trace_log(TRACE_INFO, actor, "read",
-                      "read %llu: read index %llu, waits for a heartbeat round", a, b);
+                      "%sread %llu: read index %llu, waits for a heartbeat round", whose, a, b);
         break;
+    }
     case RAFT_NOTE_READ_ROUND:
         trace_log(TRACE_INFO, actor, "read", "heartbeat round %llu for %llu waiting read%s", a, b,
                   b == 1 ? "" : "s");

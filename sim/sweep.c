@@ -182,15 +182,15 @@ void sim_sweep_config(uint64_t seed, struct cfg *out)
         if (out->disk.damaged_nodes > (out->num_nodes - 1) / 2)
             out->disk.damaged_nodes = (out->num_nodes - 1) / 2; /* a minority, as drawn */
         out->num_clients = 5;
-        cl->requests = (uint32_t)prng_range(&r, 800, 1500);
+        cl->requests = (uint32_t)prng_range(&r, 400, 800);
         cl->put_weight = 1;
         cl->get_weight = 8;
         cl->delete_weight = 1;
         cl->read = CFG_READ_MIX;
         cl->read_mix = (struct cfg_read_mix){.linearizable = 1,
-                                             .lease = raft->check_quorum ? 3 : 0,
+                                             .lease = raft->check_quorum ? 6 : 0,
                                              .follower = 3,
-                                             .stale = 1,
+                                             .stale = 3,
                                              .log = 1};
         uint32_t spread = raft->election_timeout_ms_max - raft->election_timeout_ms_min;
         uint32_t room_min = (raft->election_timeout_ms_min - 50 - 4 * lag_ms) / 4;

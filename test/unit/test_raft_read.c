@@ -25,6 +25,16 @@ static const struct raft_read *decided(const struct cluster *c, uint32_t id, uin
     return NULL;
 }
 
+/* The decision node id made on read rid, which must have status. */
+static const struct raft_read *expect_read(const struct cluster *c, uint32_t id, uint64_t rid,
+                                           enum raft_read_status status)
+{
+    const struct raft_read *d = decided(c, id, rid);
+    assert_non_null(d);
+    assert_int_equal(d->status, status);
+    return d;
+}
+
 /* A 3-node cluster with node 1 leading and its no-op committed everywhere. */
 static void elected(struct cluster *c, uint32_t n, bool check_quorum, uint64_t lease_ms)
 {
@@ -62,9 +72,7 @@ static void test_read_index_waits_for_round(void **state)
     assert_true(cl_deliver(&c, RAFT_MSG_APPEND_ENTRIES, 1, 2));
     assert_null(decided(&c, 1, 7));
     assert_true(cl_deliver(&c, RAFT_MSG_APPEND_ENTRIES_REPLY, 2, 1));
-    const struct raft_read *d = decided(&c, 1, 7);
-    assert_non_null(d);
-    assert_int_equal(d->status, RAFT_READ_READY);
+    const struct raft_read *d = expect_read(&c, 1, 7, RAFT_READ_READY);
     assert_int_equal(d->index, commit);
     cl_close(&c);
 }
@@ -81,11 +89,8 @@ static void test_reads_share_rounds(void **state)
         cl_read(&c, 1, rid, RAFT_READ_INDEX);                      /* wait for the round after it */
     assert_int_equal(c.sent[RAFT_MSG_APPEND_ENTRIES] - before, 2); /* one per follower */
     cl_deliver_all(&c); /* round 1 confirmed: read 1 ready, round 2 starts for the other nine */
-    for (uint64_t rid = 1; rid <= 10; rid++) {
-        const struct raft_read *d = decided(&c, 1, rid);
-        assert_non_null(d);
-        assert_int_equal(d->status, RAFT_READ_READY);
-    }
+    for (uint64_t rid = 1; rid <= 10; rid++)
+        expect_read(&c, 1, rid, RAFT_READ_READY);
     assert_int_equal(c.sent[RAFT_MSG_APPEND_ENTRIES] - before, 4); /* two rounds in all */
     cl_close(&c);
 }
@@ -113,9 +118,7 @@ static void test_no_read_before_term_commit(void **state)
         cl_deliver_at(&c, (size_t)i);
     assert_null(decided(&c, 2, 5));
     cl_deliver_all(&c);
-    const struct raft_read *d = decided(&c, 2, 5);
-    assert_non_null(d);
-    assert_int_equal(d->status, RAFT_READ_READY);
+    const struct raft_read *d = expect_read(&c, 2, 5, RAFT_READ_READY);
     /* Its index covers the no-op of the new term, and so everything committed before. */
     assert_true(d->index >= raft_last_index(&c.raft[2]));
     cl_close(&c);
@@ -140,9 +143,7 @@ static void test_minority_leader_serves_nothing(void **state)
     cl_advance(&c, 200); /* check-quorum: no majority heard from */
     cl_deliver_all(&c);
     assert_int_not_equal(raft_role(&c.raft[1]), RAFT_LEADER);
-    const struct raft_read *d = decided(&c, 1, 9);
-    assert_non_null(d);
-    assert_int_equal(d->status, RAFT_READ_LOST);
+    expect_read(&c, 1, 9, RAFT_READ_LOST);
     cl_close(&c);
 }
 
@@ -171,9 +172,7 @@ static void test_duplicate_and_delayed_acks_confirm_nothing_later(void **state)
     assert_null(decided(&c, 1, 3));
     /* The round started for it does. */
     cl_deliver_all(&c);
-    const struct raft_read *d = decided(&c, 1, 3);
-    assert_non_null(d);
-    assert_int_equal(d->status, RAFT_READ_READY);
+    expect_read(&c, 1, 3, RAFT_READ_READY);
     raft_message_free(&old);
     cl_close(&c);
 }
@@ -214,16 +213,12 @@ static void test_follower_read(void **state)
     assert_null(decided(&c, 2, 11));
     assert_int_equal(cl_count(&c, RAFT_MSG_READ_INDEX, 2, 1), 1);
     cl_deliver_all(&c);
-    const struct raft_read *d = decided(&c, 2, 11);
-    assert_non_null(d);
-    assert_int_equal(d->status, RAFT_READ_READY);
+    const struct raft_read *d = expect_read(&c, 2, 11, RAFT_READ_READY);
     assert_int_equal(d->index, commit); /* the write it saw acknowledged is covered */
     assert_true(raft_commit_index(&c.raft[2]) >= d->index);
     /* Other modes at a follower are for the leader. */
     cl_read(&c, 2, 12, RAFT_READ_INDEX);
-    d = decided(&c, 2, 12);
-    assert_non_null(d);
-    assert_int_equal(d->status, RAFT_READ_NOT_LEADER);
+    d = expect_read(&c, 2, 12, RAFT_READ_NOT_LEADER);
     assert_int_equal(d->leader_hint, 1);
     cl_close(&c);
 }
@@ -238,15 +233,11 @@ static void test_follower_read_lost_with_leader(void **state)
     cl_drop_all(&c);    /* the request is lost */
     cl_campaign(&c, 2); /* node 3 hears of a new term */
     cl_deliver_all(&c);
-    const struct raft_read *d = decided(&c, 3, 21);
-    assert_non_null(d);
-    assert_int_equal(d->status, RAFT_READ_LOST);
+    expect_read(&c, 3, 21, RAFT_READ_LOST);
     struct cluster fresh;
     cl_init(&fresh, 3);
     cl_read(&fresh, 2, 1, RAFT_READ_FOLLOWER);
-    d = decided(&fresh, 2, 1);
-    assert_non_null(d);
-    assert_int_equal(d->status, RAFT_READ_NOT_LEADER);
+    const struct raft_read *d = expect_read(&fresh, 2, 1, RAFT_READ_NOT_LEADER);
     assert_int_equal(d->leader_hint, 0);
     cl_close(&fresh);
     cl_close(&c);
@@ -291,9 +282,7 @@ static void answer_to_earlier_incarnation_serves_nothing(void **state)
     raft_message_free(&held);
     assert_null(decided(&c, 3, 1));
     cl_deliver_all(&c);
-    const struct raft_read *d = decided(&c, 3, 1);
-    assert_non_null(d);
-    assert_int_equal(d->status, RAFT_READ_READY);
+    const struct raft_read *d = expect_read(&c, 3, 1, RAFT_READ_READY);
     assert_true(d->index >= wrote); /* it sees the write */
     cl_close(&c);
 }
@@ -309,9 +298,7 @@ static void test_lease_read(void **state)
     cl_deliver_all(&c);
     uint64_t msgs = c.sent[RAFT_MSG_APPEND_ENTRIES];
     cl_read(&c, 1, 31, RAFT_READ_LEASE);
-    const struct raft_read *d = decided(&c, 1, 31);
-    assert_non_null(d);
-    assert_int_equal(d->status, RAFT_READ_READY);
+    expect_read(&c, 1, 31, RAFT_READ_READY);
     assert_int_equal(c.sent[RAFT_MSG_APPEND_ENTRIES], msgs); /* no round */
     /* Cut off: no round is acknowledged, the lease runs out 120 ms after the last one began. */
     cl_isolate(&c, 1, true);
@@ -372,9 +359,7 @@ static void test_single_node_read(void **state)
     cl_campaign(&c, 1);
     assert_int_equal(raft_role(&c.raft[1]), RAFT_LEADER);
     cl_read(&c, 1, 1, RAFT_READ_INDEX);
-    const struct raft_read *d = decided(&c, 1, 1);
-    assert_non_null(d);
-    assert_int_equal(d->status, RAFT_READ_READY);
+    const struct raft_read *d = expect_read(&c, 1, 1, RAFT_READ_READY);
     assert_int_equal(d->index, raft_commit_index(&c.raft[1]));
     cl_close(&c);
 }

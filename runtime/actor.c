@@ -40,6 +40,10 @@ struct actor_call {
     /* The receiving actor's list of deferred calls (touched only by that actor's thread). */
     struct actor_call *prev, *next;
     struct actor *owner;
+    /* An asynchronous call (actor_call_async): the answer goes to reply_to (a reference) as a
+     * struct actor_answer with tag; nobody waits on ec, and only the answerer holds a ref. */
+    struct actor *reply_to;
+    uint64_t tag;
 };
 
 struct actor {
@@ -98,10 +102,43 @@ static void call_unref(struct actor_call *call)
         free(call);
 }
 
+static int push_msg(struct actor *to, struct actor_msg *msg);
+
+static void answer_dtor(struct actor_msg *msg)
+{
+    struct actor_answer *a = (struct actor_answer *)msg;
+    actor_msg_free(a->reply);
+    a->reply = NULL;
+}
+
+/* An asynchronous call resolved with value: the answer is cast to its reply_to. */
+static void send_answer(struct actor_call *call, uintptr_t value)
+{
+    struct actor_answer *a = (struct actor_answer *)actor_msg_new(sizeof *a, ACTOR_MSG_ANSWER);
+    a->hdr.dtor = answer_dtor;
+    a->tag = call->tag;
+    if (value >= CALL_STATE_LIMIT) {
+        a->status = ACTOR_OK;
+        a->reply = (struct actor_msg *)value;
+    } else {
+        assert(value >= CALL_ERROR_BASE);
+        a->status = (int)(value - CALL_ERROR_BASE);
+    }
+    struct actor *to = call->reply_to;
+    call->reply_to = NULL;
+    push_msg(to, &a->hdr); /* frees the answer if `to` is stopped */
+    actor_unref(to);
+}
+
 /* Resolves a call with value (a reply pointer or CALL_ERROR_BASE + status) and drops the
  * answerer's reference. */
 static void complete_call(struct actor_call *call, uintptr_t value)
 {
+    if (call->reply_to != NULL) {
+        send_answer(call, value);
+        call_unref(call);
+        return;
+    }
     uintptr_t expected = CALL_WAITING;
     /* release: the reply's contents happen-before the caller's acquire load of the state. */
     if (atomic_compare_exchange_strong_explicit(&call->state, &expected, value,
@@ -284,6 +321,8 @@ int actor_call(struct actor *to, struct actor_msg *req, uint32_t timeout_ms,
     ck_ec32_init(&call->ec, 0);
     call->prev = call->next = NULL;
     call->owner = NULL;
+    call->reply_to = NULL;
+    call->tag = 0;
     req->call = call;
 
     uint64_t deadline_ns = actor_now_ns() + (uint64_t)timeout_ms * 1000000u;
@@ -309,6 +348,23 @@ int actor_call(struct actor *to, struct actor_msg *req, uint32_t timeout_ms,
     }
     call_unref(call);
     return status;
+}
+
+void actor_call_async(struct actor *to, struct actor_msg *req, struct actor *reply_to, uint64_t tag)
+{
+    assert(req->call == NULL);
+    struct actor_call *call = xmalloc(sizeof *call);
+    atomic_init(&call->refs, 1); /* the answerer's only: nobody waits */
+    atomic_init(&call->state, CALL_WAITING);
+    ck_ec32_init(&call->ec, 0);
+    call->prev = call->next = NULL;
+    call->owner = NULL;
+    call->reply_to = actor_ref(reply_to);
+    call->tag = tag;
+    req->call = call;
+    /* A stopped `to` fails the call now; one stopping meanwhile fails it from its last drain
+     * (shut_down, or actor_free's): every request in a mailbox is answered or failed. */
+    push_msg(to, req);
 }
 
 /* --- answering ------------------------------------------------------------------------------ */

@@ -103,6 +103,26 @@ int actor_cast(struct actor *to, struct actor_msg *msg);
 int actor_call(struct actor *to, struct actor_msg *req, uint32_t timeout_ms,
                struct actor_msg **reply);
 
+/* The answer to an asynchronous call (actor_call_async), cast to the actor named there. */
+#define ACTOR_MSG_ANSWER UINT32_C(0xffffff01) /* a type no application uses */
+struct actor_answer {
+    struct actor_msg hdr; /* type ACTOR_MSG_ANSWER */
+    uint64_t tag;         /* the caller's, from actor_call_async */
+    int status;           /* ACTOR_OK, ACTOR_ESTOPPED or ACTOR_ENOREPLY */
+    /* ACTOR_OK: the reply, owned by the answer: take it (set it to NULL) to keep it past
+     * actor_msg_free of the answer, which frees it otherwise. */
+    struct actor_msg *reply;
+};
+
+/* Sends the request req to `to` without waiting: the answer comes back later as a struct
+ * actor_answer cast to reply_to, with tag, whatever becomes of the request (answered, freed
+ * unanswered, or `to` stopped); exactly one answer per call, unless reply_to is stopped by then
+ * (the answer is freed). Takes ownership of req. There is no timeout: a caller that wants one
+ * arms its own timer and ignores a late answer. Lets one actor (or a thread with an event loop)
+ * keep many calls in flight, as a load generator or a network front end must. */
+void actor_call_async(struct actor *to, struct actor_msg *req, struct actor *reply_to,
+                      uint64_t tag);
+
 /* Answers the call request req now (handler of the receiving actor). Takes ownership of reply,
  * not of req. A no-op returning false if req is not an unanswered call (reply is freed). */
 bool actor_reply(struct actor_msg *req, struct actor_msg *reply);

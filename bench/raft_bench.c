@@ -10,7 +10,8 @@
  * writes (through the log, at the leader), once per read policy: through the log (the path before
  * ReadIndex, the reference), ReadIndex, lease, follower reads (each client's gets at one of the
  * followers, asked again at the leader when it answers NOT_LEADER); ops/s, and p50/p99 of the
- * gets and of the writes apart, per policy.
+ * gets and of the writes apart, per policy. Its clients are 64 logical clients of one load
+ * generator actor with asynchronous calls (struct load), not 64 threads.
  *
  * Usage: raft_bench [OPS [NODES [DISK_OPS [READ_OPS]]]]   (defaults 200000 operations per client
  * count for memory, 5 nodes, 100000 for disk, one client doing a tenth; 200000 per read policy).
@@ -419,64 +420,128 @@ enum { READ_KEYS = 256 };
 /* Every READ_WRITE_EVERY-th operation of a client is a write (10%), the rest are gets. */
 enum { READ_WRITE_EVERY = 10 };
 
-struct read_client {
-    struct actor *leader; /* where the writes go, and the gets a follower cannot serve */
-    struct actor *reader; /* where the gets go: the leader, or a follower for follower reads */
-    enum kv_read_policy policy;
-    uint32_t id, ops;
-    uint64_t *get_ns, *write_ns; /* n_gets and n_writes latencies */
-    uint32_t n_gets, n_writes;
-    uint32_t failed;          /* answered otherwise than OK (after a redirect, for a get) */
-    uint32_t redirects;       /* gets a follower answered NOT_LEADER, asked again at the leader */
-    uint32_t missing;         /* gets that did not find their key */
-    pthread_barrier_t *start; /* every client and the thread that times them */
+/* The read-heavy clients are logical clients of one load-generator actor (as wrk keeps many
+ * connections on a few threads): each has one request in flight, sent with actor_call_async,
+ * and sends its next when the answer comes back. A thread blocked per client would make every
+ * request cost a thread wake-up and a context switch, which is more than the store's own work
+ * for a read and would hide the difference between the read paths. */
+struct load_client {
+    struct actor *reader; /* where its gets go: the leader, or a follower for follower reads */
+    uint32_t id, done;    /* operations completed */
+    uint64_t t0;          /* when the operation in flight was first sent */
+    bool write;           /* the operation in flight is a write */
+    bool redirected;      /* ...a get a follower refused, now asked at the leader */
 };
+
+struct load {
+    struct actor *self, *leader;
+    enum kv_read_policy policy;
+    uint32_t clients, per;
+    struct load_client *c;
+    uint64_t *get_ns, *write_ns; /* latencies */
+    uint64_t n_gets, n_writes;
+    uint32_t failed;    /* answered otherwise than OK (after a redirect, for a get) */
+    uint32_t redirects; /* gets a follower answered NOT_LEADER, asked again at the leader */
+    uint32_t missing;   /* gets that did not find their key */
+    uint32_t finished;  /* clients done */
+    uint64_t start_ns, end_ns;
+    struct actor_call *waiter; /* the LOAD_MSG_RUN call, answered when every client is done */
+};
+
+enum { LOAD_MSG_RUN = 0x5200 }; /* call: start every client; answered when all are done */
 
 /* Operation i of client c: a get of one of the shared keys, or (every READ_WRITE_EVERY-th) a
  * write of the client's own keys, put then deleted in turn, so that every write succeeds. Gets
- * are read as c->policy, writes always go through the log at the leader. */
-static void *read_client_loop(void *p)
+ * are read as l->policy, writes always go through the log at the leader. */
+static void load_send(struct load *l, uint32_t ci, struct actor *to)
 {
-    struct read_client *c = p;
-    pthread_barrier_wait(c->start);
+    struct load_client *c = &l->c[ci];
+    uint32_t i = c->done;
+    uint32_t w = i / READ_WRITE_EVERY;
     char key[32];
-    for (uint32_t i = 0; i < c->ops; i++) {
-        bool write = i % READ_WRITE_EVERY == READ_WRITE_EVERY - 1;
-        uint32_t w = i / READ_WRITE_EVERY;
-        struct kv_command cmd = {.op = KV_OP_GET, .client_id = c->id, .seq = (uint64_t)i + 1};
-        if (write) {
-            cmd.op = w % 2 == 0 ? KV_OP_PUT : KV_OP_DELETE;
-            snprintf(key, sizeof key, "w%u-%u", c->id, (w / 2) % 16);
-            cmd.value = (const uint8_t *)"value-01";
-            cmd.value_len = cmd.op == KV_OP_PUT ? 8 : 0;
-        } else {
-            snprintf(key, sizeof key, "r%u", (c->id * 37 + i) % READ_KEYS);
-        }
-        cmd.key = (const uint8_t *)key;
-        cmd.key_len = (uint32_t)strlen(key);
-        enum kv_status kv = KV_OK;
-        uint64_t t0 = actor_now_ns();
-        int status;
-        if (write) {
-            status = call_node(c->leader, &cmd, KV_READ_LOG, &kv);
-        } else {
-            status = call_node(c->reader, &cmd, c->policy, &kv);
-            if (status == CLIENT_REPLY_NOT_LEADER && c->reader != c->leader) {
-                c->redirects++;
-                status = call_node(c->leader, &cmd, c->policy, &kv);
-            }
-        }
-        uint64_t ns = actor_now_ns() - t0;
-        if (write)
-            c->write_ns[c->n_writes++] = ns;
-        else
-            c->get_ns[c->n_gets++] = ns;
-        if (status != CLIENT_REPLY_OK)
-            c->failed++;
-        else if (!write && kv != KV_OK)
-            c->missing++;
+    struct kv_command cmd = {.op = KV_OP_GET, .client_id = c->id, .seq = (uint64_t)i + 1};
+    if (c->write) {
+        cmd.op = w % 2 == 0 ? KV_OP_PUT : KV_OP_DELETE;
+        snprintf(key, sizeof key, "w%u-%u", c->id, (w / 2) % 16);
+        cmd.value = (const uint8_t *)"value-01";
+        cmd.value_len = cmd.op == KV_OP_PUT ? 8 : 0;
+    } else {
+        snprintf(key, sizeof key, "r%u", (c->id * 37 + i) % READ_KEYS);
     }
-    return NULL;
+    cmd.key = (const uint8_t *)key;
+    cmd.key_len = (uint32_t)strlen(key);
+    uint8_t buf[128];
+    size_t len;
+    if (kv_command_encode(&cmd, buf, sizeof buf, &len) != 0)
+        abort();
+    enum kv_read_policy read = c->write ? KV_READ_LOG : l->policy;
+    actor_call_async(to, node_request_new(buf, (uint32_t)len, read), l->self, ci);
+}
+
+static void load_next(struct load *l, uint32_t ci)
+{
+    struct load_client *c = &l->c[ci];
+    if (c->done == l->per) {
+        if (++l->finished == l->clients) {
+            l->end_ns = actor_now_ns();
+            actor_reply_call(l->self, l->waiter, actor_msg_new(sizeof(struct actor_msg), 0));
+            l->waiter = NULL;
+        }
+        return;
+    }
+    c->write = c->done % READ_WRITE_EVERY == READ_WRITE_EVERY - 1;
+    c->redirected = false;
+    c->t0 = actor_now_ns();
+    load_send(l, ci, c->write ? l->leader : c->reader);
+}
+
+static void load_answer(struct load *l, struct actor_answer *a)
+{
+    uint32_t ci = (uint32_t)a->tag;
+    struct load_client *c = &l->c[ci];
+    int status = -1;
+    enum kv_status kv = KV_NOT_FOUND;
+    if (a->status == ACTOR_OK) {
+        const struct node_reply *r = (const struct node_reply *)a->reply;
+        struct kv_result res;
+        status = (int)r->status;
+        if (status == CLIENT_REPLY_OK && kv_result_decode(r->data, r->len, &res) == 0)
+            kv = res.status;
+    }
+    if (!c->write && status == CLIENT_REPLY_NOT_LEADER && !c->redirected &&
+        c->reader != l->leader) {
+        l->redirects++;
+        c->redirected = true;
+        load_send(l, ci, l->leader);
+        return;
+    }
+    uint64_t ns = actor_now_ns() - c->t0;
+    if (c->write)
+        l->write_ns[l->n_writes++] = ns;
+    else
+        l->get_ns[l->n_gets++] = ns;
+    if (status != CLIENT_REPLY_OK)
+        l->failed++;
+    else if (!c->write && kv != KV_OK)
+        l->missing++;
+    c->done++;
+    load_next(l, ci);
+}
+
+static enum actor_next load_handle(struct actor *self, void *state, struct actor_msg *m)
+{
+    struct load *l = state;
+    if (m->type == ACTOR_MSG_ANSWER) {
+        load_answer(l, (struct actor_answer *)m);
+    } else if (m->type == LOAD_MSG_RUN) {
+        l->self = self;
+        l->waiter = actor_defer(self, m);
+        l->start_ns = actor_now_ns();
+        for (uint32_t i = 0; i < l->clients; i++)
+            load_next(l, i);
+    }
+    actor_msg_free(m);
+    return ACTOR_CONTINUE;
 }
 
 /* Puts the READ_KEYS shared keys through the leader, then waits until every node has applied
@@ -518,11 +583,11 @@ static int read_prefill(struct cluster *c)
  * leader. Prints "raft_read90_<tag>_ops_per_s", "..._get_p50_us", "..._write_p99_us", ...
  * Returns 0, or -1 (a failed request included). */
 static int run_reads(uint32_t nodes, uint32_t clients, uint32_t total_ops,
-                     enum kv_read_policy policy, const char *tag)
+                     enum kv_read_policy policy, const char *tag, const char *data_dir)
 {
     struct cfg cfg;
     struct cluster c;
-    if (bench_cluster_start(&c, &cfg, nodes, NULL) != 0)
+    if (bench_cluster_start(&c, &cfg, nodes, data_dir) != 0)
         return -1;
     if (read_prefill(&c) != 0) {
         cluster_stop(&c);
@@ -540,43 +605,51 @@ static int run_reads(uint32_t nodes, uint32_t clients, uint32_t total_ops,
     node_get_status(leader, 5000, &st0);
     struct node_counts before = node_counters(&c);
     uint32_t per = total_ops / clients;
-    pthread_barrier_t start;
-    struct read_client *rc = xcalloc(clients, sizeof *rc);
-    for (uint32_t i = 0; i < clients; i++) {
-        rc[i] = (struct read_client){
-            .leader = leader,
+    struct load l = {
+        .leader = leader,
+        .policy = policy,
+        .clients = clients,
+        .per = per,
+        .c = xcalloc(clients, sizeof *l.c),
+        .get_ns = xcalloc((size_t)per * clients, sizeof(uint64_t)),
+        .write_ns = xcalloc((size_t)per * clients, sizeof(uint64_t)),
+    };
+    for (uint32_t i = 0; i < clients; i++)
+        l.c[i] = (struct load_client){
             .reader =
                 policy == KV_READ_FOLLOWER && n_followers > 0 ? followers[i % n_followers] : leader,
-            .policy = policy,
             .id = i + 1,
-            .ops = per,
-            .get_ns = xcalloc(per, sizeof(uint64_t)),
-            .write_ns = xcalloc(per, sizeof(uint64_t)),
-            .start = &start,
         };
-    }
+    struct actor *gen;
+    struct actor_spec spec = {.name = "load", .handler = load_handle, .state = &l};
+    if (actor_spawn(&spec, &gen) != ACTOR_OK)
+        abort();
     struct rusage ru0, ru1;
-    double wall_s = run_clients(clients, read_client_loop, rc, sizeof *rc, &start, &ru0, &ru1);
+    getrusage(RUSAGE_SELF, &ru0);
+    struct actor_msg *done = NULL;
+    int run_rc =
+        actor_call(gen, actor_msg_new(sizeof(struct actor_msg), LOAD_MSG_RUN), 600000, &done);
+    getrusage(RUSAGE_SELF, &ru1);
+    actor_msg_free(done);
+    actor_stop(gen);
+    actor_join(gen);
+    actor_unref(gen);
+    double wall_s = (double)(l.end_ns - l.start_ns) / 1e9;
     struct node_counts after = node_counters(&c);
     node_get_status(leader, 5000, &st1);
     cluster_stop(&c);
     cluster_close(&c);
-    uint64_t n = (uint64_t)per * clients, n_gets = 0, n_writes = 0;
-    uint64_t *gets = xcalloc(n, sizeof *gets), *writes = xcalloc(n, sizeof *writes);
-    uint32_t failed = 0, redirects = 0, missing = 0;
-    for (uint32_t i = 0; i < clients; i++) {
-        memcpy(gets + n_gets, rc[i].get_ns, rc[i].n_gets * sizeof(uint64_t));
-        memcpy(writes + n_writes, rc[i].write_ns, rc[i].n_writes * sizeof(uint64_t));
-        n_gets += rc[i].n_gets;
-        n_writes += rc[i].n_writes;
-        failed += rc[i].failed;
-        redirects += rc[i].redirects;
-        missing += rc[i].missing;
-        free(rc[i].get_ns);
-        free(rc[i].write_ns);
+    if (run_rc != ACTOR_OK) {
+        fprintf(stderr, "raft_bench: read-heavy %s: the load did not finish: %s\n", tag,
+                actor_strerror(run_rc));
+        wall_s = 1;
+        l.failed = l.clients * per;
     }
+    uint64_t n = (uint64_t)per * clients;
+    uint64_t *gets = l.get_ns, *writes = l.write_ns, n_gets = l.n_gets, n_writes = l.n_writes;
+    uint32_t failed = l.failed, redirects = l.redirects, missing = l.missing;
     char name[64];
-    snprintf(name, sizeof name, "raft_read90_%s", tag);
+    snprintf(name, sizeof name, "raft_read90%s_%s", data_dir != NULL ? "_disk" : "", tag);
     double d = (double)(n > 0 ? n : 1);
     printf("%s_ops_per_s %.0f\n", name, (double)(n - failed) / wall_s);
     char kind[80];
@@ -604,13 +677,15 @@ static int run_reads(uint32_t nodes, uint32_t clients, uint32_t total_ops,
     fflush(stdout);
     free(gets);
     free(writes);
-    free(rc);
+    free(l.c);
     cfg_close(&cfg);
     return failed == 0 ? 0 : -1;
 }
 
-/* The read-heavy phase: 64 clients, each read policy in turn (the log first, the reference). */
-static int run_read_heavy(uint32_t nodes, uint32_t read_ops)
+/* The read-heavy phase: 64 clients, each read policy in turn (the log first, the reference),
+ * with memory storage, then (with a bench directory) on disk with fsync on, each policy in a
+ * fresh directory removed after it. */
+static int run_read_heavy(uint32_t nodes, uint32_t read_ops, bool disk)
 {
     static const struct {
         enum kv_read_policy policy;
@@ -624,7 +699,16 @@ static int run_read_heavy(uint32_t nodes, uint32_t read_ops)
     printf("read_ops %u\n", read_ops);
     int rc = 0;
     for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++)
-        rc |= run_reads(nodes, 64, read_ops, policies[i].policy, policies[i].tag);
+        rc |= run_reads(nodes, 64, read_ops, policies[i].policy, policies[i].tag, NULL);
+    for (size_t i = 0; disk && i < sizeof policies / sizeof policies[0]; i++) {
+        char dir[PATH_MAX + 32];
+        snprintf(dir, sizeof dir, "%s/read-%s", bench_dir, policies[i].tag);
+        rc |= run_reads(nodes, 64, read_ops / 4, policies[i].policy, policies[i].tag, dir);
+        if (remove_tree(dir) != 0) {
+            fprintf(stderr, "raft_bench: cannot remove %s: %s\n", dir, strerror(errno));
+            rc = -1;
+        }
+    }
     return rc;
 }
 
@@ -688,7 +772,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_counts && ops > 0; i++)
         rc |= run(nodes, client_counts[i], client_counts[i] == 1 ? ops / 10 : ops, NULL, "");
     if (read_ops > 0)
-        rc |= run_read_heavy(nodes, read_ops);
+        rc |= run_read_heavy(nodes, read_ops, disk_ops > 0);
     if (disk_ops > 0)
         rc |= run_disk(nodes, disk_ops, client_counts, n_counts);
     return rc ? 1 : 0;

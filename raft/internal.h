@@ -83,9 +83,6 @@ void raft_commit_to(struct raft *r, uint64_t index);
 void raft_leader_flush(struct raft *r);
 /* Leader: more of its own log became durable; it may now count itself for those entries. */
 void raft_leader_durable(struct raft *r);
-/* Leader: a heartbeat to every peer now (a new read round), and the next one a heartbeat
- * interval later. */
-void raft_leader_heartbeat(struct raft *r);
 
 /* --- read.c -------------------------------------------------------------------------------- */
 /* RAFT_EVENT_READ. */

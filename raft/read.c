@@ -199,7 +199,10 @@ void raft_reads_flush(struct raft *r)
     const struct raft_pending_read *last = &r->pending_reads[r->n_pending_reads - 1];
     if (last->round > r->read_round && r->read_round_busy <= r->read_confirmed &&
         !RAFT_PLANTED(r, RAFT_BUG_READ_WITHOUT_ROUND)) {
-        raft_leader_heartbeat(r);
+        /* The round rides on the AppendEntries this step sends anyway; raft_leader_flush adds
+         * a heartbeat for each peer that gets none. */
+        raft_read_round_start(r);
+        r->read_round_unsent = true;
         r->read_round_busy = r->read_round;
     }
     size_t released = 0;

@@ -108,14 +108,36 @@ static void send_appends(struct raft *r, uint32_t peer)
     }
 }
 
+/* A heartbeat to peer: an AppendEntries at match_index, which is known to match, so it can
+ * never be refused for a missing prev entry, even while later batches are still in flight. */
+static void send_heartbeat(struct raft *r, uint32_t peer)
+{
+    struct raft_progress *pr = &r->progress[peer - 1];
+    const struct raft_log *log = raft_log_of(r);
+    struct raft_message *m = raft_send(r, RAFT_MSG_APPEND_ENTRIES, peer);
+    m->append_entries.prev_log_index = pr->match_index;
+    m->append_entries.prev_log_term = raft_log_term_at(log, pr->match_index);
+    m->append_entries.leader_commit = r->commit_index;
+    pr->commit_sent = r->commit_index;
+    pr->sent_this_step = true;
+}
+
 void raft_leader_flush(struct raft *r)
 {
     assert(r->role == RAFT_LEADER);
+    /* A read round started in this step goes to every peer: on the AppendEntries sent anyway,
+     * else on a heartbeat (a probe is sent again: it carries the round too). */
+    bool round = r->read_round_unsent;
+    r->read_round_unsent = false;
     for (uint32_t peer = 1; peer <= r->opt.n_nodes; peer++) {
         if (peer == r->opt.id)
             continue;
         struct raft_progress *pr = &r->progress[peer - 1];
+        if (round && pr->state == RAFT_PROGRESS_PROBE)
+            pr->probe_sent = false;
         send_appends(r, peer);
+        if (round && !pr->sent_this_step && pr->state == RAFT_PROGRESS_REPLICATE)
+            send_heartbeat(r, peer);
         /* The commit notification: only when the pipeline to the peer is idle (otherwise the
          * next AppendEntries carries leaderCommit anyway), so a busy leader sends none. */
         if (!pr->sent_this_step && pr->state == RAFT_PROGRESS_REPLICATE && pr->n_inflight == 0 &&
@@ -160,30 +182,9 @@ void raft_propose(struct raft *r, const void *data, uint32_t len)
     leader_maybe_commit(r);
 }
 
-/* Heartbeats (5.2: "Leaders send periodic heartbeats ... to maintain their authority"), recovery
- * of stalled pipelines (lost AppendEntries), and check-quorum (thesis 6.2). */
-void raft_leader_tick(struct raft *r)
-{
-    if (r->opt.check_quorum && r->now_ms >= r->quorum_deadline_ms) {
-        uint32_t active = 1;
-        for (uint32_t i = 0; i < r->opt.n_nodes; i++) {
-            if (i + 1 != r->opt.id && r->progress[i].recent_active)
-                active++;
-            r->progress[i].recent_active = false;
-        }
-        if (active < raft_quorum(r) && !RAFT_PLANTED(r, RAFT_BUG_LEASE_NO_CHECK_QUORUM)) {
-            raft_become_follower(r, r->state.current_term, 0, RAFT_REASON_QUORUM_LOST);
-            return;
-        }
-        r->quorum_deadline_ms = r->now_ms + r->opt.election_timeout_ms_min;
-    }
-    if (r->now_ms >= r->heartbeat_deadline_ms)
-        raft_leader_heartbeat(r);
-}
-
 /* Every heartbeat starts a read round: it renews the lease, and confirms reads whose round's
  * messages were lost. */
-void raft_leader_heartbeat(struct raft *r)
+static void leader_heartbeat(struct raft *r)
 {
     r->heartbeat_deadline_ms = r->now_ms + r->opt.heartbeat_ms;
     raft_read_round_start(r);
@@ -212,15 +213,29 @@ void raft_leader_heartbeat(struct raft *r)
             raft_progress_become_probe(pr, pr->match_index + 1, r->now_ms);
             continue;
         }
-        /* Heartbeat at match_index, which is known to match: it can never be refused for a
-         * missing prev entry, even while later batches are still in flight. */
-        struct raft_message *m = raft_send(r, RAFT_MSG_APPEND_ENTRIES, peer);
-        m->append_entries.prev_log_index = pr->match_index;
-        m->append_entries.prev_log_term = raft_log_term_at(log, pr->match_index);
-        m->append_entries.leader_commit = r->commit_index;
-        pr->commit_sent = r->commit_index;
-        pr->sent_this_step = true;
+        send_heartbeat(r, peer);
     }
+}
+
+/* Heartbeats (5.2: "Leaders send periodic heartbeats ... to maintain their authority"), recovery
+ * of stalled pipelines (lost AppendEntries), and check-quorum (thesis 6.2). */
+void raft_leader_tick(struct raft *r)
+{
+    if (r->opt.check_quorum && r->now_ms >= r->quorum_deadline_ms) {
+        uint32_t active = 1;
+        for (uint32_t i = 0; i < r->opt.n_nodes; i++) {
+            if (i + 1 != r->opt.id && r->progress[i].recent_active)
+                active++;
+            r->progress[i].recent_active = false;
+        }
+        if (active < raft_quorum(r) && !RAFT_PLANTED(r, RAFT_BUG_LEASE_NO_CHECK_QUORUM)) {
+            raft_become_follower(r, r->state.current_term, 0, RAFT_REASON_QUORUM_LOST);
+            return;
+        }
+        r->quorum_deadline_ms = r->now_ms + r->opt.election_timeout_ms_min;
+    }
+    if (r->now_ms >= r->heartbeat_deadline_ms)
+        leader_heartbeat(r);
 }
 
 /* Fast backup hint (5.3 end, thesis 3.5): the first index of the conflicting term, or the end of

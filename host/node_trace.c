@@ -201,8 +201,13 @@ void node_trace_note(const char *actor, const struct raft_note *note)
         trace_log(TRACE_INFO, actor, "read", "read %llu under the lease: read index %llu", a, b);
         break;
     case RAFT_NOTE_READ_FORWARD:
-        trace_log(TRACE_INFO, actor, "read", "read %llu asks leader node %u for a read index", a,
-                  note->peer);
+        if (b == 0)
+            trace_log(TRACE_INFO, actor, "read", "read %llu asks leader node %u for a read index",
+                      a, note->peer);
+        else
+            trace_log(TRACE_INFO, actor, "read",
+                      "read %llu will ask leader node %u with the next request (one is out)", a,
+                      note->peer);
         break;
     }
 }

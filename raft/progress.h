@@ -35,6 +35,7 @@ struct raft_progress {
     uint64_t snapshot_offset;
     bool chunk_sent;
     uint64_t read_acked; /* the highest read round the peer acknowledged in this term */
+    uint64_t round_sent; /* the read round of the last AppendEntries sent to the peer */
 };
 
 /* Resets for a new leader term: PROBE at next_index with nothing matched. */

@@ -346,7 +346,8 @@ enum raft_note_kind {
     RAFT_NOTE_READ_ROUND = 18,     /* leader: heartbeat round a starts for b waiting reads */
     RAFT_NOTE_READ_CONFIRMED = 19, /* leader: a majority acknowledged round a; b reads ready */
     RAFT_NOTE_READ_LEASE = 20,     /* leader: read a served under the lease at read index b */
-    RAFT_NOTE_READ_FORWARD = 21,   /* follower: read a asks leader peer for a read index */
+    RAFT_NOTE_READ_FORWARD = 21,   /* follower: read a asks leader peer for a read index (b = 1:
+                                      with the next request, one being in flight) */
 };
 const char *raft_note_kind_name(enum raft_note_kind kind);
 
@@ -496,10 +497,10 @@ struct raft_pending_read {
     uint32_t from;
 };
 
-/* A follower read sent to the leader, waiting for its reply (or lost with the term). id is
- * the caller's; wire_id the one in the messages, unique across this node's incarnations (a
- * reply to a read of an earlier incarnation, which may have asked before a write that a read
- * of this one must see, matches nothing). */
+/* A follower read waiting for its leader's read index (or lost with the term). id is the
+ * caller's; wire_id the request's that asked for it (0: not yet asked), unique across this
+ * node's incarnations (an answer to a request of an earlier incarnation, which may have asked
+ * before a write that a read of this one must see, matches nothing). */
 struct raft_forwarded_read {
     uint64_t id;
     uint64_t wire_id;
@@ -581,6 +582,7 @@ struct raft {
     /* The next wire id: counts up from a start drawn from the options' seed, which hosts derive
      * from the incarnation, so two incarnations' ids collide with negligible probability. */
     uint64_t forward_next;
+    uint64_t forward_inflight; /* the wire id of the READ_INDEX request in flight; 0: none */
     /* With lease_ms: a restarted node refuses votes until this time (it may have acknowledged
      * a leader's round just before its crash and forgotten it). */
     uint64_t restart_quiet_until_ms;

@@ -246,12 +246,44 @@ void raft_recv_read_index(struct raft *r, const struct raft_message *m)
 
 /* --- a follower's reads ---------------------------------------------------------------------- */
 
+/* A follower keeps one READ_INDEX request in flight to its leader: the reads that arrive
+ * meanwhile are asked for together by the next one. forwarded[] holds the reads in arrival
+ * order: those of the request in flight (wire_id == forward_inflight) first, then those not yet
+ * asked for (wire_id 0). An answer's index serves every read of its request: each arrived here
+ * before the request left, so before the leader took the index. */
+
+/* Loses the first n reads. */
 static void lose_forwarded(struct raft *r, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         read_out(r, r->forwarded[i].id, RAFT_READ_LOST, 0);
     memmove(r->forwarded, r->forwarded + n, (r->n_forwarded - n) * sizeof *r->forwarded);
     r->n_forwarded -= n;
+}
+
+/* The reads of the request in flight: a prefix of forwarded[]. */
+static size_t inflight_count(const struct raft *r)
+{
+    size_t n = 0;
+    while (n < r->n_forwarded && r->forward_inflight != 0 &&
+           r->forwarded[n].wire_id == r->forward_inflight)
+        n++;
+    return n;
+}
+
+/* Asks the leader for a read index for every read not yet asked for, if any. */
+static void ask_leader(struct raft *r)
+{
+    if (r->forward_inflight != 0 || r->n_forwarded == 0)
+        return;
+    uint64_t wire_id = r->forward_next++;
+    for (size_t i = 0; i < r->n_forwarded; i++) {
+        r->forwarded[i].wire_id = wire_id;
+        r->forwarded[i].sent_ms = r->now_ms;
+    }
+    r->forward_inflight = wire_id;
+    struct raft_message *m = raft_send(r, RAFT_MSG_READ_INDEX, r->forwarded_to);
+    m->read_index.id = wire_id;
 }
 
 static void forward(struct raft *r, uint64_t id)
@@ -261,8 +293,10 @@ static void forward(struct raft *r, uint64_t id)
         return;
     }
     if (r->n_forwarded > 0 &&
-        (r->forwarded_to != r->leader_id || r->forwarded_term != r->state.current_term))
+        (r->forwarded_to != r->leader_id || r->forwarded_term != r->state.current_term)) {
         lose_forwarded(r, r->n_forwarded);
+        r->forward_inflight = 0;
+    }
     if (r->n_forwarded >= RAFT_MAX_PENDING_READS) {
         read_out(r, id, RAFT_READ_LOST, 0);
         return;
@@ -271,33 +305,33 @@ static void forward(struct raft *r, uint64_t id)
         r->cap_forwarded = r->cap_forwarded ? 2 * r->cap_forwarded : 64;
         r->forwarded = xreallocarray(r->forwarded, r->cap_forwarded, sizeof *r->forwarded);
     }
-    uint64_t wire_id = r->forward_next++;
-    r->forwarded[r->n_forwarded++] =
-        (struct raft_forwarded_read){.id = id, .wire_id = wire_id, .sent_ms = r->now_ms};
+    r->forwarded[r->n_forwarded++] = (struct raft_forwarded_read){.id = id};
     r->forwarded_to = r->leader_id;
     r->forwarded_term = r->state.current_term;
-    struct raft_message *m = raft_send(r, RAFT_MSG_READ_INDEX, r->leader_id);
-    m->read_index.id = wire_id;
     struct raft_note *n = raft_note(r, RAFT_NOTE_READ_FORWARD);
     n->peer = r->leader_id;
     n->a = id;
+    n->b = r->forward_inflight != 0; /* waits for the request in flight to be answered */
+    ask_leader(r);
 }
 
 void raft_recv_read_index_reply(struct raft *r, const struct raft_message *m)
 {
     const struct raft_read_index_reply *rep = &m->read_index_reply;
-    if (m->from != r->forwarded_to || m->term != r->forwarded_term)
-        return; /* not from the leader the reads went to: stale */
-    for (size_t i = 0; i < r->n_forwarded; i++) {
-        if (r->forwarded[i].wire_id != rep->id)
-            continue;
+    if (m->from != r->forwarded_to || m->term != r->forwarded_term || rep->id == 0 ||
+        rep->id != r->forward_inflight)
+        return; /* not the answer to the request in flight: stale or duplicated */
+    size_t n = inflight_count(r);
+    for (size_t i = 0; i < n; i++)
         read_out(r, r->forwarded[i].id, rep->ok ? RAFT_READ_READY : RAFT_READ_NOT_LEADER,
                  rep->index);
-        memmove(r->forwarded + i, r->forwarded + i + 1,
-                (r->n_forwarded - i - 1) * sizeof *r->forwarded);
-        r->n_forwarded--;
-        return;
-    }
+    memmove(r->forwarded, r->forwarded + n, (r->n_forwarded - n) * sizeof *r->forwarded);
+    r->n_forwarded -= n;
+    r->forward_inflight = 0;
+    if (rep->ok)
+        ask_leader(r); /* the reads that arrived meanwhile */
+    else
+        lose_forwarded(r, r->n_forwarded); /* the leader is not: they would be refused too */
 }
 
 void raft_reads_follower_check(struct raft *r)
@@ -308,15 +342,16 @@ void raft_reads_follower_check(struct raft *r)
     if (r->role != RAFT_FOLLOWER || r->leader_id != r->forwarded_to ||
         r->state.current_term != r->forwarded_term) {
         lose_forwarded(r, r->n_forwarded);
+        r->forward_inflight = 0;
         return;
     }
-    /* No reply for a whole election timeout: the request or its reply was lost. */
-    size_t expired = 0;
-    while (expired < r->n_forwarded &&
-           r->now_ms - r->forwarded[expired].sent_ms >= r->opt.election_timeout_ms_max)
-        expired++;
-    if (expired > 0)
-        lose_forwarded(r, expired);
+    /* No answer for a whole election timeout: the request or its answer was lost. */
+    size_t n = inflight_count(r);
+    if (n > 0 && r->now_ms - r->forwarded[0].sent_ms >= r->opt.election_timeout_ms_max) {
+        lose_forwarded(r, n);
+        r->forward_inflight = 0;
+        ask_leader(r);
+    }
 }
 
 /* --- the event ------------------------------------------------------------------------------- */

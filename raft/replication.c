@@ -74,6 +74,7 @@ static uint64_t send_append(struct raft *r, uint32_t peer, uint64_t next)
     ae->leader_commit = r->commit_index;
     ae->n_entries = (uint32_t)n;
     ae->entries = raft_entries_copy(raft_log_get(log, next), (uint32_t)n);
+    pr->round_sent = r->read_round;
     pr->commit_sent = r->commit_index;
     pr->sent_this_step = true;
     return next - 1 + n;
@@ -118,6 +119,7 @@ static void send_heartbeat(struct raft *r, uint32_t peer)
     m->append_entries.prev_log_index = pr->match_index;
     m->append_entries.prev_log_term = raft_log_term_at(log, pr->match_index);
     m->append_entries.leader_commit = r->commit_index;
+    pr->round_sent = r->read_round;
     pr->commit_sent = r->commit_index;
     pr->sent_this_step = true;
 }
@@ -125,8 +127,10 @@ static void send_heartbeat(struct raft *r, uint32_t peer)
 void raft_leader_flush(struct raft *r)
 {
     assert(r->role == RAFT_LEADER);
-    /* A read round started in this step goes to every peer: on the AppendEntries sent anyway,
-     * else on a heartbeat (a probe is sent again: it carries the round too). */
+    /* A read round started for waiting reads goes to every peer on the AppendEntries it gets
+     * anyway: a probe is sent again; a pipeline in flight carries it on the AppendEntries sent
+     * when acknowledged; an idle pipeline gets a heartbeat. So reads and writes share one message
+     * per peer and round trip, as reads through the log did. */
     bool round = r->read_round_unsent;
     r->read_round_unsent = false;
     for (uint32_t peer = 1; peer <= r->opt.n_nodes; peer++) {
@@ -136,7 +140,9 @@ void raft_leader_flush(struct raft *r)
         if (round && pr->state == RAFT_PROGRESS_PROBE)
             pr->probe_sent = false;
         send_appends(r, peer);
-        if (round && !pr->sent_this_step && pr->state == RAFT_PROGRESS_REPLICATE)
+        if (pr->state == RAFT_PROGRESS_REPLICATE && !pr->sent_this_step && pr->n_inflight == 0 &&
+            pr->round_sent < r->read_round_busy &&
+            pr->match_index + 1 >= raft_log_first_index(raft_log_of(r)))
             send_heartbeat(r, peer);
         /* The commit notification: only when the pipeline to the peer is idle (otherwise the
          * next AppendEntries carries leaderCommit anyway), so a busy leader sends none. */

@@ -223,6 +223,39 @@ static void test_follower_read(void **state)
     cl_close(&c);
 }
 
+/* A follower keeps one request for a read index in flight: reads arriving meanwhile share the
+ * next; an answer delivered twice serves nothing more. */
+static void follower_reads_share_requests(void **state)
+{
+    (void)state;
+    struct cluster c;
+    elected(&c, 3, false, 0);
+    cl_read(&c, 2, 1, RAFT_READ_FOLLOWER);
+    cl_read(&c, 2, 2, RAFT_READ_FOLLOWER);
+    cl_read(&c, 2, 3, RAFT_READ_FOLLOWER);
+    assert_int_equal(cl_count(&c, RAFT_MSG_READ_INDEX, 2, 1), 1); /* for read 1 */
+    while (cl_find(&c, RAFT_MSG_READ_INDEX_REPLY, 1, 2) < 0 && c.nq > 0)
+        cl_deliver_at(&c, 0);
+    long i = cl_find(&c, RAFT_MSG_READ_INDEX_REPLY, 1, 2);
+    assert_true(i >= 0);
+    struct raft_message answer;
+    raft_message_copy(&answer, &c.q[i]);
+    cl_deliver_at(&c, (size_t)i);
+    expect_read(&c, 2, 1, RAFT_READ_READY);
+    assert_null(decided(&c, 2, 2));
+    assert_int_equal(cl_count(&c, RAFT_MSG_READ_INDEX, 2, 1), 1); /* for reads 2 and 3 */
+    struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .receive = &answer};
+    cl_step(&c, 2, &ev); /* the first answer again */
+    raft_message_free(&answer);
+    assert_null(decided(&c, 2, 2));
+    cl_deliver_all(&c);
+    expect_read(&c, 2, 2, RAFT_READ_READY);
+    expect_read(&c, 2, 3, RAFT_READ_READY);
+    assert_int_equal(c.n_reads[2], 3);
+    assert_int_equal(c.sent[RAFT_MSG_READ_INDEX], 2);
+    cl_close(&c);
+}
+
 /* A follower read whose leader goes away is lost; one without a leader is refused at once. */
 static void test_follower_read_lost_with_leader(void **state)
 {
@@ -374,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_and_delayed_acks_confirm_nothing_later),
         cmocka_unit_test(test_ack_of_unsent_round_ignored),
         cmocka_unit_test(test_follower_read),
+        cmocka_unit_test(follower_reads_share_requests),
         cmocka_unit_test(test_follower_read_lost_with_leader),
         cmocka_unit_test(answer_to_earlier_incarnation_serves_nothing),
         cmocka_unit_test(test_lease_read),

@@ -349,9 +349,14 @@ static void on_reply(struct client *c, const struct client_event *ev, struct cli
     case CLIENT_REPLY_OK:
         if (take_result(c, ev, &status)) {
             /* The node that answered, or the leader it names (a follower answers a retry of a
-             * command it has applied, and names the leader for the next request). */
-            c->leader = ev->leader_hint >= 1 && ev->leader_hint <= c->opt.n_nodes ? ev->leader_hint
-                                                                                  : c->node;
+             * command it has applied, and names the leader for the next request). A follower or
+             * stale read may be answered by any node: only the leader it names counts. */
+            bool any_node =
+                c->op == KV_OP_GET && (c->read == KV_READ_FOLLOWER || c->read == KV_READ_STALE);
+            if (ev->leader_hint >= 1 && ev->leader_hint <= c->opt.n_nodes)
+                c->leader = ev->leader_hint;
+            else if (!any_node)
+                c->leader = c->node;
             maybe_shrink_timeout(c, ev->now_ms);
             complete(c, act, CLIENT_RECORD_OK, status, NULL, ev->now_ms);
             return;

@@ -111,8 +111,6 @@ static struct replica_answer *answer(struct replica_output *out, const struct re
     return a;
 }
 
-/* Encodes res into the output's buffer as a's result (a result's value lives in the store, which
- * the next applied entry may change: the answer keeps its own bytes). */
 /* Room for len more bytes in the output's buffer; returns where they go. */
 static size_t reserve_bytes(struct replica_output *out, size_t len)
 {
@@ -126,6 +124,8 @@ static size_t reserve_bytes(struct replica_output *out, size_t len)
     return out->n_bytes;
 }
 
+/* Encodes res into the output's buffer as a's result (a result's value lives in the store, which
+ * the next applied entry may change: the answer keeps its own bytes). */
 static void attach_result(struct replica_output *out, struct replica_answer *a,
                           const struct kv_result *res)
 {

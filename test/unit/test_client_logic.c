@@ -584,6 +584,62 @@ static void interrupt_keeps_answers_and_fails_unsent(void **state)
     client_close(&c);
 }
 
+/* The mix (issue 12): op weights pick the operations; a get's read policy is drawn from the
+ * read weights and goes with every send and record; follower and stale reads go first to a
+ * node drawn at random, the others to the leader; ok gets are counted by policy. */
+static void request_and_read_mix(void **state)
+{
+    (void)state;
+    struct client c;
+    struct client_options o = options(400);
+    o.op_weights[1] = 1; /* gets only */
+    o.read_weights[KV_READ_LEASE] = 1;
+    o.read_weights[KV_READ_FOLLOWER] = 1;
+    o.read_weights[KV_READ_STALE] = 2;
+    assert_int_equal(client_init(&c, &o), 0);
+    struct client_action act;
+    struct client_event ev = ev_of(CLIENT_EVENT_START, 0);
+    client_step(&c, &ev, &act);
+    uint32_t policies[KV_READ_POLICIES] = {0}, away_from_leader = 0;
+    uint8_t buf[128];
+    for (uint64_t t = 1; act.type == CLIENT_ACTION_SEND; t++) {
+        assert_int_equal(c.op, KV_OP_GET);
+        assert_int_equal(act.read, c.read);
+        const struct client_record *inv = &act.records[act.n_records - 1];
+        assert_int_equal(inv->type, CLIENT_RECORD_INVOKE);
+        assert_int_equal(inv->read, c.read);
+        policies[c.read]++;
+        if (c.read == KV_READ_LEASE)
+            assert_int_equal(act.node, 1); /* the leader the client knows */
+        else
+            away_from_leader += act.node != 1;
+        ev = ok_reply(&c, KV_NOT_FOUND, NULL, buf, sizeof buf, t);
+        assert_int_equal(client_step(&c, &ev, &act), 0);
+    }
+    assert_int_equal(policies[KV_READ_LINEARIZABLE] + policies[KV_READ_LOG], 0);
+    /* 400 draws of weights 1:1:2 (binomial; each bound is > 6 standard deviations away). */
+    assert_in_range(policies[KV_READ_LEASE], 50, 150);
+    assert_in_range(policies[KV_READ_FOLLOWER], 50, 150);
+    assert_in_range(policies[KV_READ_STALE], 140, 260);
+    assert_true(away_from_leader > 100); /* two thirds of the random picks miss node 1 */
+    for (int k = 0; k < KV_READ_POLICIES; k++)
+        assert_int_equal(c.stats.reads[k], policies[k]);
+    client_close(&c);
+    /* No weights: every get is linearizable (ReadIndex), sent to the leader. */
+    o = options(50);
+    assert_int_equal(client_init(&c, &o), 0);
+    ev = ev_of(CLIENT_EVENT_START, 0);
+    client_step(&c, &ev, &act);
+    for (uint64_t t = 1; act.type == CLIENT_ACTION_SEND; t++) {
+        if (c.op == KV_OP_GET)
+            assert_int_equal(act.read, KV_READ_LINEARIZABLE);
+        assert_int_equal(act.node, 1);
+        ev = ok_reply(&c, KV_NOT_FOUND, NULL, buf, sizeof buf, t);
+        client_step(&c, &ev, &act);
+    }
+    client_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -601,6 +657,7 @@ int main(void)
         cmocka_unit_test(mismatched_result_is_not_accepted),
         cmocka_unit_test(out_of_order_events_refused),
         cmocka_unit_test(redirect_loops_are_bounded),
+        cmocka_unit_test(request_and_read_mix),
         cmocka_unit_test(same_seed_same_workload),
         cmocka_unit_test(found_get_records_value),
         cmocka_unit_test(bad_options_refused),

@@ -258,6 +258,7 @@ static void finish_persist(struct raft *r)
     uint64_t last = raft_log_last_index(log);
     p->seq = ++r->persist_seq;
     if (r->step_hard_state) {
+        r->hard_state_seq = p->seq;
         p->save_hard_state = true;
         p->term = r->state.current_term;
         p->vote = r->state.voted_for;
@@ -374,12 +375,27 @@ static void hold_messages(struct raft *r, size_t first)
             u->msgs[kept++] = u->msgs[i];
             continue;
         }
+        struct raft_message m = u->msgs[i]; /* moved to the held queue below */
+        const struct raft_append_entries_reply *rep = &m.append_entries_reply;
+        if (m.type == RAFT_MSG_APPEND_ENTRIES_REPLY && rep->success && rep->read_round != 0 &&
+            r->persisted_seq >= r->hard_state_seq &&
+            (m.term != r->early_ack_term || rep->read_round > r->early_ack_round)) {
+            r->early_ack_term = m.term;
+            r->early_ack_round = rep->read_round;
+            /* A read round is not a write: it is confirmed by a reply that leaves now, in a
+             * term already durable, and acknowledges only entries durable here; the full reply
+             * follows once the writes are. (Otherwise a read waits for the followers' fsync of
+             * the writes its round rode with.) */
+            struct raft_message early = m; /* a reply owns nothing */
+            if (early.append_entries_reply.match_index > r->durable_index)
+                early.append_entries_reply.match_index = r->durable_index;
+            u->msgs[kept++] = early;
+        }
         if (r->n_held == r->cap_held) {
             r->cap_held = r->cap_held ? 2 * r->cap_held : 16;
             r->held = xreallocarray(r->held, r->cap_held, sizeof *r->held);
         }
-        r->held[r->n_held++] =
-            (struct raft_held_message){.after_seq = r->persist_seq, .m = u->msgs[i]};
+        r->held[r->n_held++] = (struct raft_held_message){.after_seq = r->persist_seq, .m = m};
     }
     u->n_msgs = kept;
 }

@@ -524,8 +524,12 @@ struct raft {
     struct raft_disk state;
     /* Invariant: entries 1..durable_index are durable exactly as they are in state.log. */
     uint64_t durable_index;
-    uint64_t persist_seq;   /* the last persist request issued */
-    uint64_t persisted_seq; /* the last one reported durable; Invariant: <= persist_seq */
+    uint64_t persist_seq;    /* the last persist request issued */
+    uint64_t persisted_seq;  /* the last one reported durable; Invariant: <= persist_seq */
+    uint64_t hard_state_seq; /* the last request that saved the hard state (term, vote) */
+    /* Follower: the read round of the last early acknowledgement sent (hold_messages), and its
+     * term: one per round suffices. */
+    uint64_t early_ack_round, early_ack_term;
     struct raft_inflight_persist *inflight; /* requests persisted_seq+1..persist_seq, in order */
     size_t n_inflight, cap_inflight;
     struct raft_held_message *held; /* in the order they were sent */

@@ -320,6 +320,42 @@ static void answer_to_earlier_incarnation_serves_nothing(void **state)
     cl_close(&c);
 }
 
+/* A follower whose disk is slow acknowledges a read round at once, while the entries that
+ * rode with it wait for its sync: the read is ready, the write is not committed until the sync,
+ * and the early acknowledgement vouches for nothing that is not durable. */
+static void read_round_not_held_behind_a_slow_disk(void **state)
+{
+    (void)state;
+    struct cluster c;
+    elected(&c, 3, false, 0);
+    c.slow_disk[2] = c.slow_disk[3] = true;
+    cl_propose(&c, 1, "w1"); /* in flight to both followers */
+    uint64_t commit = raft_commit_index(&c.raft[1]);
+    cl_read(&c, 1, 41, RAFT_READ_INDEX); /* its round waits for the pipelines */
+    cl_propose(&c, 1, "w2");
+    uint64_t wrote = raft_last_index(&c.raft[1]);
+    /* w1 is written and synced: its acknowledgements free the pipelines, and w2 goes out with
+     * the read's round. */
+    cl_deliver(&c, RAFT_MSG_APPEND_ENTRIES, 1, 2);
+    cl_deliver(&c, RAFT_MSG_APPEND_ENTRIES, 1, 3);
+    assert_true(cl_sync(&c, 2));
+    assert_true(cl_sync(&c, 3));
+    for (long i; (i = cl_find(&c, RAFT_MSG_APPEND_ENTRIES_REPLY, 0, 1)) >= 0;)
+        cl_deliver_at(&c, (size_t)i);
+    assert_null(decided(&c, 1, 41));
+    assert_true(cl_count(&c, RAFT_MSG_APPEND_ENTRIES, 1, 2) >= 1);
+    /* w2 reaches the followers, whose disks do not sync: the round is confirmed anyway. */
+    cl_deliver_all(&c);
+    const struct raft_read *d = expect_read(&c, 1, 41, RAFT_READ_READY);
+    assert_true(d->index >= commit);
+    assert_true(raft_commit_index(&c.raft[1]) < wrote); /* nothing undurable vouched for */
+    assert_true(raft_peer_match(&c.raft[1], 2) < wrote);
+    assert_true(cl_sync(&c, 2));
+    cl_deliver_all(&c);
+    assert_true(raft_commit_index(&c.raft[1]) >= wrote);
+    cl_close(&c);
+}
+
 /* TestReadOnlyOptionLease: inside its lease the leader answers at once; past it, a lease read
  * takes a heartbeat round like ReadIndex. */
 static void test_lease_read(void **state)
@@ -410,6 +446,7 @@ int main(void)
         cmocka_unit_test(follower_reads_share_requests),
         cmocka_unit_test(test_follower_read_lost_with_leader),
         cmocka_unit_test(answer_to_earlier_incarnation_serves_nothing),
+        cmocka_unit_test(read_round_not_held_behind_a_slow_disk),
         cmocka_unit_test(test_lease_read),
         cmocka_unit_test(test_lease_needs_check_quorum),
         cmocka_unit_test(test_restart_keeps_quiet),

@@ -573,7 +573,7 @@ struct raft {
     uint64_t read_round;
     uint64_t read_confirmed;
     uint64_t read_round_busy; /* the last round started for waiting reads */
-    bool read_round_unsent;   /* a round started this step: flush sends it to every peer */
+    bool read_round_unsent;   /* a round started this step: flush sends probes again with it */
     uint64_t round_start_ms[RAFT_READ_ROUND_RING];
     uint64_t lease_start_ms;
     bool lease_valid; /* a round of this term was confirmed: lease_start_ms means something */

@@ -199,8 +199,8 @@ void raft_reads_flush(struct raft *r)
     const struct raft_pending_read *last = &r->pending_reads[r->n_pending_reads - 1];
     if (last->round > r->read_round && r->read_round_busy <= r->read_confirmed &&
         !RAFT_PLANTED(r, RAFT_BUG_READ_WITHOUT_ROUND)) {
-        /* The round rides on the AppendEntries this step sends anyway; raft_leader_flush adds
-         * a heartbeat for each peer that gets none. */
+        /* The round rides on the AppendEntries each peer gets anyway (raft_leader_flush: a
+         * busy pipeline's next one, a heartbeat for an idle pipeline). */
         raft_read_round_start(r);
         r->read_round_unsent = true;
         r->read_round_busy = r->read_round;

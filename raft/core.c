@@ -185,6 +185,19 @@ void raft_disk_apply(struct raft_disk *disk, const struct raft_persist *p)
     }
 }
 
+uint64_t raft_quorum_value(const struct raft *r, uint64_t *values)
+{
+    uint32_t n = r->opt.n_nodes;
+    for (uint32_t i = 1; i < n; i++) { /* insertion sort, descending; n <= 255 */
+        uint64_t v = values[i];
+        uint32_t j = i;
+        for (; j > 0 && values[j - 1] < v; j--)
+            values[j] = values[j - 1];
+        values[j] = v;
+    }
+    return values[raft_quorum(r) - 1];
+}
+
 void raft_reset_election_deadline(struct raft *r)
 {
     r->election_deadline_ms = r->now_ms + prng_range(&r->prng, r->opt.election_timeout_ms_min,

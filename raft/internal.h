@@ -26,6 +26,10 @@ static inline uint32_t raft_quorum(const struct raft *r)
     return r->opt.n_nodes / 2 + 1;
 }
 
+/* values[i] is node i+1's (i < n_nodes): the highest value a majority of the nodes has reached
+ * (the quorum-th largest). Sorts values in place. */
+uint64_t raft_quorum_value(const struct raft *r, uint64_t *values);
+
 static inline struct raft_log *raft_log_of(struct raft *r)
 {
     return &r->state.log;

@@ -144,14 +144,7 @@ static uint64_t quorum_round(const struct raft *r)
     uint32_t n = r->opt.n_nodes;
     for (uint32_t i = 0; i < n; i++)
         acked[i] = i + 1 == r->opt.id ? r->read_round : r->progress[i].read_acked;
-    for (uint32_t i = 1; i < n; i++) { /* insertion sort, descending; n <= 255 */
-        uint64_t v = acked[i];
-        uint32_t j = i;
-        for (; j > 0 && acked[j - 1] < v; j--)
-            acked[j] = acked[j - 1];
-        acked[j] = v;
-    }
-    return acked[raft_quorum(r) - 1];
+    return raft_quorum_value(r, acked);
 }
 
 static void confirm(struct raft *r)

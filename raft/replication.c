@@ -37,15 +37,7 @@ static void leader_maybe_commit(struct raft *r)
     /* The leader counts itself only for what it has made durable (thesis 10.2.1). */
     for (uint32_t i = 0; i < n; i++)
         match[i] = i + 1 == r->opt.id ? r->durable_index : r->progress[i].match_index;
-    /* Insertion sort, descending; n <= 255. */
-    for (uint32_t i = 1; i < n; i++) {
-        uint64_t v = match[i];
-        uint32_t j = i;
-        for (; j > 0 && match[j - 1] < v; j--)
-            match[j] = match[j - 1];
-        match[j] = v;
-    }
-    uint64_t candidate = match[raft_quorum(r) - 1]; /* replicated on a majority */
+    uint64_t candidate = raft_quorum_value(r, match); /* replicated on a majority */
     if (candidate > r->commit_index &&
         (raft_log_term_at(raft_log_of(r), candidate) == r->state.current_term ||
          RAFT_PLANTED(r, RAFT_BUG_COMMIT_OLD_TERM)))

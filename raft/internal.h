@@ -91,8 +91,6 @@ void raft_leader_durable(struct raft *r);
 /* --- read.c -------------------------------------------------------------------------------- */
 /* RAFT_EVENT_READ. */
 void raft_read(struct raft *r, uint64_t id, enum raft_read_mode mode);
-/* Leader: the lease holds now (thesis 6.4.1). */
-bool raft_lease_holds(const struct raft *r);
 /* Leader: new term, no rounds, no reads, no lease. */
 void raft_reads_leader_start(struct raft *r);
 /* Leader: the next read round starts (with a heartbeat about to be sent). */

@@ -51,7 +51,8 @@ static bool committed_in_term(const struct raft *r)
     return raft_log_term_at(&r->state.log, r->commit_index) == r->state.current_term;
 }
 
-bool raft_lease_holds(const struct raft *r)
+/* Leader: the lease holds now (thesis 6.4.1). */
+static bool lease_holds(const struct raft *r)
 {
     if (r->role != RAFT_LEADER)
         return false;
@@ -358,7 +359,7 @@ void raft_read(struct raft *r, uint64_t id, enum raft_read_mode mode)
             read_out(r, id, RAFT_READ_NOT_LEADER, 0);
         return;
     }
-    if (mode == RAFT_READ_LEASE && committed_in_term(r) && raft_lease_holds(r)) {
+    if (mode == RAFT_READ_LEASE && committed_in_term(r) && lease_holds(r)) {
         struct raft_note *n = raft_note(r, RAFT_NOTE_READ_LEASE);
         n->a = id;
         n->b = r->commit_index;

@@ -544,6 +544,17 @@ int node_await_applied(struct actor *node, uint64_t index, uint32_t timeout_ms,
     return query(node, &m->hdr, timeout_ms, out);
 }
 
+struct actor_msg *node_raft_msg_new(struct raft_message *m)
+{
+    return &wrap(m)->hdr;
+}
+
+struct raft_message *node_raft_msg_of(struct actor_msg *msg)
+{
+    assert(msg->type == NODE_MSG_RAFT);
+    return &((struct node_raft_msg *)msg)->m;
+}
+
 struct actor_msg *node_request_new(const void *cmd, uint32_t len, enum kv_read_policy read)
 {
     struct node_request *r =

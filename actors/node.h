@@ -92,6 +92,13 @@ int node_await_applied(struct actor *node, uint64_t index, uint32_t timeout_ms,
 int node_peek(struct actor *node, const char *key, uint32_t timeout_ms, bool *found, char *value,
               size_t cap, size_t *len);
 
+/* A NODE_MSG_RAFT message carrying m, taking what m owns (its entries): how a transport that
+ * receives messages from outside the process (raft_kv serve's TCP peers) hands one to its node. */
+struct actor_msg *node_raft_msg_new(struct raft_message *m);
+/* The Raft message inside a NODE_MSG_RAFT message, which a node casts to the actor in a peer's
+ * directory slot: a transport actor standing there sends it on (and may move its entries out). */
+struct raft_message *node_raft_msg_of(struct actor_msg *msg);
+
 /* A request message holding a copy of the len bytes at cmd; a get is read as `read` says. */
 struct actor_msg *node_request_new(const void *cmd, uint32_t len, enum kv_read_policy read);
 

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 
@@ -58,7 +60,11 @@ struct actor {
     actor_handler_fn handler;
     actor_start_fn on_start;
     actor_stop_fn on_stop;
+    actor_loop_fn loop;
     void *state;
+    /* An actor run by an event loop (spec.loop): an eventfd that a push onto its empty mailbox
+     * makes readable; -1 for an actor of the runtime's own receive loop. */
+    int wake_fd;
     /* Actor thread only. */
     struct mbox_spin spin;
     struct timer_heap timers;
@@ -208,6 +214,8 @@ static void actor_free(struct actor *a)
     drain_mailbox(a);
     assert(timer_heap_len(&a->timers) == 0);
     timer_heap_close(&a->timers);
+    if (a->wake_fd >= 0)
+        close(a->wake_fd);
     free(a);
 }
 
@@ -242,13 +250,29 @@ bool actor_is_stopped(const struct actor *a)
 
 /* --- sending -------------------------------------------------------------------------------- */
 
+/* Makes an event-loop actor's wake_fd readable (see actor_loop_run_ready). */
+static void wake_loop(struct actor *a)
+{
+    uint64_t one = 1;
+    /* Only EAGAIN can fail it (the counter is at its maximum): readable already. */
+    ssize_t n = write(a->wake_fd, &one, sizeof one);
+    (void)n;
+}
+
+/* Pushes n to a's mailbox, and wakes a's event loop if it may be waiting for it. */
+static void push_node(struct actor *a, struct mbox_node *n)
+{
+    if (mbox_push(&a->mbox, n) && a->wake_fd >= 0)
+        wake_loop(a);
+}
+
 static int push_msg(struct actor *to, struct actor_msg *msg)
 {
     if (atomic_load(&to->closed)) {
         discard(msg, ACTOR_ESTOPPED);
         return ACTOR_ESTOPPED;
     }
-    mbox_push(&to->mbox, &msg->node);
+    push_node(to, &msg->node);
     return ACTOR_OK;
 }
 
@@ -497,6 +521,45 @@ static void run_loop(struct actor *a)
     }
 }
 
+/* Messages an event-loop actor handles in one actor_loop_run_ready before its loop gets a turn
+ * at its sockets. */
+enum { LOOP_BATCH = 256 };
+
+int actor_loop_fd(const struct actor *self)
+{
+    return self->wake_fd;
+}
+
+enum actor_next actor_loop_run_ready(struct actor *self, uint64_t *next_timer_ns)
+{
+    assert(self == current_actor && self->wake_fd >= 0);
+    /* Reset the fd before looking at the mailbox: a push after the last look below finds the
+     * stack empty and makes the fd readable again, so no message waits unseen (mbox_push). */
+    uint64_t count;
+    ssize_t got = read(self->wake_fd, &count, sizeof count);
+    (void)got; /* EAGAIN: nothing was signalled; the mailbox is looked at anyway */
+    *next_timer_ns = 0;
+    for (unsigned handled = 0;; handled++) {
+        if (atomic_load_explicit(&self->stop_requested, memory_order_acquire))
+            return ACTOR_STOP;
+        if (handled == LOOP_BATCH) {
+            wake_loop(self); /* more may be queued: come back after the loop's other work */
+            break;
+        }
+        struct mbox_node *n = mbox_try_pop(&self->mbox);
+        if (n == &self->stop_node)
+            continue;
+        if (n == NULL)
+            break;
+        if (self->handler(self, self->state, (struct actor_msg *)n) == ACTOR_STOP)
+            return ACTOR_STOP;
+    }
+    if (fire_due_timers(self) == ACTOR_STOP)
+        return ACTOR_STOP;
+    timer_heap_next_deadline(&self->timers, next_timer_ns);
+    return ACTOR_CONTINUE;
+}
+
 static void shut_down(struct actor *a)
 {
     /* seq_cst: one half of the stop handshake with actor_call (see below). */
@@ -524,7 +587,10 @@ static void *actor_main(void *arg)
     current_actor = a;
     if (a->on_start != NULL)
         a->on_start(a, a->state);
-    run_loop(a);
+    if (a->loop != NULL)
+        a->loop(a, a->state);
+    else
+        run_loop(a);
     shut_down(a);
     current_actor = NULL;
     actor_unref(a); /* the thread's reference */
@@ -546,12 +612,23 @@ int actor_spawn(const struct actor_spec *spec, struct actor **out)
     a->handler = spec->handler;
     a->on_start = spec->on_start;
     a->on_stop = spec->on_stop;
+    a->loop = spec->loop;
     a->state = spec->state;
+    a->wake_fd = -1;
+    if (spec->loop != NULL) {
+        a->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (a->wake_fd < 0) {
+            free(a);
+            return ACTOR_ESPAWN;
+        }
+    }
     timer_heap_init(&a->timers);
     a->deferred.next = a->deferred.prev = &a->deferred;
 
     if (pthread_create(&a->thread, NULL, actor_main, a) != 0) {
         timer_heap_close(&a->timers);
+        if (a->wake_fd >= 0)
+            close(a->wake_fd);
         free(a);
         return ACTOR_ESPAWN;
     }
@@ -565,7 +642,7 @@ int actor_spawn(const struct actor_spec *spec, struct actor **out)
 void actor_stop(struct actor *a)
 {
     if (!atomic_exchange(&a->stop_requested, true))
-        mbox_push(&a->mbox, &a->stop_node);
+        push_node(a, &a->stop_node);
 }
 
 void actor_join(struct actor *a)

@@ -64,11 +64,16 @@ typedef void (*actor_start_fn)(struct actor *self, void *state);
  * answer are failed with ACTOR_ESTOPPED right after it returns. */
 typedef void (*actor_stop_fn)(struct actor *self, void *state);
 
+/* Runs an event-loop actor's loop (below) on its thread, after on_start; returns when
+ * actor_loop_run_ready says ACTOR_STOP. */
+typedef void (*actor_loop_fn)(struct actor *self, void *state);
+
 struct actor_spec {
     const char *name;         /* e.g. "node 3"; copied (at most 31 bytes kept) */
     actor_handler_fn handler; /* required */
     actor_start_fn on_start;  /* optional */
     actor_stop_fn on_stop;    /* optional */
+    actor_loop_fn loop;       /* optional: an event-loop actor (below) */
     void *state;              /* handed to the callbacks */
 };
 
@@ -144,6 +149,23 @@ timer_id actor_send_after(struct actor *self, struct actor *to, struct actor_msg
 /* Disarms a timer armed by self and frees its message. False if it already fired, was
  * cancelled, or the id is stale: a cancelled or fired timer never delivers afterwards. */
 bool actor_cancel_timer(struct actor *self, timer_id id);
+
+/* --- event-loop actors ----------------------------------------------------------------------
+ * An actor whose thread waits in an event loop of its own (epoll, libevent) instead of on its
+ * mailbox, so that one thread serves sockets and messages alike: a network front end answers
+ * HTTP requests and receives the answers of its asynchronous calls on the same thread. Its
+ * spec names a loop function, which waits for actor_loop_fd() to become readable (it does when
+ * a message arrives in the empty mailbox, or the actor is asked to stop), then calls
+ * actor_loop_run_ready(), and wakes itself for the next timer. Everything else (cast, call,
+ * defer, timers, stop) works as for any actor; the handler runs inside actor_loop_run_ready. */
+
+/* The file descriptor the loop waits on (readable: call actor_loop_run_ready). */
+int actor_loop_fd(const struct actor *self);
+/* On the actor's thread: handles the messages queued now (at most a few hundred, then the fd is
+ * left readable for the rest) and the timers due; returns ACTOR_STOP when the actor must stop
+ * (the loop function then returns), ACTOR_CONTINUE otherwise, with *next_timer_ns the
+ * CLOCK_MONOTONIC deadline of the next timer (actor_now_ns), 0 when none is armed. */
+enum actor_next actor_loop_run_ready(struct actor *self, uint64_t *next_timer_ns);
 
 /* Monotonic clock in nanoseconds, shared by all actors. */
 uint64_t actor_now_ns(void);

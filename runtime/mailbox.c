@@ -105,7 +105,7 @@ void mbox_init(struct mailbox *mb)
     ck_ec32_init(&mb->ec, 0);
 }
 
-void mbox_push(struct mailbox *mb, struct mbox_node *n)
+bool mbox_push(struct mailbox *mb, struct mbox_node *n)
 {
     struct mbox_node *old = atomic_load_explicit(&mb->head, memory_order_relaxed);
     do
@@ -117,6 +117,7 @@ void mbox_push(struct mailbox *mb, struct mbox_node *n)
                                                   memory_order_relaxed));
     /* ck_ec_inc is a release; it makes a futex call only if the consumer set the waiter flag. */
     ck_ec32_inc(&mb->ec, &mbox_ec_mode);
+    return old == NULL;
 }
 
 struct mbox_node *mbox_try_pop(struct mailbox *mb)

@@ -31,8 +31,10 @@ struct mailbox {
 void mbox_init(struct mailbox *mb);
 
 /* Appends n. Any thread; lock-free (a CAS loop), never blocks, wakes a parked consumer.
- * Items pushed by one thread are popped in the order they were pushed. */
-void mbox_push(struct mailbox *mb, struct mbox_node *n);
+ * Items pushed by one thread are popped in the order they were pushed. Returns true if n went
+ * onto an empty stack: the consumer had taken everything pushed before (or nothing was), so a
+ * consumer that sleeps elsewhere than on the event count (an event loop) must be woken. */
+bool mbox_push(struct mailbox *mb, struct mbox_node *n);
 
 /* Consumer only. Returns the oldest item, or NULL if there is none. */
 struct mbox_node *mbox_try_pop(struct mailbox *mb);

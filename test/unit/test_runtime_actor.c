@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -594,6 +595,91 @@ static void async_calls_answered_once_by_tag(void **state)
     free(ans);
 }
 
+/* --- an event-loop actor ------------------------------------------------------------------- */
+
+/* The loop of an event-loop actor as a network front end would write it, with poll(2) in place
+ * of libevent: wait for the wake fd or the next timer, then run what is ready. */
+static void poll_loop(struct actor *self, void *state)
+{
+    (void)state;
+    uint64_t next_timer_ns = 0;
+    for (;;) {
+        int timeout_ms = -1;
+        if (next_timer_ns != 0) {
+            uint64_t now = actor_now_ns();
+            timeout_ms = next_timer_ns > now ? (int)((next_timer_ns - now) / 1000000u) + 1 : 0;
+        }
+        struct pollfd pfd = {.fd = actor_loop_fd(self), .events = POLLIN};
+        (void)poll(&pfd, 1, timeout_ms);
+        if (actor_loop_run_ready(self, &next_timer_ns) == ACTOR_STOP)
+            return;
+    }
+}
+
+/* What the loop actor saw: answers by tag (struct answers), and timers it armed on request
+ * (MSG_BUMP: a timer of `a` ms; MSG_TIMER, when it fires, counts in `timers`). */
+struct loop_state {
+    struct answers ans;
+    uint64_t timers;
+};
+
+static enum actor_next loop_handle(struct actor *self, void *state, struct actor_msg *m)
+{
+    struct loop_state *s = state;
+    if (m->type == MSG_BUMP) {
+        actor_send_after(self, self, &new_msg(MSG_TIMER, 0, 0)->hdr,
+                         (uint32_t)((struct msg *)m)->a);
+    } else if (m->type == MSG_TIMER) {
+        s->timers++;
+    } else if (m->type == MSG_REPORT && ((struct msg *)m)->a == 1) {
+        actor_reply(m, &new_msg(MSG_REPORT, s->timers, 0)->hdr);
+    } else {
+        return answers_handle(self, &s->ans, m);
+    }
+    actor_msg_free(m);
+    return ACTOR_CONTINUE;
+}
+
+/* An actor run by its own event loop (actor_spec.loop) gets every answer of many asynchronous
+ * calls and casts from other threads, answers calls, fires its timers in a quiet mailbox, and
+ * stops when asked: the wake fd misses no message. */
+static void event_loop_actor_misses_nothing(void **state)
+{
+    (void)state;
+    struct server s = {0};
+    struct actor *server = spawn_server(&s);
+    struct loop_state *ls = calloc(1, sizeof *ls);
+    assert_non_null(ls);
+    struct actor *looped;
+    struct actor_spec spec = {
+        .name = "looped", .handler = loop_handle, .loop = poll_loop, .state = ls};
+    assert_int_equal(actor_spawn(&spec, &looped), ACTOR_OK);
+    assert_true(actor_loop_fd(looped) >= 0);
+    for (int round = 0; round < 20; round++) {
+        for (uint64_t t = 0; t < ASYNC_ECHOES / 20; t++) {
+            uint64_t tag = (uint64_t)round * (ASYNC_ECHOES / 20) + t;
+            actor_call_async(server, &new_msg(MSG_ECHO, tag, 0)->hdr, looped, tag);
+        }
+        if (round % 4 == 0)
+            sleep_ms(2); /* let the mailbox run dry now and then: wake-ups from empty */
+    }
+    await_answers(looped, ASYNC_ECHOES);
+    for (uint64_t t = 0; t < ASYNC_ECHOES; t++) {
+        assert_int_equal(ls->ans.count[t], 1);
+        assert_int_equal(ls->ans.value[t], t + 1);
+    }
+    for (uint64_t i = 0; i < 5; i++)
+        actor_cast(looped, &new_msg(MSG_BUMP, 5 + 10 * i, 0)->hdr);
+    for (int i = 0; i < 5000 && call_value(looped, MSG_REPORT, 1) < 5; i++)
+        sleep_ms(1);
+    assert_int_equal(call_value(looped, MSG_REPORT, 1), 5);
+    /* A timer still armed when it stops is freed (LeakSanitizer would say otherwise). */
+    actor_cast(looped, &new_msg(MSG_BUMP, 60000, 0)->hdr);
+    stop_join_unref(looped);
+    stop_join_unref(server);
+    free(ls);
+}
+
 static _Atomic int started, stopped;
 
 static void counted_start(struct actor *self, void *state)
@@ -659,6 +745,7 @@ int main(void)
         cmocka_unit_test(armed_timers_freed_on_stop),
         cmocka_unit_test(stop_frees_queue_and_fails_pending_calls),
         cmocka_unit_test(async_calls_answered_once_by_tag),
+        cmocka_unit_test(event_loop_actor_misses_nothing),
         cmocka_unit_test(many_actors_start_and_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,20 +11,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
 #include "runtime/actor.h"
 
 struct event_base;
 struct net_http;
 
 struct net_http_options {
-    uint32_t self;                /* this node's id */
-    uint32_t n_nodes;             /* nodes[i].id == i + 1 */
-    const struct cfg_node *nodes; /* borrowed: every node's addresses (for 307 Location) */
-    struct actor *node;           /* borrowed: the node actor that requests go to */
-    struct actor *loop;           /* borrowed: the network actor whose thread runs the base;
-                                     the answers of the calls come back to it */
-    uint32_t request_timeout_ms;  /* an answer not back by then: 504, outcome unknown */
+    uint32_t self;                 /* this node's id */
+    uint32_t n_nodes;              /* ids are 1..n_nodes */
+    const char *const *http_addrs; /* borrowed: node i+1's http address "host:port" at [i] */
+    struct actor *node;            /* borrowed: the node actor that requests go to */
+    struct actor *loop;            /* borrowed: the network actor whose thread runs the base;
+                                      the answers of the calls come back to it */
+    uint32_t request_timeout_ms;   /* an answer not back by then: 504, outcome unknown */
     size_t max_header_bytes, max_body_bytes;
     uint32_t max_connections;
 };

@@ -210,7 +210,8 @@ int net_loop_open(struct actor *loop, struct actor *node, const struct net_peers
 int net_loop_peer_stats(struct actor *loop, struct net_peers_stats *out)
 {
     struct actor_msg *reply = NULL;
-    int rc = actor_call(loop, actor_msg_new(sizeof(struct actor_msg), NET_MSG_STATS), 10000, &reply);
+    int rc =
+        actor_call(loop, actor_msg_new(sizeof(struct actor_msg), NET_MSG_STATS), 10000, &reply);
     if (rc == ACTOR_OK) {
         *out = ((struct stats_msg *)reply)->stats;
         actor_msg_free(reply);

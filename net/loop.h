@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
 #include "net/http.h"
 #include "net/peer.h"
 #include "runtime/actor.h"

@@ -15,18 +15,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
 #include "raft/raft.h"
 
 struct event_base;
 struct net_peers;
 
 struct net_peers_options {
-    uint32_t self;                /* this node's id */
-    uint32_t n_nodes;             /* nodes[i].id == i + 1 */
-    const struct cfg_node *nodes; /* borrowed: every node's addresses */
-    uint64_t cluster_id;          /* both ends of a connection must agree (net/serve.c) */
-    size_t queue_bytes_max;       /* per peer: unwritten bytes beyond which a message is dropped */
+    uint32_t self;                 /* this node's id */
+    uint32_t n_nodes;              /* ids are 1..n_nodes */
+    const char *const *raft_addrs; /* borrowed: node i+1's raft address "host:port" at [i] */
+    uint64_t cluster_id;           /* both ends of a connection must agree (net/serve.c) */
+    size_t queue_bytes_max;        /* per peer: unwritten bytes beyond which a message is dropped */
     uint32_t backoff_min_ms, backoff_max_ms; /* redial delays: doubling, capped, with jitter */
     uint64_t seed;                           /* the jitter's */
     /* A message received from a peer, well formed for this node, with from == that peer;

@@ -7,12 +7,14 @@
  */
 #include "config/config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/alloc.h"
 #include "config/config_schema.h"
@@ -43,7 +45,7 @@ struct fault_where {
 struct loader {
     const char *origin; /* the file name or the override's origin */
     bool positions;     /* whether line:col mean something (a file) */
-    bool override;      /* applying a --set (which cannot set [[fault]]) */
+    bool override;      /* applying a --set (which cannot set [[fault]] or [[node]]) */
     struct where *wheres;
     size_t num_wheres, cap_wheres;
     struct fault_where *fault_wheres; /* one per cfg->faults[i] */
@@ -96,6 +98,33 @@ static size_t last_set(const struct loader *ld, const void *field)
 static const char *article(const char *noun)
 {
     return strchr("aeiou", noun[0]) != NULL ? "an" : "a";
+}
+
+/* The len bytes of s as a quoted string for a message: '"' and '\\' escaped, control bytes as
+ * \xNN (so a message stays one line), cut with "..." to fit out_len. */
+static void quote(const char *s, size_t len, char *out, size_t out_len)
+{
+    size_t used = 0;
+    assert(out_len >= 16);
+    out[used++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        if (used + 9 > out_len) { /* room for one escape (4) and `..."` with its NUL (5) */
+            memcpy(out + used, "...", 3);
+            used += 3;
+            break;
+        }
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            out[used++] = '\\';
+            out[used++] = (char)c;
+        } else if (c < 0x20 || c == 0x7f) {
+            used += (size_t)snprintf(out + used, out_len - used, "\\x%02x", c);
+        } else {
+            out[used++] = (char)c;
+        }
+    }
+    out[used++] = '"';
+    out[used] = '\0';
 }
 
 static int type_error(struct cfg_error *err, const struct place *p, const char *path,
@@ -177,7 +206,7 @@ static void suggest_in(const struct cfg_schema *sc, const char *prefix, struct s
             s->local_score = score;
             memcpy(s->local, path, sizeof path);
         }
-        if (row->kind == KIND_TABLE || row->kind == KIND_FAULTS)
+        if (row->kind == KIND_TABLE || cfg_kind_is_array(row->kind))
             suggest_in(row->sub, path, s);
     }
 }
@@ -475,6 +504,7 @@ static int apply_groups(struct loader *ld, const struct cfg_setting *row, const 
 
 static int apply_table(struct loader *ld, const struct cfg_schema *sc, const char *prefix,
                        const struct toml_table *t, void *base, struct cfg_error *err);
+static void close_table(const struct cfg_schema *sc, void *base);
 
 /* The keys a kind cannot do without, besides at_ms and kind. */
 static uint32_t fault_required_keys(enum cfg_fault_kind kind)
@@ -595,6 +625,185 @@ err:
     return rc;
 }
 
+/* "host:port" (cfg_split_address): the string and its split. */
+static int apply_address(struct loader *ld, const struct cfg_setting *row, const char *path,
+                         const struct toml_value *v, void *base, struct cfg_error *err)
+{
+    struct place p = place_at(ld, v->line, v->col);
+    char host[CFG_HOST_LEN_MAX + 1];
+    uint16_t port;
+    if (v->type != TOML_STRING)
+        return type_error(err, &p, path, "string", v);
+    if (strlen(v->u.str.ptr) != v->u.str.len ||
+        cfg_split_address(v->u.str.ptr, host, sizeof host, &port) != 0) {
+        char shown[96];
+        quote(v->u.str.ptr, v->u.str.len, shown, sizeof shown);
+        return fail(err, CFG_ERANGE, &p,
+                    "%s = %s is not host:port (a host name or IPv4 address, or an IPv6 address in "
+                    "brackets as in \"[::1]:7001\"; a port 1..65535)",
+                    path, shown);
+    }
+    char **field = (char **)((char *)base + row->offset);
+    free(*field);
+    *field = xstrndup(v->u.str.ptr, v->u.str.len);
+    memcpy((char *)base + row->offset_b, host, sizeof host);
+    *(uint16_t *)((char *)base + row->offset_c) = port;
+    remember(ld, field, p);
+    return 0;
+}
+
+/* One [[node]] element into *node (zeroed): its keys as the schema says, every one required. */
+static int apply_node(struct loader *ld, const char *path, const struct toml_value *v,
+                      struct cfg_node *node, struct cfg_error *err)
+{
+    struct place p = place_at(ld, v->line, v->col);
+    if (v->type != TOML_TABLE)
+        return type_error(err, &p, path, "table", v);
+    const struct toml_table *t = v->u.table;
+    int rc = apply_table(ld, &cfg_node_schema, path, t, node, err);
+    if (rc != 0)
+        return rc;
+    for (int k = 0; k < CFG_NODE_ROWS; k++) {
+        if (toml_table_get(t, cfg_node_rows[k].name) != NULL)
+            continue;
+        char id[32] = ""; /* the id is the first row: given if another is missing */
+        if (k != CFG_NODE_ROW_ID)
+            snprintf(id, sizeof id, " (id = %" PRIu32 ")", node->id);
+        return fail(err, CFG_ERANGE, &p,
+                    "%s%s has no %s; each [[node]] needs id, raft, http and data_dir", path, id,
+                    cfg_node_rows[k].name);
+    }
+    return 0;
+}
+
+/* The place of key's value in the node table t (which has it). */
+static struct place node_key_place(const struct loader *ld, const struct toml_value *t,
+                                   const char *key)
+{
+    const struct toml_value *v = toml_table_get(t->u.table, key);
+    return place_at(ld, v->line, v->col);
+}
+
+/* Node i's address at row r (raft or http) against those before it: every raft and http address
+ * of node j < i, and node i's raft for its http. Hosts compare without case, ports as numbers;
+ * nothing is resolved ("localhost" and "127.0.0.1" differ). */
+static int check_node_address(const struct loader *ld, const char *path, const struct toml_array *a,
+                              const struct cfg_node *nodes, size_t i, int r, struct cfg_error *err)
+{
+    static const int rows[] = {CFG_NODE_ROW_RAFT, CFG_NODE_ROW_HTTP};
+    const struct cfg_setting *row = &cfg_node_rows[r];
+    const char *host = (const char *)&nodes[i] + row->offset_b;
+    uint16_t port = *(const uint16_t *)((const char *)&nodes[i] + row->offset_c);
+    for (size_t j = 0; j <= i; j++) {
+        for (size_t k = 0; k < 2; k++) {
+            if (j == i && rows[k] >= r)
+                break;
+            const struct cfg_setting *other = &cfg_node_rows[rows[k]];
+            const char *base = (const char *)&nodes[j];
+            if (*(const uint16_t *)(base + other->offset_c) != port ||
+                strcasecmp(base + other->offset_b, host) != 0)
+                continue;
+            struct place vp = node_key_place(ld, &a->items[i], row->name);
+            return fail(err, CFG_ERANGE, &vp,
+                        "%s[%zu].%s = \"%s\" is also %s[%zu].%s = \"%s\": every raft and http "
+                        "address must be different",
+                        path, i, row->name, *(char *const *)((const char *)&nodes[i] + row->offset),
+                        path, j, other->name, *(char *const *)(base + other->offset));
+        }
+    }
+    return 0;
+}
+
+/* Node i (file order) against the nodes before it: ids 1..n each once, no address used twice,
+ * no data_dir shared. */
+static int check_node(const struct loader *ld, const char *path, const struct toml_array *a,
+                      const struct cfg_node *nodes, size_t i, struct cfg_error *err)
+{
+    const struct cfg_node *n = &nodes[i];
+    struct place ip = node_key_place(ld, &a->items[i], "id");
+    if (n->id > a->len)
+        return fail(err, CFG_ERANGE, &ip,
+                    "%s[%zu].id = %" PRIu32 ": the [[%s]] ids must be 1..%zu, each once", path, i,
+                    n->id, path, a->len);
+    for (size_t j = 0; j < i; j++)
+        if (nodes[j].id == n->id)
+            return fail(err, CFG_ERANGE, &ip,
+                        "%s[%zu].id = %" PRIu32
+                        " repeats %s[%zu].id: the [[%s]] ids must be 1..%zu, each once",
+                        path, i, n->id, path, j, path, a->len);
+    int rc = check_node_address(ld, path, a, nodes, i, CFG_NODE_ROW_RAFT, err);
+    if (rc == 0)
+        rc = check_node_address(ld, path, a, nodes, i, CFG_NODE_ROW_HTTP, err);
+    if (rc != 0)
+        return rc;
+    for (size_t j = 0; j < i; j++) {
+        if (!cfg_same_dir(nodes[j].data_dir, n->data_dir))
+            continue;
+        struct place dp = node_key_place(ld, &a->items[i], "data_dir");
+        char mine[96], theirs[96];
+        quote(n->data_dir, strlen(n->data_dir), mine, sizeof mine);
+        quote(nodes[j].data_dir, strlen(nodes[j].data_dir), theirs, sizeof theirs);
+        return fail(err, CFG_ERANGE, &dp,
+                    "%s[%zu].data_dir = %s is also %s[%zu].data_dir = %s: every node needs a "
+                    "data_dir of its own",
+                    path, i, mine, path, j, theirs);
+    }
+    return 0;
+}
+
+static void nodes_free(struct cfg_node *nodes, size_t n)
+{
+    for (size_t i = 0; nodes != NULL && i < n; i++)
+        close_table(&cfg_node_schema, &nodes[i]);
+    free(nodes);
+}
+
+/* The [[node]] array: replaces cfg->nodes, sorted by id (nodes[i].id == i + 1) once every table
+ * is checked, alone and against the ones before it. num_nodes is matched in check_nodes. */
+static int apply_nodes(struct loader *ld, const struct cfg_setting *row, const char *path,
+                       const struct toml_value *v, void *base, struct cfg_error *err)
+{
+    struct place p = place_at(ld, v->line, v->col);
+    struct cfg_node **out = (struct cfg_node **)((char *)base + row->offset);
+    size_t *out_len = (size_t *)((char *)base + row->offset_b);
+    if (ld->override)
+        return fail(err, CFG_EUNKNOWN, &p,
+                    "%s cannot be set with --set: write [[%s]] tables in the config file", path,
+                    path);
+    if (v->type != TOML_ARRAY)
+        return type_error(err, &p, path, "array of tables", v);
+    const struct toml_array *a = v->u.array;
+    if (a->len > (size_t)row->max)
+        return fail(err, CFG_ERANGE, &p, "%s has %zu tables; at most %" PRId64 " are allowed", path,
+                    a->len, row->max);
+    struct cfg_node *read = xcalloc(a->len, sizeof *read); /* file order */
+    struct cfg_node *sorted = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < a->len; i++) {
+        char item_path[NAME_MAX_LEN + 32];
+        snprintf(item_path, sizeof item_path, "%s[%zu]", path, i);
+        rc = apply_node(ld, item_path, &a->items[i], &read[i], err);
+        if (rc == 0)
+            rc = check_node(ld, path, a, read, i, err);
+        if (rc != 0)
+            goto err;
+    }
+    if (a->len > 0) {
+        sorted = xcalloc(a->len, sizeof *sorted);
+        for (size_t i = 0; i < a->len; i++)
+            sorted[read[i].id - 1] = read[i]; /* ids are 1..len, each once: a permutation */
+    }
+    free(read);
+    nodes_free(*out, *out_len);
+    *out = sorted;
+    *out_len = a->len;
+    remember(ld, out, p);
+    return 0;
+err:
+    nodes_free(read, a->len);
+    return rc;
+}
+
 static int apply_value(struct loader *ld, const struct cfg_setting *row, const char *path,
                        const struct toml_value *v, void *base, struct cfg_error *err)
 {
@@ -651,6 +860,10 @@ static int apply_value(struct loader *ld, const struct cfg_setting *row, const c
         return apply_faults(ld, row, path, v, base, err);
     case KIND_GROUPS:
         return apply_groups(ld, row, path, v, base, err);
+    case KIND_NODES:
+        return apply_nodes(ld, row, path, v, base, err);
+    case KIND_ADDRESS:
+        return apply_address(ld, row, path, v, base, err);
     case KIND_PATH:
         if (v->type != TOML_STRING)
             return type_error(err, &p, path, "string", v);
@@ -742,7 +955,12 @@ static void set_defaults(const struct cfg_schema *sc, void *base)
             *(struct cfg_fault **)field = NULL;
             *(size_t *)((char *)base + row->offset_b) = 0;
             break;
-        case KIND_GROUPS: /* only inside a fault, which starts zeroed */
+        case KIND_NODES:
+            *(struct cfg_node **)field = NULL;
+            *(size_t *)((char *)base + row->offset_b) = 0;
+            break;
+        case KIND_GROUPS:  /* only inside a fault, which starts zeroed */
+        case KIND_ADDRESS: /* only inside a node, which starts zeroed */
             break;
         case KIND_PATH:
             *(char **)field = xstrdup(row->words[0]);
@@ -760,13 +978,18 @@ static void close_table(const struct cfg_schema *sc, void *base)
             close_table(row->sub, field);
         } else if (row->kind == KIND_STRINGS) {
             strings_close(field);
-        } else if (row->kind == KIND_PATH) {
+        } else if (row->kind == KIND_PATH || row->kind == KIND_ADDRESS) {
             free(*(char **)field);
             *(char **)field = NULL;
         } else if (row->kind == KIND_FAULTS) {
             free(*(struct cfg_fault **)field);
             *(struct cfg_fault **)field = NULL;
             *(size_t *)((char *)base + row->offset_b) = 0;
+        } else if (row->kind == KIND_NODES) {
+            size_t *n = (size_t *)((char *)base + row->offset_b);
+            nodes_free(*(struct cfg_node **)field, *n);
+            *(struct cfg_node **)field = NULL;
+            *n = 0;
         }
     }
 }
@@ -783,6 +1006,27 @@ void cfg_close(struct cfg *cfg)
     free(cfg->history_path);
     free(cfg->path);
     memset(cfg, 0, sizeof *cfg);
+}
+
+/* With [[node]] tables, num_nodes is their number: one given in the file or by --set must agree
+ * (reported at the last num_nodes, naming where the tables are). */
+static int check_nodes(const struct loader *ld, struct cfg *cfg, struct cfg_error *err)
+{
+    if (cfg->n_nodes == 0)
+        return 0;
+    size_t w = last_set(ld, &cfg->num_nodes);
+    if (w > 0 && cfg->num_nodes != cfg->n_nodes) {
+        size_t wn = last_set(ld, &cfg->nodes);
+        assert(wn > 0); /* n_nodes > 0: apply_nodes recorded where the tables are */
+        const struct place *np = &ld->wheres[wn - 1].place;
+        return fail(err, CFG_ERANGE, &ld->wheres[w - 1].place,
+                    "num_nodes = %" PRIu32
+                    " but %zu [[node]] tables are listed (from %s:%d:%d): leave num_nodes out or "
+                    "make it %zu",
+                    cfg->num_nodes, cfg->n_nodes, np->origin, np->line, np->col, cfg->n_nodes);
+    }
+    cfg->num_nodes = (uint32_t)cfg->n_nodes;
+    return 0;
 }
 
 /* "a must be less than b", reported at the place of whichever of the two was set last. */
@@ -936,7 +1180,9 @@ int cfg_load_buffer(struct cfg *cfg, const char *buf, size_t len, const char *na
         if (rc != 0)
             goto err;
     }
-    rc = check_cross(&ld, cfg, err);
+    rc = check_nodes(&ld, cfg, err);
+    if (rc == 0)
+        rc = check_cross(&ld, cfg, err);
     if (rc != 0)
         goto err;
     toml_free(root);

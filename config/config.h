@@ -13,7 +13,8 @@
  * schema of its rows and one KIND_TABLE row. New value types are new kinds (one case each in
  * apply_value, set_defaults and print_table): [network] wants a probability (float 0..1), a bool
  * and an integer pair; [[fault]] wants an array of tables whose row points at the element's
- * schema, and since apply_table() takes (schema, struct base) it runs once per element.
+ * schema, and since apply_table() takes (schema, struct base) it runs once per element. [[node]]
+ * (the networked cluster) is a second array of tables, whose addresses are a kind of their own.
  *
  * The module reads files and formats messages with stdio, and nothing else: no clocks, no
  * threads, no randomness (main picks a random seed when none is given).
@@ -34,6 +35,7 @@
 #define CFG_KEY_LEN_MAX   256       /* each key is 1..CFG_KEY_LEN_MAX bytes */
 #define CFG_FILE_SIZE_MAX (1 << 24) /* a config file larger than 16 MiB is refused */
 #define CFG_PATH_MAX      4000      /* a path setting (storage.data_dir) is 1..CFG_PATH_MAX bytes */
+#define CFG_HOST_LEN_MAX  255       /* the host of a "host:port" address is 1..255 bytes */
 #define CFG_FAULTS_MAX                                                                             \
     100000 /* at most this many [[fault]] entries (a shrunk sweep seed can need over 10,000) */
 #define CFG_SEED_MAX                                                                               \
@@ -176,6 +178,22 @@ struct cfg_fault {
     uint32_t slow_ms; /* slow: extra delay on every message to or from node, 1..60000 */
 };
 
+/* One [[node]] table: a node of a networked cluster (raft_kv serve, the command-line client). An
+ * address is "host:port" as cfg_split_address() reads it; it is checked as text and never
+ * resolved here (the server resolves it). */
+struct cfg_node {
+    uint32_t id;    /* 1..CFG_NODES_MAX; the tables' ids are exactly 1..n, in any order */
+    char *raft;     /* "host:port" peers connect to (heap) */
+    char *http;     /* "host:port" clients connect to (heap) */
+    char *data_dir; /* this node's directory (heap), 1..CFG_PATH_MAX bytes */
+    /* raft split: the host without brackets ("::1" of "[::1]:7001"), and the port */
+    char raft_host[CFG_HOST_LEN_MAX + 1];
+    uint16_t raft_port;
+    /* http split the same way */
+    char http_host[CFG_HOST_LEN_MAX + 1];
+    uint16_t http_port;
+};
+
 /* [nemesis]: random faults chosen from the run's seed (issue 5). */
 struct cfg_nemesis {
     uint32_t interval_ms; /* a fault starts or ends about this often; 0 = no nemesis */
@@ -208,6 +226,11 @@ struct cfg {
     size_t n_faults;
     struct cfg_nemesis nemesis;
     struct cfg_check check;
+    /* [[node]] tables (heap), sorted by id: nodes[i].id == i + 1. n_nodes is 0 when the file
+     * lists none; otherwise num_nodes == n_nodes. Invariant: no address appears twice among
+     * the raft and http addresses of all nodes, and no two data_dirs are the same. */
+    struct cfg_node *nodes;
+    size_t n_nodes;
     char *history_path; /* --history FILE (heap copy), or NULL */
     char *path;         /* the config file that was read (heap copy), or NULL */
 };
@@ -254,6 +277,13 @@ void cfg_print_summary(FILE *out, const struct cfg *cfg);
 /* The words of an enumerated setting ("trace.format"): true and *index set if word is one of
  * them. If not, and list is not NULL, writes the allowed words ("text, jsonl") to list. */
 bool cfg_word_allowed(const char *path, const char *word, int *index, char *list, size_t list_len);
+
+/* Splits addr, "host:port", into host (NUL-terminated, host_len bytes at most with the NUL) and
+ * *port. host is a name or IPv4 address of letters, digits, '-', '.' and '_', or an IPv6 address
+ * in brackets ("[::1]:7001", stored without them; an optional "%zone" suffix inside); 1..255
+ * bytes. port is decimal 1..65535 without sign or leading zero. Nothing is resolved. Returns 0,
+ * or -1 (host and *port untouched) when addr is not of that form or host does not fit host_len. */
+int cfg_split_address(const char *addr, char *host, size_t host_len, uint16_t *port);
 
 /* "ok", "cannot read the configuration", ... */
 const char *cfg_strerror(int status);

@@ -76,8 +76,8 @@ static void print_word_set(FILE *out, const char *const *words, uint32_t mask)
     fputc(']', out);
 }
 
-/* The type, range and default of row, one line without "# ". element: a [[fault]] key, whose
- * rules (required or not, the default) are in its documentation. */
+/* The type, range and default of row, one line without "# ". element: a [[fault]] or [[node]]
+ * key, whose rules (required or not, the default) are in its documentation. */
 static void print_type(FILE *out, const struct cfg_setting *row, bool element)
 {
     char words[256], num[64];
@@ -122,9 +122,16 @@ static void print_type(FILE *out, const struct cfg_setting *row, bool element)
         fprintf(out, "array of non-empty arrays of node ids 1..num_nodes, each node at most once");
         break;
     case KIND_PATH:
-        fprintf(out, "a path (string of 1..%d bytes), default \"%s\"", CFG_PATH_MAX, row->words[0]);
+        fprintf(out, "a path (string of 1..%d bytes)", CFG_PATH_MAX);
+        if (!element)
+            fprintf(out, ", default \"%s\"", row->words[0]);
+        break;
+    case KIND_ADDRESS:
+        fprintf(out, "string \"host:port\": a host name or IPv4 address, or an IPv6 address in "
+                     "brackets as in \"[::1]:7001\"; port 1..65535");
         break;
     case KIND_FAULTS:
+    case KIND_NODES:
     case KIND_TABLE:
         break;
     }
@@ -170,6 +177,7 @@ static void print_row(FILE *out, const struct cfg_setting *row, const void *base
         fprintf(out, "%s = %s\n", row->name, *(const bool *)field ? "true" : "false");
         break;
     case KIND_PATH:
+    case KIND_ADDRESS:
         fprintf(out, "%s = ", row->name);
         print_string(out, *(char *const *)field);
         fputc('\n', out);
@@ -206,9 +214,24 @@ static void print_row(FILE *out, const struct cfg_setting *row, const void *base
         break;
     }
     case KIND_FAULTS:
+    case KIND_NODES:
     case KIND_TABLE:
         break;
     }
+}
+
+/* The documentation of an array of tables (row) with n elements: the keys each element takes. */
+static void print_array_doc(FILE *out, const struct cfg_setting *row, size_t n)
+{
+    const struct cfg_schema *sc = row->sub;
+    fprintf(out, "# %s\n# Each entry takes:\n", row->doc);
+    for (size_t k = 0; k < sc->len; k++) {
+        fprintf(out, "#   %s: %s (", sc->rows[k].name, sc->rows[k].doc);
+        print_type(out, &sc->rows[k], true);
+        fputs(")\n", out);
+    }
+    if (n == 0)
+        fprintf(out, "# (no [[%s]] entries)\n", row->name);
 }
 
 /* [[fault]] entries, each with the keys its kind takes. With docs, first the keys' rules. */
@@ -217,16 +240,8 @@ static void print_faults(FILE *out, const struct cfg_setting *row, const void *b
     const struct cfg_fault *faults = *(struct cfg_fault *const *)((const char *)base + row->offset);
     size_t n = *(const size_t *)((const char *)base + row->offset_b);
     const struct cfg_schema *sc = row->sub;
-    if (docs) {
-        fprintf(out, "# %s\n# Each entry takes:\n", row->doc);
-        for (size_t k = 0; k < sc->len; k++) {
-            fprintf(out, "#   %s: %s (", sc->rows[k].name, sc->rows[k].doc);
-            print_type(out, &sc->rows[k], true);
-            fputs(")\n", out);
-        }
-        if (n == 0)
-            fprintf(out, "# (no [[%s]] entries)\n", row->name);
-    }
+    if (docs)
+        print_array_doc(out, row, n);
     for (size_t i = 0; i < n; i++) {
         const struct cfg_fault *f = &faults[i];
         uint32_t keys =
@@ -238,12 +253,27 @@ static void print_faults(FILE *out, const struct cfg_setting *row, const void *b
     }
 }
 
+/* [[node]] tables in id order, every key. With docs, first the keys' rules. */
+static void print_nodes(FILE *out, const struct cfg_setting *row, const void *base, bool docs)
+{
+    const struct cfg_node *nodes = *(struct cfg_node *const *)((const char *)base + row->offset);
+    size_t n = *(const size_t *)((const char *)base + row->offset_b);
+    const struct cfg_schema *sc = row->sub;
+    if (docs)
+        print_array_doc(out, row, n);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "\n[[%s]]\n", row->name);
+        for (size_t k = 0; k < sc->len; k++)
+            print_row(out, &sc->rows[k], &nodes[i]);
+    }
+}
+
 static void print_table(FILE *out, const struct cfg_schema *sc, const char *prefix,
                         const void *base, bool docs)
 {
     for (size_t i = 0; i < sc->len; i++) {
         const struct cfg_setting *row = &sc->rows[i];
-        if (row->kind == KIND_TABLE || row->kind == KIND_FAULTS)
+        if (row->kind == KIND_TABLE || cfg_kind_is_array(row->kind))
             continue;
         if (docs)
             print_doc(out, row);
@@ -265,9 +295,18 @@ static void print_table(FILE *out, const struct cfg_schema *sc, const char *pref
         print_table(out, row->sub, path, (const char *)base + row->offset, docs);
     }
     /* Arrays of tables last: a [table] header after them would be read as part of the last. */
-    for (size_t i = 0; i < sc->len; i++)
-        if (sc->rows[i].kind == KIND_FAULTS)
+    bool first = true;
+    for (size_t i = 0; i < sc->len; i++) {
+        if (!cfg_kind_is_array(sc->rows[i].kind))
+            continue;
+        if (docs && !first)
+            fputc('\n', out); /* a blank line between one array's entries and the next's doc */
+        first = false;
+        if (sc->rows[i].kind == KIND_NODES)
+            print_nodes(out, &sc->rows[i], base, docs);
+        else
             print_faults(out, &sc->rows[i], base, docs);
+    }
 }
 
 void cfg_print(FILE *out, const struct cfg *cfg, bool docs)

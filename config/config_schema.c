@@ -252,6 +252,36 @@ uint32_t cfg_fault_keys_of(enum cfg_fault_kind kind)
     return 0;
 }
 
+#define ADDRESS(field, text)                                                                       \
+    {                                                                                              \
+        .name = #field, .kind = KIND_ADDRESS, .offset = offsetof(struct cfg_node, field),          \
+        .offset_b = offsetof(struct cfg_node, field##_host),                                       \
+        .offset_c = offsetof(struct cfg_node, field##_port), .doc = (text)                         \
+    }
+
+const struct cfg_setting cfg_node_rows[] = {
+    [CFG_NODE_ROW_ID] = UINT32(struct cfg_node, id, 0, 1, CFG_NODES_MAX,
+                               "required: the node's id; n tables have the ids 1..n, each once, "
+                               "in any order (raft_kv serve --node ID picks one)"),
+    [CFG_NODE_ROW_RAFT] = ADDRESS(raft, "required: host:port where the node takes Raft messages "
+                                        "from the other nodes"),
+    [CFG_NODE_ROW_HTTP] = ADDRESS(http, "required: host:port of the node's HTTP client API; "
+                                        "every raft and http address is different"),
+    [CFG_NODE_ROW_DATA_DIR] = {.name = "data_dir",
+                               .kind = KIND_PATH,
+                               .offset = offsetof(struct cfg_node, data_dir),
+                               .doc = "required: the node's own directory for its term, vote, log "
+                                      "and snapshots, made if missing"},
+};
+_Static_assert(COUNT(cfg_node_rows) == CFG_NODE_ROWS, "a row per node key");
+const struct cfg_schema cfg_node_schema = {cfg_node_rows, COUNT(cfg_node_rows)};
+/* The port of an address is written through uint16_t *, its host into CFG_HOST_LEN_MAX + 1 bytes.
+ */
+_Static_assert(sizeof((struct cfg_node *)0)->raft_host == CFG_HOST_LEN_MAX + 1, "host size");
+_Static_assert(sizeof((struct cfg_node *)0)->http_host == CFG_HOST_LEN_MAX + 1, "host size");
+_Static_assert(_Generic(((struct cfg_node *)0)->raft_port, uint16_t : 1, default : 0), "port type");
+_Static_assert(_Generic(((struct cfg_node *)0)->http_port, uint16_t : 1, default : 0), "port type");
+
 static const struct cfg_setting nemesis_rows[] = {
     UINT32(struct cfg_nemesis, interval_ms, 0, 0, 3600000,
            "a random fault starts or ends about this often, chosen from the seed; 0: no nemesis"),
@@ -299,6 +329,14 @@ static const struct cfg_setting root_rows[] = {
           "where each node keeps its term, vote, log and snapshots (docs/storage.md)"),
     TABLE(struct cfg, nemesis, nemesis_schema, "random faults chosen from the seed"),
     TABLE(struct cfg, check, check_schema, "what the run verifies"),
+    {.name = "node",
+     .kind = KIND_NODES,
+     .offset = offsetof(struct cfg, nodes),
+     .offset_b = offsetof(struct cfg, n_nodes),
+     .max = CFG_NODES_MAX,
+     .sub = &cfg_node_schema,
+     .doc = "[[node]]: one node of a networked cluster (raft_kv serve --node ID CONFIG), one table "
+            "each; num_nodes becomes their number (file only, not --set)"},
     {.name = "fault",
      .kind = KIND_FAULTS,
      .offset = offsetof(struct cfg, faults),
@@ -321,7 +359,7 @@ const struct cfg_setting *cfg_find_path(const char *path)
         const struct cfg_setting *row = cfg_find_row(sc, path, len);
         if (row == NULL || dot == NULL)
             return row;
-        if (row->kind != KIND_TABLE && row->kind != KIND_FAULTS)
+        if (row->kind != KIND_TABLE && !cfg_kind_is_array(row->kind))
             return NULL;
         sc = row->sub;
         path = dot + 1;

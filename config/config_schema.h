@@ -31,7 +31,11 @@ enum cfg_kind {
                      each checked against sub (the [[fault]] rows) */
     KIND_GROUPS,  /* a fault's partition: n_groups at offset, uint8_t group[] at offset_b */
     KIND_PATH,    /* char * field (heap): a non-empty string of at most CFG_PATH_MAX bytes with
-                     no NUL; words[0] is the default */
+                     no NUL; words[0] is the default (none inside [[node]]) */
+    KIND_NODES,   /* struct cfg_node * at offset, size_t count at offset_b: an array of at most
+                     max tables, each checked against sub (the [[node]] rows) */
+    KIND_ADDRESS, /* "host:port" (cfg_split_address): char * (heap) at offset, its host in a
+                     char[CFG_HOST_LEN_MAX + 1] at offset_b, its uint16_t port at offset_c */
 };
 
 struct cfg_schema;
@@ -40,11 +44,13 @@ struct cfg_setting {
     const char *name; /* one key segment */
     enum cfg_kind kind;
     size_t offset;   /* of the field in the struct of the table the row belongs to */
-    size_t offset_b; /* the second field of KIND_SEED, KIND_RANGE, KIND_FAULTS, KIND_GROUPS */
+    size_t offset_b; /* the second field of KIND_SEED, KIND_RANGE, KIND_FAULTS, KIND_GROUPS,
+                        KIND_NODES, KIND_ADDRESS */
+    size_t offset_c; /* the third field of KIND_ADDRESS */
     int64_t def, min, max;
     double def_prob;              /* KIND_PROB */
     const char *const *words;     /* KIND_WORD, KIND_KINDS: words; KIND_STRINGS: defaults */
-    const struct cfg_schema *sub; /* KIND_TABLE, KIND_FAULTS */
+    const struct cfg_schema *sub; /* KIND_TABLE, KIND_FAULTS, KIND_NODES */
     const char *doc;              /* one line for --help-config and config.toml */
 };
 
@@ -68,6 +74,28 @@ enum {
 #define CFG_FAULT_SLOW_MS_DEFAULT 100 /* slow_ms of a slow fault that does not say */
 extern const struct cfg_setting cfg_fault_rows[];
 extern const struct cfg_schema cfg_fault_schema;
+
+/* The rows of one [[node]] (struct cfg_node), by index; every one is required. */
+enum {
+    CFG_NODE_ROW_ID,
+    CFG_NODE_ROW_RAFT,
+    CFG_NODE_ROW_HTTP,
+    CFG_NODE_ROW_DATA_DIR,
+    CFG_NODE_ROWS
+};
+extern const struct cfg_setting cfg_node_rows[];
+extern const struct cfg_schema cfg_node_schema;
+
+/* An array of tables ([[fault]], [[node]]): printed last, entered by suggestions and paths. */
+static inline bool cfg_kind_is_array(enum cfg_kind kind)
+{
+    return kind == KIND_FAULTS || kind == KIND_NODES;
+}
+
+/* Whether two data directories are the same as written: compared by their '/'-separated
+ * segments, with empty and "." segments left out ("data/node1/" is "./data//node1"). Nothing is
+ * resolved: "..", symbolic links and different spellings of one directory are not seen. */
+bool cfg_same_dir(const char *a, const char *b);
 
 /* Word lists, in the order of the enums of config.h; NULL-terminated. */
 extern const char *const cfg_level_words[];

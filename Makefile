@@ -15,6 +15,9 @@ endif
 CK_CFLAGS := $(shell pkg-config --cflags ck 2>/dev/null)
 CK_LIBS := $(shell pkg-config --libs ck 2>/dev/null || echo -lck)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+# The networked mode (net/): libevent's loop, HTTP server and client, and jansson for JSON.
+NET_CFLAGS := $(shell pkg-config --cflags libevent jansson 2>/dev/null)
+NET_LIBS := $(shell pkg-config --libs libevent jansson 2>/dev/null || echo -levent -ljansson)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
         -Wpointer-arith -Wformat=2 -Wundef -Wno-unused-parameter
@@ -32,7 +35,7 @@ else
 $(error MODE must be release, tsan or asan)
 endif
 CFLAGS ?=
-ALL_CFLAGS := $(STD) $(WARN) $(OPT) $(SAN) -I. $(CK_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_CFLAGS := $(STD) $(WARN) $(OPT) $(SAN) -I. $(CK_CFLAGS) $(NET_CFLAGS) -MMD -MP $(CFLAGS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 # --- modules -------------------------------------------------------------------------------
@@ -40,8 +43,8 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 # pthreads, clocks, stdio or ck; `make check-pure` checks them by directory. The hosts are not
 # modules but programs' parts, linked whole into raft_kv and the integration tests (APP_SRC):
 # actors/ (the actor host), host/ (the action routine, network, traces), cluster/ (a threaded run,
-# reports and checks) and sim/ (the simulator).
-APP_ONLY := $(wildcard actors/*.c host/*.c cluster/*.c sim/*.c)
+# reports and checks), sim/ (the simulator) and net/ (raft_kv serve: TCP peers, HTTP, its client).
+APP_ONLY := $(wildcard actors/*.c host/*.c cluster/*.c sim/*.c net/*.c)
 MODULES := common runtime config kv raft client check wire replica scenario storage
 src_of = $(filter-out $(APP_ONLY),$(wildcard $(1)/*.c))
 # What each module links against, in static-link order (the module itself first).
@@ -64,7 +67,7 @@ syslibs_for = $(sort $(foreach m,$(LINK_$(1)),$(SYSLIBS_$(m))))
 APP_SRC := $(wildcard $(APP_ONLY))
 APP_OBJ := $(APP_SRC:%.c=$(BUILD)/%.o)
 ALL_LIBS := $(foreach m,replica check scenario storage client wire raft kv config runtime common,$(if $(call src_of,$(m)),$(call lib,$(m))))
-ALL_SYSLIBS := $(CK_LIBS) -lpthread -lm
+ALL_SYSLIBS := $(CK_LIBS) $(NET_LIBS) -lpthread -lm
 
 # --- planted bugs: a test build only --------------------------------------------------------
 # The known bugs of raft/raft.h (RAFT_BUG_*), which tests plant to show the checks catch them,
@@ -250,7 +253,7 @@ check-planted: $(BUILD)/raft_kv $(TEST_BINS)
 # message, alloc.h).
 PURE_DIRS := common config kv raft client wire replica scenario storage
 PURE_SRC = $(wildcard $(foreach d,$(PURE_DIRS),$(d)/*.c $(d)/*.h))
-PURE_FORBIDDEN := <pthread.h>|<time.h>|<sys/time.h>|<ck_|<threads.h>|<stdatomic.h>|"(runtime|actors|host|cluster|sim)/
+PURE_FORBIDDEN := <pthread.h>|<time.h>|<sys/time.h>|<ck_|<threads.h>|<stdatomic.h>|"(runtime|actors|host|cluster|sim|net)/
 check-pure:
 	@bad=$$(grep -nE '^\s*#\s*include\s*($(PURE_FORBIDDEN))' $(PURE_SRC) /dev/null); \
 	bad="$$bad$$(grep -nE '^\s*#\s*include\s*<stdio.h>' $(filter-out config/% common/alloc.c,$(PURE_SRC)) /dev/null)"; \

@@ -16,6 +16,8 @@
 #include "common/alloc.h"
 #include "config/config.h"
 #include "host/file_fs.h"
+#include "host/node_trace.h"
+#include "net/serve.h"
 #include "runtime/signals.h"
 #include "runtime/trace.h"
 #include "sim/sim.h"
@@ -174,23 +176,6 @@ static int simulate(const struct cfg *cfg, FILE *human)
     return rc;
 }
 
-/* The trace as [trace] configures it. */
-static void open_trace(const struct cfg_trace *t)
-{
-    static const enum trace_level levels[] = {[CFG_TRACE_QUIET] = TRACE_QUIET,
-                                              [CFG_TRACE_INFO] = TRACE_INFO,
-                                              [CFG_TRACE_DEBUG] = TRACE_DEBUG};
-    static const enum trace_color colors[] = {[CFG_COLOR_AUTO] = TRACE_COLOR_AUTO,
-                                              [CFG_COLOR_ALWAYS] = TRACE_COLOR_ALWAYS,
-                                              [CFG_COLOR_NEVER] = TRACE_COLOR_NEVER};
-    struct trace_options trace = {
-        .level = levels[t->level],
-        .format = t->format == CFG_FORMAT_JSONL ? TRACE_JSONL : TRACE_TEXT,
-        .color = colors[t->color],
-    };
-    trace_open(&trace);
-}
-
 /* --sweep N: seeds S..S+N-1 with configurations drawn from each seed. One seed (a replay) runs
  * with the configured trace and prints its full summary; more run quietly and exit 0 if every
  * seed passed, 1 if any failed a safety check, CLUSTER_EXIT_NOT_LIVE (4) if the failures were all
@@ -203,7 +188,7 @@ static int sweep(const struct cfg *cfg, uint64_t count, const char *argv0)
         struct cfg drawn;
         sim_sweep_config(first, &drawn);
         drawn.trace = cfg->trace;
-        open_trace(&drawn.trace);
+        host_trace_open(&drawn.trace);
         if (cfg->history_path != NULL)
             drawn.history_path = xstrdup(cfg->history_path);
         FILE *human = cfg->trace.format == CFG_FORMAT_JSONL ? stderr : stdout;
@@ -239,6 +224,11 @@ int main(int argc, char **argv)
     struct cfg_error err;
     if (argc >= 2 && strcmp(argv[1], "inspect") == 0)
         return inspect_command(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "serve") == 0)
+        return net_serve_command(argc - 2, argv + 2);
+    if (argc >= 2 && (strcmp(argv[1], "put") == 0 || strcmp(argv[1], "get") == 0 ||
+                      strcmp(argv[1], "delete") == 0))
+        return net_client_command(argc - 1, argv + 1);
     int rc = cfg_cli_parse(&cli, argc, argv, &err);
     if (rc != 0) {
         fprintf(stderr, "raft_kv: %s\n", err.msg);
@@ -312,7 +302,7 @@ int main(int argc, char **argv)
         }
         cfg.seed_given = true;
     }
-    open_trace(&cfg.trace);
+    host_trace_open(&cfg.trace);
     /* In JSON Lines mode stdout carries only trace objects; the summary then goes to stderr. */
     FILE *human = cfg.trace.format == CFG_FORMAT_JSONL ? stderr : stdout;
     fprintf(human, "seed %llu (repeat this run with --seed %llu)\n", (unsigned long long)cfg.seed,

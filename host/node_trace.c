@@ -211,3 +211,20 @@ void node_trace_note(const char *actor, const struct raft_note *note)
         break;
     }
 }
+
+/* The trace as [trace] configures it. */
+void host_trace_open(const struct cfg_trace *t)
+{
+    static const enum trace_level levels[] = {[CFG_TRACE_QUIET] = TRACE_QUIET,
+                                              [CFG_TRACE_INFO] = TRACE_INFO,
+                                              [CFG_TRACE_DEBUG] = TRACE_DEBUG};
+    static const enum trace_color colors[] = {[CFG_COLOR_AUTO] = TRACE_COLOR_AUTO,
+                                              [CFG_COLOR_ALWAYS] = TRACE_COLOR_ALWAYS,
+                                              [CFG_COLOR_NEVER] = TRACE_COLOR_NEVER};
+    struct trace_options trace = {
+        .level = levels[t->level],
+        .format = t->format == CFG_FORMAT_JSONL ? TRACE_JSONL : TRACE_TEXT,
+        .color = colors[t->color],
+    };
+    trace_open(&trace);
+}

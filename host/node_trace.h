@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/config.h"
 #include "raft/raft.h"
 
 /* "put(a, v17) [client 1 #3]", "get(a) [...]", "noop"; or "<malformed command>". */
@@ -18,5 +19,8 @@ void node_trace_describe_command(const void *data, uint32_t len, char *buf, size
 void node_trace_sent(const char *actor, const struct raft_message *m);
 /* One line for a note of the core (role change, vote, append, commit, ...). */
 void node_trace_note(const char *actor, const struct raft_note *note);
+
+/* Opens the trace as [trace] configures it (level, format, colour). */
+void host_trace_open(const struct cfg_trace *t);
 
 #endif

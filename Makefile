@@ -110,7 +110,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 TEST_BINS := $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_REPLAY_BIN) $(TOML_DECODE)
 
-.PHONY: all build deps deps-test run test tests run-tests tsan asan bench bench-rss fuzz torture sim-sweep format \
+.PHONY: all build deps deps-test run test tests run-tests tsan asan bench bench-rss bench-net fuzz torture sim-sweep format \
         format-check check-pure check-planted clean install uninstall help
 .DEFAULT_GOAL := all
 
@@ -225,6 +225,13 @@ bench-rss: deps
 	@$(MAKE) --no-print-directory MODE=release $(BENCH_BIN) $(BUILD)/raft_kv
 	@bash bench/rss.sh $(BUILD)
 
+# The networked mode (3 x `raft_kv serve` on loopback) beside etcd 3.4, both with fsync on, driven by
+# wrk over HTTP: writes and linearizable reads at 1, 16 and 64 connections; checks the targets.
+bench-net: deps
+	@bash tools/deps.sh bench-net
+	@$(MAKE) --no-print-directory MODE=release $(BUILD)/raft_kv
+	@bash bench/net.sh $(BUILD)/raft_kv
+
 # Many seeds x sizes 3, 5, 7 x a random nemesis; prints each failing seed's replay command.
 TORTURE_SEEDS ?= 30
 torture: build
@@ -288,6 +295,7 @@ help:
 	@echo "make tsan|asan  the tests under ThreadSanitizer | Address+UB+LeakSanitizer"
 	@echo "make bench      runtime beside Erlang/OTP, the store on memory and disk, peak RSS (BENCH_RSS=0 skips)"
 	@echo "make bench-rss  only the peak RSS of long runs"
+	@echo "make bench-net  3 x raft_kv serve beside 3 x etcd 3.4 under wrk (BENCH_NET_SECONDS, BENCH_NET_ONLY=etcd)"
 	@echo "make fuzz       libFuzzer over the TOML parser and wire decoder (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make torture    random faults over many seeds (TORTURE_SEEDS=$(TORTURE_SEEDS))"
 	@echo "make sim-sweep  the deterministic simulator over many seeds (SIM_SEEDS=$(SIM_SEEDS))"

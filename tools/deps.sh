@@ -2,25 +2,29 @@
 # deps.sh - check for the Debian packages a make target needs and install the missing ones.
 # Installs only when running as root with apt-get; otherwise prints the exact command and fails.
 #
-# Usage: tools/deps.sh GROUP...   where GROUP is build, test, bench, fuzz or format.
+# Usage: tools/deps.sh GROUP...   where GROUP is build, test, bench, net, bench-net, fuzz or format.
+# net: what the networked mode (raft_kv serve) needs to build, also in build and test;
+# bench-net: what `make bench-net` runs beside it (etcd 3.4 from etcd-server, wrk, curl).
 set -u
 
 packages_for() {
     case "$1" in
-    build) echo "gcc make pkg-config libck-dev" ;;
-    test) echo "gcc make pkg-config libck-dev libcmocka-dev libtsan2 libasan8 libubsan1 liblsan0 python3" ;;
+    build) echo "gcc make pkg-config libck-dev libevent-dev libjansson-dev" ;;
+    test) echo "gcc make pkg-config libck-dev libevent-dev libjansson-dev libcmocka-dev libtsan2 libasan8 libubsan1 liblsan0 python3 curl iproute2" ;;
     bench) echo "gcc make pkg-config libck-dev erlang-base" ;;
+    net) echo "libevent-dev libjansson-dev" ;;
+    bench-net) echo "etcd-server wrk curl" ;;
     fuzz) echo "clang libclang-rt-dev" ;;
     format) echo "clang-format" ;;
     *)
-        echo "deps.sh: unknown group '$1' (expected build, test, bench, fuzz or format)" >&2
+        echo "deps.sh: unknown group '$1' (expected build, test, bench, net, bench-net, fuzz or format)" >&2
         exit 2
         ;;
     esac
 }
 
 if [ "$#" -eq 0 ]; then
-    echo "usage: tools/deps.sh build|test|bench|fuzz|format ..." >&2
+    echo "usage: tools/deps.sh build|test|bench|net|bench-net|fuzz|format ..." >&2
     exit 2
 fi
 
@@ -35,6 +39,16 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
         echo "deps.sh: Concurrency Kit not found by 'pkg-config ck'; install it (Debian: libck-dev)" >&2
         exit 1
     fi
+    case " $* " in
+    *" build "* | *" test "* | *" net "*)
+        for lib in libevent:libevent-dev jansson:libjansson-dev; do
+            if ! pkg-config --exists "${lib%%:*}"; then
+                echo "deps.sh: ${lib%%:*} not found by 'pkg-config ${lib%%:*}'; install it (Debian: ${lib#*:})" >&2
+                exit 1
+            fi
+        done
+        ;;
+    esac
     exit 0
 fi
 

@@ -8,7 +8,7 @@
 #     the HTTP and the peer ports, a port already in use, a data directory that is a file): a clear
 #     error, and every node keeps serving;
 #   - kill -9 of the leader: a new leader, writes go on, the killed node restarts from its files and
-#     catches up;
+#     catches up from a snapshot (the leader keeps few entries past its snapshots);
 #   - SIGSTOP of the leader past the election timeout, then SIGCONT: it serves no stale read;
 #   - the whole cluster stopped (SIGTERM, exit 0) and started again: every acknowledged write is
 #     there.
@@ -51,6 +51,9 @@ conf=$tmp/cluster.toml
 {
     echo '[trace]'
     echo 'level = "quiet"'
+    echo '[storage]' # small snapshots: a node that was down catches up by InstallSnapshot
+    echo 'snapshot_threshold = 8'
+    echo 'snapshot_trailing = 2'
     for id in 1 2 3; do
         echo
         echo '[[node]]'
@@ -236,6 +239,10 @@ for ((i = 0; i < 200 * slow; i++)); do
     sleep 0.05
 done
 [ $ok = 1 ] || fail "node $old restarted but did not catch up to index $target"
+# It missed 20 writes while the leader kept at most 10 entries past its snapshot: it caught up
+# from a snapshot sent over TCP.
+installed=$(status "$old" | field snapshots_installed)
+[ "${installed:-0}" -ge 1 ] || fail "node $old caught up without a snapshot (snapshots_installed '$installed')"
 
 # --- SIGSTOP of the leader ------------------------------------------------------------------------
 old=$leader
@@ -275,6 +282,12 @@ done
 [ ${#acked[@]} -ge 30 ] || fail "only ${#acked[@]} of 40 writes were acknowledged"
 echo "${#acked[@]} acknowledged writes all there after kill -9, pause and a full restart"
 
+# A sanitizer build reports into the node's log (and a node killed with SIGKILL never exits
+# with the sanitizer's status): any report there fails the test.
+if grep -l "Sanitizer\|runtime error:" "$tmp"/node*.log 2>/dev/null; then
+    fail "a sanitizer reported in a node's log"
+    grep -h -A20 "Sanitizer\|runtime error:" "$tmp"/node*.log | head -60
+fi
 if [ $failed -gt 0 ]; then
     for id in 1 2 3; do echo "--- node $id"; tail -n 20 "$tmp/node$id.log"; done
     exit 1

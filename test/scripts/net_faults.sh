@@ -143,8 +143,7 @@ while [ $SECONDS -lt $end ]; do
         ;;
     2)
         echo "nemesis: node $victim killed (SIGKILL) and restarted"
-        kill -9 "${pids[$victim]}"
-        wait "${pids[$victim]}" 2>/dev/null
+        { kill -9 "${pids[$victim]}"; wait "${pids[$victim]}"; } 2>/dev/null
         sleep 1
         start "$victim"
         ;;
@@ -177,6 +176,19 @@ cat "$tmp/check.out"
 for i in 1 2 3; do
     kill -0 "${pids[$i]}" 2>/dev/null || fail "node $i is not running at the end"
 done
+# The faults did bite: leadership changed hands (a term past the first few elections).
+term=$(curl -s --max-time 2 http://10.201.0.1:8000/status | python3 -c 'import json,sys
+try: print(json.load(sys.stdin)["term"])
+except Exception: print(0)')
+echo "term at the end: $term"
+[ "$term" -ge 3 ] || fail "the nemesis changed no leader (term $term at the end)"
+
+# A sanitizer build reports into the node's log (and a node killed with SIGKILL never exits
+# with the sanitizer's status): any report there fails the test.
+if grep -l "Sanitizer\|runtime error:" "$tmp"/node*.log 2>/dev/null; then
+    fail "a sanitizer reported in a node's log"
+    grep -h -A20 "Sanitizer\|runtime error:" "$tmp"/node*.log | head -60
+fi
 if [ $failed -gt 0 ]; then
     for i in 1 2 3; do echo "--- node $i"; tail -n 15 "$tmp/node$i.log"; done
     exit 1

@@ -343,13 +343,18 @@ static const char REFUSAL[] = "HTTP/1.1 503 Service Unavailable\r\n"
                               "Connection: close\r\n\r\n" REFUSAL_BODY;
 _Static_assert(sizeof REFUSAL_BODY - 1 == 60, "REFUSAL's Content-Length");
 
-/* evhttp accepted a connection and asks for its bufferevent: made here (as evhttp would make it)
- * and kept with a reference until adopt runs, right after this accept callback and before any
- * of the connection's input is read. */
+/* evhttp accepted a connection and asks for its bufferevent: made here and kept with a reference
+ * until adopt runs, right after this accept callback and before any of the connection's input is
+ * read. BEV_OPT_CLOSE_ON_FREE, unlike evhttp's own: evhttp_connection_free closes the socket
+ * itself unless its bufferevent will, and from inside a bufferevent callback (a client's end of
+ * file, an answer written with Connection: close) the bufferevent is still referenced then, so
+ * its events leave epoll only later, by number, after the close: by then another thread (the
+ * node, opening a file) may hold that number. The bufferevent closes the socket after its events
+ * are gone. */
 static struct bufferevent *on_new_bev(struct event_base *base, void *arg)
 {
     struct net_http *h = arg;
-    struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (bev == NULL)
         return NULL; /* evhttp tries its own; that connection goes uncounted */
     bufferevent_incref(bev);

@@ -79,6 +79,8 @@ struct server {
     char addr[64];
     char other[2][32];
     const char *addrs[3];
+    char raft[3][32];
+    const char *raft_addrs[3]; /* the peers' ports: free, nobody listens on 2 and 3 */
 };
 
 struct server_opts {
@@ -155,7 +157,17 @@ static int server_try_start(struct server *s, const struct server_opts *so, char
         snprintf(s->other[i - 1], sizeof s->other[i - 1], "127.0.0.1:%u", 1000u + i);
         s->addrs[i] = s->other[i - 1];
     }
-    struct net_peers_options peers = {.self = 1, .n_nodes = s->n_nodes, .raft_addrs = s->addrs};
+    for (uint32_t i = 0; i < s->n_nodes; i++) {
+        snprintf(s->raft[i], sizeof s->raft[i], "127.0.0.1:%u", (unsigned)free_port());
+        s->raft_addrs[i] = s->raft[i];
+    }
+    struct net_peers_options peers = {.self = 1,
+                                      .n_nodes = s->n_nodes,
+                                      .raft_addrs = s->raft_addrs,
+                                      .cluster_id = 1,
+                                      .queue_bytes_max = 1u << 20,
+                                      .backoff_min_ms = 50,
+                                      .backoff_max_ms = 500};
     struct net_http_options http = {
         .self = 1,
         .n_nodes = s->n_nodes,

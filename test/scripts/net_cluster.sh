@@ -51,6 +51,9 @@ conf=$tmp/cluster.toml
 {
     echo '[trace]'
     echo 'level = "quiet"'
+    echo '[raft]' # elections slower than the default: two cores shared with sanitizers and curl
+    echo 'election_timeout_ms_min = 400'
+    echo 'election_timeout_ms_max = 800'
     echo '[storage]' # small snapshots: a node that was down catches up by InstallSnapshot
     echo 'snapshot_threshold = 8'
     echo 'snapshot_trailing = 2'
@@ -119,6 +122,21 @@ expect() { # expect WHAT "CODE BODY" CODE [BODY-SUBSTRING]
     fi
 }
 cli() { "$bin" "$@" --cluster "$conf" --timeout-ms $((10000 * slow)); }
+# lreq METHOD PATH [BODY]: req at whichever node leads now. An answer that is not final (307,
+# 503, 504: the leader changed under the request) is retried, a write with the same client id
+# and seq, so it is applied once; prints the final answer (or the last one).
+lreq() {
+    local method=$1 path=$2 got="" l i sep="?"
+    shift 2
+    [[ $path == *"?"* ]] && sep="&"
+    [ "$method" != GET ] && [[ $path != *client_id=* ]] && path="$path${sep}client_id=$RANDOM$RANDOM&seq=1"
+    for ((i = 0; i < 20; i++)); do
+        l=$(wait_leader 1 2 3) || continue
+        got=$(req "$method" "$(url "$l")$path" "$@")
+        case "${got%% *}" in 307 | 503 | 504 | 000) sleep 0.2 ;; *) break ;; esac
+    done
+    echo "$got"
+}
 
 for id in 1 2 3; do start "$id"; done
 leader=$(wait_leader 1 2 3) || { fail "no leader elected among three new nodes"; exit 1; }
@@ -126,31 +144,36 @@ follower=$((leader % 3 + 1))
 echo "leader: node $leader"
 
 # --- the API ----------------------------------------------------------------------------------
-L=$(url "$leader")
-expect "put of a new key" "$(req PUT "$L/kv/alpha" "one")" 200 '"result":"ok"'
-expect "put of an existing key" "$(req PUT "$L/kv/alpha" "two")" 409 '"result":"exists"'
-expect "get" "$(req GET "$L/kv/alpha")" 200 '"value":"one"'
-expect "lease get" "$(req GET "$L/kv/alpha?consistency=lease")" 200 '"value":"one"'
-expect "get of a missing key" "$(req GET "$L/kv/missing")" 404 '"result":"not_found"'
-expect "delete" "$(req DELETE "$L/kv/alpha")" 200 '"result":"ok"'
-expect "delete of a missing key" "$(req DELETE "$L/kv/alpha")" 404 '"result":"not_found"'
-expect "a percent-encoded key" "$(req PUT "$L/kv/a%20b%2Fc" "v")" 200
-expect "get of a percent-encoded key" "$(req GET "$L/kv/a%20b%2Fc")" 200 '"value":"v"'
-F=$(url "$follower")
-got=$(curl -s --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' "$F/kv/a%20b%2Fc")
-expect "a follower redirects" "$got" 307 "$L/kv/a%20b%2Fc"
-got=$(curl -s -L --max-time 5 "$F/kv/a%20b%2Fc")
+expect "put of a new key" "$(lreq PUT "/kv/alpha" "one")" 200 '"result":"ok"'
+expect "put of an existing key" "$(lreq PUT "/kv/alpha" "two")" 409 '"result":"exists"'
+expect "get" "$(lreq GET "/kv/alpha")" 200 '"value":"one"'
+expect "lease get" "$(lreq GET "/kv/alpha?consistency=lease")" 200 '"value":"one"'
+expect "get of a missing key" "$(lreq GET "/kv/missing")" 404 '"result":"not_found"'
+expect "delete" "$(lreq DELETE "/kv/alpha")" 200 '"result":"ok"'
+expect "delete of a missing key" "$(lreq DELETE "/kv/alpha")" 404 '"result":"not_found"'
+expect "a percent-encoded key" "$(lreq PUT "/kv/a%20b%2Fc" "v")" 200
+expect "get of a percent-encoded key" "$(lreq GET "/kv/a%20b%2Fc")" 200 '"value":"v"'
+# A follower redirects to the leader (asked again if the leader moved meanwhile).
+ok=0
+for ((i = 0; i < 10 && ok == 0; i++)); do
+    leader=$(wait_leader 1 2 3) || continue
+    follower=$((leader % 3 + 1))
+    got=$(curl -s --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' "$(url "$follower")/kv/a%20b%2Fc")
+    [ "$got" = "307 $(url "$leader")/kv/a%20b%2Fc" ] && ok=1
+done
+[ $ok = 1 ] || fail "a follower redirects: expected 307 to the leader, got '$got'"
+got=$(curl -s -L --max-time 5 "$(url "$follower")/kv/a%20b%2Fc")
 [[ $got == *'"value":"v"'* ]] || fail "following the redirect: got '$got'"
-expect "a stale read at a follower" "$(req GET "$F/kv/a%20b%2Fc?consistency=stale")" 200
+expect "a stale read at a follower" "$(req GET "$(url "$follower")/kv/a%20b%2Fc?consistency=stale")" 200
 s=$(status "$leader")
 for f in id role term leader commit_index last_applied last_index snapshot_index; do
     [ -n "$(echo "$s" | field "$f")" ] || fail "/status has no $f: $s"
 done
 # Exactly-once: the same (client_id, seq) twice is applied once.
-expect "put (client 77, seq 1)" "$(req PUT "$L/kv/once?client_id=77&seq=1" "x")" 200 '"result":"ok"'
-expect "the same put again" "$(req PUT "$L/kv/once?client_id=77&seq=1" "x")" 200 '"result":"ok"'
-expect "a new put of that key" "$(req PUT "$L/kv/once?client_id=77&seq=2" "y")" 409 '"result":"exists"'
-expect "the value" "$(req GET "$L/kv/once")" 200 '"value":"x"'
+expect "put (client 77, seq 1)" "$(lreq PUT "/kv/once?client_id=77&seq=1" "x")" 200 '"result":"ok"'
+expect "the same put again" "$(lreq PUT "/kv/once?client_id=77&seq=1" "x")" 200 '"result":"ok"'
+expect "a new put of that key" "$(lreq PUT "/kv/once?client_id=77&seq=2" "y")" 409 '"result":"exists"'
+expect "the value" "$(lreq GET "/kv/once")" 200 '"value":"x"'
 
 # The command-line client, asked at a follower first.
 out=$(cli put cli-key cli-value --node "$follower") || fail "raft_kv put: exit $?"
@@ -170,6 +193,7 @@ cli delete cli-key >/dev/null
 [ $? = 2 ] || fail "raft_kv put with a missing cluster file: expected exit 2"
 
 # --- bad input --------------------------------------------------------------------------------
+L=$(url "$leader") # any node checks a request's form before leadership matters
 expect "POST" "$(req POST "$L/kv/k" "v")" 405 '"error"'
 expect "unknown path" "$(req GET "$L/nope")" 404 '"error"'
 expect "client_id without seq" "$(req PUT "$L/kv/k?client_id=5" "v")" 400 '"error"'
@@ -193,7 +217,7 @@ for port in sys.argv[1:]:
         pass
     s.close()
 EOF
-expect "still serving after bad input" "$(req GET "$L/kv/once")" 200 '"value":"x"'
+expect "still serving after bad input" "$(lreq GET "/kv/once")" 200 '"value":"x"'
 "$bin" serve --node "$leader" "$conf" >"$tmp/dup.log" 2>&1
 rc=$?
 [ $rc = 1 ] && grep -q "in use" "$tmp/dup.log" || fail "a second node $leader: expected exit 1 saying its directory is in use, got $rc: $(cat "$tmp/dup.log")"
@@ -221,8 +245,7 @@ put_some() { # put_some FROM TO: puts k<i> = v<i> through the CLI
 }
 put_some 0 20
 old=$leader
-kill -9 "${pids[$old]}"
-wait "${pids[$old]}" 2>/dev/null
+{ kill -9 "${pids[$old]}"; wait "${pids[$old]}"; } 2>/dev/null
 unset "pids[$old]"
 rest=()
 for id in 1 2 3; do [ "$id" != "$old" ] && rest+=("$id"); done
@@ -245,14 +268,20 @@ installed=$(status "$old" | field snapshots_installed)
 [ "${installed:-0}" -ge 1 ] || fail "node $old caught up without a snapshot (snapshots_installed '$installed')"
 
 # --- SIGSTOP of the leader ------------------------------------------------------------------------
-old=$leader
-expect "before the pause" "$(req PUT "$(url "$old")/kv/paused" "before")" 200
+expect "before the pause" "$(lreq PUT "/kv/paused" "before")" 200
+old=$(wait_leader 1 2 3) || fail "no leader before the pause"
 kill -STOP "${pids[$old]}"
 rest=()
 for id in 1 2 3; do [ "$id" != "$old" ] && rest+=("$id"); done
 leader=$(wait_leader "${rest[@]}") || fail "no new leader while node $old is paused"
 if [ -n "$leader" ]; then
-    expect "delete while paused" "$(req DELETE "$(url "$leader")/kv/paused")" 200
+    for ((i = 0; i < 10; i++)); do
+        got=$(req DELETE "$(url "$leader")/kv/paused?client_id=991&seq=1")
+        [ "${got%% *}" = 200 ] && break
+        sleep 0.2
+        leader=$(wait_leader "${rest[@]}") || break
+    done
+    expect "delete while paused" "$got" 200
     kill -CONT "${pids[$old]}"
     # The old leader, just resumed, must not answer the old value: a redirect, an error, or the
     # new state (not found) are all fine.

@@ -27,8 +27,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -48,6 +46,7 @@
 
 #include "actors/node.h"
 #include "common/alloc.h"
+#include "config/config.h"
 #include "kv/kv.h"
 #include "net/http_parse.h"
 #include "raft/raft.h"
@@ -721,11 +720,13 @@ void net_http_answer(struct net_http *h, struct actor_answer *a)
  * An address that cannot be had is an error only if it is in use or nothing at all was bound. */
 static int listen_on(struct net_http *h, const char *addr, char *err, size_t err_len)
 {
-    char host[256], port[8];
-    if (net_http_split_address(addr, host, sizeof host, port, sizeof port) != 0) {
+    char host[CFG_HOST_LEN_MAX + 1], port[8];
+    uint16_t port_number = 0;
+    if (cfg_split_address(addr, host, sizeof host, &port_number) != 0) {
         snprintf(err, err_len, "bad http address '%s': expected host:port or [v6]:port", addr);
         return -1;
     }
+    snprintf(port, sizeof port, "%u", port_number);
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
@@ -781,15 +782,6 @@ int net_http_open(struct net_http **out, struct event_base *base,
         snprintf(err, err_len, "the HTTP server's options are incomplete");
         return -1;
     }
-    /* A client that closes before its answer is written makes the write fail with EPIPE, and
-     * with SIGPIPE, which would end the process: libevent writes with writev, which cannot be
-     * told MSG_NOSIGNAL. Blocked on this thread (the loop's), the signal is never delivered and
-     * the write just fails. */
-    sigset_t pipe_set;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
-
     struct net_http *h = xcalloc(1, sizeof *h);
     h->opt = *opt;
     h->base = base;

@@ -182,34 +182,3 @@ int net_http_parse_query(const char *query, struct net_http_query *q, char *why,
     }
     return 0;
 }
-
-/* Splits "host:port" ("[v6]:port" for IPv6) into host (cap bytes) and port. 0 or -1. */
-int net_http_split_address(const char *addr, char *host, size_t cap, char *port, size_t port_cap)
-{
-    const char *colon;
-    const char *h0 = addr;
-    size_t hlen;
-    if (addr[0] == '[') {
-        const char *close = strchr(addr, ']');
-        if (close == NULL || close[1] != ':')
-            return -1;
-        h0 = addr + 1;
-        hlen = (size_t)(close - h0);
-        colon = close + 1;
-    } else {
-        colon = strrchr(addr, ':');
-        if (colon == NULL || memchr(addr, ':', (size_t)(colon - addr)) != NULL)
-            return -1;
-        hlen = (size_t)(colon - addr);
-    }
-    size_t plen = strlen(colon + 1);
-    if (hlen == 0 || hlen >= cap || plen == 0 || plen >= port_cap)
-        return -1;
-    uint64_t p;
-    if (!parse_positive(colon + 1, plen, &p) || p > 65535)
-        return -1;
-    memcpy(host, h0, hlen);
-    host[hlen] = '\0';
-    memcpy(port, colon + 1, plen + 1);
-    return 0;
-}

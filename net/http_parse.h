@@ -35,8 +35,4 @@ struct net_http_query {
  * is wrong: a parameter given twice, unknown, without a value, or out of its range. */
 int net_http_parse_query(const char *query, struct net_http_query *q, char *why, size_t why_len);
 
-/* Splits "host:port" ("[v6]:port" for IPv6) into host (cap bytes, brackets removed) and port
- * (port_cap bytes, 1..65535 in decimal). 0, or -1 if addr is not of that form. */
-int net_http_split_address(const char *addr, char *host, size_t cap, char *port, size_t port_cap);
-
 #endif

@@ -7,7 +7,6 @@
  * frame from that peer to this node closes the connection (logged); the dialling side tries again
  * after a backoff that doubles up to a cap, with jitter so that peers do not redial in step.
  */
-#define _GNU_SOURCE /* NI_MAXHOST */
 #include "net/peer.h"
 
 #include <errno.h>
@@ -27,6 +26,7 @@
 #include <event2/util.h>
 
 #include "common/alloc.h"
+#include "config/config.h"
 #include "common/crc32c.h"
 #include "common/le.h"
 #include "common/prng.h"
@@ -86,22 +86,13 @@ static void schedule_redial(struct net_peers *p, uint32_t id);
 static int resolve(const char *text, struct sockaddr_storage *out, socklen_t *out_len, char *err,
                    size_t err_len)
 {
-    char host[NI_MAXHOST];
-    const char *port;
-    const char *colon = strrchr(text, ':');
-    size_t host_len = colon != NULL ? (size_t)(colon - text) : 0;
-    if (colon == NULL || host_len == 0 || colon[1] == '\0' || host_len >= sizeof host) {
+    char host[CFG_HOST_LEN_MAX + 1], port[8];
+    uint16_t port_number = 0;
+    if (cfg_split_address(text, host, sizeof host, &port_number) != 0) {
         snprintf(err, err_len, "'%s' is not a host:port address", text);
         return -1;
     }
-    if (text[0] == '[' && host_len >= 2 && text[host_len - 1] == ']') {
-        memcpy(host, text + 1, host_len - 2);
-        host[host_len - 2] = '\0';
-    } else {
-        memcpy(host, text, host_len);
-        host[host_len] = '\0';
-    }
-    port = colon + 1;
+    snprintf(port, sizeof port, "%u", port_number);
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +314,10 @@ int net_serve_command(int argc, char **argv)
         cfg_close(&cfg);
         return 2;
     }
+    /* A peer or client that closes before a write of ours ends makes the write fail with EPIPE,
+     * and with SIGPIPE, which would end the process: libevent writes with writev, which cannot
+     * be told MSG_NOSIGNAL. Ignored, the write just fails and the connection is closed. */
+    signal(SIGPIPE, SIG_IGN);
     char err[1024];
     if (signal_watch_start(err, sizeof err) != 0) {
         fprintf(stderr, "raft_kv: %s\n", err);

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -313,6 +314,7 @@ static void an_address_in_use_is_a_clear_error(void **state)
 
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN); /* as raft_kv serve does: a closed peer fails a write */
     struct trace_options quiet = {.level = getenv("NET_TRACE") ? TRACE_INFO : TRACE_QUIET,
                                   .format = TRACE_TEXT};
     trace_open(&quiet);

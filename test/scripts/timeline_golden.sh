@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# timeline_golden.sh - `raft_kv timeline` on each scene of test/golden/timeline/ (NAME.trace.jsonl,
+# and NAME.history.jsonl when there is one) gives byte for byte the page NAME.html and the
+# Perfetto file NAME.perfetto.json kept beside it.
+#
+# After a change to the renderer that is meant to change the picture, regenerate them on purpose
+# with `make timeline-golden` (this script with --update), look at the diff and at a page or two
+# in a browser, and commit them with the change.
+set -u
+here=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${RAFT_KV_BIN:-$here/build/release/raft_kv}
+dir=$here/test/golden/timeline
+update=0
+[ "${1:-}" = "--update" ] && update=1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+scenes=0
+for trace in "$dir"/*.trace.jsonl; do
+    name=$(basename "$trace" .trace.jsonl)
+    hist=()
+    [ -f "$dir/$name.history.jsonl" ] && hist=("$dir/$name.history.jsonl")
+    out_html=$tmp/$name.html
+    out_json=$tmp/$name.perfetto.json
+    if ! "$bin" timeline "$trace" "${hist[@]}" -o "$out_html" --perfetto "$out_json" 2>"$tmp/err"; then
+        echo "FAIL: $name: raft_kv timeline failed: $(cat "$tmp/err")"
+        failed=$((failed + 1))
+        continue
+    fi
+    scenes=$((scenes + 1))
+    if [ "$update" = 1 ]; then
+        cp "$out_html" "$dir/$name.html"
+        cp "$out_json" "$dir/$name.perfetto.json"
+        echo "updated $name ($(wc -c <"$out_html") bytes of page, $(wc -c <"$out_json") of Perfetto)"
+        continue
+    fi
+    for f in html perfetto.json; do
+        if ! cmp -s "$tmp/$name.$f" "$dir/$name.$f"; then
+            echo "FAIL: $name.$f differs from the golden file (make timeline-golden regenerates it):"
+            diff "$dir/$name.$f" "$tmp/$name.$f" | head -20
+            failed=$((failed + 1))
+        fi
+    done
+done
+[ "$scenes" -eq 0 ] && { echo "FAIL: no scene in $dir"; exit 1; }
+echo "timeline golden: $scenes scenes, $failed differences"
+[ "$failed" -eq 0 ]

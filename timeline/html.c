@@ -14,6 +14,30 @@
 #define BAND_H  14.0 /* the role band */
 #define BAND_DY 30.0 /* its centre below the lane's top */
 
+/* The many small things (messages, ticks, operations, their labels) go out in chunks of this
+ * many, each a <g class="ck">: the script moves a chunk only when it is in view and hides the
+ * others, so that zoom and pan cost what is on the screen, not the whole run. */
+#define CHUNK_ITEMS 200
+
+struct chunker {
+    FILE *o;
+    size_t n;
+};
+
+static void ck_item(struct chunker *c)
+{
+    if (c->n % CHUNK_ITEMS == 0)
+        fputs(c->n ? "</g><g class=\"ck\">" : "<g class=\"ck\">", c->o);
+    c->n++;
+}
+
+static void ck_close(struct chunker *c)
+{
+    if (c->n > 0)
+        fputs("</g>", c->o);
+    c->n = 0;
+}
+
 static double lane_mid(const struct tl_model *m, uint32_t lane)
 {
     const struct tl_lane *l = &m->lanes.v[lane];
@@ -29,61 +53,64 @@ static double node_mid(const struct tl_model *m, uint64_t node)
 /* --- messages ----------------------------------------------------------------------------------
  */
 
-static void msg_title(FILE *o, const struct tl_model *m, const struct tl_msg *g,
-                      const struct tl_end *e)
+/* A message's name as the picture shows it: a pre-vote's RequestVote is a PreVote. */
+static void msg_name(FILE *o, const struct tl_msg *g)
 {
-    char a[32], b[32], d[32];
-    fprintf(o, "<title>");
-    tl_html(o, g->pre_vote && !strcmp(g->type, "RequestVote")        ? "PreVote"
-               : g->pre_vote && !strcmp(g->type, "RequestVoteReply") ? "PreVoteReply"
-                                                                     : g->type);
+    if (g->pre_vote && strcmp(g->type, "RequestVote") == 0)
+        fputs("PreVote", o);
+    else if (g->pre_vote && strcmp(g->type, "RequestVoteReply") == 0)
+        fputs("PreVoteReply", o);
+    else
+        tl_json_str(o, g->type);
     if (g->heartbeat)
-        fprintf(o, " (heartbeat)");
-    fprintf(o, " node %" PRIu32 " \xe2\x86\x92 node %" PRIu32 ", term %" PRIu64, g->from,
-            e != NULL ? e->to : g->to, g->term);
-    if (g->entries >= 0)
-        fprintf(o, ", %" PRId64 " entries", g->entries);
-    if (g->has_ok)
-        fprintf(o, ", %s",
-                g->ok ? (g->cls == TL_C_VOTE || g->cls == TL_C_PREVOTE ? "granted" : "ok")
-                      : "refused");
-    fprintf(o, "\nsent %s ms", tl_ms(a, g->send_ns));
-    if (e == NULL)
-        fprintf(o, ", never received: lost to a crash, or in flight at the end");
-    else if (e->kind == TL_END_RECV)
-        fprintf(o, ", received %s ms (%s ms later)", tl_ms(b, e->t_ns),
-                tl_ms(d, e->t_ns - g->send_ns));
-    else {
-        fprintf(o, ", DROPPED %s ms", tl_ms(b, e->t_ns));
-        if (e->why != NULL) {
-            fprintf(o, " (");
-            tl_html(o, e->why);
-            fprintf(o, ")");
-        }
-    }
-    if (e != NULL && e->copy)
-        fprintf(o, "\na duplicate: the network delivered this message again");
-    else if (g->dup)
-        fprintf(o, "\nduplicated by the network");
-    fprintf(o, "\nid ");
-    tl_html(o, g->id);
-    fprintf(o, ", trace line %" PRIu32 "</title>", e != NULL ? e->line : g->send_line);
+        fputs(" (heartbeat)", o);
 }
 
-static void draw_msg(FILE *o, const struct tl_model *m, const struct tl_msg *g)
+/* The details of every message and end, for the hover box: an arrow carries only the indexes
+ * (data-g, data-e), since a <title> per arrow would double the page of a large run.
+ * msgs: [name, from, to, term, entries or -1, ok (1, 0 refused, -1 none), sent ms, id, line,
+ * duplicated, a vote]; ends: [to, ms, 0 received / 1 dropped, a copy, line, why]. */
+static void write_msg_data(FILE *o, const struct tl_model *m)
+{
+    char a[32];
+    fputs(",\"msgs\":[", o);
+    for (size_t i = 0; i < m->msgs.n; i++) {
+        const struct tl_msg *g = &m->msgs.v[i];
+        fputs(i ? ",[\"" : "[\"", o);
+        msg_name(o, g);
+        fprintf(o, "\",%" PRIu32 ",%" PRIu32 ",%" PRIu64 ",%" PRId64 ",%d,%s,\"", g->from, g->to,
+                g->term, g->entries, g->has_ok ? (g->ok ? 1 : 0) : -1, tl_ms(a, g->send_ns));
+        tl_json_str(o, g->id);
+        fprintf(o, "\",%" PRIu32 ",%d,%d]", g->send_line, g->dup ? 1 : 0,
+                g->cls == TL_C_VOTE || g->cls == TL_C_PREVOTE ? 1 : 0);
+    }
+    fputs("],\"ends\":[", o);
+    for (size_t i = 0; i < m->ends.n; i++) {
+        const struct tl_end *e = &m->ends.v[i];
+        fprintf(o, "%s[%" PRIu32 ",%s,%d,%d,%" PRIu32 ",\"", i ? "," : "", e->to, tl_ms(a, e->t_ns),
+                e->kind == TL_END_DROP ? 1 : 0, e->copy ? 1 : 0, e->line);
+        if (e->why != NULL)
+            tl_json_str(o, e->why);
+        fputs("\"]", o);
+    }
+    fputs("]", o);
+}
+
+static void draw_msg(FILE *o, struct chunker *ck, const struct tl_model *m, const struct tl_msg *g)
 {
     double ys = node_mid(m, g->from);
     if (!g->has_send || ys < 0)
         return;
+    ck_item(ck);
     double xs = tl_x(m, g->send_ns);
     const char *cls = tl_class_name(g->cls);
     if (g->first_end == TL_NONE) {
         double yt = node_mid(m, g->to);
         double dy = yt < 0 || yt == ys ? -8 : (yt > ys ? 10 : -10);
-        fprintf(o, "<line class=\"m m-%s lost\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\">",
-                cls, xs, ys, xs + 14, ys + dy);
-        msg_title(o, m, g, NULL);
-        fprintf(o, "</line>\n");
+        fprintf(o,
+                "<line class=\"m m-%s lost\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "data-g=\"%zu\"/>\n",
+                cls, xs, ys, xs + 14, ys + dy, (size_t)(g - m->msgs.v));
         return;
     }
     for (uint32_t i = g->first_end; i != TL_NONE; i = m->ends.v[i].next_end) {
@@ -106,19 +133,17 @@ static void draw_msg(FILE *o, const struct tl_model *m, const struct tl_msg *g)
                 xe = xs + 6;
             fprintf(o,
                     "<line class=\"m m-%s drop%s%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-                    "y2=\"%.1f\">",
-                    cls, g->reply ? " rep" : "", e->copy ? " dupc" : "", xs, y0, xe, ym);
-            msg_title(o, m, g, e);
-            fprintf(o, "</line><use href=\"#x\" class=\"xdrop\" x=\"%.1f\" y=\"%.1f\"/>\n", xe, ym);
+                    "y2=\"%.1f\" data-g=\"%zu\" data-e=\"%" PRIu32 "\"/>",
+                    cls, g->reply ? " rep" : "", e->copy ? " dupc" : "", xs, y0, xe, ym,
+                    (size_t)(g - m->msgs.v), i);
+            fprintf(o, "<use href=\"#x\" class=\"xdrop\" x=\"%.1f\" y=\"%.1f\"/>\n", xe, ym);
         } else {
             fprintf(o,
                     "<line class=\"m m-%s%s%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                    "marker-end=\"url(#%s-%s)\"%s>",
+                    "marker-end=\"url(#%s-%s)\"%s data-g=\"%zu\" data-e=\"%" PRIu32 "\"/>\n",
                     cls, g->reply ? " rep" : "", e->copy ? " dupc" : "", xs, y0, xe, y1, end_marker,
                     strcmp(end_marker, "ma") == 0 || strcmp(end_marker, "mr") == 0 ? cls : "x",
-                    e->copy ? " marker-start=\"url(#mdup)\"" : "");
-            msg_title(o, m, g, e);
-            fprintf(o, "</line>\n");
+                    e->copy ? " marker-start=\"url(#mdup)\"" : "", (size_t)(g - m->msgs.v), i);
         }
     }
 }
@@ -187,12 +212,14 @@ static void draw_ticks(FILE *o, const struct tl_model *m)
     static const double dy[] = {-13, 13, -13, 0};
     static const double label_dy[] = {-20, 28, -20, 0};
     char a[32];
+    struct chunker ck = {o, 0};
     fprintf(o, "<g id=\"ticks\">\n");
     for (size_t i = 0; i < m->ticks.n; i++) {
         const struct tl_tick *k = &m->ticks.v[i];
         double y = node_mid(m, k->node);
         if (y < 0)
             continue;
+        ck_item(&ck);
         fprintf(o, "<use href=\"#%s\" class=\"%s%s\" x=\"%.1f\" y=\"%.1f\"><title>", glyph[k->kind],
                 glyph[k->kind], k->client_cmd ? " cc" : "", tl_x(m, k->t_ns), y + dy[k->kind]);
         switch (k->kind) {
@@ -219,6 +246,7 @@ static void draw_ticks(FILE *o, const struct tl_model *m)
         }
         fprintf(o, " at %s ms (line %" PRIu32 ")</title></use>\n", tl_ms(a, k->t_ns), k->line);
     }
+    ck_close(&ck);
     /* Index labels: one group per lane and kind, in time order. */
     for (size_t l = 0; l < m->node_ids.n; l++) {
         for (int kind = TL_TICK_COMMIT; kind <= TL_TICK_SNAPSHOT; kind++) {
@@ -227,10 +255,12 @@ static void draw_ticks(FILE *o, const struct tl_model *m)
                 const struct tl_tick *k = &m->ticks.v[i];
                 if (k->node != m->node_ids.v[l] || (int)k->kind != kind)
                     continue;
+                ck_item(&ck);
                 fprintf(o, "<text class=\"il il%d\" x=\"%.1f\" y=\"%.1f\">%s%" PRIu64 "</text>",
                         kind, tl_x(m, k->t_ns), node_mid(m, k->node) + label_dy[kind],
                         kind == TL_TICK_SNAPSHOT ? "s" : "", k->index);
             }
+            ck_close(&ck);
             fprintf(o, "</g>\n");
         }
     }
@@ -416,12 +446,14 @@ static void op_title(FILE *o, const struct tl_model *m, const struct tl_op *op)
 
 static void draw_ops(FILE *o, const struct tl_model *m)
 {
+    struct chunker ck = {o, 0};
     fprintf(o, "<g id=\"ops\">\n");
     for (size_t i = 0; i < m->ops.n; i++) {
         const struct tl_op *op = &m->ops.v[i];
         uint32_t lane = tl_lane_of_client(m, op->process);
         if (lane == TL_NONE)
             continue;
+        ck_item(&ck);
         double x0 = tl_x(m, op->t0_ns), x1 = tl_x(m, op->t1_ns);
         if (x1 < x0 + 2)
             x1 = x0 + 2;
@@ -435,17 +467,20 @@ static void draw_ops(FILE *o, const struct tl_model *m)
         op_title(o, m, op);
         fprintf(o, "</rect>\n");
     }
+    ck_close(&ck);
     for (size_t l = m->node_ids.n; l < m->lanes.n; l++) {
         fprintf(o, "<g class=\"lbls\">");
         for (size_t i = 0; i < m->ops.n; i++) {
             const struct tl_op *op = &m->ops.v[i];
             if (op->process != m->lanes.v[l].id)
                 continue;
+            ck_item(&ck);
             fprintf(o, "<text class=\"ol\" x=\"%.1f\" y=\"%.1f\">%s ", tl_x(m, op->t0_ns) + 2,
                     m->lanes.v[l].y1 - 11, check_f_name(op->f));
             tl_html(o, op->key);
             fprintf(o, "</text>");
         }
+        ck_close(&ck);
         fprintf(o, "</g>\n");
     }
     fprintf(o, "</g>\n<g id=\"links\">\n");
@@ -454,6 +489,7 @@ static void draw_ops(FILE *o, const struct tl_model *m)
         uint32_t lane = tl_lane_of_client(m, op->process);
         if (lane == TL_NONE || op->apply == TL_NONE)
             continue;
+        ck_item(&ck);
         const struct tl_tick *k = &m->ticks.v[op->apply];
         double xa = tl_x(m, k->t_ns), x0 = tl_x(m, op->t0_ns), x1 = tl_x(m, op->t1_ns);
         double xo = xa < x0 ? x0 : xa > x1 ? x1 : xa;
@@ -464,6 +500,7 @@ static void draw_ops(FILE *o, const struct tl_model *m)
                 xa, node_mid(m, k->node) + 13, xo, m->lanes.v[lane].y0 + 7, op->process,
                 check_f_name(op->f), k->index, k->node);
     }
+    ck_close(&ck);
     fprintf(o, "</g>\n");
 }
 
@@ -510,7 +547,9 @@ static void write_data(FILE *o, const struct tl_model *m)
                 tl_ms(b, f->t1_ns));
         first = false;
     }
-    fprintf(o, "]}</script>\n");
+    fputs("]", o);
+    write_msg_data(o, m);
+    fprintf(o, "}</script>\n");
 }
 
 static void write_summary(FILE *o, const struct tl_model *m)
@@ -676,13 +715,16 @@ void tl_write_html(const struct tl_model *m, FILE *o)
     fprintf(o, "<g id=\"hbf\">\n");
     draw_hb_runs(o, m);
     fprintf(o, "</g>\n<g id=\"msgs\">\n");
+    struct chunker ck = {o, 0};
     for (size_t i = 0; i < m->msgs.n; i++)
         if (!m->msgs.v[i].heartbeat)
-            draw_msg(o, m, &m->msgs.v[i]);
+            draw_msg(o, &ck, m, &m->msgs.v[i]);
+    ck_close(&ck);
     fprintf(o, "</g>\n<g id=\"hb\" style=\"display:none\">\n");
     for (size_t i = 0; i < m->msgs.n; i++)
         if (m->msgs.v[i].heartbeat)
-            draw_msg(o, m, &m->msgs.v[i]);
+            draw_msg(o, &ck, m, &m->msgs.v[i]);
+    ck_close(&ck);
     fprintf(o,
             "</g>\n<line id=\"cursor\" x1=\"-10\" y1=\"0\" x2=\"-10\" y2=\"%.0f\"/>\n</svg>"
             "</div></div>\n<div id=\"tip\"></div><div id=\"jserr\"></div>\n",

@@ -41,7 +41,7 @@ for trace in "$here"/test/golden/timeline/*.trace.jsonl; do
         continue
     fi
     checked=$((checked + 1))
-    if ! grep -q '<body data-ready="[1-9]' "$tmp/dom"; then
+    if ! grep -q '<body [^>]*data-ready="[1-9]' "$tmp/dom"; then
         echo "FAIL: $name: the script did not run to its end (no data-ready on body)"
         failed=$((failed + 1))
     fi

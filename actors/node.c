@@ -27,6 +27,7 @@
 struct node_raft_msg {
     struct actor_msg hdr;
     struct raft_message m;
+    uint64_t msg_id; /* its trace id (host_trace_message); 0 from outside the process */
 };
 
 struct node_index_msg {
@@ -57,6 +58,7 @@ struct node {
     struct replica rep;
     struct replica_output out;
     struct host_ports ports;
+    struct host_trace_memo memo;
     timer_id wake_timer; /* 0 when no tick is armed */
     uint64_t wake_ms;    /* deadline of the armed tick */
     bool became_leader;  /* a step since the last look made this node leader */
@@ -167,10 +169,11 @@ static bool transport_reachable(void *ctx, uint32_t to)
 }
 
 /* Transport: a cast to the peer's actor, or a timer of this node's that casts it later. */
-static void transport_deliver(void *ctx, struct raft_message *m, uint32_t delay_ms)
+static void transport_deliver(void *ctx, struct raft_message *m, uint32_t delay_ms, uint64_t msg_id)
 {
     struct node *n = ctx;
     struct node_raft_msg *out = wrap(m);
+    out->msg_id = msg_id;
     struct actor *peer = actor_dir_view_get(&n->peers, out->m.to - 1);
     if (peer == NULL) /* gone since it was found reachable: lost, as on a network */
         actor_msg_free(&out->hdr);
@@ -316,6 +319,7 @@ static void on_raft_message(struct node *n, struct node_raft_msg *msg)
 {
     const char *why = NULL;
     n->stats.msgs_received++;
+    host_trace_message(NULL, "recv", &msg->m, msg->msg_id, NULL);
     if (raft_message_validate(&msg->m, raft_id(&n->rep.raft), n->opt.raft.n_nodes, &why) != 0) {
         n->stats.msgs_malformed++;
         trace_log(TRACE_INFO, NULL, "error", "drops a malformed message from node %u: %s",
@@ -483,9 +487,11 @@ int node_spawn(const struct node_options *opt, struct actor **out, char *err, si
                                    .send = port_send,
                                    .answer = port_answer,
                                    .arm = port_arm,
-                                   .observe = port_observe};
+                                   .observe = port_observe,
+                                   .memo = &n->memo};
     actor_dir_view_init(&n->peers, opt->peers);
-    host_network_init(&n->net, opt->net, opt->net_seed, opt->raft.id, opt->raft.n_nodes);
+    host_network_init(&n->net, opt->net, opt->net_seed, opt->raft.id, opt->raft.n_nodes,
+                      opt->incarnation);
     n->transport = (struct host_transport){
         .ctx = n, .reachable = transport_reachable, .deliver = transport_deliver};
     char name[32];

@@ -45,6 +45,7 @@ struct node_options {
     struct actor_dir *peers;          /* borrowed: slot i is node i+1 (empty while it is down) */
     struct netem *net;                /* borrowed; NULL: a perfect network */
     uint64_t net_seed;                /* seeds this node's network decisions */
+    uint32_t incarnation;             /* the node's starts before this one (trace ids) */
     struct actor *monitor;            /* borrowed; NULL: no invariant monitor */
     uint64_t epoch_ns;                /* the run's time zero (actor_now_ns) */
 };

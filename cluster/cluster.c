@@ -105,6 +105,7 @@ static int node_options_of(struct cluster *c, uint32_t i, struct node_options *o
         .peers = c->dir,
         .net = c->net,
         .net_seed = prng_derive(cfg->seed, SCENARIO_NET_STREAM + i + 1),
+        .incarnation = c->incarnations[i],
         .monitor = c->monitor,
         .epoch_ns = c->epoch_ns,
     };

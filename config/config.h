@@ -53,7 +53,7 @@ enum cfg_status {
     CFG_EUSAGE,   /* a bad command line (exit status 2) */
 };
 
-enum cfg_trace_level { CFG_TRACE_QUIET, CFG_TRACE_INFO, CFG_TRACE_DEBUG };
+enum cfg_trace_level { CFG_TRACE_QUIET, CFG_TRACE_INFO, CFG_TRACE_DEBUG, CFG_TRACE_MESSAGES };
 enum cfg_trace_format { CFG_FORMAT_TEXT, CFG_FORMAT_JSONL };
 enum cfg_color { CFG_COLOR_AUTO, CFG_COLOR_ALWAYS, CFG_COLOR_NEVER };
 

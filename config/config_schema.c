@@ -45,7 +45,7 @@ _Static_assert(sizeof(enum cfg_read) == sizeof(int), "enum size");
 _Static_assert(CFG_NODES_MAX <= UINT8_MAX, "group numbers fit a byte");
 
 /* In the order of the enums in config.h. */
-const char *const cfg_level_words[] = {"quiet", "info", "debug", NULL};
+const char *const cfg_level_words[] = {"quiet", "info", "debug", "messages", NULL};
 const char *const cfg_format_words[] = {"text", "jsonl", NULL};
 const char *const cfg_color_words[] = {"auto", "always", "never", NULL};
 const char *const cfg_fault_kind_words[] = {"crash",   "restart", "partition", "heal",
@@ -127,7 +127,8 @@ static const struct cfg_schema raft_schema = {raft_rows, COUNT(raft_rows)};
 
 static const struct cfg_setting trace_rows[] = {
     WORD(struct cfg_trace, level, CFG_TRACE_INFO, cfg_level_words,
-         "quiet: the summary only; info: every Raft and client event; debug: more"),
+         "quiet: the summary only; info: every Raft and client event; debug: more; messages: "
+         "also every message and node state change (what the timeline draws)"),
     WORD(struct cfg_trace, format, CFG_FORMAT_TEXT, cfg_format_words,
          "text for people, jsonl (one JSON object per line) for programs"),
     WORD(struct cfg_trace, color, CFG_COLOR_AUTO, cfg_color_words,

@@ -72,19 +72,57 @@ static void trace_served(const char *actor, const struct replica_served *s)
 
 static void trace_applied(const char *actor, const struct replica_applied *a)
 {
+    struct trace_field f[3] = {TRACE_U64("index", a->index)};
     if (a->entry->type == RAFT_ENTRY_NOOP) {
-        trace_log(TRACE_DEBUG, actor, "apply", "applies %llu: noop of term %llu",
-                  (unsigned long long)a->index, (unsigned long long)a->entry->term);
+        trace_log_fields(TRACE_DEBUG, actor, "apply", f, 1, "applies %llu: noop of term %llu",
+                         (unsigned long long)a->index, (unsigned long long)a->entry->term);
     } else if (!a->command) {
         /* Only validated commands enter the log, so this is a bug, not bad input. */
-        trace_log(TRACE_INFO, actor, "apply", "applies %llu: <malformed command ignored>",
-                  (unsigned long long)a->index);
+        trace_log_fields(TRACE_INFO, actor, "apply", f, 1,
+                         "applies %llu: <malformed command ignored>", (unsigned long long)a->index);
     } else if (trace_on(TRACE_INFO)) {
         char what[160];
         node_trace_describe_command(a->entry->data, a->entry->len, what, sizeof what);
-        trace_log(TRACE_INFO, actor, "apply", "applies %llu: %s -> %s",
-                  (unsigned long long)a->index, what, client_result_name(a->op, a->status));
+        struct kv_command cmd;
+        size_t n = 1;
+        if (kv_command_decode(a->entry->data, a->entry->len, &cmd) == 0 && cmd.client_id != 0) {
+            f[n++] = TRACE_U64("client", cmd.client_id);
+            f[n++] = TRACE_U64("seq", cmd.seq);
+        }
+        trace_log_fields(TRACE_INFO, actor, "apply", f, n, "applies %llu: %s -> %s",
+                         (unsigned long long)a->index, what, client_result_name(a->op, a->status));
     }
+}
+
+/* The node's state as the timeline's click-a-node panel shows it, traced (level MESSAGES) when a
+ * step changed it since the last line. */
+static void trace_state(const char *actor, const struct replica *r, struct host_trace_memo *memo)
+{
+    struct host_trace_memo now = {
+        .valid = true,
+        .role = raft_role(&r->raft),
+        .term = raft_term(&r->raft),
+        .last_index = raft_last_index(&r->raft),
+        .commit = raft_commit_index(&r->raft),
+        .applied = raft_last_applied(&r->raft),
+    };
+    if (memo->valid && memo->role == now.role && memo->term == now.term &&
+        memo->last_index == now.last_index && memo->commit == now.commit &&
+        memo->applied == now.applied)
+        return;
+    *memo = now;
+    struct trace_field f[] = {
+        TRACE_U64("term", now.term),
+        TRACE_STR("role", raft_role_name(now.role)),
+        TRACE_U64("last_index", now.last_index),
+        TRACE_U64("commit", now.commit),
+        TRACE_U64("applied", now.applied),
+    };
+    trace_log_fields(TRACE_MESSAGES, actor, "state", f, 5,
+                     "%s in term %llu, log to %llu, commit %llu, applied %llu",
+                     raft_role_name(now.role), (unsigned long long)now.term,
+                     (unsigned long long)now.last_index, (unsigned long long)now.commit,
+                     (unsigned long long)now.applied);
 }
 
 int host_step(struct replica *r, struct replica_output *out, const struct replica_event *ev,
@@ -134,5 +172,7 @@ int host_step(struct replica *r, struct replica_output *out, const struct replic
         next.raft = (struct raft_event){
             .type = RAFT_EVENT_PERSISTED, .now_ms = ev->raft.now_ms, .persisted_seq = seq};
     }
+    if (ports->memo != NULL && trace_on(TRACE_MESSAGES))
+        trace_state(ports->actor, r, ports->memo);
     return first_rc;
 }

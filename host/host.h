@@ -17,6 +17,13 @@
 #include "raft/raft.h"
 #include "replica/replica.h"
 
+/* The node state last traced (host_step, level MESSAGES), kept by the host per node. */
+struct host_trace_memo {
+    bool valid;
+    enum raft_role role;
+    uint64_t term, last_index, commit, applied;
+};
+
 struct host_ports {
     void *ctx;
     const char *actor; /* the trace's actor name; NULL: the running actor's */
@@ -33,6 +40,8 @@ struct host_ports {
     /* Optional: sees each step's output before it is carried out (counters, invariant
      * monitors); the replica is as the step left it. */
     void (*observe)(void *ctx, const struct replica *r, const struct replica_output *out);
+    /* Optional: where the node's last traced state is kept; NULL: no "state" lines. */
+    struct host_trace_memo *memo;
 };
 
 /* Feeds ev to r and carries out the output (out is the caller's, reused). Returns the first

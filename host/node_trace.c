@@ -108,10 +108,13 @@ void node_trace_note(const char *actor, const struct raft_note *note)
     unsigned long long term = note->term, a = note->a, b = note->b;
     const char *vote = note->pre_vote ? "pre-vote" : "vote";
     switch (note->kind) {
-    case RAFT_NOTE_ROLE_CHANGE:
-        trace_log(TRACE_INFO, actor, "role", "%s -> %s in term %llu",
-                  raft_role_name(note->from_role), raft_role_name(note->to_role), term);
+    case RAFT_NOTE_ROLE_CHANGE: {
+        struct trace_field f[] = {TRACE_STR("role", raft_role_name(note->to_role)),
+                                  TRACE_U64("term", term)};
+        trace_log_fields(TRACE_INFO, actor, "role", f, 2, "%s -> %s in term %llu",
+                         raft_role_name(note->from_role), raft_role_name(note->to_role), term);
         break;
+    }
     case RAFT_NOTE_ELECTION_START:
         trace_log(TRACE_INFO, actor, "election", "starts %s for term %llu",
                   note->pre_vote ? "a pre-vote" : "an election", term);
@@ -141,28 +144,34 @@ void node_trace_note(const char *actor, const struct raft_note *note)
     case RAFT_NOTE_TRUNCATED:
         trace_log(TRACE_INFO, actor, "log", "truncates conflicting entries %llu..%llu", a, b);
         break;
-    case RAFT_NOTE_COMMIT_ADVANCED:
-        trace_log(TRACE_INFO, actor, "commit", "commit index %llu -> %llu", a, b);
+    case RAFT_NOTE_COMMIT_ADVANCED: {
+        struct trace_field f = TRACE_U64("index", b);
+        trace_log_fields(TRACE_INFO, actor, "commit", &f, 1, "commit index %llu -> %llu", a, b);
         break;
+    }
     case RAFT_NOTE_STEP_DOWN:
         trace_log(TRACE_INFO, actor, "role", "steps down in term %llu: %s", term,
                   raft_reason_name(note->reason));
         break;
-    case RAFT_NOTE_TERM_CHANGED:
+    case RAFT_NOTE_TERM_CHANGED: {
+        struct trace_field f = TRACE_U64("term", b);
         if (note->peer != 0)
-            trace_log(TRACE_INFO, actor, "term", "term %llu -> %llu, led by node %u", a, b,
-                      note->peer);
+            trace_log_fields(TRACE_INFO, actor, "term", &f, 1, "term %llu -> %llu, led by node %u",
+                             a, b, note->peer);
         else
-            trace_log(TRACE_INFO, actor, "term", "term %llu -> %llu", a, b);
+            trace_log_fields(TRACE_INFO, actor, "term", &f, 1, "term %llu -> %llu", a, b);
         break;
+    }
     case RAFT_NOTE_PEER_BACKUP:
         trace_log(TRACE_INFO, actor, "append", "node %u refused: next index %llu -> %llu",
                   note->peer, a, b);
         break;
-    case RAFT_NOTE_SNAPSHOT_TAKEN:
-        trace_log(TRACE_INFO, actor, "snapshot", "takes a snapshot at %llu; the log starts at %llu",
-                  a, b);
+    case RAFT_NOTE_SNAPSHOT_TAKEN: {
+        struct trace_field f[] = {TRACE_U64("index", a), TRACE_STR("snapshot", "taken")};
+        trace_log_fields(TRACE_INFO, actor, "snapshot", f, 2,
+                         "takes a snapshot at %llu; the log starts at %llu", a, b);
         break;
+    }
     case RAFT_NOTE_SNAPSHOT_SEND:
         trace_log(TRACE_INFO, actor, "snapshot",
                   "node %u needs compacted entries: sends it the snapshot at %llu (%llu bytes)",
@@ -172,11 +181,13 @@ void node_trace_note(const char *actor, const struct raft_note *note)
         trace_log(TRACE_INFO, actor, "snapshot", "node %u installed the snapshot at %llu",
                   note->peer, a);
         break;
-    case RAFT_NOTE_SNAPSHOT_INSTALLED:
-        trace_log(TRACE_INFO, actor, "snapshot",
-                  "installs node %u's snapshot at %llu and %s the log after it", note->peer, a,
-                  b ? "keeps" : "discards");
+    case RAFT_NOTE_SNAPSHOT_INSTALLED: {
+        struct trace_field f[] = {TRACE_U64("index", a), TRACE_STR("snapshot", "installed")};
+        trace_log_fields(TRACE_INFO, actor, "snapshot", f, 2,
+                         "installs node %u's snapshot at %llu and %s the log after it", note->peer,
+                         a, b ? "keeps" : "discards");
         break;
+    }
     case RAFT_NOTE_READ_INDEX: {
         char whose[32] = "";
         if (note->peer != 0)
@@ -217,7 +228,8 @@ void host_trace_open(const struct cfg_trace *t)
 {
     static const enum trace_level levels[] = {[CFG_TRACE_QUIET] = TRACE_QUIET,
                                               [CFG_TRACE_INFO] = TRACE_INFO,
-                                              [CFG_TRACE_DEBUG] = TRACE_DEBUG};
+                                              [CFG_TRACE_DEBUG] = TRACE_DEBUG,
+                                              [CFG_TRACE_MESSAGES] = TRACE_MESSAGES};
     static const enum trace_color colors[] = {[CFG_COLOR_AUTO] = TRACE_COLOR_AUTO,
                                               [CFG_COLOR_ALWAYS] = TRACE_COLOR_ALWAYS,
                                               [CFG_COLOR_NEVER] = TRACE_COLOR_NEVER};

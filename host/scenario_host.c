@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "config/config_schema.h"
 #include "runtime/trace.h"
 
 static void net_partition(void *net, const uint8_t *group)
@@ -55,6 +56,32 @@ static void groups_text(const uint8_t *group, uint32_t n_nodes, char *buf, size_
     }
 }
 
+/* The partition's groups as a JSON array of arrays of node ids; nodes in no group form the last
+ * group. */
+static void groups_json(const uint8_t *group, uint32_t n_groups, uint32_t n_nodes, char *buf,
+                        size_t cap)
+{
+    size_t used = (size_t)snprintf(buf, cap, "[");
+    bool first_group = true;
+    for (uint32_t g = 1; g <= n_groups + 1 && used < cap; g++) {
+        uint32_t want = g <= n_groups ? g : 0;
+        bool any = false;
+        for (uint32_t i = 0; i < n_nodes && used < cap; i++) {
+            if (group[i] != want)
+                continue;
+            used += (size_t)snprintf(buf + used, cap - used, "%s%s%u",
+                                     any ? "" : (first_group ? "[" : ",["), any ? "," : "", i + 1);
+            any = true;
+        }
+        if (any && used < cap) {
+            used += (size_t)snprintf(buf + used, cap - used, "]");
+            first_group = false;
+        }
+    }
+    if (used < cap)
+        snprintf(buf + used, cap - used, "]");
+}
+
 void scenario_trace_fault(const struct scenario_applied *a)
 {
     const struct cfg_fault *f = a->fault;
@@ -72,27 +99,36 @@ void scenario_trace_fault(const struct scenario_applied *a)
     case SCENARIO_APPLIED:
         break;
     }
+    struct trace_field fl[3] = {TRACE_STR("fault", cfg_fault_kind_words[f->kind]),
+                                TRACE_U64("node", f->node)};
     switch (f->kind) {
     case CFG_FAULT_CRASH:
-        trace_log(TRACE_INFO, who, "fault", "crashes node %u", f->node);
+        trace_log_fields(TRACE_INFO, who, "fault", fl, 2, "crashes node %u", f->node);
         return;
     case CFG_FAULT_RESTART:
-        trace_log(TRACE_INFO, who, "fault", "restarts node %u from its persistent state", f->node);
+        trace_log_fields(TRACE_INFO, who, "fault", fl, 2,
+                         "restarts node %u from its persistent state", f->node);
         return;
     case CFG_FAULT_PARTITION: {
         char text[1280]; /* 255 nodes of up to 3 digits, spaces and braces */
         groups_text(f->group, a->n_nodes, text, sizeof text);
-        trace_log(TRACE_INFO, who, "fault", "partitions the network: %s", text);
+        char json[1280];
+        groups_json(f->group, f->n_groups, a->n_nodes, json, sizeof json);
+        fl[1] = TRACE_JSON("groups", json);
+        trace_log_fields(TRACE_INFO, who, "fault", fl, 2, "partitions the network: %s", text);
         return;
     }
     case CFG_FAULT_HEAL:
-        trace_log(TRACE_INFO, who, "fault", "heals the network (partitions, isolation, slowness)");
+        trace_log_fields(TRACE_INFO, who, "fault", fl, 1,
+                         "heals the network (partitions, isolation, slowness)");
         return;
     case CFG_FAULT_ISOLATE:
-        trace_log(TRACE_INFO, who, "fault", "isolates node %u", f->node);
+        trace_log_fields(TRACE_INFO, who, "fault", fl, 2, "isolates node %u", f->node);
         return;
     case CFG_FAULT_SLOW:
-        trace_log(TRACE_INFO, who, "fault", "slows node %u's links by %u ms", f->node, f->slow_ms);
+        fl[2] = TRACE_U64("slow_ms", f->slow_ms);
+        trace_log_fields(TRACE_INFO, who, "fault", fl, 3, "slows node %u's links by %u ms", f->node,
+                         f->slow_ms);
         return;
     case CFG_FAULT_KINDS:
         break;
@@ -101,6 +137,8 @@ void scenario_trace_fault(const struct scenario_applied *a)
 
 void scenario_trace_heal_all(void)
 {
-    trace_log(TRACE_INFO, "main", "fault",
-              "clients done: every fault healed, nodes restarted, the network made reliable");
+    struct trace_field f[] = {TRACE_STR("fault", "heal"), TRACE_BOOL("all", true)};
+    trace_log_fields(
+        TRACE_INFO, "main", "fault", f, 2,
+        "clients done: every fault healed, nodes restarted, the network made reliable");
 }

@@ -89,8 +89,10 @@ static int parse_args(int argc, char **argv, struct client_args *a)
             a->consistency = argv[++i];
             if (strcmp(a->consistency, "linearizable") != 0 &&
                 strcmp(a->consistency, "lease") != 0 && strcmp(a->consistency, "stale") != 0) {
-                fprintf(stderr, "raft_kv %s: --consistency '%s': expected linearizable, lease or "
-                                "stale\n", a->verb, a->consistency);
+                fprintf(stderr,
+                        "raft_kv %s: --consistency '%s': expected linearizable, lease or "
+                        "stale\n",
+                        a->verb, a->consistency);
                 return -1;
             }
         } else if (strcmp(arg, "--node") == 0 && next != NULL) {
@@ -107,12 +109,11 @@ static int parse_args(int argc, char **argv, struct client_args *a)
                 return -1;
             }
             a->timeout_ms = (uint32_t)v;
-        } else if ((strcmp(arg, "--client-id") == 0 || strcmp(arg, "--seq") == 0) &&
-                   next != NULL) {
+        } else if ((strcmp(arg, "--client-id") == 0 || strcmp(arg, "--seq") == 0) && next != NULL) {
             bool is_id = arg[2] == 'c';
             if (!parse_u64(argv[++i], 1, INT64_MAX, is_id ? &a->client_id : &a->seq)) {
-                fprintf(stderr, "raft_kv %s: %s '%s': expected a positive integer\n", a->verb,
-                        arg, argv[i]);
+                fprintf(stderr, "raft_kv %s: %s '%s': expected a positive integer\n", a->verb, arg,
+                        argv[i]);
                 return -1;
             }
             *(is_id ? &id_given : &seq_given) = true;
@@ -334,8 +335,10 @@ int net_client_command(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (cfg.n_nodes == 0) {
-        fprintf(stderr, "raft_kv %s: %s lists no [[node]] tables (--cluster names the cluster's "
-                        "configuration)\n", a.verb, a.cluster);
+        fprintf(stderr,
+                "raft_kv %s: %s lists no [[node]] tables (--cluster names the cluster's "
+                "configuration)\n",
+                a.verb, a.cluster);
         cfg_close(&cfg);
         return EXIT_USAGE;
     }

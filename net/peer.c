@@ -49,9 +49,9 @@ static const uint8_t hello_magic[4] = {'R', 'K', 'V', 'P'};
 struct conn {
     struct net_peers *p;
     struct bufferevent *bev;
-    uint32_t peer;  /* the peer's id: known from the start when dialling, from its hello else */
-    bool dialler;   /* this side dialled */
-    bool ready;     /* the hellos are exchanged: frames flow */
+    uint32_t peer; /* the peer's id: known from the start when dialling, from its hello else */
+    bool dialler;  /* this side dialled */
+    bool ready;    /* the hellos are exchanged: frames flow */
     struct conn *next_pending; /* accepted, before its hello */
 };
 
@@ -253,8 +253,7 @@ static bool read_frames(struct conn *c)
             size_t whole = want + needed;
             if (len < whole)
                 return true; /* the rest of the frame is still on its way */
-            rc = wire_decode(evbuffer_pullup(in, (ev_ssize_t)whole), whole, &f, &consumed,
-                             &needed);
+            rc = wire_decode(evbuffer_pullup(in, (ev_ssize_t)whole), whole, &f, &consumed, &needed);
         }
         if (rc == WIRE_EAGAIN)
             return true;
@@ -294,9 +293,8 @@ static void on_read(struct bufferevent *bev, void *arg)
         if (evbuffer_get_length(in) < HELLO_BYTES)
             return;
         uint32_t from = 0;
-        const char *bad =
-            hello_check(p, evbuffer_pullup(in, HELLO_BYTES), c->dialler ? HELLO_ACCEPT : HELLO_DIAL,
-                        &from);
+        const char *bad = hello_check(p, evbuffer_pullup(in, HELLO_BYTES),
+                                      c->dialler ? HELLO_ACCEPT : HELLO_DIAL, &from);
         if (bad == NULL && c->dialler && from != c->peer)
             bad = "the node at that address has another id";
         if (bad != NULL) {
@@ -334,8 +332,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     else if (what & BEV_EVENT_EOF)
         snprintf(why, sizeof why, "closed by the peer");
     else
-        snprintf(why, sizeof why, "%s",
-                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        snprintf(why, sizeof why, "%s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     /* A dial that never connected is not worth a line each time: the peer is down. */
     bool quiet = c->dialler && !c->ready && (what & BEV_EVENT_ERROR);
     conn_close(c, quiet ? NULL : why);
@@ -395,8 +392,8 @@ static void schedule_redial(struct net_peers *p, uint32_t id)
     evtimer_add(s->redial, &tv);
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
-                      int len, void *arg)
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int len,
+                      void *arg)
 {
     (void)l;
     (void)addr;
@@ -442,10 +439,9 @@ int net_peers_open(struct net_peers **out, struct event_base *base,
         s->redial = evtimer_new(base, on_redial, s);
     }
     struct slot *me = &p->slots[opt->self];
-    p->listener = evconnlistener_new_bind(base, on_accept, p,
-                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-                                              LEV_OPT_CLOSE_ON_EXEC,
-                                          64, (struct sockaddr *)&me->addr, (int)me->addr_len);
+    p->listener = evconnlistener_new_bind(
+        base, on_accept, p, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 64,
+        (struct sockaddr *)&me->addr, (int)me->addr_len);
     if (p->listener == NULL) {
         snprintf(err, err_len, "cannot listen on %s: %s", opt->raft_addrs[opt->self - 1],
                  strerror(errno));

@@ -55,7 +55,8 @@ static uint64_t cluster_id_of(const struct cfg *cfg)
     uint64_t h = 14695981039346656037ull;
     for (size_t i = 0; i < cfg->n_nodes; i++) {
         char text[320];
-        int n = snprintf(text, sizeof text, "%" PRIu32 "=%s;", cfg->nodes[i].id, cfg->nodes[i].raft);
+        int n =
+            snprintf(text, sizeof text, "%" PRIu32 "=%s;", cfg->nodes[i].id, cfg->nodes[i].raft);
         for (int k = 0; k < n && k < (int)sizeof text; k++) {
             h ^= (uint8_t)text[k];
             h *= 1099511628211ull;
@@ -100,8 +101,7 @@ static void stop_actor(struct actor *a)
 static int lock_data_dir(const char *dir, char *err, size_t err_len)
 {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, err_len, "cannot create the data directory %.900s: %s", dir,
-                 strerror(errno));
+        snprintf(err, err_len, "cannot create the data directory %.900s: %s", dir, strerror(errno));
         return -1;
     }
     char path[CFG_PATH_MAX + 16];
@@ -113,8 +113,10 @@ static int lock_data_dir(const char *dir, char *err, size_t err_len)
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(err, err_len, "the data directory %.900s is in use by another process (its LOCK "
-                 "file is locked)", dir);
+        snprintf(err, err_len,
+                 "the data directory %.900s is in use by another process (its LOCK "
+                 "file is locked)",
+                 dir);
         close(fd);
         return -1;
     }
@@ -146,7 +148,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
             a->node = (uint32_t)v;
         } else if (strcmp(arg, "--set") == 0 && i + 1 < argc) {
             a->sets = xreallocarray(a->sets, a->n_sets + 1, sizeof *a->sets);
-            a->sets[a->n_sets++] = (struct cfg_override){.origin = argv[i + 1], .toml = argv[i + 1]};
+            a->sets[a->n_sets++] =
+                (struct cfg_override){.origin = argv[i + 1], .toml = argv[i + 1]};
             i++;
         } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             usage(stdout);
@@ -232,6 +235,7 @@ static int server_start(struct server *s, char *err, size_t err_len)
         .peers = s->dir,
         .net = s->net,
         .net_seed = incarnation_seed,
+        .incarnation = (uint32_t)(incarnation_seed >> 40), /* a process start: unknown, drawn */
         .epoch_ns = actor_now_ns(),
     };
     /* A process start is a new incarnation: its election timeouts and read request ids are
@@ -251,8 +255,7 @@ static int server_start(struct server *s, char *err, size_t err_len)
     rc = node_spawn(&o, &s->node, storage_err, sizeof storage_err);
     if (rc != ACTOR_OK) {
         s->node = NULL;
-        snprintf(err, err_len, "%s",
-                 rc == NODE_ESTORAGE ? storage_err : actor_strerror(rc));
+        snprintf(err, err_len, "%s", rc == NODE_ESTORAGE ? storage_err : actor_strerror(rc));
         return -1;
     }
     char described[512];
@@ -297,8 +300,10 @@ int net_serve_command(int argc, char **argv)
         return 1;
     }
     if (cfg.n_nodes == 0) {
-        fprintf(stderr, "raft_kv: %s lists no [[node]] tables: serve needs each node's raft and "
-                        "http addresses and data_dir (see ../shared/http-api.md)\n", a.config);
+        fprintf(stderr,
+                "raft_kv: %s lists no [[node]] tables: serve needs each node's raft and "
+                "http addresses and data_dir (see ../shared/http-api.md)\n",
+                a.config);
         cfg_close(&cfg);
         return 1;
     }

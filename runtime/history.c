@@ -43,6 +43,22 @@ static uint64_t monotonic_ns(void *ctx)
     return actor_now_ns();
 }
 
+/* Says in the trace (level MESSAGES, event "history") where the history's time zero is on the
+ * trace's clock, so a tool can draw the two on one axis (timeline/). When the clock is replaced
+ * (history_set_clock), a new line says it again: the last such line holds. */
+static void trace_time_zero(void)
+{
+    if (!trace_on(TRACE_MESSAGES))
+        return;
+    uint64_t t = trace_elapsed_ns();
+    char t0[32];
+    snprintf(t0, sizeof t0, "%llu.%06llu", (unsigned long long)(t / 1000000u),
+             (unsigned long long)(t % 1000000u));
+    struct trace_field f = TRACE_JSON("t0_ms", t0);
+    trace_log_fields(TRACE_MESSAGES, "main", "history", &f, 1,
+                     "the history's times count from here");
+}
+
 int history_open(struct history **out, const char *path, char *err, size_t err_len)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -61,6 +77,7 @@ int history_open(struct history **out, const char *path, char *err, size_t err_l
     h->clock = monotonic_ns;
     h->start_ns = actor_now_ns();
     *out = h;
+    trace_time_zero();
     return 0;
 }
 
@@ -71,6 +88,8 @@ void history_set_clock(struct history *h, uint64_t (*now_ns)(void *ctx), void *c
     h->clock_ctx = ctx;
     h->start_ns = h->clock(ctx);
     pthread_mutex_unlock(&h->lock);
+    if (now_ns != NULL)
+        trace_time_zero(); /* a new clock (the simulator's): the line before this one is void */
 }
 
 /* Writes len bytes at fd, through short writes and EINTR; the first error is kept. */

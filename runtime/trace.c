@@ -20,6 +20,8 @@ static _Atomic int sink_level = TRACE_INFO;
 static enum trace_format sink_format = TRACE_TEXT;
 static bool sink_color;
 static FILE *sink_out;
+static FILE *record_out; /* trace_record_open's sink, or NULL */
+static _Atomic bool record_on;
 static uint64_t (*clock_fn)(void *ctx);
 static void *clock_ctx;
 static uint64_t start_ns;
@@ -75,7 +77,46 @@ void trace_set_clock(uint64_t (*now_ns)(void *ctx), void *ctx)
 bool trace_on(enum trace_level level)
 {
     return level != TRACE_QUIET &&
-           (int)level <= atomic_load_explicit(&sink_level, memory_order_relaxed);
+           ((int)level <= atomic_load_explicit(&sink_level, memory_order_relaxed) ||
+            atomic_load_explicit(&record_on, memory_order_relaxed));
+}
+
+void trace_record_open(FILE *out)
+{
+    pthread_mutex_lock(&sink_lock);
+    record_out = out;
+    atomic_store(&record_on, out != NULL);
+    pthread_mutex_unlock(&sink_lock);
+}
+
+void trace_record_close(void)
+{
+    pthread_mutex_lock(&sink_lock);
+    if (record_out != NULL)
+        fflush(record_out);
+    record_out = NULL;
+    atomic_store(&record_on, false);
+    pthread_mutex_unlock(&sink_lock);
+}
+
+/* The clock's reading now, starting it if it has not started (sink_lock held). */
+static uint64_t clock_now_locked(void)
+{
+    uint64_t (*now)(void *) = clock_fn ? clock_fn : monotonic_ns;
+    uint64_t t = now(clock_ctx);
+    if (!started) {
+        started = true;
+        start_ns = t;
+    }
+    return t;
+}
+
+uint64_t trace_elapsed_ns(void)
+{
+    pthread_mutex_lock(&sink_lock);
+    uint64_t t = clock_now_locked() - start_ns;
+    pthread_mutex_unlock(&sink_lock);
+    return t;
 }
 
 /* A stable colour per actor name, from the six bright ANSI colours (no black or white). */
@@ -172,7 +213,50 @@ static const char *text_escape(const char *text, size_t len, char **copy)
     return out;
 }
 
-void trace_log(enum trace_level level, const char *actor, const char *event, const char *fmt, ...)
+static const char *level_name(enum trace_level level)
+{
+    return level == TRACE_MESSAGES ? "messages" : level == TRACE_DEBUG ? "debug" : "info";
+}
+
+/* One JSON Lines object. */
+static void write_jsonl(FILE *out, unsigned long ms, unsigned us, enum trace_level level,
+                        const char *actor, const char *event, const char *text, size_t len,
+                        const struct trace_field *fields, size_t n_fields)
+{
+    fprintf(out, "{\"t_ms\":%lu.%03u,\"level\":\"%s\",\"actor\":\"", ms, us, level_name(level));
+    trace_json_escape(out, actor, strlen(actor));
+    fputs("\",\"event\":\"", out);
+    trace_json_escape(out, event ? event : "", event ? strlen(event) : 0);
+    fputs("\",\"msg\":\"", out);
+    trace_json_escape(out, text, len);
+    fputc('"', out);
+    for (size_t i = 0; i < n_fields; i++) {
+        const struct trace_field *f = &fields[i];
+        fputs(",\"", out);
+        trace_json_escape(out, f->key, strlen(f->key));
+        fputs("\":", out);
+        switch (f->kind) {
+        case TRACE_FIELD_U64:
+            fprintf(out, "%llu", (unsigned long long)f->u);
+            break;
+        case TRACE_FIELD_BOOL:
+            fputs(f->u ? "true" : "false", out);
+            break;
+        case TRACE_FIELD_STR:
+            fputc('"', out);
+            trace_json_escape(out, f->s ? f->s : "", f->s ? strlen(f->s) : 0);
+            fputc('"', out);
+            break;
+        case TRACE_FIELD_JSON:
+            fputs(f->s ? f->s : "null", out);
+            break;
+        }
+    }
+    fputs("}\n", out);
+}
+
+static void log_line(enum trace_level level, const char *actor, const char *event,
+                     const struct trace_field *fields, size_t n_fields, const char *fmt, va_list ap)
 {
     if (!trace_on(level))
         return;
@@ -183,54 +267,63 @@ void trace_log(enum trace_level level, const char *actor, const char *event, con
 
     char stack_buf[512];
     char *text = stack_buf;
-    va_list ap;
-    va_start(ap, fmt);
+    va_list again;
+    va_copy(again, ap);
     int n = vsnprintf(stack_buf, sizeof stack_buf, fmt, ap);
-    va_end(ap);
+    if (n >= 0 && (size_t)n >= sizeof stack_buf) {
+        text = xmalloc((size_t)n + 1);
+        vsnprintf(text, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
     if (n < 0)
         return;
-    if ((size_t)n >= sizeof stack_buf) {
-        text = xmalloc((size_t)n + 1);
-        va_start(ap, fmt);
-        vsnprintf(text, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
+    bool to_sink = (int)level <= atomic_load_explicit(&sink_level, memory_order_relaxed);
     /* The text form, escaped before taking the lock; JSON Lines escapes as it writes. */
-    char *actor_copy, *text_copy;
-    const char *shown_actor = text_escape(actor, strlen(actor), &actor_copy);
-    const char *shown_text = text_escape(text, (size_t)n, &text_copy);
+    char *actor_copy = NULL, *text_copy = NULL;
+    const char *shown_actor = actor, *shown_text = text;
+    if (to_sink) {
+        shown_actor = text_escape(actor, strlen(actor), &actor_copy);
+        shown_text = text_escape(text, (size_t)n, &text_copy);
+    }
 
     pthread_mutex_lock(&sink_lock);
     FILE *out = sink_out ? sink_out : stdout;
-    uint64_t (*now)(void *) = clock_fn ? clock_fn : monotonic_ns;
-    uint64_t t = now(clock_ctx);
-    if (!started) {
-        started = true;
-        start_ns = t;
-    }
-    uint64_t since = t - start_ns;
+    uint64_t since = clock_now_locked() - start_ns;
     unsigned long ms = (unsigned long)(since / 1000000u);
     unsigned us = (unsigned)(since % 1000000u / 1000u);
-    flockfile(out);
-    if (sink_format == TRACE_JSONL) {
-        fprintf(out, "{\"t_ms\":%lu.%03u,\"level\":\"%s\",\"actor\":\"", ms, us,
-                level == TRACE_DEBUG ? "debug" : "info");
-        trace_json_escape(out, actor, strlen(actor));
-        fputs("\",\"event\":\"", out);
-        trace_json_escape(out, event ? event : "", event ? strlen(event) : 0);
-        fputs("\",\"msg\":\"", out);
-        trace_json_escape(out, text, (size_t)n);
-        fputs("\"}\n", out);
-    } else if (sink_color) {
-        fprintf(out, "%6lu.%03ums \x1b[%dm%-9s\x1b[0m %s\n", ms, us, color_of(actor), shown_actor,
-                shown_text);
-    } else {
-        fprintf(out, "%6lu.%03ums %-9s %s\n", ms, us, shown_actor, shown_text);
+    if (to_sink) {
+        flockfile(out);
+        if (sink_format == TRACE_JSONL)
+            write_jsonl(out, ms, us, level, actor, event, text, (size_t)n, fields, n_fields);
+        else if (sink_color)
+            fprintf(out, "%6lu.%03ums \x1b[%dm%-9s\x1b[0m %s\n", ms, us, color_of(actor),
+                    shown_actor, shown_text);
+        else
+            fprintf(out, "%6lu.%03ums %-9s %s\n", ms, us, shown_actor, shown_text);
+        funlockfile(out);
     }
-    funlockfile(out);
+    if (record_out != NULL)
+        write_jsonl(record_out, ms, us, level, actor, event, text, (size_t)n, fields, n_fields);
     pthread_mutex_unlock(&sink_lock);
     free(actor_copy);
     free(text_copy);
     if (text != stack_buf)
         free(text);
+}
+
+void trace_log(enum trace_level level, const char *actor, const char *event, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(level, actor, event, NULL, 0, fmt, ap);
+    va_end(ap);
+}
+
+void trace_log_fields(enum trace_level level, const char *actor, const char *event,
+                      const struct trace_field *fields, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(level, actor, event, fields, n, fmt, ap);
+    va_end(ap);
 }

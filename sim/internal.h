@@ -13,6 +13,7 @@
 #include "raft/invariants.h"
 #include "actors/node.h"
 #include "raft/raft.h"
+#include "host/host.h"
 #include "host/network.h"
 #include "replica/replica.h"
 #include "runtime/history.h"
@@ -39,8 +40,9 @@ struct sim_node {
     uint32_t id;
     char name[24]; /* "node 3": the trace's actor */
     bool up;
-    uint32_t incarnations; /* times started */
-    struct replica rep;    /* valid while up: the core, the store, the waiting clients */
+    uint32_t incarnations;       /* times started */
+    struct host_trace_memo memo; /* the state last traced (host_step) */
+    struct replica rep;          /* valid while up: the core, the store, the waiting clients */
     struct replica_output out;
     struct host_network net; /* the emulated network in front of the event queue */
     uint64_t *link_last_ms;  /* per destination: the latest delivery time queued ... */

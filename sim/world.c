@@ -255,10 +255,11 @@ static void reply_to(struct sim *s, uint32_t node, uint32_t client, uint64_t tok
  * simulated delivery exercises the codec); takes m's entries. A link that keeps its order also
  * keeps it among deliveries due in the same millisecond. */
 static void enqueue_delivery(struct sim *s, struct sim_node *n, struct raft_message *m,
-                             uint32_t delay_ms)
+                             uint32_t delay_ms, uint64_t msg_id)
 {
     struct sim_event *ev = sim_event_new(SIM_EV_DELIVER, s->now_ms + delay_ms);
     ev->node = m->to;
+    ev->token = msg_id; /* the message's trace id */
     size_t size = wire_raft_message_size(m);
     assert(size > 0); /* the core sends nothing the codec cannot carry */
     ev->data = xmalloc(size);
@@ -424,10 +425,10 @@ static bool transport_reachable(void *ctx, uint32_t to)
     return c->s->nodes[to - 1].up;
 }
 
-static void transport_deliver(void *ctx, struct raft_message *m, uint32_t delay_ms)
+static void transport_deliver(void *ctx, struct raft_message *m, uint32_t delay_ms, uint64_t msg_id)
 {
     struct node_ctx *c = ctx;
-    enqueue_delivery(c->s, c->n, m, delay_ms);
+    enqueue_delivery(c->s, c->n, m, delay_ms, msg_id);
 }
 
 /* Transport port: through the emulated network onto the event queue. */
@@ -489,7 +490,8 @@ static void node_event(struct sim *s, struct sim_node *n, const struct replica_e
                                .send = port_send,
                                .answer = port_answer,
                                .arm = port_arm,
-                               .observe = port_observe};
+                               .observe = port_observe,
+                               .memo = &n->memo};
     host_step(&n->rep, &n->out, ev, &ports);
     if (s->pending_first_leader != 0 && s->first_leader == 0) {
         uint32_t leader = s->pending_first_leader;
@@ -504,9 +506,11 @@ static void node_step(struct sim *s, struct sim_node *n, const struct raft_event
     node_event(s, n, &rev);
 }
 
-static void node_receive(struct sim *s, struct sim_node *n, const struct raft_message *m)
+static void node_receive(struct sim *s, struct sim_node *n, const struct raft_message *m,
+                         uint64_t msg_id)
 {
     const char *why = NULL;
+    host_trace_message(n->name, "recv", m, msg_id, NULL);
     n->stats.msgs_received++;
     s->delivered++;
     if (m->type == RAFT_MSG_APPEND_ENTRIES)
@@ -714,7 +718,8 @@ void sim_node_start(struct sim *s, uint32_t id)
     (void)rc;
     host_network_close(&n->net);
     host_network_init(&n->net, s->net, prng_derive(cfg->seed, SCENARIO_NET_STREAM + id), id,
-                      s->n_nodes);
+                      s->n_nodes, n->incarnations);
+    n->memo.valid = false; /* a restarted node's state is traced afresh */
     memset(n->link_last_ms, 0, s->n_nodes * sizeof *n->link_last_ms);
     memset(n->link_tie, 0, s->n_nodes * sizeof *n->link_tie);
     n->wake_armed = false;
@@ -752,7 +757,8 @@ static void disk_failed_stop(struct sim *s, struct sim_node *n)
 
 /* A wire frame arrives at node n: decoded, then received; a frame that does not decode to one
  * whole Raft message is dropped and counted as malformed (the simulator never makes one). */
-static void node_deliver_frame(struct sim *s, struct sim_node *n, const uint8_t *data, size_t len)
+static void node_deliver_frame(struct sim *s, struct sim_node *n, const uint8_t *data, size_t len,
+                               uint64_t msg_id)
 {
     struct wire_frame f;
     size_t used = 0;
@@ -765,7 +771,7 @@ static void node_deliver_frame(struct sim *s, struct sim_node *n, const uint8_t 
             wire_frame_free(&f);
         return;
     }
-    node_receive(s, n, &f.raft);
+    node_receive(s, n, &f.raft, msg_id);
     wire_frame_free(&f);
 }
 
@@ -847,7 +853,7 @@ bool sim_step(struct sim *s)
         break;
     case SIM_EV_DELIVER:
         if (n->up) /* a message to a crashed node is lost */
-            node_deliver_frame(s, n, ev->data, ev->len);
+            node_deliver_frame(s, n, ev->data, ev->len, ev->token);
         break;
     case SIM_EV_REQUEST:
         if (n->up)

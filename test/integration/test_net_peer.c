@@ -185,8 +185,7 @@ static void messages_flow_between_every_pair(void **state)
     for (int i = 0; i < 3; i++) {
         memset(data[i], 'a' + i, sizeof data[i]);
         entries[i] = (struct raft_entry){
-            .term = 1, .type = RAFT_ENTRY_COMMAND, .data = data[i],
-            .len = sizeof data[i]};
+            .term = 1, .type = RAFT_ENTRY_COMMAND, .data = data[i], .len = sizeof data[i]};
     }
     struct raft_message ae = heartbeat(1, 3, 1);
     ae.append_entries.entries = entries;
@@ -234,8 +233,9 @@ static void a_restarted_peer_is_dialled_again(void **state)
     assert_true(run_until(w, all_connected, N - 1));
     uint32_t before = w->inbox[3].count;
     net_peers_send(w->peers[1], &m);
-    net_peers_send(w->peers[2], &(struct raft_message){
-                                    .type = RAFT_MSG_APPEND_ENTRIES, .term = 7, .from = 2, .to = 3});
+    net_peers_send(
+        w->peers[2],
+        &(struct raft_message){.type = RAFT_MSG_APPEND_ENTRIES, .term = 7, .from = 2, .to = 3});
     assert_true(run_until(w, received, w->inbox[1].count + w->inbox[2].count + before + 2));
     assert_int_equal(w->inbox[3].count, before + 2);
     world_free(w);
@@ -313,7 +313,8 @@ static void an_address_in_use_is_a_clear_error(void **state)
 
 int main(void)
 {
-    struct trace_options quiet = {.level = getenv("NET_TRACE") ? TRACE_INFO : TRACE_QUIET, .format = TRACE_TEXT};
+    struct trace_options quiet = {.level = getenv("NET_TRACE") ? TRACE_INFO : TRACE_QUIET,
+                                  .format = TRACE_TEXT};
     trace_open(&quiet);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(messages_flow_between_every_pair),

@@ -315,8 +315,9 @@ static void section_array_of_tables(void **state)
 static void trace_level_unknown_word(void **state)
 {
     (void)state;
-    expect_error("[trace]\nlevel = \"loud\"", CFG_ERANGE,
-                 "config.toml:2:9: trace.level = \"loud\" is not one of quiet, info, debug");
+    expect_error(
+        "[trace]\nlevel = \"loud\"", CFG_ERANGE,
+        "config.toml:2:9: trace.level = \"loud\" is not one of quiet, info, debug, messages");
 }
 
 /* The word check is exact: case matters. */
@@ -757,7 +758,7 @@ static void word_allowed(void **state)
     assert_true(cfg_word_allowed("trace.format", "jsonl", &index, list, sizeof list));
     assert_int_equal(index, CFG_FORMAT_JSONL);
     assert_false(cfg_word_allowed("trace.level", "loud", &index, list, sizeof list));
-    assert_string_equal(list, "quiet, info, debug");
+    assert_string_equal(list, "quiet, info, debug, messages");
     assert_false(cfg_word_allowed("num_nodes", "5", &index, NULL, 0));
     assert_false(cfg_word_allowed("nope.none", "x", &index, NULL, 0));
 }

@@ -185,8 +185,8 @@ static void trace_format_bad_word(void **state)
 {
     (void)state;
     EXPECT_USAGE("--trace-format 'xml': expected one of text, jsonl", "--trace-format=xml");
-    EXPECT_USAGE("--trace-level 'loud': expected one of quiet, info, debug", "--trace-level",
-                 "loud");
+    EXPECT_USAGE("--trace-level 'loud': expected one of quiet, info, debug, messages",
+                 "--trace-level", "loud");
     EXPECT_USAGE("--color 'sometimes': expected one of auto, always, never", "--color=sometimes");
 }
 

@@ -128,7 +128,10 @@ static void draw_msg(FILE *o, struct chunker *ck, const struct tl_model *m, cons
         }
         const char *end_marker = g->reply ? (g->has_ok ? (g->ok ? "mok" : "mno") : "mr") : "ma";
         if (e->kind == TL_END_DROP) {
-            double ym = y0 + (y1 - y0) / 2;
+            /* The cross near the sender (at most 22 px out), so that a drop on its way past
+             * another lane is not read as that lane's. */
+            double dy = (y1 - y0) / 2;
+            double ym = y0 + (dy > 22 ? 22 : dy < -22 ? -22 : dy);
             if (xe < xs + 6)
                 xe = xs + 6;
             fprintf(o,

@@ -196,7 +196,8 @@ struct tl_ids {
 
 struct tl_model {
     const char *trace_path, *history_path; /* borrowed, for messages */
-    char *title;                           /* owned: the first line's msg, or "" */
+    char *title; /* owned: the first "start" line's msg, else the first line's, or "" */
+    bool title_from_start;
     size_t n_lines;
     int64_t t_min_ns, t_max_ns; /* over everything drawn */
     int64_t history_t0_ns;

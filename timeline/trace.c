@@ -505,8 +505,12 @@ static int on_line(struct reader *r, json_t *o)
         return -1;
     if (!has_t)
         return fail(r, "no \"t_ms\": every trace line has its time");
-    if (m->title == NULL)
+    /* The run's name: the first line's message, unless a later "start" line names it. */
+    if (m->title == NULL || (!m->title_from_start && event != NULL && !strcmp(event, "start"))) {
+        free(m->title);
         m->title = xstrdup(msg != NULL ? msg : "");
+        m->title_from_start = event != NULL && strcmp(event, "start") == 0;
+    }
     if (t_ns < m->t_min_ns)
         m->t_min_ns = t_ns;
     if (t_ns > m->t_max_ns)
@@ -534,6 +538,62 @@ static int on_line(struct reader *r, json_t *o)
     if (has_actor && !client)
         return on_node_line(r, o, event, (uint32_t)id, t_ns);
     return 0;
+}
+
+/* An AppendEntries received: who from, who by, when, and whether it was a heartbeat. */
+struct ae_recv {
+    uint32_t by, from;
+    int64_t t_ns;
+    bool heartbeat;
+};
+
+static int ae_recv_cmp(const void *a, const void *b)
+{
+    const struct ae_recv *x = a, *y = b;
+    if (x->by != y->by)
+        return x->by < y->by ? -1 : 1;
+    if (x->from != y->from)
+        return x->from < y->from ? -1 : 1;
+    return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
+}
+
+/* A trace whose AppendEntries replies never say "heartbeat" (the producer marks only the
+ * requests): a reply answers the last AppendEntries its sender received from its receiver at or
+ * before the time it was sent, so it is a heartbeat's reply when that one was a heartbeat.
+ * Nothing changes when any reply says "heartbeat" itself. */
+static void infer_heartbeat_replies(struct tl_model *m)
+{
+    for (size_t i = 0; i < m->msgs.n; i++)
+        if (m->msgs.v[i].reply && m->msgs.v[i].heartbeat)
+            return;
+    struct ae_recv *r = xcalloc(m->ends.n + 1, sizeof *r);
+    size_t n = 0;
+    for (size_t i = 0; i < m->ends.n; i++) {
+        const struct tl_end *e = &m->ends.v[i];
+        const struct tl_msg *g = &m->msgs.v[e->msg];
+        if (e->kind == TL_END_RECV && !g->reply && strcmp(g->type, "AppendEntries") == 0)
+            r[n++] = (struct ae_recv){e->to, g->from, e->t_ns, g->heartbeat};
+    }
+    qsort(r, n, sizeof *r, ae_recv_cmp);
+    for (size_t i = 0; i < m->msgs.n; i++) {
+        struct tl_msg *g = &m->msgs.v[i];
+        if (!g->reply || !g->has_send || strcmp(g->type, "AppendEntriesReply") != 0)
+            continue;
+        struct ae_recv want = {g->from, g->to, g->send_ns, false};
+        size_t lo = 0, hi = n; /* the first recv after `want` */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (ae_recv_cmp(&r[mid], &want) <= 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo > 0 && r[lo - 1].by == g->from && r[lo - 1].from == g->to && r[lo - 1].heartbeat) {
+            g->heartbeat = true;
+            g->cls = TL_C_HEARTBEAT;
+        }
+    }
+    free(r);
 }
 
 int tl_read_trace(struct tl_model *m, const char *path, char *err, size_t err_len)
@@ -589,5 +649,7 @@ int tl_read_trace(struct tl_model *m, const char *path, char *err, size_t err_le
         if (g->type == NULL)
             g->type = xstrdup("?");
     }
+    if (rc == 0)
+        infer_heartbeat_replies(m);
     return rc;
 }

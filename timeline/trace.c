@@ -545,6 +545,7 @@ struct ae_recv {
     uint32_t by, from;
     int64_t t_ns;
     bool heartbeat;
+    size_t order; /* file order, so that the sort is total */
 };
 
 static int ae_recv_cmp(const void *a, const void *b)
@@ -554,7 +555,9 @@ static int ae_recv_cmp(const void *a, const void *b)
         return x->by < y->by ? -1 : 1;
     if (x->from != y->from)
         return x->from < y->from ? -1 : 1;
-    return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
+    if (x->t_ns != y->t_ns)
+        return x->t_ns < y->t_ns ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
 }
 
 /* A trace whose AppendEntries replies never say "heartbeat" (the producer marks only the
@@ -572,14 +575,14 @@ static void infer_heartbeat_replies(struct tl_model *m)
         const struct tl_end *e = &m->ends.v[i];
         const struct tl_msg *g = &m->msgs.v[e->msg];
         if (e->kind == TL_END_RECV && !g->reply && strcmp(g->type, "AppendEntries") == 0)
-            r[n++] = (struct ae_recv){e->to, g->from, e->t_ns, g->heartbeat};
+            r[n++] = (struct ae_recv){e->to, g->from, e->t_ns, g->heartbeat, i};
     }
     qsort(r, n, sizeof *r, ae_recv_cmp);
     for (size_t i = 0; i < m->msgs.n; i++) {
         struct tl_msg *g = &m->msgs.v[i];
         if (!g->reply || !g->has_send || strcmp(g->type, "AppendEntriesReply") != 0)
             continue;
-        struct ae_recv want = {g->from, g->to, g->send_ns, false};
+        struct ae_recv want = {g->from, g->to, g->send_ns, false, SIZE_MAX};
         size_t lo = 0, hi = n; /* the first recv after `want` */
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;

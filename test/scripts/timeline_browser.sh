@@ -3,7 +3,8 @@
 # `chromium`, installed by tools/deps.sh test) opens each golden scene's page with every toggle on
 # (#fit&fold&hb&jump), and the test checks that the script ran to its end (body data-ready), that
 # no JavaScript error was logged (console or the page's own error box), that the DOM still holds
-# every arrow the program drew, and takes a screenshot (build/MODE/timeline-NAME.png).
+# every arrow the program drew, and takes a screenshot (build/MODE/timeline-NAME.png); then the
+# state panel of a node at a time.
 # About 1-2 s per page. Skipped, saying so, where chromium is not installed.
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -62,6 +63,17 @@ for trace in "$here"/test/golden/timeline/*.trace.jsonl; do
     run_browser "file://$page#fit" /dev/null "$tmp/log2" --hide-scrollbars --window-size=1400,700 \
         --screenshot="$here/$build/timeline-$name.png" || true
     echo "$name: ok ($drawn arrows; screenshot $build/timeline-$name.png)"
+done
+# A node at a time (#at=NODE:MS, what a click on a lane does): node 1 of the leader-crash scene is
+# down at 500 ms, and back as a follower of term 2 at 900 ms.
+page=$tmp/crash.html
+"$bin" timeline "$here/test/golden/timeline/sim_leader_crash.trace.jsonl" -o "$page" 2>/dev/null
+for at in "1:500=DOWN (crashed)" "1:900=term 2, follower"; do
+    run_browser "file://$page#at=${at%%=*}" "$tmp/dom" "$tmp/log" --dump-dom
+    if ! grep -q "<span id=\"panel\">node 1 at [0-9.]* ms: ${at#*=}" "$tmp/dom"; then
+        echo "FAIL: the state panel at ${at%%=*} does not say \"${at#*=}\": $(grep -o '<span id="panel">[^<]*' "$tmp/dom")"
+        failed=$((failed + 1))
+    fi
 done
 echo "timeline in chromium: $checked pages, $failed failures"
 [ "$failed" -eq 0 ] && [ "$checked" -gt 0 ]

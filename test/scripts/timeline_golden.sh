@@ -62,5 +62,31 @@ for trace in "$dir"/*.trace.jsonl; do
     done
 done
 [ "$scenes" -eq 0 ] && { echo "FAIL: no scene in $dir"; exit 1; }
+
+# The command line: 2 for a bad one, 1 for bad input (the message names the file and line).
+expect() { # STATUS ARGS...: raft_kv timeline ARGS exits STATUS
+    local want=$1
+    shift
+    "$bin" timeline "$@" >/dev/null 2>"$tmp/err"
+    local rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        echo "FAIL: raft_kv timeline $*: exit $rc, expected $want ($(cat "$tmp/err"))"
+        failed=$((failed + 1))
+    fi
+}
+[ "$update" = 1 ] || {
+    t=$dir/hand_basic.trace.jsonl
+    expect 2
+    expect 2 "$t"
+    expect 2 "$t" -o
+    expect 2 "$t" -o "$tmp/a.html" -o "$tmp/b.html"
+    expect 2 "$t" "$t" "$t" -o "$tmp/a.html"
+    expect 2 "$t" --bogus -o "$tmp/a.html"
+    expect 1 "$tmp/absent.jsonl" -o "$tmp/a.html"
+    printf '{"t_ms":1,"event":"x"}\n{"t_ms":"soon"}\n' >"$tmp/bad.jsonl"
+    expect 1 "$tmp/bad.jsonl" -o "$tmp/a.html"
+    grep -q "bad.jsonl:2: " "$tmp/err" || { echo "FAIL: no file:line in: $(cat "$tmp/err")"; failed=$((failed + 1)); }
+    expect 0 "$t" --perfetto "$tmp/only.json"
+}
 echo "timeline golden: $scenes scenes, $failed differences"
 [ "$failed" -eq 0 ]

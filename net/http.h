@@ -19,23 +19,32 @@ struct net_http;
 struct net_http_options {
     uint32_t self;                 /* this node's id */
     uint32_t n_nodes;              /* ids are 1..n_nodes */
-    const char *const *http_addrs; /* borrowed: node i+1's http address "host:port" at [i] */
+    const char *const *http_addrs; /* node i+1's http address "host:port" at [i] (copied) */
     struct actor *node;            /* borrowed: the node actor that requests go to */
     struct actor *loop;            /* borrowed: the network actor whose thread runs the base;
                                       the answers of the calls come back to it */
-    uint32_t request_timeout_ms;   /* an answer not back by then: 504, outcome unknown */
-    size_t max_header_bytes, max_body_bytes;
-    uint32_t max_connections;
+    /* Limits; each 0 takes the default in brackets. */
+    uint32_t request_timeout_ms; /* an answer not back by then: 504, outcome unknown [5000] */
+    uint32_t idle_timeout_ms;    /* a connection silent this long while it is read or written
+                                    is closed [30000] */
+    size_t max_header_bytes;     /* request line and headers [8192] */
+    size_t max_body_bytes;       /* a PUT's value [KV_MAX_VALUE] */
+    uint32_t max_connections;    /* more are answered 503 and closed at once [1024] */
 };
 
-/* Listens on this node's http address. 0, or -1 with err saying what failed. */
+/* Listens on this node's http address (on every address a host name resolves to), on the
+ * loop's thread, whose SIGPIPE it blocks: a client that leaves before its answer must not end
+ * the process. The options are copied, the addresses too. 0, or -1 with err saying what failed
+ * ("cannot listen on 127.0.0.1:8001: Address already in use"). How requests are read and
+ * answered, beyond the contract: docs/http.md. */
 int net_http_open(struct net_http **out, struct event_base *base,
                   const struct net_http_options *opt, char *err, size_t err_len);
 /* An answer to one of the front end's asynchronous calls (the network actor hands it every
  * ACTOR_MSG_ANSWER); takes it. */
 void net_http_answer(struct net_http *h, struct actor_answer *a);
-/* Stops listening; requests still waiting are answered 503 and connections closed. NULL is
- * allowed. */
+/* Stops listening and closes every connection. Requests still waiting are answered first (a
+ * write 504 with outcome unknown, since it may still commit; a read 503), written out as far as
+ * the sockets take them without waiting. NULL is allowed. */
 void net_http_close(struct net_http *h);
 
 #endif

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """timeline_synth.py - a synthetic trace and history of about N messages, in the schema `raft_kv
 timeline` reads (README, "Seeing a run"), for measuring the renderer's limits: 5 nodes, a leader's
-heartbeat rounds every 50 ms, a client write every 10 ms (AppendEntries to 4 followers, replies,
-commits and applies on every node), a leader crash and re-election every 20 s, a dropped message
-in fifty. Deterministic: the same N gives the same files.
+heartbeat rounds every 50 ms, a client write WRITE_MS ms after the last one committed (default
+10: AppendEntries to 4 followers, replies, commits and applies on every node), a leader crash and
+re-election every 20 s, a dropped message in fifty. Deterministic: the same arguments give the
+same files. With WRITE_MS 200, half the messages are heartbeats and their replies.
 
-Usage: bench/timeline_synth.py N_MESSAGES TRACE.jsonl HISTORY.jsonl
+Usage: bench/timeline_synth.py N_MESSAGES TRACE.jsonl HISTORY.jsonl [WRITE_MS]
 """
 import json
 import sys
@@ -13,6 +14,7 @@ import sys
 
 def main():
     target, trace_path, hist_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    write_ms = float(sys.argv[4]) if len(sys.argv) > 4 else 10.0
     out = open(trace_path, "w")
     hist = open(hist_path, "w")
     n_msgs = 0
@@ -110,7 +112,7 @@ def main():
         hist.write(json.dumps({"process": c, "type": "ok", "f": "put", "key": "k%d" % index,
                                "value": "v%d" % index, "result": "ok",
                                "seq": seq[c], "node": leader, "time": int((last + 0.2) * 1e6)}) + "\n")
-        t = last + 10
+        t = last + write_ms
     out.close()
     hist.close()
 

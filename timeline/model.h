@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h> /* memset, for TL_PUSH */
 
 #include "check/linearize.h"
 #include "timeline/timeline.h"

@@ -43,8 +43,9 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 # pthreads, clocks, stdio or ck; `make check-pure` checks them by directory. The hosts are not
 # modules but programs' parts, linked whole into raft_kv and the integration tests (APP_SRC):
 # actors/ (the actor host), host/ (the action routine, network, traces), cluster/ (a threaded run,
-# reports and checks), sim/ (the simulator) and net/ (raft_kv serve: TCP peers, HTTP, its client).
-APP_ONLY := $(wildcard actors/*.c host/*.c cluster/*.c sim/*.c net/*.c)
+# reports and checks), sim/ (the simulator), net/ (raft_kv serve: TCP peers, HTTP, its client) and
+# timeline/ (raft_kv timeline: a trace and a history drawn as a page and a Perfetto file).
+APP_ONLY := $(wildcard actors/*.c host/*.c cluster/*.c sim/*.c net/*.c timeline/*.c)
 MODULES := common runtime config kv raft client check wire replica scenario storage
 src_of = $(filter-out $(APP_ONLY),$(wildcard $(1)/*.c))
 # What each module links against, in static-link order (the module itself first).
@@ -111,7 +112,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 TEST_BINS := $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_REPLAY_BIN) $(TOML_DECODE)
 
 .PHONY: all build deps deps-test run test tests run-tests tsan asan bench bench-rss bench-net fuzz torture sim-sweep format \
-        format-check check-pure check-planted clean install uninstall help
+        format-check check-pure check-planted timeline-golden clean install uninstall help
 .DEFAULT_GOAL := all
 
 all: build
@@ -250,6 +251,11 @@ fuzz:
 	@bash tools/deps.sh fuzz
 	@bash test/fuzz/run.sh $(FUZZ_SECONDS)
 
+# Rewrites the golden pages and Perfetto files of test/golden/timeline/ from their scenes, on
+# purpose, after a change meant to change the picture (test/scripts/timeline_golden.sh checks them).
+timeline-golden: build
+	@bash test/scripts/timeline_golden.sh --update
+
 # No production object of this MODE holds a planted bug; the test build holds them all.
 check-planted: $(BUILD)/raft_kv $(TEST_BINS)
 	@RAFT_KV_BUILD=$(BUILD) bash test/scripts/planted_absent.sh
@@ -260,7 +266,7 @@ check-planted: $(BUILD)/raft_kv $(TEST_BINS)
 # message, alloc.h).
 PURE_DIRS := common config kv raft client wire replica scenario storage
 PURE_SRC = $(wildcard $(foreach d,$(PURE_DIRS),$(d)/*.c $(d)/*.h))
-PURE_FORBIDDEN := <pthread.h>|<time.h>|<sys/time.h>|<ck_|<threads.h>|<stdatomic.h>|"(runtime|actors|host|cluster|sim|net)/
+PURE_FORBIDDEN := <pthread.h>|<time.h>|<sys/time.h>|<ck_|<threads.h>|<stdatomic.h>|"(runtime|actors|host|cluster|sim|net|timeline)/
 check-pure:
 	@bad=$$(grep -nE '^\s*#\s*include\s*($(PURE_FORBIDDEN))' $(PURE_SRC) /dev/null); \
 	bad="$$bad$$(grep -nE '^\s*#\s*include\s*<stdio.h>' $(filter-out config/% common/alloc.c,$(PURE_SRC)) /dev/null)"; \
@@ -300,6 +306,7 @@ help:
 	@echo "make torture    random faults over many seeds (TORTURE_SEEDS=$(TORTURE_SEEDS))"
 	@echo "make sim-sweep  the deterministic simulator over many seeds (SIM_SEEDS=$(SIM_SEEDS))"
 	@echo "make check-pure | check-planted   pure cores; no planted bug in production objects"
+	@echo "make timeline-golden   rewrite test/golden/timeline/ (the renderer's expected pages)"
 	@echo "make format | format-check | clean | install PREFIX=..."
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -2,7 +2,9 @@
  * Parsing and validation live in config/, the run in cluster/; main picks the seed, sets up the
  * trace and maps outcomes to exit codes: 0 consistent, 1 bad config or unsafe run, 2 bad command
  * line, 4 not live, 128 + the signal when interrupted (cluster_exit_status). `raft_kv inspect
- * DATA_DIR` describes a node's storage directory instead (0 sound, 1 damaged, 2 usage). */
+ * DATA_DIR` describes a node's storage directory instead (0 sound, 1 damaged, 2 usage);
+ * `raft_kv timeline TRACE [HISTORY] -o FILE.html` draws a recorded run (0, 1 bad input, 2 usage).
+ */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +24,7 @@
 #include "runtime/trace.h"
 #include "sim/sim.h"
 #include "storage/storage.h"
+#include "timeline/timeline.h"
 
 /* A seed from the kernel, below 2^63 so that it can be written back as `seed = N` in TOML.
  * Returns 0 or -1 with errno set. */
@@ -224,6 +227,8 @@ int main(int argc, char **argv)
     struct cfg_error err;
     if (argc >= 2 && strcmp(argv[1], "inspect") == 0)
         return inspect_command(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "timeline") == 0)
+        return timeline_command(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "serve") == 0)
         return net_serve_command(argc - 2, argv + 2);
     if (argc >= 2 && (strcmp(argv[1], "put") == 0 || strcmp(argv[1], "get") == 0 ||

@@ -10,7 +10,7 @@ set -u
 packages_for() {
     case "$1" in
     build) echo "gcc make pkg-config libck-dev libevent-dev libjansson-dev" ;;
-    test) echo "gcc make pkg-config libck-dev libevent-dev libjansson-dev libcmocka-dev libtsan2 libasan8 libubsan1 liblsan0 python3 curl iproute2" ;;
+    test) echo "gcc make pkg-config libck-dev libevent-dev libjansson-dev libcmocka-dev libtsan2 libasan8 libubsan1 liblsan0 python3 curl iproute2 chromium" ;;
     bench) echo "gcc make pkg-config libck-dev erlang-base" ;;
     net) echo "libevent-dev libjansson-dev" ;;
     bench-net) echo "etcd-server wrk curl" ;;

@@ -1,0 +1,494 @@
+/* test_timeline.c - the timeline renderer (timeline/): what it draws matches what the trace and
+ * the history hold (arrows, drops, duplicates, role changes, commits, client operations), bad
+ * input is an error naming its line, the output is the same byte for byte, and the Perfetto file
+ * is well-formed: every flow start has its end, and slices nest on each track.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check/linearize.h"
+#include "common/alloc.h"
+#include "timeline/model.h"
+#include "timeline/timeline.h"
+
+#define GOLDEN "test/golden/timeline/"
+
+static char tmp_dir[] = "/tmp/test_timeline.XXXXXX";
+
+static const char *tmp_path(const char *name)
+{
+    static char buf[4][256];
+    static int next;
+    char *p = buf[next++ % 4];
+    snprintf(p, 256, "%s/%s", tmp_dir, name);
+    return p;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF) {
+        if (n + 1 >= cap) {
+            cap = cap ? cap * 2 : 4096;
+            buf = xrealloc(buf, cap);
+        }
+        buf[n++] = (char)c;
+    }
+    fclose(f);
+    if (buf == NULL)
+        buf = xmalloc(1);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Lines of path that contain every one of the NULL-ended needles. */
+static size_t count_lines(const char *path, ...)
+{
+    size_t len;
+    char *text = read_all(path, &len);
+    size_t n = 0;
+    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        va_list ap;
+        va_start(ap, path);
+        bool all = true;
+        for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *))
+            all = all && strstr(line, s) != NULL;
+        va_end(ap);
+        n += all;
+    }
+    free(text);
+    return n;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmp_dir) == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Renders trace and hist and checks that every count the renderer reports equals the count of
+ * the lines that carry it in the input. */
+static struct timeline_stats check_counts(const char *trace, const char *hist)
+{
+    struct timeline_stats st;
+    char err[256];
+    if (timeline_render(trace, hist, NULL, NULL, &st, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    size_t recv = count_lines(trace, "\"dir\":\"recv\"", NULL);
+    assert_int_equal(st.arrows + st.orphans, recv);
+    assert_int_equal(st.orphans, 0);
+    assert_int_equal(st.drops, count_lines(trace, "\"dir\":\"drop\"", NULL));
+    assert_int_equal(st.duplicates, count_lines(trace, "\"dir\":\"dup\"", NULL));
+    assert_int_equal(st.messages, count_lines(trace, "\"dir\":\"send\"", NULL));
+    assert_int_equal(st.role_changes, count_lines(trace, "\"event\":\"role\"", NULL));
+    assert_int_equal(st.term_changes, count_lines(trace, "\"event\":\"term\"", NULL));
+    assert_int_equal(st.commits, count_lines(trace, "\"event\":\"commit\"", "\"index\"", NULL));
+    assert_int_equal(st.applies, count_lines(trace, "\"event\":\"apply\"", "\"index\"", NULL));
+    assert_int_equal(st.snapshots, count_lines(trace, "\"event\":\"snapshot\"", "\"index\"", NULL));
+    assert_int_equal(st.states, count_lines(trace, "\"event\":\"state\"", NULL));
+    assert_int_equal(st.faults, count_lines(trace, "\"event\":\"fault\"", NULL));
+    assert_int_equal(st.ops, count_lines(hist, "\"invoke\"", NULL));
+    assert_int_equal(st.ops_ok, count_lines(hist, "\"type\":\"ok\"", NULL));
+    assert_int_equal(st.ops_fail, count_lines(hist, "\"type\":\"fail\"", NULL));
+    /* info: the completions, and the invokes never completed */
+    assert_int_equal(st.ops_ok + st.ops_fail + st.ops_info, st.ops);
+    assert_true(st.ops_info >= count_lines(hist, "\"type\":\"info\"", NULL));
+    return st;
+}
+
+/* The hand-written scene: the counts, and what it was written to hold. */
+static void counts_match_the_hand_written_scene(void **state)
+{
+    (void)state;
+    const char *trace = GOLDEN "hand_basic.trace.jsonl", *hist = GOLDEN "hand_basic.history.jsonl";
+    struct timeline_stats st = check_counts(trace, hist);
+    assert_int_equal(st.heartbeat_msgs,
+                     count_lines(trace, "\"dir\":\"recv\"", "\"heartbeat\":true", NULL) +
+                         count_lines(trace, "\"dir\":\"drop\"", "\"heartbeat\":true", NULL));
+    assert_int_equal(st.ops_info, count_lines(hist, "\"type\":\"info\"", NULL) + 1);
+    assert_int_equal(st.nodes, 3);
+    assert_int_equal(st.clients, 2);
+    assert_int_equal(st.lost, 1); /* the last AppendEntries, in flight at the end */
+    assert_int_equal(st.ops_linked, 1);
+    assert_int_equal(st.verdict, CHECK_LINEARIZABLE);
+    assert_int_equal(st.ops_bad, 0);
+    assert_true(st.heartbeat_runs >= 1);
+}
+
+/* Simulated runs (the seeded scenes of test/golden/timeline/): the same counts; every client
+ * command that was applied is linked to its entry; a partition's drops and duplicates are there. */
+static void counts_match_simulated_runs(void **state)
+{
+    (void)state;
+    static const char *const scenes[] = {"sim_election", "sim_leader_crash", "sim_partition"};
+    for (size_t i = 0; i < sizeof scenes / sizeof scenes[0]; i++) {
+        char trace[256], hist[256];
+        snprintf(trace, sizeof trace, GOLDEN "%s.trace.jsonl", scenes[i]);
+        snprintf(hist, sizeof hist, GOLDEN "%s.history.jsonl", scenes[i]);
+        struct timeline_stats st = check_counts(trace, hist);
+        assert_int_equal(st.verdict, CHECK_LINEARIZABLE);
+        assert_true(st.ops_linked > 0);
+        assert_true(st.heartbeat_msgs > 0 && st.heartbeat_runs > 0);
+        assert_true(st.role_changes >= 3);
+        if (i == 2)
+            assert_true(st.drops > 0 && st.duplicates > 0 && st.faults >= 4);
+    }
+}
+
+/* The layout: node 1's role over time is follower, pre-candidate, candidate, leader; node 3's
+ * lane is cut from its crash to its restart; term 1 is led by node 1. */
+static void roles_terms_and_crashes_are_laid_out(void **state)
+{
+    (void)state;
+    struct tl_model m;
+    memset(&m, 0, sizeof m);
+    char err[256];
+    assert_int_equal(tl_read_trace(&m, GOLDEN "hand_basic.trace.jsonl", err, sizeof err), 0);
+    tl_layout(&m);
+    enum tl_role want[] = {TL_ROLE_FOLLOWER, TL_ROLE_PRECANDIDATE, TL_ROLE_CANDIDATE,
+                           TL_ROLE_LEADER};
+    size_t k = 0;
+    int64_t crash = -1, restart = -1;
+    for (size_t i = 0; i < m.faults.n; i++) {
+        if (m.faults.v[i].kind == TL_F_CRASH)
+            crash = m.faults.v[i].t0_ns;
+        if (m.faults.v[i].kind == TL_F_RESTART)
+            restart = m.faults.v[i].t0_ns;
+    }
+    assert_true(crash > 0 && restart > crash);
+    for (size_t i = 0; i < m.spans.n; i++) {
+        const struct tl_span *s = &m.spans.v[i];
+        if (s->node == 1) {
+            assert_true(k < 4);
+            assert_int_equal(s->role, want[k++]);
+        }
+        if (s->node == 3) /* no span of node 3 overlaps its time down */
+            assert_true(s->t1_ns <= crash || s->t0_ns >= restart);
+    }
+    assert_int_equal(k, 4);
+    assert_int_equal(m.terms.n, 1);
+    assert_int_equal(m.terms.v[0].term, 1);
+    assert_int_equal(m.terms.v[0].leader, 1);
+    assert_true(m.px_per_ms > 0 && m.width > 0 && m.lanes.n == 3);
+    tl_model_free(&m);
+}
+
+/* A non-linearizable history: the ops the checker names are marked, and the page has the
+ * "jump to the first error" control and the red ops. */
+static void checker_failures_are_red(void **state)
+{
+    (void)state;
+    struct timeline_stats st;
+    char err[256];
+    const char *html = tmp_path("nl.html");
+    assert_int_equal(timeline_render(GOLDEN "hand_nonlinear.trace.jsonl",
+                                     GOLDEN "hand_nonlinear.history.jsonl", html, NULL, &st, err,
+                                     sizeof err),
+                     0);
+    assert_int_equal(st.verdict, CHECK_NOT_LINEARIZABLE);
+    assert_int_equal(st.ops_bad, 3);
+    size_t len;
+    char *page = read_all(html, &len);
+    assert_non_null(strstr(page, "id=\"jump\""));
+    assert_non_null(strstr(page, "id=\"firstbad\""));
+    assert_non_null(strstr(page, " bad stuck"));
+    assert_null(strstr(page, "http://ex")); /* nothing fetched: no external address */
+    assert_null(strstr(page, "<script src"));
+    assert_null(strstr(page, "<link"));
+    free(page);
+}
+
+/* The simulated run with one read changed to miss a write: not linearizable, the read named. */
+static void a_simulated_stale_read_is_red(void **state)
+{
+    (void)state;
+    struct timeline_stats st;
+    char err[256];
+    assert_int_equal(timeline_render(GOLDEN "sim_nonlinear.trace.jsonl",
+                                     GOLDEN "sim_nonlinear.history.jsonl", NULL, NULL, &st, err,
+                                     sizeof err),
+                     0);
+    assert_int_equal(st.verdict, CHECK_NOT_LINEARIZABLE);
+    assert_true(st.ops_bad >= 2);
+}
+
+/* Renders twice: the same bytes. */
+static void output_is_deterministic(void **state)
+{
+    (void)state;
+    char err[256];
+    const char *h1 = tmp_path("a.html"), *h2 = tmp_path("b.html");
+    const char *p1 = tmp_path("a.json"), *p2 = tmp_path("b.json");
+    assert_int_equal(timeline_render(GOLDEN "hand_basic.trace.jsonl",
+                                     GOLDEN "hand_basic.history.jsonl", h1, p1, NULL, err,
+                                     sizeof err),
+                     0);
+    assert_int_equal(timeline_render(GOLDEN "hand_basic.trace.jsonl",
+                                     GOLDEN "hand_basic.history.jsonl", h2, p2, NULL, err,
+                                     sizeof err),
+                     0);
+    size_t n1, n2;
+    char *a = read_all(h1, &n1), *b = read_all(h2, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(a, b, n1);
+    free(a);
+    free(b);
+    a = read_all(p1, &n1);
+    b = read_all(p2, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(a, b, n1);
+    free(a);
+    free(b);
+}
+
+static const char good1[] =
+    "{\"t_ms\":0.5,\"level\":\"info\",\"actor\":\"node 1\",\"event\":\"role\","
+    "\"msg\":\"x\",\"role\":\"leader\",\"term\":1}\n";
+
+/* Each bad line gives an error naming the file and that line, never a crash. */
+static void bad_lines_are_errors_naming_the_line(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "{\"t_ms\":1,\"actor\":\"node 1\",\"event\":\"role\"", /* cut short */
+        "[1,2,3]",                                             /* not an object */
+        "{\"actor\":\"node 1\",\"event\":\"role\"}",           /* no time */
+        "{\"t_ms\":\"1\",\"event\":\"role\"}",                 /* time not a number */
+        "{\"t_ms\":1,\"actor\":\"node 1\",\"event\":\"term\",\"term\":\"x\"}",
+        "{\"t_ms\":1,\"actor\":\"node 1\",\"event\":\"commit\",\"index\":-3}",
+        "{\"t_ms\":1,\"event\":\"msg\",\"dir\":\"sideways\",\"id\":\"m1\"}",
+        "{\"t_ms\":1,\"event\":\"msg\",\"dir\":\"send\",\"id\":\"m1\",\"from\":\"a\"}",
+        "{\"t_ms\":1,\"event\":\"msg\",\"dir\":\"send\",\"id\":\"m1\",\"heartbeat\":1}",
+        "{\"t_ms\":1,\"event\":\"fault\",\"fault\":\"partition\",\"groups\":[1,2]}",
+        "{\"t_ms\":1,\"event\":\"fault\",\"fault\":\"partition\",\"groups\":[[1],[\"x\"]]}",
+        "{\"t_ms\":1,\"event\":\"fault\",\"fault\":\"crash\",\"node\":99999999999}",
+        "{\"t_ms\":1e300,\"event\":\"x\"}",
+        "{\"t_ms\":1,\"t_ms\":2,\"event\":\"x\"}", /* duplicate key */
+        "{\"t_ms\":1,\"event\":\"history\",\"t0_ms\":\"zero\"}",
+        "not json at all",
+    };
+    char path[256];
+    snprintf(path, sizeof path, "%s", tmp_path("bad.jsonl"));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "%s\n%s%s\n%s", good1, "\n", bad[i], good1);
+        write_text(path, text);
+        char err[512] = "";
+        struct timeline_stats st;
+        int rc = timeline_render(path, NULL, tmp_path("bad.html"), NULL, &st, err, sizeof err);
+        char want[300];
+        snprintf(want, sizeof want, "%s:4: ", path);
+        if (rc != -1 || strncmp(err, want, strlen(want)) != 0)
+            fail_msg("bad line %zu (%s): rc %d, err \"%s\"", i, bad[i], rc, err);
+    }
+    /* Missing fields are not errors: the line only draws less. */
+    write_text(path, "{\"t_ms\":1,\"event\":\"msg\",\"dir\":\"send\"}\n"
+                     "{\"t_ms\":2,\"actor\":\"node 2\",\"event\":\"commit\"}\n"
+                     "{\"t_ms\":3,\"actor\":\"node 2\",\"event\":\"role\"}\n"
+                     "{\"t_ms\":4,\"actor\":\"client 1\",\"event\":\"msg\",\"dir\":\"recv\","
+                     "\"id\":\"zz\"}\n"
+                     "{\"t_ms\":5,\"event\":\"fault\"}\n{\"t_ms\":6}\n");
+    char err[512];
+    struct timeline_stats st;
+    assert_int_equal(
+        timeline_render(path, NULL, tmp_path("ok.html"), tmp_path("ok.json"), &st, err, sizeof err),
+        0);
+    assert_int_equal(st.orphans, 1);
+    assert_int_equal(st.commits, 0);
+    assert_int_equal(st.role_changes, 1);
+}
+
+/* A bad history line names the history file and line; a missing file names the file. */
+static void bad_history_and_missing_files_are_errors(void **state)
+{
+    (void)state;
+    char hist[256];
+    snprintf(hist, sizeof hist, "%s", tmp_path("h.jsonl"));
+    write_text(hist, "{\"process\":1,\"type\":\"invoke\",\"f\":\"put\",\"key\":\"a\",\"value\":"
+                     "\"v\",\"time\":1}\n{\"process\":1,\"type\":\"ok\",\"f\":\"put\"\n");
+    char err[512];
+    assert_int_equal(
+        timeline_render(GOLDEN "hand_basic.trace.jsonl", hist, NULL, NULL, NULL, err, sizeof err),
+        -1);
+    char want[300];
+    snprintf(want, sizeof want, "%s:2: ", hist);
+    assert_memory_equal(err, want, strlen(want));
+    assert_int_equal(
+        timeline_render(tmp_path("absent.jsonl"), NULL, NULL, NULL, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "absent.jsonl"));
+    assert_int_equal(timeline_render(GOLDEN "hand_basic.trace.jsonl", NULL,
+                                     tmp_path("no/such/dir/x.html"), NULL, NULL, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "x.html"));
+}
+
+/* Every line of the scene cut at every length: an error or a page, never a crash (the sanitizer
+ * builds check the memory). */
+static void truncated_lines_never_crash(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = read_all(GOLDEN "hand_basic.trace.jsonl", &len);
+    char path[256];
+    snprintf(path, sizeof path, "%s", tmp_path("cut.jsonl"));
+    size_t tried = 0;
+    for (size_t cut = 1; cut < len; cut += 37) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fwrite(text, 1, cut, f);
+        fputs("\n", f);
+        fwrite(text + cut, 1, len - cut, f);
+        fclose(f);
+        char err[512];
+        int rc = timeline_render(path, NULL, tmp_path("cut.html"), tmp_path("cut.json"), NULL, err,
+                                 sizeof err);
+        assert_true(rc == 0 || rc == -1);
+        tried++;
+    }
+    assert_true(tried > 50);
+    free(text);
+}
+
+struct slice {
+    int64_t pid, tid;
+    double ts, end;
+};
+
+static int slice_cmp(const void *a, const void *b)
+{
+    const struct slice *x = a, *y = b;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    if (x->tid != y->tid)
+        return x->tid < y->tid ? -1 : 1;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->end > y->end ? -1 : x->end < y->end; /* the longer first: it is the parent */
+}
+
+/* The Perfetto file: JSON with traceEvents; every flow start ("s") has one end ("f") with its id;
+ * complete slices ("X") nest on each track (pid, tid): any two are disjoint or one holds the
+ * other; the counters and the tracks are there. */
+static void check_perfetto(const char *trace, const char *hist)
+{
+    const char *out = tmp_path("p.json");
+    char err[256];
+    assert_int_equal(timeline_render(trace, hist, NULL, out, NULL, err, sizeof err), 0);
+    json_error_t jerr;
+    json_t *root = json_load_file(out, 0, &jerr);
+    if (root == NULL)
+        fail_msg("%s:%d: %s", out, jerr.line, jerr.text);
+    json_t *events = json_object_get(root, "traceEvents");
+    assert_true(json_is_array(events));
+    size_t n = json_array_size(events), n_s = 0, n_f = 0, n_x = 0, n_c = 0, n_m = 0;
+    int64_t *starts = xcalloc(n + 1, sizeof *starts), *ends = xcalloc(n + 1, sizeof *ends);
+    struct slice *sl = xcalloc(n + 1, sizeof *sl);
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(events, i);
+        const char *ph = json_string_value(json_object_get(e, "ph"));
+        assert_non_null(ph);
+        if (strcmp(ph, "M") != 0) {
+            assert_true(json_is_number(json_object_get(e, "ts")));
+            assert_true(json_number_value(json_object_get(e, "ts")) >= 0);
+        }
+        if (strcmp(ph, "s") == 0)
+            starts[n_s++] = json_integer_value(json_object_get(e, "id"));
+        else if (strcmp(ph, "f") == 0)
+            ends[n_f++] = json_integer_value(json_object_get(e, "id"));
+        else if (strcmp(ph, "C") == 0)
+            n_c++;
+        else if (strcmp(ph, "M") == 0)
+            n_m++;
+        else if (strcmp(ph, "X") == 0) {
+            double ts = json_number_value(json_object_get(e, "ts"));
+            double dur = json_number_value(json_object_get(e, "dur"));
+            assert_true(dur >= 0);
+            sl[n_x++] = (struct slice){json_integer_value(json_object_get(e, "pid")),
+                                       json_integer_value(json_object_get(e, "tid")), ts, ts + dur};
+        }
+    }
+    /* flows: the same multiset of ids (each id once in each) */
+    assert_int_equal(n_s, n_f);
+    assert_true(n_s > 0);
+    for (size_t i = 0; i < n_s; i++) {
+        size_t found = 0;
+        for (size_t j = 0; j < n_f; j++)
+            found += ends[j] == starts[i];
+        assert_int_equal(found, 1);
+    }
+    /* nesting per track: a stack of open slices */
+    qsort(sl, n_x, sizeof *sl, slice_cmp);
+    struct slice *stack = xcalloc(n_x + 1, sizeof *stack);
+    size_t depth = 0;
+    for (size_t i = 0; i < n_x; i++) {
+        while (depth > 0 && (stack[depth - 1].pid != sl[i].pid ||
+                             stack[depth - 1].tid != sl[i].tid || stack[depth - 1].end <= sl[i].ts))
+            depth--;
+        if (depth > 0 && sl[i].end > stack[depth - 1].end)
+            fail_msg("slices overlap on pid %lld tid %lld: [%f, %f] and [%f, %f]",
+                     (long long)sl[i].pid, (long long)sl[i].tid, stack[depth - 1].ts,
+                     stack[depth - 1].end, sl[i].ts, sl[i].end);
+        stack[depth++] = sl[i];
+    }
+    assert_true(n_x > 0 && n_c > 0 && n_m > 0);
+    free(stack);
+    free(sl);
+    free(starts);
+    free(ends);
+    json_decref(root);
+}
+
+static void perfetto_file_is_well_formed(void **state)
+{
+    (void)state;
+    check_perfetto(GOLDEN "hand_basic.trace.jsonl", GOLDEN "hand_basic.history.jsonl");
+    check_perfetto(GOLDEN "sim_partition.trace.jsonl", GOLDEN "sim_partition.history.jsonl");
+    check_perfetto(GOLDEN "sim_leader_crash.trace.jsonl", NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(counts_match_the_hand_written_scene),
+        cmocka_unit_test(counts_match_simulated_runs),
+        cmocka_unit_test(roles_terms_and_crashes_are_laid_out),
+        cmocka_unit_test(checker_failures_are_red),
+        cmocka_unit_test(a_simulated_stale_read_is_red),
+        cmocka_unit_test(output_is_deterministic),
+        cmocka_unit_test(bad_lines_are_errors_naming_the_line),
+        cmocka_unit_test(bad_history_and_missing_files_are_errors),
+        cmocka_unit_test(truncated_lines_never_crash),
+        cmocka_unit_test(perfetto_file_is_well_formed),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "check/linearize.h"
 #include "cluster/cluster.h"
@@ -23,8 +24,8 @@
 #include "runtime/signals.h"
 #include "runtime/trace.h"
 #include "sim/sim.h"
-#include "storage/storage.h"
 #include "timeline/timeline.h"
+#include "storage/storage.h"
 
 /* A seed from the kernel, below 2^63 so that it can be written back as `seed = N` in TOML.
  * Returns 0 or -1 with errno set. */
@@ -159,7 +160,7 @@ static int inspect_command(int argc, char **argv)
 /* --simulate: the configured run in the deterministic simulator; the same summary and exit
  * status as a threaded run. Standard output (trace and summary) is byte-identical for one seed
  * and configuration; the wall-clock speed goes to standard error. */
-static int simulate(const struct cfg *cfg, FILE *human)
+static int simulate(const struct cfg *cfg, FILE *human, bool show_history)
 {
     struct sim_report rep;
     char err[512];
@@ -170,7 +171,7 @@ static int simulate(const struct cfg *cfg, FILE *human)
     trace_close();
     sim_report_print(human, &rep);
     sim_report_print_speed(stderr, &rep); /* stdout stays the same for one seed, byte for byte */
-    if (cfg->history_path != NULL)
+    if (cfg->history_path != NULL && show_history)
         fprintf(human, "  history: %s\n", cfg->history_path);
     int rc = rep.consistent ? 0 : cluster_exit_status(&rep.run);
     if (rc == 0 && !rep.consistent)
@@ -179,11 +180,78 @@ static int simulate(const struct cfg *cfg, FILE *human)
     return rc;
 }
 
+/* --timeline / --perfetto: every trace line of the run, whatever the trace level, is recorded
+ * (trace_record_open) into a temporary file, and the history into one when --history names
+ * none; after the run the timeline draws the two. */
+struct drawing {
+    const char *html, *perfetto; /* NULL: not asked for */
+    char trace_path[64], history_path[64];
+    FILE *record;
+    bool own_history; /* history_path is ours (temporary) */
+};
+
+/* Starts recording for d (if it asks for a picture); cfg's history goes to a temporary file
+ * when it has none. 0, or -1 with the reason printed. */
+static int drawing_start(struct drawing *d, struct cfg *cfg)
+{
+    if (d->html == NULL && d->perfetto == NULL)
+        return 0;
+    snprintf(d->trace_path, sizeof d->trace_path, "/tmp/raft_kv-trace-XXXXXX");
+    int fd = mkstemp(d->trace_path);
+    d->record = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (d->record == NULL) {
+        fprintf(stderr, "raft_kv: cannot create a temporary trace file: %s\n", strerror(errno));
+        return -1;
+    }
+    if (cfg->history_path == NULL) {
+        snprintf(d->history_path, sizeof d->history_path, "/tmp/raft_kv-history-XXXXXX");
+        fd = mkstemp(d->history_path);
+        if (fd < 0) {
+            fprintf(stderr, "raft_kv: cannot create a temporary history file: %s\n",
+                    strerror(errno));
+            return -1;
+        }
+        close(fd);
+        cfg->history_path = xstrdup(d->history_path);
+        d->own_history = true;
+    } else {
+        snprintf(d->history_path, sizeof d->history_path, "%.63s", cfg->history_path);
+    }
+    trace_record_open(d->record);
+    return 0;
+}
+
+/* Ends the recording and draws it; removes the temporary files. 0, or 1 with the reason
+ * printed. */
+static int drawing_finish(struct drawing *d, const struct cfg *cfg, FILE *human)
+{
+    if (d->record == NULL)
+        return 0;
+    trace_record_close();
+    fclose(d->record);
+    d->record = NULL;
+    char err[512];
+    const char *history = d->own_history ? d->history_path : cfg->history_path;
+    int rc = timeline_render(d->trace_path, history, d->html, d->perfetto, NULL, err, sizeof err);
+    unlink(d->trace_path);
+    if (d->own_history)
+        unlink(d->history_path);
+    if (rc != 0) {
+        fprintf(stderr, "raft_kv: cannot draw the run: %s\n", err);
+        return 1;
+    }
+    if (d->html != NULL)
+        fprintf(human, "  timeline: %s\n", d->html);
+    if (d->perfetto != NULL)
+        fprintf(human, "  perfetto: %s\n", d->perfetto);
+    return 0;
+}
+
 /* --sweep N: seeds S..S+N-1 with configurations drawn from each seed. One seed (a replay) runs
  * with the configured trace and prints its full summary; more run quietly and exit 0 if every
  * seed passed, 1 if any failed a safety check, CLUSTER_EXIT_NOT_LIVE (4) if the failures were all
  * liveness failures. */
-static int sweep(const struct cfg *cfg, uint64_t count, const char *argv0)
+static int sweep(const struct cfg *cfg, uint64_t count, const char *argv0, struct drawing *drawing)
 {
     uint64_t first = cfg->seed_given ? cfg->seed : 1;
     char err[512];
@@ -199,7 +267,13 @@ static int sweep(const struct cfg *cfg, uint64_t count, const char *argv0)
                 (unsigned long long)first);
         cfg_print_summary(human, &drawn);
         fflush(human);
-        int rc = simulate(&drawn, human);
+        if (drawing_start(drawing, &drawn) != 0) {
+            cfg_close(&drawn);
+            return 1;
+        }
+        int rc = simulate(&drawn, human, !drawing->own_history);
+        if (drawing_finish(drawing, &drawn, human) != 0 && rc == 0)
+            rc = 1;
         cfg_close(&drawn);
         return rc;
     }
@@ -268,6 +342,7 @@ int main(int argc, char **argv)
     }
 
     rc = cfg_load_cli(&cfg, &cli, &err);
+    struct drawing drawing = {.html = cli.timeline_path, .perfetto = cli.perfetto_path};
     enum cfg_action action = cli.action;
     uint64_t sweep_seeds = cli.sweep_seeds;
     cfg_cli_close(&cli);
@@ -293,7 +368,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (action == CFG_ACTION_SWEEP) {
-        rc = sweep(&cfg, sweep_seeds, argv[0]);
+        rc = sweep(&cfg, sweep_seeds, argv[0], &drawing);
         signal_watch_stop();
         cfg_close(&cfg);
         return rc;
@@ -315,9 +390,16 @@ int main(int argc, char **argv)
     cfg_print_summary(human, &cfg);
     fflush(human);
 
-    if (action == CFG_ACTION_SIMULATE) {
-        rc = simulate(&cfg, human);
+    if (drawing_start(&drawing, &cfg) != 0) {
         signal_watch_stop();
+        cfg_close(&cfg);
+        return 1;
+    }
+    if (action == CFG_ACTION_SIMULATE) {
+        rc = simulate(&cfg, human, !drawing.own_history);
+        signal_watch_stop();
+        if (drawing_finish(&drawing, &cfg, human) != 0 && rc == 0)
+            rc = 1;
         cfg_close(&cfg);
         return rc;
     }
@@ -325,15 +407,18 @@ int main(int argc, char **argv)
     rc = cluster_run(&cfg, &rep, run_err, sizeof run_err);
     signal_watch_stop();
     trace_close();
+    int drawn = drawing_finish(&drawing, &cfg, human);
     if (rc != 0) {
         fprintf(stderr, "raft_kv: %s\n", run_err);
         cfg_close(&cfg);
         return 1;
     }
     cluster_report_print(human, &rep);
-    if (cfg.history_path != NULL)
+    if (cfg.history_path != NULL && !drawing.own_history)
         fprintf(human, "  history: %s\n", cfg.history_path);
     rc = cluster_exit_status(&rep);
+    if (rc == 0 && drawn != 0)
+        rc = 1;
     cluster_report_close(&rep);
     cfg_close(&cfg);
     return rc;

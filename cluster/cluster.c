@@ -804,6 +804,8 @@ int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, si
     }
     if (history_path != NULL && history_open(&r.history, history_path, err, err_len) != 0)
         goto out;
+    if (r.history != NULL)
+        history_trace_time_zero();
     /* A history the user asked for is the record of a run that may end with kill -9: nothing
      * of it may wait in memory. The checker's temporary file is read only after a clean end. */
     if (cfg->history_path != NULL)

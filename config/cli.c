@@ -94,6 +94,16 @@ static int opt_history(struct cfg_cli *cli, const struct option *opt, const char
     return 0;
 }
 
+static int opt_timeline(struct cfg_cli *cli, const struct option *opt, const char *value,
+                        struct cfg_error *err)
+{
+    bool html = strcmp(opt->name, "timeline") == 0;
+    if (*value == '\0')
+        return usage_error(err, "--%s: expected a file name", opt->name);
+    *(html ? &cli->timeline_path : &cli->perfetto_path) = value;
+    return 0;
+}
+
 static int opt_check_history(struct cfg_cli *cli, const struct option *opt, const char *value,
                              struct cfg_error *err)
 {
@@ -176,6 +186,11 @@ static const struct option options[] = {
     {"seed", "N", opt_seed, NULL, CFG_ACTION_RUN,
      "seed of the run (decimal, 0..2^63-1); overrides 'seed'"},
     {"history", "FILE", opt_history, NULL, CFG_ACTION_RUN, "write every client operation to FILE"},
+    {"timeline", "FILE", opt_timeline, NULL, CFG_ACTION_RUN,
+     "draw the run as one self-contained HTML file: every message, role, commit, fault and "
+     "client operation on a time axis"},
+    {"perfetto", "FILE", opt_timeline, NULL, CFG_ACTION_RUN,
+     "write the run in Chrome's trace-event format, for Perfetto (ui.perfetto.dev)"},
     {"data-dir", "DIR", opt_data_dir, NULL, CFG_ACTION_RUN,
      "keep every node's files under DIR/nodeID (storage.kind = \"disk\"):\n"
      "a crashed node restarts from its files, and the same command again\n"
@@ -193,7 +208,7 @@ static const struct option options[] = {
     {"trace-format", "FORMAT", opt_word, "trace.format", CFG_ACTION_RUN,
      "text | jsonl (sets trace.format)"},
     {"trace-level", "LEVEL", opt_word, "trace.level", CFG_ACTION_RUN,
-     "quiet | info | debug (sets trace.level)"},
+     "quiet | info | debug | messages (sets trace.level)"},
     {"color", "WHEN", opt_word, "trace.color", CFG_ACTION_RUN,
      "auto | always | never (sets trace.color)"},
     {"print-config", NULL, opt_action, NULL, CFG_ACTION_PRINT_CONFIG,
@@ -265,6 +280,12 @@ static int check_sweep(const struct cfg_cli *cli, const char *config_path, struc
                            "writes no history; replay one seed with --sweep 1 --seed S "
                            "--history FILE",
                            many);
+    if ((cli->timeline_path != NULL || cli->perfetto_path != NULL) && cli->sweep_seeds > 1)
+        return usage_error(err,
+                           "%s cannot be combined with --%s: draw one seed with --sweep 1 "
+                           "--seed S --%s FILE",
+                           many, cli->timeline_path ? "timeline" : "perfetto",
+                           cli->timeline_path ? "timeline" : "perfetto");
     return 0;
 }
 
@@ -303,6 +324,10 @@ static int check_unread(const struct cfg_cli *cli, const char *config_path, stru
         snprintf(other, sizeof other, "--seed");
     else if (cli->history_path != NULL)
         snprintf(other, sizeof other, "--history");
+    else if (cli->timeline_path != NULL)
+        snprintf(other, sizeof other, "--timeline");
+    else if (cli->perfetto_path != NULL)
+        snprintf(other, sizeof other, "--perfetto");
     else
         return 0;
     return usage_error(err, "%s cannot be combined with %s: %s", action, other, why);
@@ -438,18 +463,25 @@ void cfg_usage(FILE *out)
         }
         fputc('\n', out);
     }
-    fputs("\nSettings come from CONFIG, then each --set and flag in order, then --seed.\n"
-          "At most one action: --check-history, --simulate, --sweep, --print-config or\n"
-          "--help-config; without one, raft_kv runs CONFIG on threads. An option that the\n"
-          "action would not read is refused, never ignored:\n"
-          "  --check-history, --help-config  take no other option and no CONFIG\n"
-          "  --sweep N   reads no CONFIG (needs no config.toml); takes only --seed,\n"
-          "              --set seed=N and the trace settings; with N > 1, no trace\n"
-          "              setting and no --history (replay one seed with --sweep 1)\n"
-          "--help and --version win over every other option, conflicting or not (a\n"
-          "malformed argument before them is still an error).\n"
-          "Exit status: 0 consistent, 1 bad configuration or a safety failure (INCONSISTENT),\n"
-          "2 bad command line, 4 a liveness failure (no leader, not converged, clients not\n"
-          "done), 130/143 interrupted by SIGINT/SIGTERM (the summary is printed first).\n",
-          out);
+    fputs(
+        "\nSettings come from CONFIG, then each --set and flag in order, then --seed.\n"
+        "At most one action: --check-history, --simulate, --sweep, --print-config or\n"
+        "--help-config; without one, raft_kv runs CONFIG on threads. An option that the\n"
+        "action would not read is refused, never ignored:\n"
+        "  --check-history, --help-config  take no other option and no CONFIG\n"
+        "  --sweep N   reads no CONFIG (needs no config.toml); takes only --seed,\n"
+        "              --set seed=N and the trace settings; with N > 1, no trace\n"
+        "              setting and no --history (replay one seed with --sweep 1)\n"
+        "--help and --version win over every other option, conflicting or not (a\n"
+        "malformed argument before them is still an error).\n"
+        "Exit status: 0 consistent, 1 bad configuration or a safety failure (INCONSISTENT),\n"
+        "2 bad command line, 4 a liveness failure (no leader, not converged, clients not\n"
+        "done), 130/143 interrupted by SIGINT/SIGTERM (the summary is printed first).\n"
+        "\n"
+        "Subcommands (each says its usage with --help):\n"
+        "  raft_kv serve --node ID CONFIG      one node of a networked cluster ([[node]] tables)\n"
+        "  raft_kv put|get|delete KEY [VALUE] --cluster CONFIG   a request to such a cluster\n"
+        "  raft_kv timeline TRACE.jsonl [HISTORY.jsonl] -o FILE.html [--perfetto FILE.json]\n"
+        "  raft_kv inspect DATA_DIR            what a node's storage directory holds\n",
+        out);
 }

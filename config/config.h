@@ -312,6 +312,8 @@ struct cfg_cli {
     uint64_t seed;
     const char *history_path;       /* --history FILE, or NULL */
     const char *check_history_path; /* --check-history FILE, or NULL */
+    const char *timeline_path;      /* --timeline FILE (HTML), or NULL */
+    const char *perfetto_path;      /* --perfetto FILE (Chrome trace events), or NULL */
     bool data_dir_given;            /* --data-dir DIR (an override of storage.*) */
     uint64_t sweep_seeds;           /* --sweep N: N >= 1 */
 };

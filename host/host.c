@@ -4,6 +4,7 @@
 #include "host/host.h"
 
 #include "client/client.h"
+#include "host/network.h"
 #include "host/node_trace.h"
 #include "runtime/trace.h"
 
@@ -148,12 +149,19 @@ int host_step(struct replica *r, struct replica_output *out, const struct replic
         if (ports->observe != NULL)
             ports->observe(ports->ctx, r, out);
         /* 2. send */
+        const struct raft_message *got =
+            next.type == REPLICA_EVENT_RAFT && next.raft.type == RAFT_EVENT_RECEIVE
+                ? next.raft.receive
+                : NULL;
+        host_trace_heartbeat_replies(got != NULL && got->type == RAFT_MSG_APPEND_ENTRIES &&
+                                     got->append_entries.n_entries == 0);
         for (size_t i = 0; i < out->up.n_msgs; i++) {
             struct raft_message m;
             raft_update_take_message(&out->up, i, &m);
             node_trace_sent(ports->actor, &m);
             ports->send(ports->ctx, &m);
         }
+        host_trace_heartbeat_replies(false);
         /* 3. apply (done by the step) and answer */
         for (size_t i = 0; i < out->n_applied; i++)
             trace_applied(ports->actor, &out->applied[i]);

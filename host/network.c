@@ -29,6 +29,16 @@ void host_network_close(struct host_network *hn)
     hn->last_delivery_ms = NULL;
 }
 
+/* Set by host_step while it sends what a step that received a heartbeat asked for: the
+ * AppendEntries replies among them answer that heartbeat (a heartbeat carries nothing to persist,
+ * so its reply leaves in the same step). Per thread: each node steps on one thread at a time. */
+static _Thread_local bool replying_to_heartbeat;
+
+void host_trace_heartbeat_replies(bool on)
+{
+    replying_to_heartbeat = on;
+}
+
 void host_trace_message(const char *actor, const char *dir, const struct raft_message *m,
                         uint64_t msg_id, const char *why)
 {
@@ -63,6 +73,8 @@ void host_trace_message(const char *actor, const char *dir, const struct raft_me
     case RAFT_MSG_APPEND_ENTRIES_REPLY:
         f[n++] = TRACE_BOOL("ok", m->append_entries_reply.success);
         f[n++] = TRACE_U64("match", m->append_entries_reply.match_index);
+        if (replying_to_heartbeat && strcmp(dir, "recv") != 0)
+            f[n++] = TRACE_BOOL("heartbeat", true);
         break;
     case RAFT_MSG_INSTALL_SNAPSHOT_REPLY:
         f[n++] = TRACE_BOOL("ok", m->install_snapshot_reply.done);

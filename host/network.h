@@ -57,6 +57,11 @@ void host_network_send(struct host_network *hn, const struct host_transport *t,
 void host_trace_message(const char *actor, const char *dir, const struct raft_message *m,
                         uint64_t msg_id, const char *why);
 
+/* While on (this thread), the AppendEntries replies host_trace_message traces as sent, dropped
+ * or duplicated are marked "heartbeat": host_step turns it on while it sends what a step that
+ * received a heartbeat asked for (the receive line is paired with the send line by id). */
+void host_trace_heartbeat_replies(bool on);
+
 /* The [network] settings as netem options. */
 void host_netem_options(const struct cfg *cfg, struct netem_options *o);
 

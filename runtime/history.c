@@ -43,10 +43,7 @@ static uint64_t monotonic_ns(void *ctx)
     return actor_now_ns();
 }
 
-/* Says in the trace (level MESSAGES, event "history") where the history's time zero is on the
- * trace's clock, so a tool can draw the two on one axis (timeline/). When the clock is replaced
- * (history_set_clock), a new line says it again: the last such line holds. */
-static void trace_time_zero(void)
+void history_trace_time_zero(void)
 {
     if (!trace_on(TRACE_MESSAGES))
         return;
@@ -77,7 +74,6 @@ int history_open(struct history **out, const char *path, char *err, size_t err_l
     h->clock = monotonic_ns;
     h->start_ns = actor_now_ns();
     *out = h;
-    trace_time_zero();
     return 0;
 }
 
@@ -89,7 +85,7 @@ void history_set_clock(struct history *h, uint64_t (*now_ns)(void *ctx), void *c
     h->start_ns = h->clock(ctx);
     pthread_mutex_unlock(&h->lock);
     if (now_ns != NULL)
-        trace_time_zero(); /* a new clock (the simulator's): the line before this one is void */
+        history_trace_time_zero(); /* a new clock (the simulator's): it holds from here */
 }
 
 /* Writes len bytes at fd, through short writes and EINTR; the first error is kept. */

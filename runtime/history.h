@@ -44,4 +44,10 @@ uint64_t history_write(struct history *h, const struct history_line *line);
 void history_write_through(struct history *h);
 /* Replaces the clock (nanoseconds); NULL restores the monotonic clock. Call before writing. */
 void history_set_clock(struct history *h, uint64_t (*now_ns)(void *ctx), void *ctx);
+/* Says in the trace (level MESSAGES, event "history", field t0_ms) where a history opened just
+ * now has its time zero on the trace's clock, so a tool can draw both on one axis (timeline/).
+ * The owner calls it once the history's clock is the run's: after history_open in a threaded run;
+ * history_set_clock calls it for the simulator's clock. The last such line holds. */
+void history_trace_time_zero(void);
+
 #endif

@@ -129,7 +129,7 @@ lreq() {
     local method=$1 path=$2 got="" l i sep="?"
     shift 2
     [[ $path == *"?"* ]] && sep="&"
-    [ "$method" != GET ] && [[ $path != *client_id=* ]] && path="$path${sep}client_id=$RANDOM$RANDOM&seq=1"
+    [ "$method" != GET ] && [[ $path != *client_id=* ]] && path="$path${sep}client_id=$((RANDOM * 32768 + RANDOM + 1))&seq=1"
     for ((i = 0; i < 20; i++)); do
         l=$(wait_leader 1 2 3) || continue
         got=$(req "$method" "$(url "$l")$path" "$@")

@@ -46,8 +46,8 @@
 
 #include "actors/node.h"
 #include "common/alloc.h"
-#include "config/config.h"
 #include "kv/kv.h"
+#include "net/addr.h"
 #include "net/http_parse.h"
 #include "raft/raft.h"
 
@@ -720,20 +720,10 @@ void net_http_answer(struct net_http *h, struct actor_answer *a)
  * An address that cannot be had is an error only if it is in use or nothing at all was bound. */
 static int listen_on(struct net_http *h, const char *addr, char *err, size_t err_len)
 {
-    char host[CFG_HOST_LEN_MAX + 1], port[8];
-    uint16_t port_number = 0;
-    if (cfg_split_address(addr, host, sizeof host, &port_number) != 0) {
-        snprintf(err, err_len, "bad http address '%s': expected host:port or [v6]:port", addr);
-        return -1;
-    }
-    snprintf(port, sizeof port, "%u", port_number);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
-    int grc = getaddrinfo(host, port, &hints, &res);
-    if (grc != 0) {
-        snprintf(err, err_len, "cannot listen on %s: %s", addr, gai_strerror(grc));
+    const char *why = NULL;
+    if (net_resolve(addr, AI_PASSIVE, &res, &why) != 0) {
+        snprintf(err, err_len, "cannot listen on %s: %s", addr, why);
         return -1;
     }
     int bound = 0, first_errno = 0;

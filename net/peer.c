@@ -26,7 +26,7 @@
 #include <event2/util.h>
 
 #include "common/alloc.h"
-#include "config/config.h"
+#include "net/addr.h"
 #include "common/crc32c.h"
 #include "common/le.h"
 #include "common/prng.h"
@@ -82,25 +82,14 @@ static void schedule_redial(struct net_peers *p, uint32_t id);
 
 /* --- addresses ------------------------------------------------------------------------------ */
 
-/* Resolves "host:port" ("[v6]:port" too) to its first stream address. 0, or -1 with err. */
+/* The first stream address of "host:port" ("[v6]:port" too). 0, or -1 with err. */
 static int resolve(const char *text, struct sockaddr_storage *out, socklen_t *out_len, char *err,
                    size_t err_len)
 {
-    char host[CFG_HOST_LEN_MAX + 1], port[8];
-    uint16_t port_number = 0;
-    if (cfg_split_address(text, host, sizeof host, &port_number) != 0) {
-        snprintf(err, err_len, "'%s' is not a host:port address", text);
-        return -1;
-    }
-    snprintf(port, sizeof port, "%u", port_number);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
     struct addrinfo *res = NULL;
-    int rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0 || res == NULL) {
-        snprintf(err, err_len, "cannot resolve '%s': %s", text,
-                 rc != 0 ? gai_strerror(rc) : "no address");
+    const char *why = NULL;
+    if (net_resolve(text, AI_ADDRCONFIG, &res, &why) != 0) {
+        snprintf(err, err_len, "cannot resolve '%s': %s", text, why);
         return -1;
     }
     memcpy(out, res->ai_addr, res->ai_addrlen);

@@ -31,6 +31,7 @@
 #include <mntent.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +42,8 @@
 #include "cluster/cluster.h"
 #include "common/alloc.h"
 #include "kv/kv.h"
+#include "runtime/counters.h"
 #include "runtime/trace.h"
-
-struct bench_client {
-    struct actor *leader;
-    uint32_t id;
-    uint32_t ops;
-    uint64_t *latency_ns; /* ops entries */
-    uint32_t failed;
-    pthread_barrier_t *start; /* every client and the thread that times them */
-};
 
 /* One request: cmd sent to node as a call (a get read as `read` says), waiting up to 10 s. The
  * reply's status (enum client_reply_status), or -1 when the call itself failed (timed out, node
@@ -74,33 +67,6 @@ static int call_node(struct actor *node, const struct kv_command *cmd, enum kv_r
         *kv = kv_result_decode(r->data, r->len, &res) == 0 ? res.status : KV_NOT_FOUND;
     actor_msg_free(reply);
     return status;
-}
-
-static void *client_loop(void *p)
-{
-    struct bench_client *c = p;
-    pthread_barrier_wait(c->start);
-    char key[32];
-    for (uint32_t i = 0; i < c->ops; i++) {
-        /* Each client cycles over its own 16 keys: put, get, delete, put, ... */
-        snprintf(key, sizeof key, "k%u-%u", c->id, i % 16);
-        static const enum kv_op ops[] = {KV_OP_PUT, KV_OP_GET, KV_OP_DELETE};
-        struct kv_command cmd = {
-            .op = ops[(i / 16) % 3],
-            .client_id = c->id,
-            .seq = (uint64_t)i + 1,
-            .key = (const uint8_t *)key,
-            .key_len = (uint32_t)strlen(key),
-            .value = (const uint8_t *)"value-01",
-            .value_len = ops[(i / 16) % 3] == KV_OP_PUT ? 8 : 0,
-        };
-        uint64_t t0 = actor_now_ns();
-        int status = call_node(c->leader, &cmd, KV_READ_LOG, NULL);
-        c->latency_ns[i] = actor_now_ns() - t0;
-        if (status != CLIENT_REPLY_OK)
-            c->failed++;
-    }
-    return NULL;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -325,116 +291,44 @@ static void print_percentiles(const char *name, uint64_t *ns, uint64_t n)
     printf("%s_p99_us %.1f\n", name, n > 0 ? (double)ns[n * 99 / 100] / 1e3 : 0.0);
 }
 
-/* Runs n clients, fn on client i (at (char *)clients + i * size) each on its own thread, every
- * one waiting at *start (initialised here) first, so that they are released together once all
- * are ready: clients spinning while the others start would starve the nodes on a small machine,
- * long enough for an election. *ru0 and *ru1: the process's usage at the release and after the
- * last join. Returns the seconds between the two. */
-static double run_clients(uint32_t n, void *(*fn)(void *), void *clients, size_t size,
-                          pthread_barrier_t *start, struct rusage *ru0, struct rusage *ru1)
-{
-    pthread_barrier_init(start, NULL, n + 1);
-    pthread_t *threads = xcalloc(n, sizeof *threads);
-    for (uint32_t i = 0; i < n; i++)
-        pthread_create(&threads[i], NULL, fn, (char *)clients + (size_t)i * size);
-    pthread_barrier_wait(start);
-    getrusage(RUSAGE_SELF, ru0);
-    uint64_t t0 = actor_now_ns();
-    for (uint32_t i = 0; i < n; i++)
-        pthread_join(threads[i], NULL);
-    double wall_s = (double)(actor_now_ns() - t0) / 1e9;
-    getrusage(RUSAGE_SELF, ru1);
-    pthread_barrier_destroy(start);
-    free(threads);
-    return wall_s;
-}
-
-/* One measurement, with memory storage (data_dir NULL) or disk storage in data_dir (fresh; fsync
- * on). Prints "raft_<clients>c<tag>_ops_per_s N", "..._p50_us", ... Returns 0, or -1. */
-static int run(uint32_t nodes, uint32_t clients, uint32_t total_ops, const char *data_dir,
-               const char *tag)
-{
-    struct cfg cfg;
-    struct cluster c;
-    if (bench_cluster_start(&c, &cfg, nodes, data_dir) != 0)
-        return -1;
-    struct node_counts before = node_counters(&c);
-    uint32_t per = total_ops / clients;
-    pthread_barrier_t start;
-    struct bench_client *bc = xcalloc(clients, sizeof *bc);
-    for (uint32_t i = 0; i < clients; i++) {
-        bc[i] = (struct bench_client){.leader = c.nodes[c.leader - 1],
-                                      .id = i + 1,
-                                      .ops = per,
-                                      .latency_ns = xcalloc(per, sizeof(uint64_t)),
-                                      .start = &start};
-    }
-    struct rusage ru0, ru1;
-    double wall_s = run_clients(clients, client_loop, bc, sizeof *bc, &start, &ru0, &ru1);
-    struct node_counts after = node_counters(&c);
-    uint64_t n = (uint64_t)per * clients;
-    uint64_t *all = xcalloc(n, sizeof *all);
-    uint32_t failed = 0;
-    for (uint32_t i = 0; i < clients; i++) {
-        memcpy(all + (uint64_t)i * per, bc[i].latency_ns, per * sizeof(uint64_t));
-        failed += bc[i].failed;
-        free(bc[i].latency_ns);
-    }
-    struct node_status st;
-    cluster_find_leader(&c, &st);
-    cluster_stop(&c);
-    cluster_close(&c);
-    uint64_t done = n - failed;
-    char name[64];
-    snprintf(name, sizeof name, "raft_%uc%s", clients, tag);
-    printf("%s_ops_per_s %.0f\n", name, (double)done / wall_s);
-    print_percentiles(name, all, n);
-    printf("%s_failed %u\n", name, failed);
-    printf("%s_log_entries %" PRIu64 "\n", name, st.last_index);
-    if (data_dir != NULL && done > 0) {
-        /* Summed over the nodes: each op is written by every node, a follower's write holding
-         * a whole AppendEntries; a sync (one group commit) makes every write since the last
-         * durable. Then the leader's syncs alone. */
-        double d = (double)done;
-        printf("%s_writes_per_op %.3f\n", name, (double)(after.writes - before.writes) / d);
-        printf("%s_syncs_per_op %.3f\n", name, (double)(after.syncs - before.syncs) / d);
-        printf("%s_leader_syncs_per_op %.3f\n", name,
-               (double)(after.leader_syncs - before.leader_syncs) / d);
-    }
-    fflush(stdout);
-    free(all);
-    free(bc);
-    cfg_close(&cfg);
-    return failed == 0 ? 0 : -1;
-}
-
-/* --- the read-heavy phase ------------------------------------------------------------------- */
+/* --- the load generator ------------------------------------------------------------------- */
 
 static double tv_us(const struct timeval *tv)
 {
     return (double)tv->tv_sec * 1e6 + (double)tv->tv_usec;
 }
 
-/* Keys every get reads: put before the clients start, never deleted, so every get finds one. */
+/* Keys every read-heavy get reads: put before the clients start, never deleted, so every get
+ * finds one. */
 enum { READ_KEYS = 256 };
-/* Every READ_WRITE_EVERY-th operation of a client is a write (10%), the rest are gets. */
+/* Read-heavy: every READ_WRITE_EVERY-th operation of a client is a write (10%), the rest gets. */
 enum { READ_WRITE_EVERY = 10 };
 
-/* The read-heavy clients are logical clients of one load-generator actor (as wrk keeps many
- * connections on a few threads): each has one request in flight, sent with actor_call_async,
- * and sends its next when the answer comes back. A thread blocked per client would make every
- * request cost a thread wake-up and a context switch, which is more than the store's own work
- * for a read and would hide the difference between the read paths. */
+enum workload {
+    /* Each client cycles over its own 16 keys: put, get, delete, put, ... (a third of each; the
+     * gets read as the run's policy). Every operation succeeds. */
+    WORKLOAD_MIXED,
+    /* 90% gets of READ_KEYS shared keys (read as the run's policy; follower reads at a
+     * follower), 10% writes of the client's own keys. */
+    WORKLOAD_READ90,
+};
+
+/* The clients are logical clients of one load-generator actor (as wrk keeps many connections
+ * on a few threads): each has one request in flight, sent with actor_call_async, and sends its
+ * next when the answer comes back. A thread blocked per client would make every request cost a
+ * thread wake-up and a context switch, more than the store's own work for an operation: the
+ * figures would be the scheduler's. A client's request and its answer are two mailbox messages. */
 struct load_client {
     struct actor *reader; /* where its gets go: the leader, or a follower for follower reads */
     uint32_t id, done;    /* operations completed */
     uint64_t t0;          /* when the operation in flight was first sent */
-    bool write;           /* the operation in flight is a write */
+    bool write;           /* the operation in flight is a write (put, delete) */
     bool redirected;      /* ...a get a follower refused, now asked at the leader */
 };
 
 struct load {
     struct actor *self, *leader;
+    enum workload workload;
     enum kv_read_policy policy;
     uint32_t clients, per;
     struct load_client *c;
@@ -442,7 +336,7 @@ struct load {
     uint64_t n_gets, n_writes;
     uint32_t failed;    /* answered otherwise than OK (after a redirect, for a get) */
     uint32_t redirects; /* gets a follower answered NOT_LEADER, asked again at the leader */
-    uint32_t missing;   /* gets that did not find their key */
+    uint32_t missing;   /* read-heavy gets that did not find their key */
     uint32_t finished;  /* clients done */
     uint64_t start_ns, end_ns;
     struct actor_call *waiter; /* the LOAD_MSG_RUN call, answered when every client is done */
@@ -450,26 +344,39 @@ struct load {
 
 enum { LOAD_MSG_RUN = 0x5200 }; /* call: start every client; answered when all are done */
 
-/* Operation i of client c: a get of one of the shared keys, or (every READ_WRITE_EVERY-th) a
- * write of the client's own keys, put then deleted in turn, so that every write succeeds. Gets
- * are read as l->policy, writes always go through the log at the leader. */
+/* The next operation of client c as a command (its key in key[32]), and whether it is a write. */
+static bool load_command(const struct load *l, const struct load_client *c, char *key,
+                         struct kv_command *cmd)
+{
+    uint32_t i = c->done;
+    *cmd = (struct kv_command){.op = KV_OP_GET, .client_id = c->id, .seq = (uint64_t)i + 1};
+    if (l->workload == WORKLOAD_MIXED) {
+        static const enum kv_op ops[] = {KV_OP_PUT, KV_OP_GET, KV_OP_DELETE};
+        cmd->op = ops[(i / 16) % 3];
+        snprintf(key, 32, "k%u-%u", c->id, i % 16);
+    } else if (i % READ_WRITE_EVERY == READ_WRITE_EVERY - 1) {
+        uint32_t w = i / READ_WRITE_EVERY;
+        cmd->op = w % 2 == 0 ? KV_OP_PUT : KV_OP_DELETE;
+        snprintf(key, 32, "w%u-%u", c->id, (w / 2) % 16);
+    } else {
+        snprintf(key, 32, "r%u", (c->id * 37 + i) % READ_KEYS);
+    }
+    if (cmd->op == KV_OP_PUT) {
+        cmd->value = (const uint8_t *)"value-01";
+        cmd->value_len = 8;
+    }
+    cmd->key = (const uint8_t *)key;
+    cmd->key_len = (uint32_t)strlen(key);
+    return cmd->op != KV_OP_GET;
+}
+
+/* Sends client ci's operation in flight to `to`: writes through the log, gets as l->policy. */
 static void load_send(struct load *l, uint32_t ci, struct actor *to)
 {
     struct load_client *c = &l->c[ci];
-    uint32_t i = c->done;
-    uint32_t w = i / READ_WRITE_EVERY;
     char key[32];
-    struct kv_command cmd = {.op = KV_OP_GET, .client_id = c->id, .seq = (uint64_t)i + 1};
-    if (c->write) {
-        cmd.op = w % 2 == 0 ? KV_OP_PUT : KV_OP_DELETE;
-        snprintf(key, sizeof key, "w%u-%u", c->id, (w / 2) % 16);
-        cmd.value = (const uint8_t *)"value-01";
-        cmd.value_len = cmd.op == KV_OP_PUT ? 8 : 0;
-    } else {
-        snprintf(key, sizeof key, "r%u", (c->id * 37 + i) % READ_KEYS);
-    }
-    cmd.key = (const uint8_t *)key;
-    cmd.key_len = (uint32_t)strlen(key);
+    struct kv_command cmd;
+    load_command(l, c, key, &cmd);
     uint8_t buf[128];
     size_t len;
     if (kv_command_encode(&cmd, buf, sizeof buf, &len) != 0)
@@ -489,7 +396,9 @@ static void load_next(struct load *l, uint32_t ci)
         }
         return;
     }
-    c->write = c->done % READ_WRITE_EVERY == READ_WRITE_EVERY - 1;
+    char key[32];
+    struct kv_command cmd;
+    c->write = load_command(l, c, key, &cmd);
     c->redirected = false;
     c->t0 = actor_now_ns();
     load_send(l, ci, c->write ? l->leader : c->reader);
@@ -522,7 +431,7 @@ static void load_answer(struct load *l, struct actor_answer *a)
         l->get_ns[l->n_gets++] = ns;
     if (status != CLIENT_REPLY_OK)
         l->failed++;
-    else if (!c->write && kv != KV_OK)
+    else if (l->workload == WORKLOAD_READ90 && !c->write && kv != KV_OK)
         l->missing++;
     c->done++;
     load_next(l, ci);
@@ -577,19 +486,44 @@ static int read_prefill(struct cluster *c)
     return 0;
 }
 
-/* The read-heavy workload once, gets read as `policy`, on a fresh cluster with memory storage:
- * `clients` clients doing total_ops operations between them, 90% gets of existing keys and 10%
- * writes. Follower reads: client i sends its gets to the (i mod nodes-1)-th node that is not the
- * leader. Prints "raft_read90_<tag>_ops_per_s", "..._get_p50_us", "..._write_p99_us", ...
+/* Prints the work per operation: the process's CPU time (user + system, every thread, from
+ * getrusage), the runtime's mailbox messages, wake-ups of a sleeping thread, sleeps and
+ * allocations (runtime/counters.h), messages between nodes (all nodes, then the leader's),
+ * context switches (voluntary: a thread parked; involuntary: preempted) and log entries. */
+static void print_work(const char *name, double ops, const struct rusage *ru0,
+                       const struct rusage *ru1, const struct rt_counts *rt,
+                       const struct node_counts *nodes, uint64_t entries)
+{
+    printf("%s_cpu_us_per_op %.2f\n", name,
+           (tv_us(&ru1->ru_utime) - tv_us(&ru0->ru_utime) + tv_us(&ru1->ru_stime) -
+            tv_us(&ru0->ru_stime)) /
+               ops);
+    printf("%s_mbox_msgs_per_op %.3f\n", name, (double)rt->msgs / ops);
+    printf("%s_wakeups_per_op %.3f\n", name, (double)rt->wakeups / ops);
+    printf("%s_sleeps_per_op %.3f\n", name, (double)rt->sleeps / ops);
+    printf("%s_allocs_per_op %.2f\n", name, (double)rt->allocs / ops);
+    printf("%s_msgs_per_op %.3f\n", name, (double)nodes->msgs / ops);
+    printf("%s_leader_msgs_per_op %.3f\n", name, (double)nodes->leader_msgs / ops);
+    printf("%s_vcsw_per_op %.3f\n", name, (double)(ru1->ru_nvcsw - ru0->ru_nvcsw) / ops);
+    printf("%s_ivcsw_per_op %.3f\n", name, (double)(ru1->ru_nivcsw - ru0->ru_nivcsw) / ops);
+    printf("%s_entries_per_op %.3f\n", name, (double)entries / ops);
+}
+
+/* One measurement on a fresh cluster, memory storage (data_dir NULL) or disk storage in
+ * data_dir (fresh; fsync on): `clients` clients doing total_ops operations between them, the
+ * workload with its gets read as `policy` (follower reads: client i sends its gets to the
+ * (i mod nodes-1)-th node that is not the leader). Prints "<name>_ops_per_s", p50/p99 of all
+ * operations ("<name>_p50_us"), of the gets and of the writes apart ("<name>_get_p50_us",
+ * "<name>_write_p99_us"), the work per operation and, on disk, the syncs per operation.
  * Returns 0, or -1 (a failed request included). */
-static int run_reads(uint32_t nodes, uint32_t clients, uint32_t total_ops,
-                     enum kv_read_policy policy, const char *tag, const char *data_dir)
+static int run_load(uint32_t nodes, uint32_t clients, uint32_t total_ops, enum workload workload,
+                    enum kv_read_policy policy, const char *name, const char *data_dir)
 {
     struct cfg cfg;
     struct cluster c;
     if (bench_cluster_start(&c, &cfg, nodes, data_dir) != 0)
         return -1;
-    if (read_prefill(&c) != 0) {
+    if (workload == WORKLOAD_READ90 && read_prefill(&c) != 0) {
         cluster_stop(&c);
         cluster_close(&c);
         cfg_close(&cfg);
@@ -607,6 +541,7 @@ static int run_reads(uint32_t nodes, uint32_t clients, uint32_t total_ops,
     uint32_t per = total_ops / clients;
     struct load l = {
         .leader = leader,
+        .workload = workload,
         .policy = policy,
         .clients = clients,
         .per = per,
@@ -625,10 +560,14 @@ static int run_reads(uint32_t nodes, uint32_t clients, uint32_t total_ops,
     if (actor_spawn(&spec, &gen) != ACTOR_OK)
         abort();
     struct rusage ru0, ru1;
+    struct rt_counts rt0, rt1;
     getrusage(RUSAGE_SELF, &ru0);
+    rt_counts_read(&rt0);
     struct actor_msg *done = NULL;
     int run_rc =
         actor_call(gen, actor_msg_new(sizeof(struct actor_msg), LOAD_MSG_RUN), 600000, &done);
+    /* The run's own call and its answer are counted too: two messages in the whole run. */
+    rt_counts_read(&rt1);
     getrusage(RUSAGE_SELF, &ru1);
     actor_msg_free(done);
     actor_stop(gen);
@@ -640,46 +579,118 @@ static int run_reads(uint32_t nodes, uint32_t clients, uint32_t total_ops,
     cluster_stop(&c);
     cluster_close(&c);
     if (run_rc != ACTOR_OK) {
-        fprintf(stderr, "raft_bench: read-heavy %s: the load did not finish: %s\n", tag,
+        fprintf(stderr, "raft_bench: %s: the load did not finish: %s\n", name,
                 actor_strerror(run_rc));
         wall_s = 1;
         l.failed = l.clients * per;
     }
     uint64_t n = (uint64_t)per * clients;
-    uint64_t *gets = l.get_ns, *writes = l.write_ns, n_gets = l.n_gets, n_writes = l.n_writes;
-    uint32_t failed = l.failed, redirects = l.redirects, missing = l.missing;
-    char name[64];
-    snprintf(name, sizeof name, "raft_read90%s_%s", data_dir != NULL ? "_disk" : "", tag);
     double d = (double)(n > 0 ? n : 1);
-    printf("%s_ops_per_s %.0f\n", name, (double)(n - failed) / wall_s);
-    char kind[80];
+    printf("%s_ops_per_s %.0f\n", name, (double)(n - l.failed) / wall_s);
+    uint64_t *all = xcalloc(n > 0 ? n : 1, sizeof *all);
+    memcpy(all, l.get_ns, l.n_gets * sizeof *all);
+    memcpy(all + l.n_gets, l.write_ns, l.n_writes * sizeof *all);
+    print_percentiles(name, all, l.n_gets + l.n_writes);
+    free(all);
+    char kind[96];
     snprintf(kind, sizeof kind, "%s_get", name);
-    print_percentiles(kind, gets, n_gets);
+    print_percentiles(kind, l.get_ns, l.n_gets);
     snprintf(kind, sizeof kind, "%s_write", name);
-    print_percentiles(kind, writes, n_writes);
-    printf("%s_failed %u\n", name, failed);
-    printf("%s_redirects %u\n", name, redirects);
-    printf("%s_get_missing %u\n", name, missing);
-    /* Where the work goes: log entries the leader appended, and messages sent (all nodes, then
-     * the leader alone), per operation. */
-    printf("%s_entries_per_op %.3f\n", name, (double)(st1.last_index - st0.last_index) / d);
-    printf("%s_msgs_per_op %.3f\n", name, (double)(after.msgs - before.msgs) / d);
-    printf("%s_leader_msgs_per_op %.3f\n", name,
-           (double)(after.leader_msgs - before.leader_msgs) / d);
-    /* And the process's CPU time (user + system, every thread) and context switches (voluntary:
-     * a thread parked; involuntary: preempted) per operation, from getrusage. */
-    printf("%s_cpu_us_per_op %.2f\n", name,
-           (tv_us(&ru1.ru_utime) - tv_us(&ru0.ru_utime) + tv_us(&ru1.ru_stime) -
-            tv_us(&ru0.ru_stime)) /
-               d);
-    printf("%s_vcsw_per_op %.3f\n", name, (double)(ru1.ru_nvcsw - ru0.ru_nvcsw) / d);
-    printf("%s_ivcsw_per_op %.3f\n", name, (double)(ru1.ru_nivcsw - ru0.ru_nivcsw) / d);
+    print_percentiles(kind, l.write_ns, l.n_writes);
+    printf("%s_failed %u\n", name, l.failed);
+    if (policy == KV_READ_FOLLOWER)
+        printf("%s_redirects %u\n", name, l.redirects);
+    if (workload == WORKLOAD_READ90)
+        printf("%s_get_missing %u\n", name, l.missing);
+    struct rt_counts rt = rt_counts_diff(&rt1, &rt0);
+    struct node_counts k = {.msgs = after.msgs - before.msgs,
+                            .leader_msgs = after.leader_msgs - before.leader_msgs};
+    print_work(name, d, &ru0, &ru1, &rt, &k, st1.last_index - st0.last_index);
+    if (data_dir != NULL) {
+        /* Summed over the nodes: each op is written by every node, a follower's write holding
+         * a whole AppendEntries; a sync (one group commit) makes every write since the last
+         * durable. Then the leader's syncs alone. */
+        printf("%s_writes_per_op %.3f\n", name, (double)(after.writes - before.writes) / d);
+        printf("%s_syncs_per_op %.3f\n", name, (double)(after.syncs - before.syncs) / d);
+        printf("%s_leader_syncs_per_op %.3f\n", name,
+               (double)(after.leader_syncs - before.leader_syncs) / d);
+    }
     fflush(stdout);
-    free(gets);
-    free(writes);
+    uint32_t failed = l.failed;
+    free(l.get_ns);
+    free(l.write_ns);
     free(l.c);
     cfg_close(&cfg);
     return failed == 0 ? 0 : -1;
+}
+
+/* --- the phases ------------------------------------------------------------------------------ */
+
+/* Round trips of one cache line between two threads, each waiting for the other's write: what a
+ * hand-off between two cores costs on this machine (it moves with where the hypervisor puts the
+ * cores). Prints "bounce_ns", the median of 5 runs of 200000 round trips. */
+struct bounce {
+    _Atomic uint64_t line __attribute__((aligned(64)));
+    uint64_t rounds;
+};
+
+static void *bounce_partner(void *p)
+{
+    struct bounce *b = p;
+    for (uint64_t i = 1; i <= b->rounds; i++) {
+        while (atomic_load_explicit(&b->line, memory_order_acquire) != 2 * i - 1)
+            ;
+        atomic_store_explicit(&b->line, 2 * i, memory_order_release);
+    }
+    return NULL;
+}
+
+static void measure_bounce(void)
+{
+    double runs[5];
+    for (int r = 0; r < 5; r++) {
+        struct bounce b = {.rounds = 200000};
+        atomic_init(&b.line, 0);
+        pthread_t t;
+        if (pthread_create(&t, NULL, bounce_partner, &b) != 0)
+            abort();
+        uint64_t t0 = actor_now_ns();
+        for (uint64_t i = 1; i <= b.rounds; i++) {
+            atomic_store_explicit(&b.line, 2 * i - 1, memory_order_release);
+            while (atomic_load_explicit(&b.line, memory_order_acquire) != 2 * i)
+                ;
+        }
+        runs[r] = (double)(actor_now_ns() - t0) / (double)b.rounds;
+        pthread_join(t, NULL);
+    }
+    for (int i = 1; i < 5; i++) /* insertion sort of five */
+        for (int j = i; j > 0 && runs[j] < runs[j - 1]; j--) {
+            double t = runs[j];
+            runs[j] = runs[j - 1];
+            runs[j - 1] = t;
+        }
+    printf("bounce_ns %.0f\n", runs[2]);
+    fflush(stdout);
+}
+
+static const uint32_t client_counts[] = {1, 16, 64};
+enum { N_COUNTS = sizeof client_counts / sizeof client_counts[0] };
+
+/* The store with memory storage, 1, 16 and 64 clients (one doing a tenth): the mixed workload,
+ * gets through the log ("raft_<n>c_...") and read with ReadIndex ("raft_<n>c_readindex_..."). */
+static int run_memory(uint32_t nodes, uint32_t ops)
+{
+    int rc = 0;
+    for (size_t i = 0; i < N_COUNTS; i++) {
+        uint32_t n = client_counts[i];
+        char name[64];
+        snprintf(name, sizeof name, "raft_%uc", n);
+        rc |= run_load(nodes, n, n == 1 ? ops / 10 : ops, WORKLOAD_MIXED, KV_READ_LOG, name, NULL);
+        snprintf(name, sizeof name, "raft_%uc_readindex", n);
+        rc |= run_load(nodes, n, n == 1 ? ops / 10 : ops, WORKLOAD_MIXED, KV_READ_LINEARIZABLE,
+                       name, NULL);
+    }
+    return rc;
 }
 
 /* The read-heavy phase: 64 clients, each read policy in turn (the log first, the reference),
@@ -698,12 +709,16 @@ static int run_read_heavy(uint32_t nodes, uint32_t read_ops, bool disk)
     };
     printf("read_ops %u\n", read_ops);
     int rc = 0;
-    for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++)
-        rc |= run_reads(nodes, 64, read_ops, policies[i].policy, policies[i].tag, NULL);
+    char name[64];
+    for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++) {
+        snprintf(name, sizeof name, "raft_read90_%s", policies[i].tag);
+        rc |= run_load(nodes, 64, read_ops, WORKLOAD_READ90, policies[i].policy, name, NULL);
+    }
     for (size_t i = 0; disk && i < sizeof policies / sizeof policies[0]; i++) {
         char dir[PATH_MAX + 32];
         snprintf(dir, sizeof dir, "%s/read-%s", bench_dir, policies[i].tag);
-        rc |= run_reads(nodes, 64, read_ops / 4, policies[i].policy, policies[i].tag, dir);
+        snprintf(name, sizeof name, "raft_read90_disk_%s", policies[i].tag);
+        rc |= run_load(nodes, 64, read_ops / 4, WORKLOAD_READ90, policies[i].policy, name, dir);
         if (remove_tree(dir) != 0) {
             fprintf(stderr, "raft_bench: cannot remove %s: %s\n", dir, strerror(errno));
             rc = -1;
@@ -713,8 +728,9 @@ static int run_read_heavy(uint32_t nodes, uint32_t read_ops, bool disk)
 }
 
 /* The disk measurements: the fdatasync probe, then each client count in its own fresh
- * directory under the bench directory, removed after it. */
-static int run_disk(uint32_t nodes, uint32_t disk_ops, const uint32_t *counts, size_t n_counts)
+ * directory under the bench directory, removed after it: the mixed workload, gets through the
+ * log ("raft_<n>c_disk_...") and with ReadIndex ("raft_<n>c_disk_readindex_..."). */
+static int run_disk(uint32_t nodes, uint32_t disk_ops)
 {
     char fs[PATH_MAX + 64];
     filesystem_type(bench_dir, fs, sizeof fs);
@@ -723,16 +739,19 @@ static int run_disk(uint32_t nodes, uint32_t disk_ops, const uint32_t *counts, s
     printf("disk_ops %u\n", disk_ops);
     fflush(stdout);
     int rc = fdatasync_probe(bench_dir, 1000);
-    for (size_t i = 0; i < n_counts && rc == 0; i++) {
-        char dir[PATH_MAX + 32];
-        snprintf(dir, sizeof dir, "%s/%uc", bench_dir, counts[i]);
-        rc = run(nodes, counts[i], counts[i] == 1 ? disk_ops / 10 : disk_ops, dir, "_disk");
+    for (size_t i = 0; i < 2 * N_COUNTS && rc == 0; i++) {
+        uint32_t n = client_counts[i / 2];
+        bool readindex = i % 2 == 1;
+        char dir[PATH_MAX + 32], name[64];
+        snprintf(dir, sizeof dir, "%s/%uc%s", bench_dir, n, readindex ? "-readindex" : "");
+        snprintf(name, sizeof name, "raft_%uc_disk%s", n, readindex ? "_readindex" : "");
+        rc = run_load(nodes, n, n == 1 ? disk_ops / 10 : disk_ops, WORKLOAD_MIXED,
+                      readindex ? KV_READ_LINEARIZABLE : KV_READ_LOG, name, dir);
         if (remove_tree(dir) != 0) {
             fprintf(stderr, "raft_bench: cannot remove %s: %s\n", dir, strerror(errno));
             rc = -1;
         }
     }
-    remove_bench_dir();
     return rc;
 }
 
@@ -766,14 +785,14 @@ int main(int argc, char **argv)
     pthread_detach(sig_thread);
     struct trace_options quiet = {.level = TRACE_QUIET};
     trace_open(&quiet);
-    static const uint32_t client_counts[] = {1, 16, 64};
-    const size_t n_counts = sizeof client_counts / sizeof client_counts[0];
+    measure_bounce();
     int rc = 0;
-    for (size_t i = 0; i < n_counts && ops > 0; i++)
-        rc |= run(nodes, client_counts[i], client_counts[i] == 1 ? ops / 10 : ops, NULL, "");
+    if (ops > 0)
+        rc |= run_memory(nodes, ops);
     if (read_ops > 0)
         rc |= run_read_heavy(nodes, read_ops, disk_ops > 0);
     if (disk_ops > 0)
-        rc |= run_disk(nodes, disk_ops, client_counts, n_counts);
+        rc |= run_disk(nodes, disk_ops);
+    remove_bench_dir();
     return rc ? 1 : 0;
 }

@@ -3,7 +3,9 @@
 # same machine, then the replicated store with memory and with disk storage (fsync on) beside the
 # raw cost of one fdatasync, then the peak RSS of long runs (bench/rss.sh), and the targets (at or
 # better than the BEAM on pingpong, call and fan-in; idle CPU under 2% of one core; the store's
-# latency and throughput; 64 clients on disk at least a quarter of memory; on the read-heavy
+# work per operation at 64 clients (CPU time, mailbox messages, wake-ups) and, where two threads
+# bounce a cache line in under 150 ns, its throughput and latency; 64 clients on disk at least a
+# quarter of memory; on the read-heavy
 # workload, ReadIndex at least 3x reads through the log; a flat peak RSS).
 # Exits 1 if a target is missed, naming it; the figures are printed either way.
 #
@@ -32,7 +34,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 export RAFT_BENCH_TMPDIR=$tmp
 
-echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# The two-thread bounce of one cache line (raft_bench measures it first, and again before the
+# store's runs): what moving a message between the two cores costs here today.
+first_bounce=$("$build/bench/raft_bench" 0 5 0 0 | awk '$1 == "bounce_ns" { print $2 }')
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), two-thread bounce ${first_bounce:-?} ns"
 
 beam_out=""
 reference=../shared/reference/actor_bench.erl
@@ -125,6 +130,13 @@ raft_row() { # raft_row NAME (above|below|none) [LIMIT]
             missed=1
         fi
         ;;
+    atmost)
+        if awk -v a="$mine" -v l="$limit" 'BEGIN { exit !(a != "" && a <= l) }'; then verdict="met: at most $limit"; else
+            verdict="MISSED: above $limit"
+            missed_names="$missed_names $name"
+            missed=1
+        fi
+        ;;
     esac
     printf '%-34s %14s   %s\n' "$name" "$mine" "$verdict"
 }
@@ -138,32 +150,70 @@ ratio_row() { # ratio_row LABEL NAME A B MIN: the target A / B >= MIN (NAME: wha
     fi
     printf '%-34s %14s   %s\n' "$label" "$ratio" "$verdict"
 }
-raft_row raft_1c_ops_per_s none
-raft_row raft_1c_p50_us below 100
-raft_row raft_1c_p99_us none
-raft_row raft_16c_ops_per_s none
-raft_row raft_16c_p50_us none
-raft_row raft_16c_p99_us none
-raft_row raft_64c_ops_per_s above 100000
-raft_row raft_64c_p50_us none
-raft_row raft_64c_p99_us none
+# The store's table: one column per client count, one row per figure, for one configuration
+# (prefix "" memory with gets through the log, "_readindex" gets read by ReadIndex, "_disk"...).
+store_table() { # store_table TITLE SUFFIX
+    local title=$1 sfx=$2 c
+    echo
+    echo "$title"
+    printf '%-22s %12s %12s %12s\n' "" "1 client" "16 clients" "64 clients"
+    for f in ops_per_s:ops/s p50_us:"p50 µs" p99_us:"p99 µs" cpu_us_per_op:"cpu µs/op" \
+        mbox_msgs_per_op:"mailbox msgs/op" wakeups_per_op:"wake-ups/op" sleeps_per_op:"sleeps/op" \
+        allocs_per_op:"allocations/op" msgs_per_op:"node msgs/op" syncs_per_op:"syncs/op"; do
+        local key=${f%%:*} label=${f#*:} line
+        line=$(printf '%-22s' "$label")
+        local any=0
+        for c in 1 16 64; do
+            local v
+            v=$(value "raft_${c}c${sfx}_$key" "$raft")
+            [ -n "$v" ] && any=1
+            line="$line $(printf '%12s' "${v:--}")"
+        done
+        [ "$any" = 1 ] && printf '%s\n' "$line"
+    done
+}
+bounce=$(value bounce_ns "$raft")
+store_table "memory storage, gets through the log:" ""
+store_table "memory storage, gets read by ReadIndex:" "_readindex"
+echo "(cpu: the process's CPU time, every thread, per op; mailbox msgs: every message pushed"
+echo "onto an actor's mailbox, a client's request and its answer being two; wake-ups: a sleeping"
+echo "thread woken (FUTEX_WAKE); sleeps: a thread parked (FUTEX_WAIT); node msgs: Raft messages"
+echo "between nodes)"
 echo
-echo "disk storage in $(value disk_fs "$raft"), fsync on; raw cost of one 4 KiB append + fdatasync"
-echo "there, 1000 times in the same run:"
-raft_row fdatasync_4k_p50_us none
-raft_row fdatasync_4k_p99_us none
-for c in 1 16 64; do
-    raft_row raft_${c}c_disk_ops_per_s none
-    raft_row raft_${c}c_disk_p50_us none
-    raft_row raft_${c}c_disk_p99_us none
-    raft_row raft_${c}c_disk_syncs_per_op none
-    raft_row raft_${c}c_disk_leader_syncs_per_op none
+echo "two-thread bounce of one cache line on this machine, in this run: ${bounce} ns per round trip"
+printf '\n%-34s %14s   %s\n' measure raft_kv target
+# Work per committed operation at 64 clients (issue 15): these do not move with the machine.
+for sfx in "" _readindex; do
+    raft_row raft_64c${sfx}_cpu_us_per_op atmost 5
+    raft_row raft_64c${sfx}_mbox_msgs_per_op atmost 2.5
+    raft_row raft_64c${sfx}_wakeups_per_op atmost 0.2
+    raft_row raft_64c${sfx}_allocs_per_op none
 done
-# Group commit: 64 clients on disk reach at least a quarter of the memory figure of this run.
-ratio_row "64c disk / memory ops/s" "raft_64c_disk_ops_per_s>=0.25*raft_64c_ops_per_s" \
-    "$(value raft_64c_disk_ops_per_s "$raft")" "$(value raft_64c_ops_per_s "$raft")" 0.25
-echo "(syncs_per_op: group commits summed over the 5 nodes per committed op; leader_: the leader's"
-echo "alone. 1/syncs is how many ops one sync covers.)"
+# Throughput and latency: judged on a machine whose two cores bounce a line in under 150 ns (the
+# issue's condition); on a slower one they are printed, not judged.
+if awk -v b="$bounce" 'BEGIN { exit !(b > 0 && b < 150) }'; then
+    raft_row raft_64c_ops_per_s above 300000
+    raft_row raft_1c_p50_us below 50
+else
+    raft_row raft_64c_ops_per_s none
+    raft_row raft_1c_p50_us none
+    echo "(throughput and latency not judged: the bounce is ${bounce} ns, the targets hold under 150 ns)"
+fi
+if [ "$RAFT_DISK_OPS" != 0 ]; then
+    echo
+    echo "disk storage in $(value disk_fs "$raft"), fsync on; raw cost of one 4 KiB append + fdatasync"
+    echo "there, 1000 times in the same run:"
+    raft_row fdatasync_4k_p50_us none
+    raft_row fdatasync_4k_p99_us none
+    store_table "disk storage (fsync on), gets through the log:" "_disk"
+    store_table "disk storage (fsync on), gets read by ReadIndex:" "_disk_readindex"
+    echo "(syncs/op: group commits summed over the 5 nodes per committed op; 1/syncs is how many"
+    echo "ops one sync covers)"
+    echo
+    # Group commit: 64 clients on disk reach at least a quarter of the memory figure of this run.
+    ratio_row "64c disk / memory ops/s" "raft_64c_disk_ops_per_s>=0.25*raft_64c_ops_per_s" \
+        "$(value raft_64c_disk_ops_per_s "$raft")" "$(value raft_64c_ops_per_s "$raft")" 0.25
+fi
 
 if [ "$READ_OPS" != 0 ]; then
     echo

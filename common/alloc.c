@@ -14,8 +14,22 @@ void xalloc_failed(size_t size)
     abort();
 }
 
+static void (*counter)(void);
+
+void xalloc_set_counter(void (*count)(void))
+{
+    counter = count;
+}
+
+#define COUNT()                                                                                    \
+    do {                                                                                           \
+        if (counter != NULL)                                                                       \
+            counter();                                                                             \
+    } while (0)
+
 void *xmalloc(size_t size)
 {
+    COUNT();
     void *p = malloc(size ? size : 1);
     if (p == NULL)
         xalloc_failed(size);
@@ -26,6 +40,7 @@ void *xcalloc(size_t count, size_t size)
 {
     if (size != 0 && count > SIZE_MAX / size)
         xalloc_failed(SIZE_MAX);
+    COUNT();
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (p == NULL)
         xalloc_failed(count * size);
@@ -34,6 +49,7 @@ void *xcalloc(size_t count, size_t size)
 
 void *xrealloc(void *ptr, size_t size)
 {
+    COUNT();
     void *p = realloc(ptr, size ? size : 1);
     if (p == NULL)
         xalloc_failed(size);
@@ -49,6 +65,7 @@ void *xreallocarray(void *ptr, size_t count, size_t size)
 
 void *xaligned_alloc(size_t align, size_t size)
 {
+    COUNT();
     size_t rounded = (size + align - 1) / align * align; /* aligned_alloc wants a multiple */
     void *p = aligned_alloc(align, rounded ? rounded : align);
     if (p == NULL)

@@ -14,6 +14,10 @@
  * (open_memstream, ...) that can fail only for lack of memory. */
 __attribute__((noreturn)) void xalloc_failed(size_t size);
 
+/* Makes every allocation below call count() first (the runtime counts them for the benchmarks,
+ * runtime/counters.h). Set once before any thread starts; NULL (the default) counts nothing. */
+void xalloc_set_counter(void (*count)(void));
+
 /* malloc(size); never NULL. size 0 allocates 1 byte. */
 void *xmalloc(size_t size);
 /* calloc(count, size); never NULL; aborts on count * size overflow. */

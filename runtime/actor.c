@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "runtime/counters.h"
 
 /* --- calls ---------------------------------------------------------------------------------- */
 
@@ -254,6 +255,7 @@ bool actor_is_stopped(const struct actor *a)
 static void wake_loop(struct actor *a)
 {
     uint64_t one = 1;
+    rt_count_wakeup();
     /* Only EAGAIN can fail it (the counter is at its maximum): readable already. */
     ssize_t n = write(a->wake_fd, &one, sizeof one);
     (void)n;
@@ -262,6 +264,7 @@ static void wake_loop(struct actor *a)
 /* Pushes n to a's mailbox, and wakes a's event loop if it may be waiting for it. */
 static void push_node(struct actor *a, struct mbox_node *n)
 {
+    rt_count_msg();
     if (mbox_push(&a->mbox, n) && a->wake_fd >= 0)
         wake_loop(a);
 }

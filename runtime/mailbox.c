@@ -25,6 +25,8 @@
 
 #include <ck_pr.h>
 
+#include "runtime/counters.h"
+
 /* --- ck_ec operations: CLOCK_MONOTONIC and private futexes ---------------------------------- */
 
 static int ec_gettime(const struct ck_ec_ops *ops, struct timespec *out)
@@ -37,6 +39,7 @@ static int ec_gettime(const struct ck_ec_ops *ops, struct timespec *out)
 static void futex_wait_abs(const uint32_t *address, uint32_t expected,
                            const struct timespec *deadline)
 {
+    rt_count_sleep();
     syscall(SYS_futex, address, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, deadline, NULL,
             FUTEX_BITSET_MATCH_ANY);
 }
@@ -59,6 +62,7 @@ static void ec_wait64(const struct ck_ec_wait_state *state, const uint64_t *addr
 static void ec_wake32(const struct ck_ec_ops *ops, const uint32_t *address)
 {
     (void)ops;
+    rt_count_wakeup();
     syscall(SYS_futex, address, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, INT_MAX, NULL, NULL, 0);
 }
 

@@ -12,6 +12,7 @@
 #include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,13 @@ struct actor_call {
      * or the caller stores CALL_ABANDONED when it gives up. Whoever loses the race knows it:
      * a late answerer frees its reply, a timed-out caller takes the reply that won. */
     _Atomic uintptr_t state;
-    struct ck_ec32 ec; /* the caller parks here */
+    struct mbox_event ev; /* the caller parks here */
     /* The receiving actor's list of deferred calls (touched only by that actor's thread). */
     struct actor_call *prev, *next;
     struct actor *owner;
-    /* An asynchronous call (actor_call_async): the answer goes to reply_to (a reference) as a
-     * struct actor_answer with tag; nobody waits on ec, and only the answerer holds a ref. */
+    /* An asynchronous call (actor_call_async, inside a struct async_call): the answer goes to
+     * reply_to (a reference) as the struct actor_answer beside it, with tag; nobody waits on ev,
+     * and only the answerer holds a ref, which the answer takes over. */
     struct actor *reply_to;
     uint64_t tag;
 };
@@ -62,6 +64,7 @@ struct actor {
     actor_start_fn on_start;
     actor_stop_fn on_stop;
     actor_loop_fn loop;
+    actor_stop_fn on_idle;
     void *state;
     /* An actor run by an event loop (spec.loop): an eventfd that a push onto its empty mailbox
      * makes readable; -1 for an actor of the runtime's own receive loop. */
@@ -118,11 +121,20 @@ static void answer_dtor(struct actor_msg *msg)
     a->reply = NULL;
 }
 
-/* An asynchronous call resolved with value: the answer is cast to its reply_to. */
+/* An asynchronous call and the answer it becomes, in one allocation: the answer (first, so that
+ * freeing the answer frees both) is cast to reply_to when the call is resolved, and from then on
+ * the memory is the answer's. */
+struct async_call {
+    struct actor_answer answer;
+    struct actor_call call;
+};
+
+/* An asynchronous call resolved with value: its answer is cast to its reply_to. The call is gone
+ * once this returns (the answer's receiver may have freed it). */
 static void send_answer(struct actor_call *call, uintptr_t value)
 {
-    struct actor_answer *a = (struct actor_answer *)actor_msg_new(sizeof *a, ACTOR_MSG_ANSWER);
-    a->hdr.dtor = answer_dtor;
+    struct async_call *ac = (struct async_call *)((char *)call - offsetof(struct async_call, call));
+    struct actor_answer *a = &ac->answer;
     a->tag = call->tag;
     if (value >= CALL_STATE_LIMIT) {
         a->status = ACTOR_OK;
@@ -142,15 +154,14 @@ static void send_answer(struct actor_call *call, uintptr_t value)
 static void complete_call(struct actor_call *call, uintptr_t value)
 {
     if (call->reply_to != NULL) {
-        send_answer(call, value);
-        call_unref(call);
+        send_answer(call, value); /* the answerer's reference (the only one) goes with it */
         return;
     }
     uintptr_t expected = CALL_WAITING;
     /* release: the reply's contents happen-before the caller's acquire load of the state. */
     if (atomic_compare_exchange_strong_explicit(&call->state, &expected, value,
                                                 memory_order_acq_rel, memory_order_acquire)) {
-        ck_ec32_inc(&call->ec, &mbox_ec_mode);
+        mbox_event_signal(&call->ev);
     } else {
         assert(expected == CALL_ABANDONED);
         if (value >= CALL_STATE_LIMIT)
@@ -284,6 +295,12 @@ int actor_cast(struct actor *to, struct actor_msg *msg)
     return push_msg(to, msg);
 }
 
+bool actor_mailbox_empty(struct actor *self)
+{
+    assert(self == current_actor);
+    return mbox_is_empty(&self->mbox);
+}
+
 /* Gives up on a call: true if the caller won (no answer will be read), false if an answer is
  * already in *value. */
 static bool abandon(struct actor_call *call, uintptr_t *value)
@@ -301,7 +318,8 @@ static uintptr_t spin_for_answer(struct actor_call *call, uint64_t spin_until_ns
 {
     for (unsigned i = 1;; i++) {
         uintptr_t v = atomic_load_explicit(&call->state, memory_order_acquire);
-        if (v != CALL_WAITING || (i % 32 == 0 && actor_now_ns() >= spin_until_ns))
+        if (v != CALL_WAITING ||
+            (i % 32 == 0 && (actor_now_ns() >= spin_until_ns || !mbox_spin_allowed())))
             return v;
         mbox_cpu_relax();
     }
@@ -313,7 +331,7 @@ static uintptr_t park_for_answer(struct actor_call *call, uint64_t deadline_ns)
 {
     for (;;) {
         /* Same lost-wakeup argument as mbox_wait: snapshot (acquire), re-check, sleep. */
-        uint32_t snapshot = ck_ec32_value(&call->ec);
+        uint32_t snapshot = mbox_event_value(&call->ev);
         uintptr_t v = atomic_load_explicit(&call->state, memory_order_acquire);
         if (v != CALL_WAITING)
             return v;
@@ -322,7 +340,7 @@ static uintptr_t park_for_answer(struct actor_call *call, uint64_t deadline_ns)
                 return CALL_ABANDONED;
             return v;
         }
-        mbox_ec_wait(&call->ec, snapshot, deadline_ns);
+        mbox_event_wait(&call->ev, snapshot, deadline_ns);
     }
 }
 
@@ -331,7 +349,8 @@ static uintptr_t await_answer(struct actor_call *call, uint64_t deadline_ns)
 {
     uint64_t max_ns = SPIN_MAX_NS;
     uint64_t start_ns = actor_now_ns();
-    uintptr_t v = spin_for_answer(call, start_ns + mbox_spin_budget(&call_spin, max_ns));
+    uint64_t budget = mbox_spin_budget(&call_spin, max_ns);
+    uintptr_t v = spin_for_answer(call, start_ns + (mbox_spin_allowed() ? budget : 0));
     if (v == CALL_WAITING)
         v = park_for_answer(call, deadline_ns);
     mbox_spin_update(&call_spin, actor_now_ns() - start_ns, v != CALL_ABANDONED, max_ns);
@@ -345,7 +364,7 @@ int actor_call(struct actor *to, struct actor_msg *req, uint32_t timeout_ms,
     struct actor_call *call = xmalloc(sizeof *call);
     atomic_init(&call->refs, 2);
     atomic_init(&call->state, CALL_WAITING);
-    ck_ec32_init(&call->ec, 0);
+    mbox_event_init(&call->ev);
     call->prev = call->next = NULL;
     call->owner = NULL;
     call->reply_to = NULL;
@@ -380,10 +399,15 @@ int actor_call(struct actor *to, struct actor_msg *req, uint32_t timeout_ms,
 void actor_call_async(struct actor *to, struct actor_msg *req, struct actor *reply_to, uint64_t tag)
 {
     assert(req->call == NULL);
-    struct actor_call *call = xmalloc(sizeof *call);
+    struct async_call *ac = xmalloc(sizeof *ac);
+    memset(&ac->answer, 0, sizeof ac->answer);
+    ac->answer.hdr.type = ACTOR_MSG_ANSWER;
+    ac->answer.hdr.size = (uint32_t)sizeof *ac;
+    ac->answer.hdr.dtor = answer_dtor;
+    struct actor_call *call = &ac->call;
     atomic_init(&call->refs, 1); /* the answerer's only: nobody waits */
     atomic_init(&call->state, CALL_WAITING);
-    ck_ec32_init(&call->ec, 0);
+    mbox_event_init(&call->ev);
     call->prev = call->next = NULL;
     call->owner = NULL;
     call->reply_to = actor_ref(reply_to);
@@ -516,10 +540,16 @@ static void run_loop(struct actor *a)
             return;
         if (n != NULL)
             continue;
+        if (a->on_idle != NULL) {
+            a->on_idle(a, a->state);
+            if (!mbox_is_empty(&a->mbox))
+                continue;
+        }
         uint64_t deadline_ns = 0;
         timer_heap_next_deadline(&a->timers, &deadline_ns);
         uint64_t max_ns = SPIN_MAX_NS;
-        uint64_t waited_ns = mbox_wait(&a->mbox, mbox_spin_budget(&a->spin, max_ns), deadline_ns);
+        uint64_t budget = mbox_spin_budget(&a->spin, max_ns);
+        uint64_t waited_ns = mbox_wait(&a->mbox, mbox_spin_allowed() ? budget : 0, deadline_ns);
         mbox_spin_update(&a->spin, waited_ns, !mbox_is_empty(&a->mbox), max_ns);
     }
 }
@@ -542,6 +572,7 @@ enum actor_next actor_loop_run_ready(struct actor *self, uint64_t *next_timer_ns
     ssize_t got = read(self->wake_fd, &count, sizeof count);
     (void)got; /* EAGAIN: nothing was signalled; the mailbox is looked at anyway */
     *next_timer_ns = 0;
+    bool idled = false;
     for (unsigned handled = 0;; handled++) {
         if (atomic_load_explicit(&self->stop_requested, memory_order_acquire))
             return ACTOR_STOP;
@@ -552,6 +583,11 @@ enum actor_next actor_loop_run_ready(struct actor *self, uint64_t *next_timer_ns
         struct mbox_node *n = mbox_try_pop(&self->mbox);
         if (n == &self->stop_node)
             continue;
+        if (n == NULL && self->on_idle != NULL && !idled) {
+            idled = true; /* once a call: what it casts to self is handled, then the loop runs */
+            self->on_idle(self, self->state);
+            continue;
+        }
         if (n == NULL)
             break;
         if (self->handler(self, self->state, (struct actor_msg *)n) == ACTOR_STOP)
@@ -588,6 +624,9 @@ static void *actor_main(void *arg)
 {
     struct actor *a = arg;
     current_actor = a;
+    /* An event loop sleeps in its poller, where it cannot say it sleeps: left uncounted. */
+    if (a->loop == NULL)
+        mbox_thread_begin();
     if (a->on_start != NULL)
         a->on_start(a, a->state);
     if (a->loop != NULL)
@@ -595,6 +634,8 @@ static void *actor_main(void *arg)
     else
         run_loop(a);
     shut_down(a);
+    if (a->loop == NULL)
+        mbox_thread_end();
     current_actor = NULL;
     actor_unref(a); /* the thread's reference */
     return NULL;
@@ -616,6 +657,7 @@ int actor_spawn(const struct actor_spec *spec, struct actor **out)
     a->on_start = spec->on_start;
     a->on_stop = spec->on_stop;
     a->loop = spec->loop;
+    a->on_idle = spec->on_idle;
     a->state = spec->state;
     a->wake_fd = -1;
     if (spec->loop != NULL) {

@@ -74,13 +74,22 @@ struct actor_spec {
     actor_start_fn on_start;  /* optional */
     actor_stop_fn on_stop;    /* optional */
     actor_loop_fn loop;       /* optional: an event-loop actor (below) */
-    void *state;              /* handed to the callbacks */
+    /* Optional: called on the actor's thread each time its mailbox runs dry, before it waits
+     * (or, for an event-loop actor, before its loop goes back to its sockets): the place to
+     * finish what the messages just handled began together (a leader's AppendEntries for a
+     * burst of requests). It may send; messages it casts to itself are handled before any wait. */
+    actor_stop_fn on_idle;
+    void *state; /* handed to the callbacks */
 };
 
 /* Starts an actor on its own thread. On success *out is a reference owned by the caller.
  * Errors: ACTOR_ESPAWN (the thread could not be created; nothing is left behind and on_stop is
  * not called). */
 int actor_spawn(const struct actor_spec *spec, struct actor **out);
+
+/* True when nothing waits in self's mailbox now (self's thread only): a handler can tell
+ * whether more messages follow the one it handles. */
+bool actor_mailbox_empty(struct actor *self);
 
 /* Asks the actor to stop after the message it is handling; from any thread, idempotent, never
  * blocks. Messages still queued are freed; calls among them fail with ACTOR_ESTOPPED. */

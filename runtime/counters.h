@@ -1,8 +1,8 @@
 /* counters.h - what the runtime did, counted for the benchmarks: mailbox messages, futex
  * wake-ups and sleeps, and allocations (every one made through common/alloc.h).
  *
- * Design: counters sharded by thread (a thread adds to one of a fixed set of cache lines, chosen
- * when it first counts), with relaxed atomic adds: a few nanoseconds an event, and no line
+ * Design: counters sharded by thread (a thread counts in a cache line of its own, taken
+ * when it first counts and given back at its exit), a plain load and store an event, and no line
  * written by two busy threads; reading sums the slots, so a reader sees every count a thread
  * made before something that happens-before the read (a join, a reply). Always on: the cost is
  * below the noise of a run, and a benchmark never measures a different build.

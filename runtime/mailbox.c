@@ -12,12 +12,13 @@
  * threads moves fewer cache lines (pingpong: about 950 -> see README, Benchmarks). The consumer
  * takes the whole stack at once, so there is no ABA: no node is ever popped by a CAS.
  */
-#define _DEFAULT_SOURCE /* syscall() */
+#define _GNU_SOURCE /* syscall(), sched_getaffinity */
 #include "runtime/mailbox.h"
 
 #include <assert.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <stddef.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -77,6 +78,12 @@ static const struct ck_ec_ops ec_ops = {
     .wait64 = ec_wait64,
     .wake32 = ec_wake32,
     .wake64 = ec_wake64,
+    /* ck_ec busy-waits before it sleeps (100 pauses by default, 0 means that default): several
+     * microseconds of a core on every sleep, a tenth of the store's CPU time at 64 clients
+     * (perf, issue 15). The runtime spins already, for as long as its waits have shown is worth
+     * it (mbox_wait, mbox_spin_*), so ck_ec's own loop only costs: one iteration, the least it
+     * takes. */
+    .busy_loop_iter = 1,
     /* Multi-producer mode updates the counter with atomic read-modify-writes, so the waiter
      * flag cannot be lost and ck_ec's defensive re-check sleeps (meant for its single-producer
      * mode) can be long: the first after 1 s, then none. */
@@ -100,13 +107,52 @@ void mbox_cpu_relax(void)
     ck_pr_stall();
 }
 
+/* --- who may spin -------------------------------------------------------------------------- */
+
+/* Actor threads that are awake (registered, and not asleep in mbox_event_wait). Touched once per
+ * sleep and wake-up, not per message. */
+static _Atomic int awake_threads;
+static int n_cores = 1;
+static _Thread_local bool counted; /* this thread is registered */
+
+/* Before main: the cores this process may run on (its affinity mask: taskset, a cgroup's cpuset),
+ * read once. */
+__attribute__((constructor)) static void count_cores(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        n_cores = CPU_COUNT(&set);
+    else if (sysconf(_SC_NPROCESSORS_ONLN) > 0)
+        n_cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+void mbox_thread_begin(void)
+{
+    counted = true;
+    atomic_fetch_add_explicit(&awake_threads, 1, memory_order_relaxed);
+}
+
+void mbox_thread_end(void)
+{
+    counted = false;
+    atomic_fetch_sub_explicit(&awake_threads, 1, memory_order_relaxed);
+}
+
+bool mbox_spin_allowed(void)
+{
+    /* relaxed: a hint about the machine, not a synchronisation; a stale count costs one spin
+     * too many or too few. */
+    int awake = atomic_load_explicit(&awake_threads, memory_order_relaxed);
+    return awake + (counted ? 0 : 1) <= n_cores;
+}
+
 /* --- the queue ------------------------------------------------------------------------------ */
 
 void mbox_init(struct mailbox *mb)
 {
     atomic_init(&mb->head, NULL);
     mb->batch = NULL;
-    ck_ec32_init(&mb->ec, 0);
+    mbox_event_init(&mb->ev);
 }
 
 bool mbox_push(struct mailbox *mb, struct mbox_node *n)
@@ -120,7 +166,7 @@ bool mbox_push(struct mailbox *mb, struct mbox_node *n)
     while (!atomic_compare_exchange_weak_explicit(&mb->head, &old, n, memory_order_seq_cst,
                                                   memory_order_relaxed));
     /* ck_ec_inc is a release; it makes a futex call only if the consumer set the waiter flag. */
-    ck_ec32_inc(&mb->ec, &mbox_ec_mode);
+    mbox_event_signal(&mb->ev);
     return old == NULL;
 }
 
@@ -165,17 +211,50 @@ static int clamp_to_deadline(const struct ck_ec_wait_state *state, struct timesp
     return 0;
 }
 
-void mbox_ec_wait(struct ck_ec32 *ec, uint32_t snapshot, uint64_t deadline_ns)
+void mbox_event_init(struct mbox_event *e)
 {
-    if (deadline_ns == 0) {
-        ck_ec32_wait(ec, &mbox_ec_mode, snapshot, NULL);
-        return;
+    ck_ec32_init(&e->ec, 0);
+    atomic_init(&e->asleep, false);
+}
+
+uint32_t mbox_event_value(const struct mbox_event *e)
+{
+    return ck_ec32_value(&e->ec);
+}
+
+/* Counts a sleeper of e awake again, once: whoever takes the flag (the signaller, or the sleeper
+ * itself after a timeout) adds it back. */
+static void claim_sleeper(struct mbox_event *e)
+{
+    if (atomic_exchange_explicit(&e->asleep, false, memory_order_relaxed))
+        atomic_fetch_add_explicit(&awake_threads, 1, memory_order_relaxed);
+}
+
+void mbox_event_signal(struct mbox_event *e)
+{
+    ck_ec32_inc(&e->ec, &mbox_ec_mode);
+    /* relaxed: the flag only steers spinning; the message's edge is ck_ec's. */
+    if (atomic_load_explicit(&e->asleep, memory_order_relaxed))
+        claim_sleeper(e);
+}
+
+void mbox_event_wait(struct mbox_event *e, uint32_t snapshot, uint64_t deadline_ns)
+{
+    if (counted) {
+        atomic_fetch_sub_explicit(&awake_threads, 1, memory_order_relaxed);
+        atomic_store_explicit(&e->asleep, true, memory_order_relaxed);
     }
-    struct timespec deadline = {
-        .tv_sec = (time_t)(deadline_ns / 1000000000u),
-        .tv_nsec = (long)(deadline_ns % 1000000000u),
-    };
-    ck_ec32_wait_pred(ec, &mbox_ec_mode, snapshot, clamp_to_deadline, &deadline, &deadline);
+    if (deadline_ns == 0) {
+        ck_ec32_wait(&e->ec, &mbox_ec_mode, snapshot, NULL);
+    } else {
+        struct timespec deadline = {
+            .tv_sec = (time_t)(deadline_ns / 1000000000u),
+            .tv_nsec = (long)(deadline_ns % 1000000000u),
+        };
+        ck_ec32_wait_pred(&e->ec, &mbox_ec_mode, snapshot, clamp_to_deadline, &deadline, &deadline);
+    }
+    if (counted)
+        claim_sleeper(e); /* not signalled (a timeout, a spurious return): counts itself */
 }
 
 uint64_t mbox_spin_budget(struct mbox_spin *s, uint64_t max_ns)
@@ -225,7 +304,7 @@ uint64_t mbox_wait(struct mailbox *mb, uint64_t spin_ns, uint64_t deadline_ns)
                     if (deadline_ns != 0 && deadline_ns < spin_until)
                         spin_until = deadline_ns;
                 }
-                if (now >= spin_until)
+                if (now >= spin_until || !mbox_spin_allowed())
                     break;
             }
         }
@@ -233,13 +312,14 @@ uint64_t mbox_wait(struct mailbox *mb, uint64_t spin_ns, uint64_t deadline_ns)
         start = mbox_now_ns();
     }
 
-    /* Lost-wakeup freedom: ck_ec32_value is an acquire and a producer's ck_ec32_inc a release
-     * that follows its push. If the snapshot already includes a producer's increment, the
-     * emptiness check below sees that producer's node; if it does not, the increment changes
-     * the counter after our snapshot and ck_ec32_wait returns (or is woken) instead of sleeping.
+    /* Lost-wakeup freedom: mbox_event_value (ck_ec32_value) is an acquire and a producer's
+     * ck_ec32_inc a release that follows its push. If the snapshot already includes a producer's
+     * increment, the emptiness check below sees that producer's node; if it does not, the increment
+     * changes the counter after our snapshot and ck_ec32_wait returns (or is woken) instead of
+     * sleeping.
      */
-    uint32_t snapshot = ck_ec32_value(&mb->ec);
+    uint32_t snapshot = mbox_event_value(&mb->ev);
     if (mbox_is_empty(mb))
-        mbox_ec_wait(&mb->ec, snapshot, deadline_ns);
+        mbox_event_wait(&mb->ev, snapshot, deadline_ns);
     return mbox_now_ns() - start;
 }

@@ -62,6 +62,11 @@ struct node {
     timer_id wake_timer; /* 0 when no tick is armed */
     uint64_t wake_ms;    /* deadline of the armed tick */
     bool became_leader;  /* a step since the last look made this node leader */
+    /* Steps taken with `more` (raft.h) since the last that was not: the leader holds its
+     * AppendEntries while the mailbox has more for it, and sends them once it runs dry
+     * (node_idle) or after NODE_HOLD_MAX such steps. */
+    uint32_t held_steps;
+    uint64_t now_ms; /* the clock, read once as each message (or idle call) begins */
     struct actor_call **leader_waiters;
     size_t n_leader_waiters;
     struct applied_waiter *applied_waiters;
@@ -84,6 +89,12 @@ struct node {
  * each time costs one pass over the mailbox, so a steady stream of writes still reaches the disk
  * after at most this many passes. */
 enum { NODE_SYNC_PASSES_MAX = 8 };
+
+/* At most this many steps in a row hold the leader's messages (raft_event.more): a mailbox that
+ * never runs dry still sends at least every NODE_HOLD_MAX messages. A burst of requests that
+ * arrive together goes out in one AppendEntries per peer, instead of the first of them going
+ * alone and the rest waiting for its acknowledgement (max_inflight 1). */
+enum { NODE_HOLD_MAX = 64 };
 
 static uint64_t now_ms(const struct node *n)
 {
@@ -187,7 +198,7 @@ static void transport_deliver(void *ctx, struct raft_message *m, uint32_t delay_
 static void port_send(void *ctx, struct raft_message *m)
 {
     struct node *n = ctx;
-    host_network_send(&n->net, &n->transport, m, now_ms(n), &n->stats, NULL);
+    host_network_send(&n->net, &n->transport, m, n->now_ms, &n->stats, NULL);
 }
 
 /* Storage port: the disk is memory, and the core's own copy of its persistent state is that
@@ -237,8 +248,9 @@ static void sync_writes(struct node *n)
     if (node_storage_sync(&n->files, err, sizeof err) != 0)
         node_storage_fatal(n->opt.raft.id, err);
     n->stats.persist_syncs++;
+    n->now_ms = now_ms(n); /* the sync took time */
     struct raft_event ev = {
-        .type = RAFT_EVENT_PERSISTED, .now_ms = now_ms(n), .persisted_seq = n->unsynced_seq};
+        .type = RAFT_EVENT_PERSISTED, .now_ms = n->now_ms, .persisted_seq = n->unsynced_seq};
     n->unsynced_seq = 0;
     step(n, &ev);
 }
@@ -301,6 +313,7 @@ static void port_observe(void *ctx, const struct replica *r, const struct replic
 static void step_event(struct node *n, const struct replica_event *ev)
 {
     host_step(&n->rep, &n->out, ev, &n->ports);
+    n->held_steps = ev->raft.more ? n->held_steps + 1 : 0;
     if (n->became_leader && raft_role(&n->rep.raft) == RAFT_LEADER)
         answer_leader_waiters(n);
     n->became_leader = false;
@@ -315,6 +328,13 @@ static void step(struct node *n, const struct raft_event *ev)
 
 /* --- messages ------------------------------------------------------------------------------ */
 
+/* Whether the step about to be taken may hold the leader's messages: more is queued, and the
+ * run of held steps is not at its limit. */
+static bool more_follow(struct node *n)
+{
+    return n->held_steps < NODE_HOLD_MAX && !actor_mailbox_empty(n->self);
+}
+
 static void on_raft_message(struct node *n, struct node_raft_msg *msg)
 {
     const char *why = NULL;
@@ -326,7 +346,10 @@ static void on_raft_message(struct node *n, struct node_raft_msg *msg)
                   msg->m.from, why);
         return;
     }
-    struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .now_ms = now_ms(n), .receive = &msg->m};
+    struct raft_event ev = {.type = RAFT_EVENT_RECEIVE,
+                            .now_ms = n->now_ms,
+                            .receive = &msg->m,
+                            .more = more_follow(n)};
     step(n, &ev);
 }
 
@@ -334,7 +357,8 @@ static void on_request(struct node *n, struct node_request *req)
 {
     struct replica_event ev = {
         .type = REPLICA_EVENT_REQUEST, .data = req->data, .len = req->len, .read = req->read};
-    ev.raft.now_ms = now_ms(n);
+    ev.raft.now_ms = n->now_ms;
+    ev.raft.more = more_follow(n);
     /* Deferred now, answered by the replica's answer: at once, or when its entry applies. */
     ev.from.call = actor_defer(n->self, &req->hdr);
     step_event(n, &ev);
@@ -343,7 +367,8 @@ static void on_request(struct node *n, struct node_request *req)
 static enum actor_next node_handle(struct actor *self, void *state, struct actor_msg *msg)
 {
     struct node *n = state;
-    struct raft_event ev = {.now_ms = now_ms(n)};
+    n->now_ms = now_ms(n);
+    struct raft_event ev = {.now_ms = n->now_ms};
     switch (msg->type) {
     case NODE_MSG_RAFT:
         on_raft_message(n, (struct node_raft_msg *)msg);
@@ -414,7 +439,21 @@ static void node_start(struct actor *self, void *state)
     struct node *n = state;
     n->self = self;
     /* Arm the first election timeout. */
-    struct raft_event ev = {.type = RAFT_EVENT_TICK, .now_ms = now_ms(n)};
+    n->now_ms = now_ms(n);
+    struct raft_event ev = {.type = RAFT_EVENT_TICK, .now_ms = n->now_ms};
+    step(n, &ev);
+}
+
+/* The mailbox ran dry: what steps held (raft_event.more) goes out with a TICK step, which does
+ * nothing else unless a deadline has passed. */
+static void node_idle(struct actor *self, void *state)
+{
+    (void)self;
+    struct node *n = state;
+    if (n->held_steps == 0)
+        return;
+    n->now_ms = now_ms(n);
+    struct raft_event ev = {.type = RAFT_EVENT_TICK, .now_ms = n->now_ms};
     step(n, &ev);
 }
 
@@ -500,6 +539,7 @@ int node_spawn(const struct node_options *opt, struct actor **out, char *err, si
                               .handler = node_handle,
                               .on_start = node_start,
                               .on_stop = node_stop,
+                              .on_idle = node_idle,
                               .state = n};
     rc = actor_spawn(&spec, out);
     if (rc != ACTOR_OK) {

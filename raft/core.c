@@ -649,7 +649,8 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
         persisted(r, r->persist_seq);
     if (r->role == RAFT_LEADER) {
         raft_reads_flush(r);
-        raft_leader_flush(r);
+        if (!ev->more)
+            raft_leader_flush(r);
     } else {
         raft_reads_follower_check(r);
     }

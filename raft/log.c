@@ -1,6 +1,6 @@
 /* log.c - the in-memory Raft log (part of the persistent state of Figure 2).
  * A flat array from the first index held (1 until snapshots compact the log): term lookups are
- * O(1); a term's boundaries are found by bisection.
+ * O(1); a term's boundaries are found by bisection. The entries' data live in chunks (log.h).
  */
 #include "raft/log.h"
 
@@ -16,10 +16,44 @@ void raft_log_init(struct raft_log *log)
     log->first = 1;
 }
 
+/* A chunk's usual size: entries longer than a quarter of it get a chunk of their own size. */
+enum { CHUNK_BYTES = 64 * 1024 };
+
+static void free_chunks(struct raft_log *log)
+{
+    struct raft_log_chunk *c = log->oldest;
+    while (c != NULL) {
+        struct raft_log_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    log->oldest = log->newest = NULL;
+}
+
+/* Room for len bytes of index's data: the newest chunk's end, or a new chunk. */
+static uint8_t *chunk_room(struct raft_log *log, uint64_t index, uint32_t len)
+{
+    uint32_t need = (len + 7u) & ~7u; /* keeps every entry's data 8-byte aligned */
+    struct raft_log_chunk *c = log->newest;
+    if (c == NULL || c->cap - c->used < need) {
+        uint32_t cap = need > CHUNK_BYTES / 4 ? need : CHUNK_BYTES;
+        c = xmalloc(sizeof *c + cap);
+        *c = (struct raft_log_chunk){.prev = log->newest, .first = index, .cap = cap};
+        if (log->newest != NULL)
+            log->newest->next = c;
+        else
+            log->oldest = c;
+        log->newest = c;
+    }
+    uint8_t *at = c->bytes + c->used;
+    c->used += need;
+    c->last = index;
+    return at;
+}
+
 void raft_log_close(struct raft_log *log)
 {
-    for (uint64_t i = 0; i < log->n; i++)
-        free(log->entries[i].data);
+    free_chunks(log);
     free(log->entries);
     memset(log, 0, sizeof *log);
 }
@@ -70,7 +104,7 @@ void raft_log_append(struct raft_log *log, uint64_t term, enum raft_entry_type t
     e->len = len;
     e->data = NULL;
     if (len > 0) {
-        e->data = xmalloc(len);
+        e->data = chunk_room(log, raft_log_last_index(log), len);
         memcpy(e->data, data, len);
     }
 }
@@ -78,15 +112,34 @@ void raft_log_append(struct raft_log *log, uint64_t term, enum raft_entry_type t
 void raft_log_truncate(struct raft_log *log, uint64_t from)
 {
     assert(from >= log->first && from <= raft_log_last_index(log) + 1);
-    for (uint64_t i = from - log->first; i < log->n; i++)
-        free(log->entries[i].data);
+    /* Chunks holding only removed entries go; the newest left gives back the room of the
+     * removed entries it holds (theirs is its tail: data is laid out in index order). */
+    while (log->newest != NULL && log->newest->first >= from) {
+        struct raft_log_chunk *c = log->newest;
+        log->newest = c->prev;
+        free(c);
+    }
+    if (log->newest == NULL) {
+        log->oldest = NULL;
+    } else {
+        struct raft_log_chunk *c = log->newest;
+        c->next = NULL;
+        for (uint64_t i = from; i <= c->last; i++) {
+            const struct raft_entry *e = &log->entries[i - log->first];
+            if (e->len > 0) {
+                c->used = (uint32_t)(e->data - c->bytes);
+                break;
+            }
+        }
+        if (c->last >= from)
+            c->last = from - 1;
+    }
     log->n = from - log->first;
 }
 
 void raft_log_reset(struct raft_log *log, uint64_t index, uint64_t term)
 {
-    for (uint64_t i = 0; i < log->n; i++)
-        free(log->entries[i].data);
+    free_chunks(log);
     log->n = 0;
     log->first = index + 1;
     log->prev_term = term;
@@ -99,8 +152,16 @@ void raft_log_compact(struct raft_log *log, uint64_t index)
     if (drop == 0)
         return;
     log->prev_term = log->entries[drop - 1].term;
-    for (uint64_t i = 0; i < drop; i++)
-        free(log->entries[i].data);
+    /* Chunks whose every entry is before index go. */
+    while (log->oldest != NULL && log->oldest->last < index) {
+        struct raft_log_chunk *c = log->oldest;
+        log->oldest = c->next;
+        free(c);
+    }
+    if (log->oldest == NULL)
+        log->newest = NULL;
+    else
+        log->oldest->prev = NULL;
     memmove(log->entries, log->entries + drop, (size_t)(log->n - drop) * sizeof *log->entries);
     log->n -= drop;
     log->first = index;

@@ -28,7 +28,7 @@ struct raft_progress {
     uint64_t last_ack_ms; /* last time match_index advanced or the state was reset */
     bool recent_active;   /* check-quorum: heard from the peer since the last check */
     uint64_t commit_sent; /* highest commit index sent to the peer in this term */
-    bool sent_this_step;  /* an AppendEntries went to the peer during the current step */
+    bool sent_this_step;  /* an AppendEntries went to the peer since the last flush */
     /* SNAPSHOT: the snapshot being sent (its index), the bytes the peer has acknowledged, and
      * whether a chunk is outstanding. */
     uint64_t snapshot_index;

@@ -249,6 +249,12 @@ const char *raft_read_mode_name(enum raft_read_mode mode);
 struct raft_event {
     enum raft_event_type type;
     uint64_t now_ms; /* monotonic; a value earlier than a previous event's counts as that one */
+    /* More events follow at once (the host's queue is not empty): a leader may hold the
+     * AppendEntries, heartbeats and commit notifications it owes its peers for a later step, so
+     * that requests arriving together go out in one AppendEntries per peer. A host that sets it
+     * must step an event without it before it waits for anything (a TICK will do): what was held
+     * goes out then. Deferring only delays messages, which the protocol allows. */
+    bool more;
     union {
         const struct raft_message *receive;
         struct {

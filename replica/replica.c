@@ -264,7 +264,8 @@ static int read_request(struct replica *r, const struct replica_event *ev,
         memcpy(rd->key, cmd->key, cmd->key_len);
     out->request.fate = REPLICA_REQUEST_READ;
     out->request.read_id = rd->id;
-    struct raft_event re = {.type = RAFT_EVENT_READ, .now_ms = ev->raft.now_ms};
+    struct raft_event re = {
+        .type = RAFT_EVENT_READ, .now_ms = ev->raft.now_ms, .more = ev->raft.more};
     re.read.id = rd->id;
     re.read.mode = read_mode(ev->read);
     return raft_step(&r->raft, &re, &out->up);
@@ -376,7 +377,8 @@ static int request(struct replica *r, const struct replica_event *ev, struct rep
         raft_update_clear(&out->up);
         return RAFT_OK;
     }
-    struct raft_event pe = {.type = RAFT_EVENT_PROPOSE, .now_ms = ev->raft.now_ms};
+    struct raft_event pe = {
+        .type = RAFT_EVENT_PROPOSE, .now_ms = ev->raft.now_ms, .more = ev->raft.more};
     pe.propose.data = ev->data;
     /* Longer than UINT32_MAX is longer than an entry may be: the core says TOO_LARGE. */
     pe.propose.len = ev->len > UINT32_MAX ? UINT32_MAX : (uint32_t)ev->len;

@@ -146,7 +146,7 @@ enum replica_event_type {
 
 struct replica_event {
     enum replica_event_type type;
-    struct raft_event raft; /* RAFT: the core's event; REQUEST: its now_ms is the time */
+    struct raft_event raft; /* RAFT: the core's event; REQUEST: its now_ms and more apply */
     const void *data;       /* REQUEST: the command bytes (borrowed) */
     size_t len;
     /* REQUEST, a get: how to read it (KV_READ_LINEARIZABLE, the zero value, is ReadIndex;

@@ -718,6 +718,7 @@ static int take_recovered_state(struct run *r, char *err, size_t err_len)
         return -1;
     }
     const struct cfg_strings *keys = &r->cfg->client.keys;
+    size_t held = 0;
     for (size_t k = 0; r->history != NULL && k < keys->len; k++) {
         bool found = false;
         size_t len = 0;
@@ -729,6 +730,7 @@ static int take_recovered_state(struct run *r, char *err, size_t err_len)
             return -1;
         }
         if (found) {
+            held++;
             struct history_line l = {.process = 0,
                                      .f = "put",
                                      .key = keys->items[k],
@@ -743,6 +745,11 @@ static int take_recovered_state(struct run *r, char *err, size_t err_len)
         }
         free(value);
     }
+    if (r->history != NULL)
+        trace_log(TRACE_INFO, NULL, "recovered",
+                  "the resumed store holds %zu of the %zu client keys: the history starts with "
+                  "them as recovered puts",
+                  held, keys->len);
     return 0;
 }
 

@@ -83,8 +83,15 @@ fi
 grep -q "node 1 recovered term" "$tmp/out3" || fail "run 3's summary does not say what was recovered"
 grep -q "verdict: consistent" "$tmp/out3" || fail "run 3 is not consistent"
 grep -Eq "snapshots: [1-9][0-9]* taken" "$tmp/out3" || fail "run 3 took no snapshot"
-grep -q '"recovered":true' "$tmp/h3.jsonl" ||
-    fail "run 3's history does not start from the recovered store"
+# The recovered keys open run 3's history, unless the store run 2 left held none of them (every
+# key deleted at the kill: the clients put and delete 5 keys, so that happens now and then).
+held=$(sed -n 's/.*the resumed store holds \([0-9]*\) of the .*/\1/p' "$tmp/out3" | head -1)
+if [ -z "$held" ]; then
+    fail "run 3 did not say how many keys the resumed store holds"
+elif [ "$held" -gt 0 ]; then
+    [ "$(grep -c '"recovered":true' "$tmp/h3.jsonl")" -eq $((2 * held)) ] ||
+        fail "run 3's history does not start with the $held recovered keys"
+fi
 grep -q "restarts from $tmp/data/node" "$tmp/out1" "$tmp/out2" "$tmp/out3" ||
     fail "no crash fault restarted a node from its files in any run"
 

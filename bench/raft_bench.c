@@ -19,7 +19,7 @@
  * The temporary directory is made in $RAFT_BENCH_TMPDIR, else $TMPDIR, else /tmp, and removed on
  * every exit (SIGINT, SIGTERM and SIGHUP included) but a node's fatal storage error, which ends
  * the process at once (bench/run.sh removes its RAFT_BENCH_TMPDIR then). RAFT_BENCH_MONITOR=1
- * runs with the invariant monitor on.
+ * runs with the invariant monitor on; RAFT_BENCH_CLIENTS=N runs only the N-client measurements.
  */
 #define _DEFAULT_SOURCE /* mkdtemp, getmntent */
 
@@ -676,6 +676,13 @@ static void measure_bounce(void)
 static const uint32_t client_counts[] = {1, 16, 64};
 enum { N_COUNTS = sizeof client_counts / sizeof client_counts[0] };
 
+/* RAFT_BENCH_CLIENTS=N runs only the measurements with N clients (to profile one). */
+static bool count_wanted(uint32_t n)
+{
+    const char *only = getenv("RAFT_BENCH_CLIENTS");
+    return only == NULL || only[0] == '\0' || strtoul(only, NULL, 10) == n;
+}
+
 /* The store with memory storage, 1, 16 and 64 clients (one doing a tenth): the mixed workload,
  * gets through the log ("raft_<n>c_...") and read with ReadIndex ("raft_<n>c_readindex_..."). */
 static int run_memory(uint32_t nodes, uint32_t ops)
@@ -683,6 +690,8 @@ static int run_memory(uint32_t nodes, uint32_t ops)
     int rc = 0;
     for (size_t i = 0; i < N_COUNTS; i++) {
         uint32_t n = client_counts[i];
+        if (!count_wanted(n))
+            continue;
         char name[64];
         snprintf(name, sizeof name, "raft_%uc", n);
         rc |= run_load(nodes, n, n == 1 ? ops / 10 : ops, WORKLOAD_MIXED, KV_READ_LOG, name, NULL);
@@ -742,6 +751,8 @@ static int run_disk(uint32_t nodes, uint32_t disk_ops)
     for (size_t i = 0; i < 2 * N_COUNTS && rc == 0; i++) {
         uint32_t n = client_counts[i / 2];
         bool readindex = i % 2 == 1;
+        if (!count_wanted(n))
+            continue;
         char dir[PATH_MAX + 32], name[64];
         snprintf(dir, sizeof dir, "%s/%uc%s", bench_dir, n, readindex ? "-readindex" : "");
         snprintf(name, sizeof name, "raft_%uc_disk%s", n, readindex ? "_readindex" : "");

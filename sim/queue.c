@@ -97,6 +97,11 @@ struct sim_event *sim_queue_pop(struct sim_queue *q)
     return top;
 }
 
+const struct sim_event *sim_queue_peek(const struct sim_queue *q)
+{
+    return q->len > 0 ? q->heap[0] : NULL;
+}
+
 uint64_t sim_queue_next_ms(const struct sim_queue *q)
 {
     return q->len ? q->heap[0]->at_ms : UINT64_MAX;

@@ -73,6 +73,8 @@ uint64_t sim_queue_draw_tie(struct sim_queue *q);
 void sim_queue_push(struct sim_queue *q, struct sim_event *ev);
 /* The first event (ownership passes to the caller), or NULL if the queue is empty. */
 struct sim_event *sim_queue_pop(struct sim_queue *q);
+/* The first event, still queued (NULL if the queue is empty). */
+const struct sim_event *sim_queue_peek(const struct sim_queue *q);
 /* When the first event is due; UINT64_MAX if the queue is empty. */
 uint64_t sim_queue_next_ms(const struct sim_queue *q);
 

@@ -479,6 +479,16 @@ static void port_observe(void *ctx, const struct replica *r, const struct replic
         s->pending_first_leader = n->id;
 }
 
+/* True if the next event queued is a message or a request for node id at this same instant: a
+ * step of id may then hold the leader's messages for it (raft_event.more), as the actor host
+ * does while its mailbox is not empty. */
+static bool more_follow(const struct sim *s, uint32_t id)
+{
+    const struct sim_event *next = sim_queue_peek(&s->q);
+    return next != NULL && next->at_ms == s->now_ms && next->node == id &&
+           (next->type == SIM_EV_DELIVER || next->type == SIM_EV_REQUEST);
+}
+
 /* One replica event of node n, carried out by the action routine; the first leader known
  * starts the clients and the faults once the step is done. */
 static void node_event(struct sim *s, struct sim_node *n, const struct replica_event *ev)
@@ -493,6 +503,7 @@ static void node_event(struct sim *s, struct sim_node *n, const struct replica_e
                                .observe = port_observe,
                                .memo = &n->memo};
     host_step(&n->rep, &n->out, ev, &ports);
+    n->held = ev->raft.more;
     if (s->pending_first_leader != 0 && s->first_leader == 0) {
         uint32_t leader = s->pending_first_leader;
         s->pending_first_leader = 0;
@@ -523,7 +534,10 @@ static void node_receive(struct sim *s, struct sim_node *n, const struct raft_me
                   m->from, why);
         return;
     }
-    struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .now_ms = s->now_ms, .receive = m};
+    struct raft_event ev = {.type = RAFT_EVENT_RECEIVE,
+                            .now_ms = s->now_ms,
+                            .receive = m,
+                            .more = more_follow(s, n->id)};
     node_step(s, n, &ev);
 }
 
@@ -548,6 +562,7 @@ static void node_request(struct sim *s, struct sim_node *n, const struct sim_eve
                                .read = (enum kv_read_policy)f.client_request.read,
                                .from = {.client = req->client, .token = req->token}};
     ev.raft.now_ms = s->now_ms;
+    ev.raft.more = more_follow(s, n->id);
     node_event(s, n, &ev);
     wire_frame_free(&f);
 }
@@ -723,6 +738,7 @@ void sim_node_start(struct sim *s, uint32_t id)
     memset(n->link_last_ms, 0, s->n_nodes * sizeof *n->link_last_ms);
     memset(n->link_tie, 0, s->n_nodes * sizeof *n->link_tie);
     n->wake_armed = false;
+    n->held = false;
     n->up = true;
     n->incarnations++;
     /* Arm the first election timeout, as actors/node.c does when its actor starts. */
@@ -880,6 +896,12 @@ bool sim_step(struct sim *s)
         if (!n->up && ev->token == n->incarnations)
             sim_node_start(s, n->id);
         break;
+    }
+    /* What the node held goes out once no step of it follows at this instant (the actor host's
+     * on_idle): a TICK step, which does nothing else unless a deadline has passed. */
+    if (n != NULL && n->up && n->held && !more_follow(s, n->id)) {
+        struct raft_event re = {.type = RAFT_EVENT_TICK, .now_ms = s->now_ms};
+        node_step(s, n, &re);
     }
     sim_event_free(ev);
     return true;

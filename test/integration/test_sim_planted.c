@@ -20,8 +20,11 @@
 #include "runtime/trace.h"
 #include "sim/sim.h"
 
-/* Seeds each planted bug may take to be caught. */
-#define PLANTED_SEEDS 2000
+/* Seeds each planted bug may take to be caught. The rarest is commit-old-term, which needs a
+ * Figure 8 storm to line up: seed 1596 caught it first while the simulator stepped every event
+ * alone, seed 2900 since a leader holds its messages for events of the same instant (issue 15);
+ * only the seeds that can show it are run for it (caught_among). */
+#define PLANTED_SEEDS 4000
 
 static int quiet_trace(void **state)
 {
@@ -115,6 +118,8 @@ static bool problem_is(const char *problem, const char *expect)
  * makes: check, with one of expect's '|'-separated alternatives in its description. */
 static void caught_as(uint32_t bug, const char *name, uint32_t expect_checks, const char *expect,
                       bool skip_liveness);
+static void caught_among(uint32_t bug, const char *name, uint32_t expect_checks, const char *expect,
+                         bool skip_liveness, bool (*can_show)(const struct cfg *));
 
 /* The check a failure must come from: one of these (CHECK(a) | CHECK(b)). */
 #define CHECK(c) (1u << (c))
@@ -129,6 +134,14 @@ static void caught(uint32_t bug, const char *name, uint32_t expect_checks, const
 static void caught_as(uint32_t bug, const char *name, uint32_t expect_checks, const char *expect,
                       bool skip_liveness)
 {
+    caught_among(bug, name, expect_checks, expect, skip_liveness, NULL);
+}
+
+/* As caught_as, over the seeds whose configuration can_show (all when NULL): a bug that only a
+ * kind of configuration can show need not run the others. */
+static void caught_among(uint32_t bug, const char *name, uint32_t expect_checks, const char *expect,
+                         bool skip_liveness, bool (*can_show)(const struct cfg *))
+{
     uint64_t liveness_only = 0;
     struct sim_options opt;
     sim_options_default(&opt);
@@ -137,6 +150,10 @@ static void caught_as(uint32_t bug, const char *name, uint32_t expect_checks, co
     for (uint64_t seed = 1; seed <= PLANTED_SEEDS; seed++) {
         struct cfg cfg;
         sim_sweep_config(seed, &cfg);
+        if (can_show != NULL && !can_show(&cfg)) {
+            cfg_close(&cfg);
+            continue;
+        }
         struct sim_report rep;
         assert_int_equal(sim_run(&cfg, &opt, &rep, err, sizeof err), 0);
         cfg_close(&cfg);
@@ -177,12 +194,19 @@ static void caught_as(uint32_t bug, const char *name, uint32_t expect_checks, co
     fail_msg("planted %s: not caught in %d seeds", name, PLANTED_SEEDS);
 }
 
+/* Only one entry per AppendEntries lets an old term's entry reach a majority without the new
+ * leader's no-op beside it (sim/sweep.c): the other seeds cannot show Figure 8. */
+static bool one_entry_per_append(const struct cfg *cfg)
+{
+    return cfg->raft.max_entries_per_append == 1;
+}
+
 /* Figure 8: committing an old-term entry by counting replicas (the sweep's Figure 8 storms). */
 static void commit_old_term_is_caught(void **state)
 {
     (void)state;
-    caught(RAFT_BUG_COMMIT_OLD_TERM, "commit-old-term", CHECK(SIM_CHECK_INVARIANT),
-           "leader completeness violated");
+    caught_among(RAFT_BUG_COMMIT_OLD_TERM, "commit-old-term", CHECK(SIM_CHECK_INVARIANT),
+                 "leader completeness violated", false, one_entry_per_append);
 }
 
 /* Two votes in one term: two leaders of one term (election safety). */

@@ -234,6 +234,13 @@ static void step(struct node *n, const struct raft_event *ev);
 static void sync_writes(struct node *n)
 {
     n->sync_queued = false;
+    /* What the leader held goes out first: the followers write and sync the same entries
+     * while this node syncs them, rather than after (the SYNC going round keeps the mailbox from
+     * running dry, so on_idle would come only after the sync). */
+    if (n->held_steps > 0) {
+        struct raft_event tick = {.type = RAFT_EVENT_TICK, .now_ms = n->now_ms};
+        step(n, &tick);
+    }
     if (n->unsynced_seq == 0)
         return;
     if (n->unsynced_seq != n->sync_cast_seq && n->sync_passes < NODE_SYNC_PASSES_MAX) {

@@ -64,8 +64,11 @@ struct node {
     bool became_leader;  /* a step since the last look made this node leader */
     /* Steps taken with `more` (raft.h) since the last that was not: the leader holds its
      * AppendEntries while the mailbox has more for it, and sends them once it runs dry
-     * (node_idle) or after NODE_HOLD_MAX such steps. */
+     * (node_idle) or after NODE_HOLD_MAX such steps. held: a step held them and no step of
+     * the core without `more` has come since (a request answered without the core, a retry or
+     * a malformed one, does not send them), so node_idle must. */
     uint32_t held_steps;
+    bool held;
     uint64_t now_ms; /* the clock, read once as each message (or idle call) begins */
     struct actor_call **leader_waiters;
     size_t n_leader_waiters;
@@ -237,7 +240,7 @@ static void sync_writes(struct node *n)
     /* What the leader held goes out first: the followers write and sync the same entries
      * while this node syncs them, rather than after (the SYNC going round keeps the mailbox from
      * running dry, so on_idle would come only after the sync). */
-    if (n->held_steps > 0) {
+    if (n->held) {
         struct raft_event tick = {.type = RAFT_EVENT_TICK, .now_ms = n->now_ms};
         step(n, &tick);
     }
@@ -321,6 +324,10 @@ static void step_event(struct node *n, const struct replica_event *ev)
 {
     host_step(&n->rep, &n->out, ev, &n->ports);
     n->held_steps = ev->raft.more ? n->held_steps + 1 : 0;
+    if (ev->raft.more)
+        n->held = true;
+    else if (ev->type == REPLICA_EVENT_RAFT)
+        n->held = false; /* the core stepped without `more`: it sent what it held */
     if (n->became_leader && raft_role(&n->rep.raft) == RAFT_LEADER)
         answer_leader_waiters(n);
     n->became_leader = false;
@@ -457,7 +464,7 @@ static void node_idle(struct actor *self, void *state)
 {
     (void)self;
     struct node *n = state;
-    if (n->held_steps == 0)
+    if (!n->held)
         return;
     n->now_ms = now_ms(n);
     struct raft_event ev = {.type = RAFT_EVENT_TICK, .now_ms = n->now_ms};

@@ -503,7 +503,11 @@ static void node_event(struct sim *s, struct sim_node *n, const struct replica_e
                                .observe = port_observe,
                                .memo = &n->memo};
     host_step(&n->rep, &n->out, ev, &ports);
-    n->held = ev->raft.more;
+    if (ev->raft.more)
+        n->held = true;
+    else if (ev->type == REPLICA_EVENT_RAFT)
+        n->held = false; /* the core stepped without `more`: it sent what it held (a request
+                            answered without the core, a retry or a malformed one, did not) */
     if (s->pending_first_leader != 0 && s->first_leader == 0) {
         uint32_t leader = s->pending_first_leader;
         s->pending_first_leader = 0;

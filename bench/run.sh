@@ -111,8 +111,7 @@ raft=$("$build/bench/raft_bench" "$RAFT_OPS" 5 "$RAFT_DISK_OPS" "$READ_OPS") || 
     echo "bench: raft_bench failed" >&2
     exit 1
 }
-printf '\n%-34s %14s   %s\n' measure raft_kv target
-raft_row() { # raft_row NAME (above|below|none) [LIMIT]
+raft_row() { # raft_row NAME (above|below|atmost|none) [LIMIT]
     local name=$1 kind=$2 limit=${3:-} mine verdict="(reported)"
     mine=$(value "$name" "$raft")
     case $kind in

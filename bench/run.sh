@@ -181,7 +181,8 @@ echo "between nodes)"
 echo
 echo "two-thread bounce of one cache line on this machine, in this run: ${bounce} ns per round trip"
 printf '\n%-34s %14s   %s\n' measure raft_kv target
-# Work per committed operation at 64 clients (issue 15): these do not move with the machine.
+# Work per committed operation at 64 clients (issue 15): it moves less with the machine than the
+# throughput does.
 for sfx in "" _readindex; do
     raft_row raft_64c${sfx}_cpu_us_per_op atmost 5
     raft_row raft_64c${sfx}_mbox_msgs_per_op atmost 2.5

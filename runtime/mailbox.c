@@ -138,6 +138,11 @@ void mbox_thread_end(void)
     atomic_fetch_sub_explicit(&awake_threads, 1, memory_order_relaxed);
 }
 
+int mbox_awake_threads(void)
+{
+    return atomic_load_explicit(&awake_threads, memory_order_relaxed);
+}
+
 bool mbox_spin_allowed(void)
 {
     /* relaxed: a hint about the machine, not a synchronisation; a stale count costs one spin

@@ -90,6 +90,8 @@ void mbox_thread_end(void);
 /* True if the calling thread may spin now: the awake threads (the caller too, counted or not) are
  * no more than the cores. */
 bool mbox_spin_allowed(void);
+/* The count itself (registered threads not asleep), for tests. */
+int mbox_awake_threads(void);
 
 /* Consumer only: spins for up to spin_ns (stopping early once mbox_spin_allowed says no), then
  * sleeps until an item is pushed or the absolute

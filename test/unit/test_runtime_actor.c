@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "runtime/actor.h"
+#include "runtime/counters.h"
 
 enum msg_type {
     MSG_SEQ = 1, /* cast: {sender, seq} */
@@ -229,6 +230,25 @@ static void call_gets_its_reply(void **state)
     struct actor *a = spawn_server(&s);
     for (uint64_t i = 0; i < 1000; i++)
         assert_int_equal(call_value(a, MSG_ECHO, i), i + 1);
+    stop_join_unref(a);
+}
+
+/* The runtime's counters see what a run did: 1000 calls to a server are 1000 requests pushed
+ * onto its mailbox and 1000 allocations at least (a request, a reply and a call apiece), read
+ * after the calls returned. */
+static void counters_count_messages_and_allocations(void **state)
+{
+    (void)state;
+    struct server s = {0};
+    struct actor *a = spawn_server(&s);
+    struct rt_counts before, after;
+    rt_counts_read(&before);
+    for (uint64_t i = 0; i < 1000; i++)
+        assert_int_equal(call_value(a, MSG_ECHO, i), i + 1);
+    rt_counts_read(&after);
+    struct rt_counts d = rt_counts_diff(&after, &before);
+    assert_true(d.msgs >= 1000);
+    assert_true(d.allocs >= 1000);
     stop_join_unref(a);
 }
 
@@ -737,6 +757,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(casts_arrive_once_in_per_sender_order),
         cmocka_unit_test(call_gets_its_reply),
+        cmocka_unit_test(counters_count_messages_and_allocations),
         cmocka_unit_test(timed_out_call_late_reply_is_dropped),
         cmocka_unit_test(deferred_reply_after_other_messages),
         cmocka_unit_test(unanswered_request_fails_caller),

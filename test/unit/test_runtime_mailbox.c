@@ -1,5 +1,6 @@
-/* test_runtime_mailbox.c - the MPSC mailbox alone: order, emptiness, and a multi-producer
- * stress in which every item must arrive exactly once and in its producer's order. */
+/* test_runtime_mailbox.c - the MPSC mailbox alone: order, emptiness, a multi-producer stress in
+ * which every item must arrive exactly once and in its producer's order, and the count of awake
+ * threads that decides who may spin. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,10 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
 
 #include "common/alloc.h"
 #include "runtime/mailbox.h"
@@ -120,6 +125,78 @@ static void wait_returns_at_deadline(void **state)
     free(mb);
 }
 
+/* A registered consumer that sleeps whenever its mailbox is empty (no spin), takes ROUNDS items,
+ * and unregisters. */
+enum { SLEEPERS = 3, ROUNDS = 2000 };
+
+struct sleeper {
+    struct mailbox *mb;
+    _Atomic uint32_t taken;
+};
+
+static void *sleep_consume(void *p)
+{
+    struct sleeper *s = p;
+    mbox_thread_begin();
+    while (atomic_load(&s->taken) < ROUNDS) {
+        if (mbox_try_pop(s->mb) != NULL)
+            atomic_fetch_add(&s->taken, 1);
+        else
+            mbox_wait(s->mb, 0, 0);
+    }
+    mbox_thread_end();
+    return NULL;
+}
+
+/* Waits (at most 10 s) until the awake count is want; true if it got there. */
+static bool awake_becomes(int want)
+{
+    for (int i = 0; i < 10000; i++) {
+        if (mbox_awake_threads() == want)
+            return true;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    return false;
+}
+
+/* The count of awake threads that decides whether a waiter may spin: a registered thread asleep
+ * is not counted, one signalled is counted again once (by its signaller or by itself), and
+ * after thousands of sleeps and wake-ups the count comes back exactly to where it started: a drift
+ * would turn spinning off for good, or on for good. */
+static void awake_count_follows_sleep_and_wake(void **state)
+{
+    (void)state;
+    int base = mbox_awake_threads();
+    struct sleeper s[SLEEPERS];
+    pthread_t t[SLEEPERS];
+    struct item *items = calloc((size_t)SLEEPERS * ROUNDS, sizeof *items);
+    assert_non_null(items);
+    for (int i = 0; i < SLEEPERS; i++) {
+        s[i].mb = xaligned_alloc(64, sizeof *s[i].mb);
+        mbox_init(s[i].mb);
+        atomic_init(&s[i].taken, 0);
+        assert_int_equal(pthread_create(&t[i], NULL, sleep_consume, &s[i]), 0);
+    }
+    assert_true(awake_becomes(base)); /* all three asleep on empty mailboxes */
+    for (uint32_t r = 0; r < ROUNDS; r++) {
+        for (int i = 0; i < SLEEPERS; i++)
+            mbox_push(s[i].mb, &items[(size_t)i * ROUNDS + r].node);
+        int awake = mbox_awake_threads();
+        assert_true(awake >= base && awake <= base + SLEEPERS);
+        if (r % 100 == 99) /* now and then, let them all fall asleep again */
+            for (int i = 0; i < SLEEPERS; i++)
+                while (atomic_load(&s[i].taken) < r + 1)
+                    sched_yield();
+    }
+    for (int i = 0; i < SLEEPERS; i++) {
+        pthread_join(t[i], NULL);
+        free(s[i].mb);
+    }
+    assert_int_equal(mbox_awake_threads(), base);
+    free(items);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +204,7 @@ int main(void)
         cmocka_unit_test(single_thread_fifo),
         cmocka_unit_test(many_producers_no_loss_in_order),
         cmocka_unit_test(wait_returns_at_deadline),
+        cmocka_unit_test(awake_count_follows_sleep_and_wake),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

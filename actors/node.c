@@ -64,11 +64,8 @@ struct node {
     bool became_leader;  /* a step since the last look made this node leader */
     /* Steps taken with `more` (raft.h) since the last that was not: the leader holds its
      * AppendEntries while the mailbox has more for it, and sends them once it runs dry
-     * (node_idle) or after NODE_HOLD_MAX such steps. held: a step held them and no step of
-     * the core without `more` has come since (a request answered without the core, a retry or
-     * a malformed one, does not send them), so node_idle must. */
+     * (node_idle, if raft_flush_held) or after NODE_HOLD_MAX such steps. */
     uint32_t held_steps;
-    bool held;
     uint64_t now_ms; /* the clock, read once as each message (or idle call) begins */
     struct actor_call **leader_waiters;
     size_t n_leader_waiters;
@@ -228,6 +225,14 @@ static bool port_persist(void *ctx, const struct raft_persist *p)
 
 static void step(struct node *n, const struct raft_event *ev);
 
+/* A TICK step at n->now_ms: it arms the core's timer, and sends what the leader held; it does
+ * nothing else unless a deadline has passed. */
+static void tick(struct node *n)
+{
+    struct raft_event ev = {.type = RAFT_EVENT_TICK, .now_ms = n->now_ms};
+    step(n, &ev);
+}
+
 /* NODE_MSG_SYNC: one sync for every write since the last, then the core hears they are
  * durable. If writes came in since the SYNC was cast (the leader is appending
  * client requests that arrive one by one), it goes round once more, behind them, so that the sync
@@ -240,10 +245,8 @@ static void sync_writes(struct node *n)
     /* What the leader held goes out first: the followers write and sync the same entries
      * while this node syncs them, rather than after (the SYNC going round keeps the mailbox from
      * running dry, so on_idle would come only after the sync). */
-    if (n->held) {
-        struct raft_event tick = {.type = RAFT_EVENT_TICK, .now_ms = n->now_ms};
-        step(n, &tick);
-    }
+    if (raft_flush_held(&n->rep.raft))
+        tick(n);
     if (n->unsynced_seq == 0)
         return;
     if (n->unsynced_seq != n->sync_cast_seq && n->sync_passes < NODE_SYNC_PASSES_MAX) {
@@ -324,10 +327,6 @@ static void step_event(struct node *n, const struct replica_event *ev)
 {
     host_step(&n->rep, &n->out, ev, &n->ports);
     n->held_steps = ev->raft.more ? n->held_steps + 1 : 0;
-    if (ev->raft.more)
-        n->held = true;
-    else if (ev->type == REPLICA_EVENT_RAFT)
-        n->held = false; /* the core stepped without `more`: it sent what it held */
     if (n->became_leader && raft_role(&n->rep.raft) == RAFT_LEADER)
         answer_leader_waiters(n);
     n->became_leader = false;
@@ -382,7 +381,6 @@ static enum actor_next node_handle(struct actor *self, void *state, struct actor
 {
     struct node *n = state;
     n->now_ms = now_ms(n);
-    struct raft_event ev = {.now_ms = n->now_ms};
     switch (msg->type) {
     case NODE_MSG_RAFT:
         on_raft_message(n, (struct node_raft_msg *)msg);
@@ -392,13 +390,13 @@ static enum actor_next node_handle(struct actor *self, void *state, struct actor
         break;
     case NODE_MSG_TICK:
         n->wake_timer = 0;
-        ev.type = RAFT_EVENT_TICK;
+        tick(n);
+        break;
+    case NODE_MSG_CAMPAIGN: {
+        struct raft_event ev = {.type = RAFT_EVENT_CAMPAIGN, .now_ms = n->now_ms};
         step(n, &ev);
         break;
-    case NODE_MSG_CAMPAIGN:
-        ev.type = RAFT_EVENT_CAMPAIGN;
-        step(n, &ev);
-        break;
+    }
     case NODE_MSG_SYNC:
         sync_writes(n);
         break;
@@ -454,8 +452,7 @@ static void node_start(struct actor *self, void *state)
     n->self = self;
     /* Arm the first election timeout. */
     n->now_ms = now_ms(n);
-    struct raft_event ev = {.type = RAFT_EVENT_TICK, .now_ms = n->now_ms};
-    step(n, &ev);
+    tick(n);
 }
 
 /* The mailbox ran dry: what steps held (raft_event.more) goes out with a TICK step, which does
@@ -464,11 +461,10 @@ static void node_idle(struct actor *self, void *state)
 {
     (void)self;
     struct node *n = state;
-    if (!n->held)
+    if (!raft_flush_held(&n->rep.raft))
         return;
     n->now_ms = now_ms(n);
-    struct raft_event ev = {.type = RAFT_EVENT_TICK, .now_ms = n->now_ms};
-    step(n, &ev);
+    tick(n);
 }
 
 static void node_stop(struct actor *self, void *state)

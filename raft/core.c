@@ -647,6 +647,7 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
      * carried out: it counts as durable at the end of the step, as a PERSISTED report would. */
     if (r->opt.persist_sync && r->persisted_seq < r->persist_seq)
         persisted(r, r->persist_seq);
+    r->flush_held = r->role == RAFT_LEADER && ev->more;
     if (r->role == RAFT_LEADER) {
         raft_reads_flush(r);
         if (!ev->more)
@@ -706,6 +707,11 @@ uint64_t raft_last_index(const struct raft *r)
 bool raft_persist_waiting(const struct raft *r)
 {
     return r->persisted_seq < r->persist_seq;
+}
+
+bool raft_flush_held(const struct raft *r)
+{
+    return r->flush_held;
 }
 
 uint64_t raft_durable_index(const struct raft *r)

@@ -252,8 +252,9 @@ struct raft_event {
     /* More events follow at once (the host's queue is not empty): a leader may hold the
      * AppendEntries, heartbeats and commit notifications it owes its peers for a later step, so
      * that requests arriving together go out in one AppendEntries per peer. A host that sets it
-     * must step an event without it before it waits for anything (a TICK will do): what was held
-     * goes out then. Deferring only delays messages, which the protocol allows. */
+     * must step an event without it before it waits for anything, while raft_flush_held says so
+     * (a TICK will do): what was held goes out then. Deferring only delays messages, which the
+     * protocol allows. */
     bool more;
     union {
         const struct raft_message *receive;
@@ -580,6 +581,7 @@ struct raft {
     uint64_t read_confirmed;
     uint64_t read_round_busy; /* the last round started for waiting reads */
     bool read_round_unsent;   /* a round started this step: flush sends probes again with it */
+    bool flush_held;          /* a leader's step with `more` held its messages (raft_flush_held) */
     uint64_t round_start_ms[RAFT_READ_ROUND_RING];
     uint64_t lease_start_ms;
     bool lease_valid; /* a round of this term was confirmed: lease_start_ms means something */
@@ -647,6 +649,9 @@ uint64_t raft_snapshot_index(const struct raft *r);
 uint64_t raft_first_index(const struct raft *r);
 /* True while a persist request has not been reported durable (never with persist_sync). */
 bool raft_persist_waiting(const struct raft *r);
+/* True if a step with raft_event.more held messages of a leader's that no step without it has
+ * sent since: the host owes a step without `more` (a TICK) before it waits. */
+bool raft_flush_held(const struct raft *r);
 /* The highest index whose entry is durable here as it is in the log (0 if none). */
 uint64_t raft_durable_index(const struct raft *r);
 /* The entry at index 1..raft_last_index(), or NULL if out of range; valid until the next step. */

@@ -65,10 +65,6 @@ struct sim_node {
     struct prng disk_rng;
     uint64_t wake_ms;
     bool wake_armed;
-    /* A step held the leader's messages (raft_event.more, as actors/node.c does while its
-     * mailbox is not empty) and no step of the core without it came since: sim_step sends them
-     * with a TICK once no step of this node follows at the same instant. */
-    bool held;
     /* chain[i]: raft_chain_hash of the node's log up to index i (chain[0] = 0), kept as the log
      * is written; like the disk, it survives crashes. */
     uint64_t *chain;

@@ -503,11 +503,6 @@ static void node_event(struct sim *s, struct sim_node *n, const struct replica_e
                                .observe = port_observe,
                                .memo = &n->memo};
     host_step(&n->rep, &n->out, ev, &ports);
-    if (ev->raft.more)
-        n->held = true;
-    else if (ev->type == REPLICA_EVENT_RAFT)
-        n->held = false; /* the core stepped without `more`: it sent what it held (a request
-                            answered without the core, a retry or a malformed one, did not) */
     if (s->pending_first_leader != 0 && s->first_leader == 0) {
         uint32_t leader = s->pending_first_leader;
         s->pending_first_leader = 0;
@@ -742,7 +737,6 @@ void sim_node_start(struct sim *s, uint32_t id)
     memset(n->link_last_ms, 0, s->n_nodes * sizeof *n->link_last_ms);
     memset(n->link_tie, 0, s->n_nodes * sizeof *n->link_tie);
     n->wake_armed = false;
-    n->held = false;
     n->up = true;
     n->incarnations++;
     /* Arm the first election timeout, as actors/node.c does when its actor starts. */
@@ -903,7 +897,7 @@ bool sim_step(struct sim *s)
     }
     /* What the node held goes out once no step of it follows at this instant (the actor host's
      * on_idle): a TICK step, which does nothing else unless a deadline has passed. */
-    if (n != NULL && n->up && n->held && !more_follow(s, n->id)) {
+    if (n != NULL && n->up && raft_flush_held(&n->rep.raft) && !more_follow(s, n->id)) {
         struct raft_event re = {.type = RAFT_EVENT_TICK, .now_ms = s->now_ms};
         node_step(s, n, &re);
     }

@@ -209,18 +209,24 @@ static void simultaneous_candidates_settle_on_one_leader(void **state)
     cfg_close(&cfg);
 }
 
+/* Starts a cluster of cfg and waits until every follower has heard from the leader (its no-op
+ * is applied everywhere). */
+static void start_settled(struct cluster *c, const struct cfg *cfg)
+{
+    char err[256];
+    assert_int_equal(cluster_start(c, cfg, err, sizeof err), 0);
+    struct node_status st;
+    for (uint32_t i = 0; i < c->n_nodes; i++)
+        assert_int_equal(node_await_applied(c->nodes[i], 1, 5000, &st), ACTOR_OK);
+}
+
 /* A follower asked by a client answers "not leader" and names the leader. */
 static void follower_answers_not_leader_with_hint(void **state)
 {
     (void)state;
     struct cfg cfg = small_cfg(3, 12);
     struct cluster c;
-    char err[256];
-    assert_int_equal(cluster_start(&c, &cfg, err, sizeof err), 0);
-    /* Make sure the followers have heard from the leader (its no-op is applied everywhere). */
-    struct node_status st;
-    for (uint32_t i = 0; i < c.n_nodes; i++)
-        assert_int_equal(node_await_applied(c.nodes[i], 1, 5000, &st), ACTOR_OK);
+    start_settled(&c, &cfg);
     uint32_t follower = c.leader % c.n_nodes + 1;
     struct kv_command cmd = {
         .op = KV_OP_GET, .client_id = 1, .seq = 1, .key = (const uint8_t *)"a", .key_len = 1};
@@ -306,11 +312,7 @@ static void held_appends_leave_at_once(void **state)
     cfg.raft.election_timeout_ms_min = 40000;
     cfg.raft.election_timeout_ms_max = 50000;
     struct cluster c;
-    char err[256];
-    assert_int_equal(cluster_start(&c, &cfg, err, sizeof err), 0);
-    struct node_status st;
-    for (uint32_t i = 0; i < c.n_nodes; i++)
-        assert_int_equal(node_await_applied(c.nodes[i], 1, 5000, &st), ACTOR_OK);
+    start_settled(&c, &cfg);
     for (int round = 0; round < 5; round++) {
         struct burst b = {.leader = c.nodes[c.leader - 1]};
         struct actor *sender;

@@ -57,6 +57,45 @@ static void each_entry_sent_once_per_follower(void **state)
     cl_close(&c);
 }
 
+/* Proposals stepped with `more` are held: no AppendEntries leaves and the core says it owes a
+ * flush (raft_flush_held); the next step without `more` sends them all in one AppendEntries per
+ * follower and owes nothing. A follower's step with `more` owes nothing. */
+static void held_proposals_leave_together(void **state)
+{
+    (void)state;
+    struct cluster c;
+    cl_init(&c, 3);
+    cl_elect(&c, 1);
+    cl_deliver_all(&c);
+    /* The leader's writes wait for cl_sync: a report made at once would be a step of its own,
+     * without `more`, and send what the proposal held. */
+    c.slow_disk[1] = true;
+    size_t before = cl_count(&c, RAFT_MSG_APPEND_ENTRIES, 1, 2);
+    for (int i = 0; i < 5; i++) {
+        struct raft_event ev = {.type = RAFT_EVENT_PROPOSE, .more = true};
+        ev.propose.data = "cmd";
+        ev.propose.len = 3;
+        assert_int_equal(cl_step(&c, 1, &ev), RAFT_OK);
+        assert_true(raft_flush_held(&c.raft[1]));
+    }
+    assert_int_equal(cl_count(&c, RAFT_MSG_APPEND_ENTRIES, 1, 2), before);
+    cl_tick(&c, 1);
+    assert_false(raft_flush_held(&c.raft[1]));
+    assert_int_equal(cl_count(&c, RAFT_MSG_APPEND_ENTRIES, 1, 2), before + 1);
+    assert_int_equal(cl_count(&c, RAFT_MSG_APPEND_ENTRIES, 1, 3), before + 1);
+    long at = cl_find(&c, RAFT_MSG_APPEND_ENTRIES, 1, 2);
+    assert_true(at >= 0);
+    assert_int_equal(c.q[at].append_entries.n_entries, 5);
+    struct raft_event tick = {.type = RAFT_EVENT_TICK, .more = true};
+    cl_step(&c, 2, &tick);
+    assert_false(raft_flush_held(&c.raft[2]));
+    cl_deliver_all(&c);
+    cl_sync(&c, 1);
+    cl_deliver_all(&c);
+    assert_int_equal(raft_commit_index(&c.raft[1]), raft_last_index(&c.raft[1]));
+    cl_close(&c);
+}
+
 /* A lost AppendEntries in the middle of the pipeline: the next one is refused, the leader
  * probes back and fills the gap. */
 static void lost_append_recovered_by_rejection(void **state)
@@ -172,6 +211,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(proposals_pipelined_within_window),
         cmocka_unit_test(each_entry_sent_once_per_follower),
+        cmocka_unit_test(held_proposals_leave_together),
         cmocka_unit_test(lost_append_recovered_by_rejection),
         cmocka_unit_test(lost_tail_append_resent_after_heartbeats),
         cmocka_unit_test(fast_backup_skips_a_term_per_round_trip),

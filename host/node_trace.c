@@ -39,10 +39,15 @@ void node_trace_sent(const char *actor, const struct raft_message *m)
 {
     switch (m->type) {
     case RAFT_MSG_REQUEST_VOTE:
-        trace_log(TRACE_INFO, actor, "vote", "-> node %u: %s term %llu, last log (%llu, %llu)",
+        trace_log(TRACE_INFO, actor, "vote", "-> node %u: %s term %llu, last log (%llu, %llu)%s",
                   m->to, m->request_vote.pre_vote ? "PreVote" : "RequestVote",
                   (unsigned long long)m->term, (unsigned long long)m->request_vote.last_log_index,
-                  (unsigned long long)m->request_vote.last_log_term);
+                  (unsigned long long)m->request_vote.last_log_term,
+                  m->request_vote.transfer ? ", for a leadership transfer" : "");
+        break;
+    case RAFT_MSG_TIMEOUT_NOW:
+        trace_log(TRACE_INFO, actor, "transfer", "-> node %u: TimeoutNow term %llu", m->to,
+                  (unsigned long long)m->term);
         break;
     case RAFT_MSG_APPEND_ENTRIES: {
         const struct raft_append_entries *ae = &m->append_entries;
@@ -219,6 +224,46 @@ void node_trace_note(const char *actor, const struct raft_note *note)
             trace_log(TRACE_INFO, actor, "read",
                       "read %llu will ask leader node %u with the next request (one is out)", a,
                       note->peer);
+        break;
+    case RAFT_NOTE_CONFIG: {
+        struct trace_field f[] = {TRACE_U64("config", a), TRACE_U64("member", note->peer),
+                                  TRACE_STR("change", raft_reason_name(note->reason))};
+        if (note->peer != 0)
+            trace_log_fields(TRACE_INFO, actor, "config", f, 3,
+                             "configuration of entry %llu in effect: node %u %s (was entry %llu)",
+                             a, note->peer, raft_reason_name(note->reason), b);
+        else
+            trace_log_fields(TRACE_INFO, actor, "config", f, 3,
+                             "configuration of entry %llu in effect (was entry %llu)", a, b);
+        break;
+    }
+    case RAFT_NOTE_CONFIG_COMMITTED: {
+        struct trace_field f = TRACE_U64("config_committed", a);
+        trace_log_fields(TRACE_INFO, actor, "config", &f, 1, "configuration entry %llu committed",
+                         a);
+        break;
+    }
+    case RAFT_NOTE_CATCHUP_ROUND:
+        trace_log(TRACE_INFO, actor, "config",
+                  "learner node %u finished catch-up round %llu in %llu ms", note->peer, a, b);
+        break;
+    case RAFT_NOTE_TRANSFER: {
+        struct trace_field f = TRACE_U64("transfer", note->peer);
+        if (note->reason != RAFT_REASON_NONE)
+            trace_log_fields(TRACE_INFO, actor, "transfer", &f, 1,
+                             "gives up handing leadership to node %u: %s; leads on", note->peer,
+                             raft_reason_name(note->reason));
+        else if (a != 0)
+            trace_log_fields(TRACE_INFO, actor, "transfer", &f, 1,
+                             "node %u has the whole log: tells it to campaign now", note->peer);
+        else
+            trace_log_fields(TRACE_INFO, actor, "transfer", &f, 1,
+                             "hands leadership to node %u: no new entries meanwhile", note->peer);
+        break;
+    }
+    case RAFT_NOTE_TIMEOUT_NOW:
+        trace_log(TRACE_INFO, actor, "transfer", "node %u hands leadership over: campaigns now",
+                  note->peer);
         break;
     }
 }

@@ -40,6 +40,7 @@ void raft_options_default(struct raft_options *o, uint32_t id, uint32_t n_nodes)
     memset(o, 0, sizeof *o);
     o->id = id;
     o->n_nodes = n_nodes;
+    o->max_nodes = n_nodes;
     o->election_timeout_ms_min = 150;
     o->election_timeout_ms_max = 300;
     o->heartbeat_ms = 50;
@@ -64,8 +65,11 @@ int raft_options_validate(const struct raft_options *o, const char **why)
 {
     if (o->n_nodes < 1 || o->n_nodes > RAFT_MAX_NODES)
         return invalid(why, "n_nodes must be 1..255");
-    if (o->id < 1 || o->id > o->n_nodes)
-        return invalid(why, "id must be 1..n_nodes");
+    if (o->max_nodes != 0 && (o->max_nodes < o->n_nodes || o->max_nodes > RAFT_MAX_NODES))
+        return invalid(why, "max_nodes must be n_nodes..255 (or 0: n_nodes)");
+    uint32_t max = o->max_nodes != 0 ? o->max_nodes : o->n_nodes;
+    if (o->id < 1 || o->id > max)
+        return invalid(why, "id must be 1..max_nodes");
     if (o->election_timeout_ms_min < 1 || o->election_timeout_ms_max < o->election_timeout_ms_min)
         return invalid(why, "need 1 <= election_timeout_ms_min <= election_timeout_ms_max");
     if (o->heartbeat_ms < 1 || o->heartbeat_ms >= o->election_timeout_ms_min)
@@ -90,7 +94,8 @@ int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_
         return RAFT_EINVAL;
     const struct raft_log *log = &loaded->log;
     const struct raft_snapshot *snap = &loaded->snapshot;
-    if (loaded->voted_for > opt->n_nodes || raft_log_last_term(log) > loaded->current_term)
+    uint32_t max_nodes = opt->max_nodes != 0 ? opt->max_nodes : opt->n_nodes;
+    if (loaded->voted_for > max_nodes || raft_log_last_term(log) > loaded->current_term)
         return RAFT_EINVAL;
     /* The log holds every entry after the snapshot, and agrees with it where they meet. */
     uint64_t first = raft_log_first_index(log);
@@ -99,8 +104,14 @@ int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_
     if ((snap->index == 0) != (snap->term == 0) || snap->term > loaded->current_term ||
         raft_log_term_at(log, snap->index) != snap->term)
         return RAFT_EINVAL;
+    for (uint64_t i = first; i <= raft_log_last_index(log); i++) {
+        const struct raft_entry *e = raft_log_get(log, i);
+        if (e->type == RAFT_ENTRY_CONFIG && raft_config_decode(e->data, e->len, NULL, NULL) != 0)
+            return RAFT_EINVAL;
+    }
     memset(r, 0, sizeof *r);
     r->opt = *opt;
+    r->opt.max_nodes = max_nodes;
     r->state.current_term = loaded->current_term;
     r->state.voted_for = loaded->voted_for;
     raft_log_init(&r->state.log);
@@ -110,6 +121,11 @@ int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_
         raft_log_append(&r->state.log, e->term, e->type, e->data, e->len);
     }
     raft_snapshot_copy(&r->state.snapshot, snap);
+    /* No snapshot, or one written before configurations were kept (storage format 1, when
+     * clusters never changed): the initial configuration. */
+    if (snap->index == 0 || raft_config_voters(&snap->config) == 0)
+        raft_config_initial(&r->state.snapshot.config, opt->join ? 0 : opt->n_nodes);
+    raft_config_refresh(r);
     /* The snapshot is the state machine through its index: committed and applied (the caller
      * restores its state machine from it). */
     r->commit_index = r->last_applied = snap->index;
@@ -119,7 +135,7 @@ int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_
     prng_seed(&r->prng, opt->seed);
     r->role = RAFT_FOLLOWER; /* section 5.2: "When servers start up, they begin as followers" */
     r->now_ms = now_ms;
-    r->progress = xcalloc(opt->n_nodes, sizeof *r->progress);
+    r->progress = xcalloc(max_nodes, sizeof *r->progress);
     raft_reset_election_deadline(r);
     r->forward_next = prng_derive(opt->seed, UINT64_C(0x52454144)); /* "READ" */
     if (opt->lease_ms > 0 && loaded->current_term > 0)
@@ -185,9 +201,10 @@ void raft_disk_apply(struct raft_disk *disk, const struct raft_persist *p)
     }
 }
 
-uint64_t raft_quorum_value(const struct raft *r, uint64_t *values)
+uint64_t raft_quorum_value(uint64_t *values, uint32_t n)
 {
-    uint32_t n = r->opt.n_nodes;
+    if (n == 0)
+        return 0;
     for (uint32_t i = 1; i < n; i++) { /* insertion sort, descending; n <= 255 */
         uint64_t v = values[i];
         uint32_t j = i;
@@ -195,7 +212,7 @@ uint64_t raft_quorum_value(const struct raft *r, uint64_t *values)
             values[j] = values[j - 1];
         values[j] = v;
     }
-    return values[raft_quorum(r) - 1];
+    return values[n / 2];
 }
 
 void raft_reset_election_deadline(struct raft *r)
@@ -227,8 +244,12 @@ void raft_convert(struct raft *r, enum raft_role to)
         n->from_role = from;
         n->to_role = to;
     }
-    if (from == RAFT_LEADER && to != RAFT_LEADER)
+    if (from == RAFT_LEADER && to != RAFT_LEADER) {
         raft_reads_stop_leading(r);
+        r->transfer_to = 0;
+    }
+    if (to == RAFT_FOLLOWER || to == RAFT_LEADER)
+        r->transfer_campaign = false;
     r->role = to;
     r->n_votes = 0;
     memset(r->votes, 0, sizeof r->votes);
@@ -244,7 +265,7 @@ void raft_convert(struct raft *r, enum raft_role to)
 void raft_persist_term_vote(struct raft *r, uint64_t term, uint32_t vote)
 {
     assert(term >= r->state.current_term);
-    assert(vote <= r->opt.n_nodes);
+    assert(vote <= r->opt.max_nodes);
     /* Figure 2: at most one vote per term. */
     RAFT_ASSERT_UNLESS_PLANTED(r, RAFT_BUG_DOUBLE_VOTE,
                                term > r->state.current_term || r->state.voted_for == 0 ||
@@ -332,6 +353,7 @@ static void take_snapshot(struct raft *r)
     }
     assert(t.index <= r->last_applied);
     t.term = raft_log_term_at(raft_log_of(r), t.index);
+    raft_config_snapshot_at(r, t.index, &t.config);
     free(r->state.snapshot.data);
     r->state.snapshot = t;
     r->step_snapshot = true;
@@ -364,6 +386,8 @@ static bool may_leave_before_durable(const struct raft *r, const struct raft_mes
         return false;
     case RAFT_MSG_READ_INDEX:
     case RAFT_MSG_READ_INDEX_REPLY: /* a read index is committed: nothing of ours to wait for */
+        return true;
+    case RAFT_MSG_TIMEOUT_NOW: /* a leader's, like its AppendEntries */
         return true;
     case RAFT_MSG_REQUEST_VOTE:
         return m->request_vote.pre_vote;
@@ -476,13 +500,14 @@ static void observe_term(struct raft *r, const struct raft_message *m)
 {
     if (m->term <= r->state.current_term)
         return;
-    if (m->type == RAFT_MSG_REQUEST_VOTE && (m->request_vote.pre_vote || raft_in_leader_lease(r)))
+    if (m->type == RAFT_MSG_REQUEST_VOTE &&
+        (m->request_vote.pre_vote || (raft_in_leader_lease(r) && !m->request_vote.transfer)))
         return;
     if (m->type == RAFT_MSG_REQUEST_VOTE_REPLY && m->request_vote_reply.pre_vote &&
         m->request_vote_reply.vote_granted)
         return;
     bool from_leader = m->type == RAFT_MSG_APPEND_ENTRIES || m->type == RAFT_MSG_COMMIT_NOTIFY ||
-                       m->type == RAFT_MSG_INSTALL_SNAPSHOT;
+                       m->type == RAFT_MSG_INSTALL_SNAPSHOT || m->type == RAFT_MSG_TIMEOUT_NOW;
     raft_become_follower(r, m->term, from_leader ? m->from : 0, RAFT_REASON_HIGHER_TERM);
 }
 
@@ -520,15 +545,22 @@ static void receive(struct raft *r, const struct raft_message *m)
     case RAFT_MSG_READ_INDEX_REPLY:
         raft_recv_read_index_reply(r, m);
         break;
+    case RAFT_MSG_TIMEOUT_NOW:
+        raft_recv_timeout_now(r, m);
+        break;
     }
 }
 
 static void tick(struct raft *r)
 {
-    if (r->role == RAFT_LEADER)
+    if (r->role == RAFT_LEADER) {
         raft_leader_tick(r);
-    else if (r->now_ms >= r->election_deadline_ms)
-        raft_election_start(r, false); /* section 5.2: election timeout elapsed */
+    } else if (r->now_ms >= r->election_deadline_ms) {
+        if (raft_is_voter(r, r->opt.id))
+            raft_election_start(r, false); /* section 5.2: election timeout elapsed */
+        else
+            raft_reset_election_deadline(r); /* a learner, or not a member: never campaigns */
+    }
 }
 
 /* Figure 2, All Servers: "If commitIndex > lastApplied: increment lastApplied, apply
@@ -568,6 +600,8 @@ static uint64_t next_wake(const struct raft *r)
     uint64_t t = r->heartbeat_deadline_ms;
     if (r->opt.check_quorum && r->quorum_deadline_ms < t)
         t = r->quorum_deadline_ms;
+    if (raft_transfer_wake(r) < t)
+        t = raft_transfer_wake(r);
     return t;
 }
 
@@ -581,7 +615,10 @@ static void check_invariants(const struct raft *r, uint64_t commit_before)
     assert(r->commit_index <= last);
     assert(r->commit_index >= commit_before); /* commitIndex is monotonic */
     assert(raft_log_last_term(&r->state.log) <= r->state.current_term);
-    assert(r->state.voted_for <= r->opt.n_nodes);
+    assert(r->state.voted_for <= r->opt.max_nodes);
+    assert(r->config_prev_index <= r->config_index && r->config_index <= last);
+    /* Every configuration entry but the last is committed (a leader's rules, membership.c). */
+    RAFT_ASSERT_UNLESS_PLANTED(r, RAFT_BUG_TWO_CHANGES, r->config_prev_index <= r->commit_index);
     assert(r->role != RAFT_LEADER || r->leader_id == r->opt.id);
     RAFT_ASSERT_UNLESS_PLANTED(r, RAFT_BUG_DOUBLE_VOTE,
                                r->role != RAFT_LEADER || r->state.voted_for == r->opt.id);
@@ -616,7 +653,7 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
         tick(r);
         break;
     case RAFT_EVENT_RECEIVE:
-        rc = raft_message_validate(ev->receive, r->opt.id, r->opt.n_nodes, NULL);
+        rc = raft_message_validate(ev->receive, r->opt.id, r->opt.max_nodes, NULL);
         if (rc == RAFT_OK)
             receive(r, ev->receive);
         break;
@@ -629,8 +666,17 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
             raft_propose(r, ev->propose.data, ev->propose.len);
         break;
     case RAFT_EVENT_CAMPAIGN:
-        if (r->role != RAFT_LEADER)
+        if (r->role != RAFT_LEADER && raft_is_voter(r, r->opt.id))
             raft_election_start(r, false);
+        break;
+    case RAFT_EVENT_CHANGE:
+        if (ev->change.op != RAFT_CHANGE_ADD && ev->change.op != RAFT_CHANGE_REMOVE)
+            rc = RAFT_EINVAL;
+        else
+            raft_change(r, ev->change.op, ev->change.id);
+        break;
+    case RAFT_EVENT_TRANSFER:
+        raft_transfer(r, ev->transfer_to);
         break;
     case RAFT_EVENT_READ:
         if ((unsigned)ev->read.mode > RAFT_READ_FOLLOWER)
@@ -642,11 +688,15 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
         rc = RAFT_EINVAL;
         break;
     }
+    /* (Not on a PERSISTED report, which asks for no write, a learner's promotion waits.) */
+    if (r->role == RAFT_LEADER)
+        raft_membership_leader_check(r, ev->type != RAFT_EVENT_PERSISTED);
     finish_persist(r);
     /* A synchronous storage makes the write durable before anything else of the update is
      * carried out: it counts as durable at the end of the step, as a PERSISTED report would. */
     if (r->opt.persist_sync && r->persisted_seq < r->persist_seq)
         persisted(r, r->persist_seq);
+    raft_config_check_committed(r);
     r->flush_held = r->role == RAFT_LEADER && ev->more;
     if (r->role == RAFT_LEADER) {
         raft_reads_flush(r);
@@ -741,14 +791,34 @@ const struct raft_entry *raft_entry_at(const struct raft *r, uint64_t index)
 
 uint64_t raft_peer_match(const struct raft *r, uint32_t peer)
 {
-    if (r->role != RAFT_LEADER || peer < 1 || peer > r->opt.n_nodes || peer == r->opt.id)
+    if (r->role != RAFT_LEADER || peer < 1 || peer > r->opt.max_nodes || peer == r->opt.id)
         return 0;
     return r->progress[peer - 1].match_index;
 }
 
 uint64_t raft_peer_next(const struct raft *r, uint32_t peer)
 {
-    if (r->role != RAFT_LEADER || peer < 1 || peer > r->opt.n_nodes || peer == r->opt.id)
+    if (r->role != RAFT_LEADER || peer < 1 || peer > r->opt.max_nodes || peer == r->opt.id)
         return 0;
     return r->progress[peer - 1].next_index;
+}
+
+const struct raft_config *raft_config(const struct raft *r)
+{
+    return &r->config;
+}
+
+uint64_t raft_config_index(const struct raft *r)
+{
+    return r->config_index;
+}
+
+const struct raft_config *raft_config_committed(const struct raft *r)
+{
+    return r->config_index <= r->commit_index ? &r->config : &r->config_prev;
+}
+
+uint32_t raft_transfer_target(const struct raft *r)
+{
+    return r->role == RAFT_LEADER ? r->transfer_to : 0;
 }

@@ -65,6 +65,8 @@ static void start_round(struct raft *r, bool pre_vote)
     struct raft_note *n = raft_note(r, RAFT_NOTE_ELECTION_START);
     n->term = term;
     n->pre_vote = pre_vote;
+    n->reason = r->transfer_campaign ? RAFT_REASON_TRANSFERRED : RAFT_REASON_NONE;
+    assert(raft_is_voter(r, r->opt.id)); /* only a voter campaigns */
     r->votes[r->opt.id - 1] = true;
     r->n_votes = 1;
     if (r->n_votes >= raft_quorum(r)) {
@@ -72,21 +74,26 @@ static void start_round(struct raft *r, bool pre_vote)
         return;
     }
     const struct raft_log *log = &r->state.log;
-    for (uint32_t peer = 1; peer <= r->opt.n_nodes; peer++) {
-        if (peer == r->opt.id)
+    /* Thesis 4.2.1: votes are asked of (and counted from) the voters of our configuration;
+     * learners get no RequestVote. */
+    RAFT_FOR_EACH_PEER(r, peer)
+    {
+        if (!raft_is_voter(r, peer))
             continue;
         struct raft_message *m = raft_send(r, RAFT_MSG_REQUEST_VOTE, peer);
         m->term = term;
         m->request_vote.last_log_index = raft_log_last_index(log);
         m->request_vote.last_log_term = raft_log_last_term(log);
         m->request_vote.pre_vote = pre_vote;
+        m->request_vote.transfer = r->transfer_campaign && !pre_vote;
     }
 }
 
-void raft_election_start(struct raft *r, bool skip_pre_vote)
+void raft_election_start(struct raft *r, bool transfer)
 {
     assert(r->role != RAFT_LEADER);
-    start_round(r, r->opt.pre_vote && !skip_pre_vote);
+    r->transfer_campaign = transfer;
+    start_round(r, r->opt.pre_vote && !transfer);
 }
 
 static void refuse_note(struct raft *r, const struct raft_message *m, enum raft_reason why)
@@ -109,8 +116,9 @@ void raft_recv_request_vote(struct raft *r, const struct raft_message *m)
     if (m->term < current)
         why = RAFT_REASON_STALE_TERM;
     else if (rv->pre_vote ? heard_from_leader_recently(r)
-                          : m->term > current && raft_in_leader_lease(r))
-        why = RAFT_REASON_LEADER_LEASE; /* thesis 9.6 (pre-vote) and 4.2.3 (check-quorum) */
+                          : m->term > current && raft_in_leader_lease(r) && !rv->transfer)
+        why = RAFT_REASON_LEADER_LEASE; /* thesis 9.6 (pre-vote) and 4.2.3 (check-quorum); a
+                                           transfer's election is the leader's wish (3.10) */
     else if (!(rv->pre_vote && m->term > current) && r->state.voted_for != 0 &&
              r->state.voted_for != m->from && !RAFT_PLANTED(r, RAFT_BUG_DOUBLE_VOTE))
         why = RAFT_REASON_ALREADY_VOTED;
@@ -153,6 +161,8 @@ void raft_recv_request_vote_reply(struct raft *r, const struct raft_message *m)
     }
     if (r->votes[m->from - 1])
         return; /* duplicate delivery */
+    if (!raft_is_voter(r, m->from))
+        return; /* not a voter of our configuration: its vote does not count */
     r->votes[m->from - 1] = true;
     r->n_votes++;
     struct raft_note *n = raft_note(r, RAFT_NOTE_VOTE_RECEIVED);

@@ -20,15 +20,26 @@
 #define RAFT_ASSERT_UNLESS_PLANTED(r, bug, e) assert(e)
 #endif
 
-/* Majority of the cluster: the votes or replicas needed (section 5.2, 5.3). */
+/* Majority of the configuration's voters: the votes or replicas needed (section 5.2, 5.3). */
 static inline uint32_t raft_quorum(const struct raft *r)
 {
-    return r->opt.n_nodes / 2 + 1;
+    return raft_config_voters(&r->config) / 2 + 1;
 }
 
-/* values[i] is node i+1's (i < n_nodes): the highest value a majority of the nodes has reached
- * (the quorum-th largest). Sorts values in place. */
-uint64_t raft_quorum_value(const struct raft *r, uint64_t *values);
+static inline bool raft_is_voter(const struct raft *r, uint32_t id)
+{
+    return raft_config_is_voter(&r->config, id);
+}
+
+/* Every member of the configuration but this server, in id order. */
+#define RAFT_FOR_EACH_PEER(r, peer)                                                                \
+    for (uint32_t peer = raft_config_next(&(r)->config, 0); peer != 0;                             \
+         peer = raft_config_next(&(r)->config, peer))                                              \
+        if (peer != (r)->opt.id)
+
+/* values[0..n) are the voters' (n of them): the highest value a majority of them has reached
+ * (the quorum-th largest; 0 if n is 0). Sorts values in place. */
+uint64_t raft_quorum_value(uint64_t *values, uint32_t n);
 
 static inline struct raft_log *raft_log_of(struct raft *r)
 {
@@ -58,8 +69,9 @@ struct raft_note *raft_note(struct raft *r, enum raft_note_kind kind);
 struct raft_entry *raft_entries_copy(const struct raft_entry *src, uint32_t n);
 
 /* --- election.c ---------------------------------------------------------------------------- */
-/* Election timeout or CAMPAIGN: start a pre-vote (if enabled) or an election. */
-void raft_election_start(struct raft *r, bool skip_pre_vote);
+/* Election timeout or CAMPAIGN: start a pre-vote (if enabled) or an election; transfer: asked
+ * by the leader's TimeoutNow (no pre-vote; the RequestVotes say so). */
+void raft_election_start(struct raft *r, bool transfer);
 void raft_recv_request_vote(struct raft *r, const struct raft_message *m);
 void raft_recv_request_vote_reply(struct raft *r, const struct raft_message *m);
 /* check-quorum lease: true if we heard from a live leader within the minimum election timeout. */
@@ -87,6 +99,32 @@ void raft_commit_to(struct raft *r, uint64_t index);
 void raft_leader_flush(struct raft *r);
 /* Leader: more of its own log became durable; it may now count itself for those entries. */
 void raft_leader_durable(struct raft *r);
+
+/* --- membership.c ------------------------------------------------------------------------- */
+/* The configuration in effect and the one before it, from the log and the snapshot. */
+void raft_config_refresh(struct raft *r);
+/* The configuration in effect at index (<= commit index), for a snapshot taken there. */
+void raft_config_snapshot_at(const struct raft *r, uint64_t index, struct raft_config *c);
+/* A configuration entry was appended at index: it is in effect now. */
+void raft_config_appended(struct raft *r, uint64_t index);
+/* The log or the snapshot changed under the configuration: it is found again (and noted if it
+ * is another). */
+void raft_config_reload(struct raft *r);
+/* The log was truncated from `from` on: the configuration may go back to an earlier one. */
+void raft_config_truncated(struct raft *r, uint64_t from);
+/* End of a step: notes that the configuration in effect committed. */
+void raft_config_check_committed(struct raft *r);
+/* Leader: learner id begins its first catch-up round. */
+void raft_catchup_start(struct raft *r, uint32_t id);
+/* RAFT_EVENT_CHANGE and RAFT_EVENT_TRANSFER. */
+void raft_change(struct raft *r, enum raft_change_op op, uint32_t id);
+void raft_transfer(struct raft *r, uint32_t to);
+void raft_recv_timeout_now(struct raft *r, const struct raft_message *m);
+/* Leader, end of a step: a removed leader steps down once its removal commits; a transfer sends
+ * TimeoutNow or gives up; learners caught up become voters, slow ones are removed. */
+void raft_membership_leader_check(struct raft *r, bool may_write);
+/* Leader: when a transfer gives up (UINT64_MAX: none under way). */
+uint64_t raft_transfer_wake(const struct raft *r);
 
 /* --- read.c -------------------------------------------------------------------------------- */
 /* RAFT_EVENT_READ. */

@@ -93,7 +93,7 @@ void raft_log_append(struct raft_log *log, uint64_t term, enum raft_entry_type t
 {
     assert(term >= 1);
     assert(term >= raft_log_last_term(log));
-    assert(type == RAFT_ENTRY_NOOP || type == RAFT_ENTRY_COMMAND);
+    assert(type == RAFT_ENTRY_NOOP || type == RAFT_ENTRY_COMMAND || type == RAFT_ENTRY_CONFIG);
     if (log->n == log->cap) {
         log->cap = log->cap ? log->cap * 2 : 64;
         log->entries = xreallocarray(log->entries, log->cap, sizeof *log->entries);

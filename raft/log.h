@@ -16,6 +16,7 @@
 enum raft_entry_type {
     RAFT_ENTRY_NOOP = 1,    /* appended by each new leader at the start of its term (section 8) */
     RAFT_ENTRY_COMMAND = 2, /* opaque client command bytes for the state machine */
+    RAFT_ENTRY_CONFIG = 3,  /* a configuration (raft.h, raft_config_encode): membership.c */
 };
 
 struct raft_entry {

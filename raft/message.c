@@ -31,6 +31,8 @@ const char *raft_msg_type_name(enum raft_msg_type type)
         return "ReadIndex";
     case RAFT_MSG_READ_INDEX_REPLY:
         return "ReadIndexReply";
+    case RAFT_MSG_TIMEOUT_NOW:
+        return "TimeoutNow";
     }
     return "?";
 }
@@ -128,8 +130,11 @@ static int validate_append_entries(const struct raft_message *m, const char **wh
         const struct raft_entry *e = &ae->entries[i];
         if (e->term < prev_term || e->term > m->term)
             return bad(why, "entry terms must be non-decreasing and <= the message term");
-        if (e->type != RAFT_ENTRY_NOOP && e->type != RAFT_ENTRY_COMMAND)
+        if (e->type != RAFT_ENTRY_NOOP && e->type != RAFT_ENTRY_COMMAND &&
+            e->type != RAFT_ENTRY_CONFIG)
             return bad(why, "unknown entry type");
+        if (e->type == RAFT_ENTRY_CONFIG && raft_config_decode(e->data, e->len, NULL, why) != 0)
+            return RAFT_EMALFORMED;
         if (e->len > RAFT_MAX_ENTRY_BYTES)
             return bad(why, "entry too large");
         if (e->len > 0 && e->data == NULL)
@@ -146,8 +151,10 @@ static int validate_install_snapshot(const struct raft_message *m, const char **
         return bad(why, "a snapshot's last_index and last_term must be >= 1");
     if (is->last_term > m->term)
         return bad(why, "last_term exceeds the message term");
-    if (is->total_len > RAFT_MAX_SNAPSHOT_BYTES)
+    if (is->total_len > RAFT_CONFIG_BYTES + RAFT_MAX_SNAPSHOT_BYTES)
         return bad(why, "snapshot too large");
+    if (is->total_len < RAFT_CONFIG_BYTES)
+        return bad(why, "a snapshot starts with its configuration (64 bytes)");
     if (is->len > RAFT_MAX_SNAPSHOT_CHUNK)
         return bad(why, "snapshot chunk too large");
     if (is->offset > is->total_len || is->len > is->total_len - is->offset)
@@ -157,12 +164,12 @@ static int validate_install_snapshot(const struct raft_message *m, const char **
     return RAFT_OK;
 }
 
-int raft_message_validate(const struct raft_message *m, uint32_t self, uint32_t n_nodes,
+int raft_message_validate(const struct raft_message *m, uint32_t self, uint32_t max_nodes,
                           const char **why)
 {
     if (m == NULL)
         return bad(why, "no message");
-    if (m->from < 1 || m->from > n_nodes)
+    if (m->from < 1 || m->from > max_nodes)
         return bad(why, "sender id out of range");
     if (m->to != self)
         return bad(why, "message addressed to another node");
@@ -172,6 +179,8 @@ int raft_message_validate(const struct raft_message *m, uint32_t self, uint32_t 
         return bad(why, "term must be >= 1");
     switch (m->type) {
     case RAFT_MSG_REQUEST_VOTE:
+        if (m->request_vote.pre_vote && m->request_vote.transfer)
+            return bad(why, "a transfer's election has no pre-vote");
         if ((m->request_vote.last_log_index == 0) != (m->request_vote.last_log_term == 0))
             return bad(why, "last_log_index and last_log_term must both be 0 or both >= 1");
         if (m->request_vote.last_log_term > m->term)
@@ -201,6 +210,8 @@ int raft_message_validate(const struct raft_message *m, uint32_t self, uint32_t 
     case RAFT_MSG_READ_INDEX_REPLY:
         if (!m->read_index_reply.ok && m->read_index_reply.index != 0)
             return bad(why, "a refused read index reply carries no index");
+        return RAFT_OK;
+    case RAFT_MSG_TIMEOUT_NOW:
         return RAFT_OK;
     }
     return bad(why, "unknown message type");

@@ -36,6 +36,10 @@ struct raft_progress {
     bool chunk_sent;
     uint64_t read_acked; /* the highest read round the peer acknowledged in this term */
     uint64_t round_sent; /* the read round of the last AppendEntries sent to the peer */
+    /* A learner catching up (thesis 4.2.1): the round replicates the leader's log up to
+     * catchup_index, started at catchup_start_ms; catchup_rounds so far. */
+    uint64_t catchup_index, catchup_start_ms;
+    uint32_t catchup_rounds;
 };
 
 /* Resets for a new leader term: PROBE at next_index with nothing matched. */

@@ -19,7 +19,10 @@
  *   5. notes: trace notes for a human-readable trace (the core never prints),
  * and next_wake_ms: when the core next wants a RAFT_EVENT_TICK.
  *
- * Node ids are 1..n_nodes; 0 means "none". Log indices start at 1; index 0 has term 0.
+ * Node ids are 1..max_nodes; 0 means "none". Which of them take part is the configuration
+ * (struct raft_config): voters 1..n_nodes at first, changed one server at a time by
+ * configuration entries in the log (thesis 4.1; membership.c). Log indices start at 1; index 0
+ * has term 0.
  *
  * Driving it (actors/node.c, a simulator, a test): keep each node's durable state in a storage
  * that outlives a crash; raft_init() from what the storage loads at start and after each
@@ -66,6 +69,40 @@ enum raft_role {
 };
 const char *raft_role_name(enum raft_role role);
 
+/* --- configuration ------------------------------------------------------------------------- */
+
+/* The servers of a cluster (thesis 4.1): voters, who elect leaders and make up the majorities
+ * that commit entries, and learners, non-voting members that receive the log while they catch
+ * up before becoming voters (thesis 4.2.1). Bit id % 64 of word id / 64; id 0 is never set, and
+ * no id is both. A configuration is a log entry (RAFT_ENTRY_CONFIG, data raft_config_encode) and
+ * takes effect on a server as soon as it is in its log, committed or not. */
+#define RAFT_CONFIG_WORDS 4
+#define RAFT_CONFIG_BYTES (2 * RAFT_CONFIG_WORDS * 8)
+struct raft_config {
+    uint64_t voters[RAFT_CONFIG_WORDS];
+    uint64_t learners[RAFT_CONFIG_WORDS];
+};
+/* Voters 1..n_voters, no learners (n_voters 0: the empty configuration of a joining server). */
+void raft_config_initial(struct raft_config *c, uint32_t n_voters);
+bool raft_config_is_voter(const struct raft_config *c, uint32_t id);
+bool raft_config_is_learner(const struct raft_config *c, uint32_t id);
+bool raft_config_is_member(const struct raft_config *c, uint32_t id); /* voter or learner */
+uint32_t raft_config_voters(const struct raft_config *c);
+uint32_t raft_config_learners(const struct raft_config *c);
+/* The next member (voter or learner) above id, or 0 if none: for (id = next(c, 0); id; ...). */
+uint32_t raft_config_next(const struct raft_config *c, uint32_t id);
+/* Makes id a voter, a learner, or (neither) not a member. */
+void raft_config_set(struct raft_config *c, uint32_t id, bool voter, bool learner);
+bool raft_config_equal(const struct raft_config *a, const struct raft_config *b);
+/* RAFT_CONFIG_BYTES bytes, little-endian words: voters then learners. */
+void raft_config_encode(const struct raft_config *c, uint8_t out[RAFT_CONFIG_BYTES]);
+/* 0, or RAFT_EMALFORMED with *why set: a wrong length, id 0 set, an id both voter and learner,
+ * or no voter at all. */
+int raft_config_decode(const uint8_t *in, size_t len, struct raft_config *c, const char **why);
+/* "1 2 3 +4" (voters, then learners marked +) into out (cap bytes, NUL-terminated, cut short
+ * with "..." if too small); returns out. */
+char *raft_config_format(const struct raft_config *c, char *out, size_t cap);
+
 /* --- persistent state ---------------------------------------------------------------------- */
 
 /* The node's persistent state (Figure 2). The core keeps its own copy (struct raft.state, ahead
@@ -78,6 +115,9 @@ const char *raft_role_name(enum raft_role role);
 struct raft_snapshot {
     uint64_t index;
     uint64_t term;
+    /* The configuration in effect at index (the latest in the log up to it); meaningless while
+     * index is 0 (raft_init then starts from the options' initial one). */
+    struct raft_config config;
     uint8_t *data; /* len bytes, owned (one allocation); NULL if len == 0 */
     size_t len;
 };
@@ -109,6 +149,7 @@ enum raft_msg_type {
     RAFT_MSG_INSTALL_SNAPSHOT_REPLY = 7,
     RAFT_MSG_READ_INDEX = 8,       /* follower -> leader: a read index for a follower read */
     RAFT_MSG_READ_INDEX_REPLY = 9, /* leader -> follower: the read index, once confirmed */
+    RAFT_MSG_TIMEOUT_NOW = 10,     /* leader -> transfer target: campaign now (thesis 3.10) */
 };
 const char *raft_msg_type_name(enum raft_msg_type type);
 
@@ -116,6 +157,9 @@ struct raft_request_vote {
     uint64_t last_log_index; /* index of candidate's last log entry (section 5.4.1) */
     uint64_t last_log_term;  /* term of candidate's last log entry */
     bool pre_vote;           /* thesis 9.6: a pre-vote; term is the one the sender would use */
+    /* The candidate campaigns because its leader handed leadership over (TimeoutNow): voters
+     * grant it despite having heard from that leader recently (thesis 3.10, 4.2.3). */
+    bool transfer;
 };
 
 struct raft_request_vote_reply {
@@ -155,7 +199,9 @@ struct raft_commit_notify {
 
 /* Leader -> follower (Raft paper section 7, Figure 13): one chunk of the leader's snapshot, for a
  * follower that needs entries the leader has compacted away. Chunks go in order, one at a time;
- * data is one allocation owned by the message (raft_message_free). */
+ * data is one allocation owned by the message (raft_message_free). The bytes sent are the
+ * snapshot's configuration (RAFT_CONFIG_BYTES, raft_config_encode) followed by its data, so
+ * total_len is RAFT_CONFIG_BYTES more than the data's length. */
 struct raft_install_snapshot {
     uint64_t last_index; /* the snapshot replaces all entries up through this index */
     uint64_t last_term;  /* term of last_index */
@@ -189,8 +235,8 @@ struct raft_read_index_reply {
 struct raft_message {
     enum raft_msg_type type;
     uint64_t term; /* sender's current term (pre-vote request: the term it would campaign in) */
-    uint32_t from; /* 1..n_nodes */
-    uint32_t to;   /* 1..n_nodes */
+    uint32_t from; /* 1..max_nodes */
+    uint32_t to;   /* 1..max_nodes */
     union {
         struct raft_request_vote request_vote;
         struct raft_request_vote_reply request_vote_reply;
@@ -214,9 +260,9 @@ struct raft_entry *raft_entries_block_new(uint32_t n, size_t data_len, uint8_t *
 /* Frees what the message owns (its entries or its chunk) and zeroes the count; the struct itself
  * is the caller's. Safe on a message that owns nothing. */
 void raft_message_free(struct raft_message *msg);
-/* 0 if msg is well formed for a cluster of n_nodes received by node self, else
+/* 0 if msg is well formed for a cluster of ids 1..max_nodes received by node self, else
  * RAFT_EMALFORMED with *why set to a static explanation. */
-int raft_message_validate(const struct raft_message *msg, uint32_t self, uint32_t n_nodes,
+int raft_message_validate(const struct raft_message *msg, uint32_t self, uint32_t max_nodes,
                           const char **why);
 
 /* --- events -------------------------------------------------------------------------------- */
@@ -228,6 +274,15 @@ enum raft_event_type {
     RAFT_EVENT_CAMPAIGN = 4,  /* act as on an election timeout, now (pre-vote first if enabled) */
     RAFT_EVENT_PERSISTED = 5, /* persist request `persisted_seq`, and all before it, are durable */
     RAFT_EVENT_READ = 6,      /* a linearizable read asks for a read index (thesis 6.4) */
+    RAFT_EVENT_CHANGE = 7,    /* add or remove a server (thesis 4.1); answered in update.change */
+    RAFT_EVENT_TRANSFER = 8,  /* hand leadership to a voter (thesis 3.10); update.change */
+};
+
+/* RAFT_EVENT_CHANGE: add a server (it joins as a learner and the leader makes it a voter once
+ * it has caught up, thesis 4.2.1), or remove one (a voter or a learner). */
+enum raft_change_op {
+    RAFT_CHANGE_ADD = 1,
+    RAFT_CHANGE_REMOVE = 2,
 };
 
 /* How a read gets its read index (RAFT_EVENT_READ). */
@@ -270,6 +325,13 @@ struct raft_event {
             uint64_t id;
             enum raft_read_mode mode;
         } read;
+        /* CHANGE: what to do to server id (1..max_nodes). */
+        struct {
+            enum raft_change_op op;
+            uint32_t id;
+        } change;
+        /* TRANSFER: the voter to hand leadership to. */
+        uint32_t transfer_to;
     };
 };
 
@@ -329,6 +391,38 @@ struct raft_proposal {
     uint32_t leader_hint;
 };
 
+/* Why a leader refuses a membership change or a transfer. */
+enum raft_refusal {
+    RAFT_REFUSE_NONE = 0,
+    RAFT_REFUSE_NOT_LEADER = 1,         /* leader_hint names the leader if known */
+    RAFT_REFUSE_BAD_ID = 2,             /* not a server id (1..max_nodes) */
+    RAFT_REFUSE_TERM_NOT_COMMITTED = 3, /* no entry of the leader's term has committed yet (the
+                                           published erratum of thesis 4.1) */
+    RAFT_REFUSE_CHANGE_PENDING = 4,     /* the last configuration entry has not committed yet */
+    RAFT_REFUSE_CATCHING_UP = 5,        /* a learner is still catching up: one addition at a time */
+    RAFT_REFUSE_TRANSFERRING = 6,       /* a leadership transfer is under way */
+    RAFT_REFUSE_ALREADY_MEMBER = 7,     /* add: the server is already a voter or learner */
+    RAFT_REFUSE_NOT_MEMBER = 8,         /* remove: the server is not in the configuration */
+    RAFT_REFUSE_LAST_VOTER = 9,         /* remove: the only voter would be gone */
+    RAFT_REFUSE_NOT_VOTER = 10,         /* transfer: the target is not a voter */
+    RAFT_REFUSE_SELF = 11,              /* transfer: the target already leads */
+};
+const char *raft_refusal_name(enum raft_refusal why);
+
+enum raft_change_status {
+    RAFT_CHANGE_NONE = 0,     /* the event was neither a change nor a transfer */
+    RAFT_CHANGE_ACCEPTED = 1, /* change: the entry at index (an addition: the learner's; it
+                                 becomes a voter by a later entry); transfer: under way */
+    RAFT_CHANGE_REFUSED = 2,  /* why says why; nothing changed */
+};
+
+struct raft_change_result {
+    enum raft_change_status status;
+    enum raft_refusal why;
+    uint64_t index;
+    uint32_t leader_hint;
+};
+
 enum raft_note_kind {
     RAFT_NOTE_ROLE_CHANGE = 1,         /* from_role -> to_role in term */
     RAFT_NOTE_ELECTION_START = 2,      /* term (pre-vote: the prospective term), pre_vote */
@@ -347,14 +441,22 @@ enum raft_note_kind {
     RAFT_NOTE_SNAPSHOT_SENT = 15,      /* leader: peer installed the snapshot at a */
     RAFT_NOTE_SNAPSHOT_INSTALLED = 16, /* installed peer's snapshot at a; b = 1 if the log
                                           after it was kept, 0 if discarded */
-    RAFT_NOTE_READ_INDEX = 17,     /* leader: read a (peer: a follower's, else 0) gets read index
-                                      b; waits for a heartbeat round (b = 0: for the term's first
-                                      commit first) */
-    RAFT_NOTE_READ_ROUND = 18,     /* leader: heartbeat round a starts for b waiting reads */
-    RAFT_NOTE_READ_CONFIRMED = 19, /* leader: a majority acknowledged round a; b reads ready */
-    RAFT_NOTE_READ_LEASE = 20,     /* leader: read a served under the lease at read index b */
-    RAFT_NOTE_READ_FORWARD = 21,   /* follower: read a asks leader peer for a read index (b = 1:
-                                      with the next request, one being in flight) */
+    RAFT_NOTE_READ_INDEX = 17,       /* leader: read a (peer: a follower's, else 0) gets read index
+                                        b; waits for a heartbeat round (b = 0: for the term's first
+                                        commit first) */
+    RAFT_NOTE_READ_ROUND = 18,       /* leader: heartbeat round a starts for b waiting reads */
+    RAFT_NOTE_READ_CONFIRMED = 19,   /* leader: a majority acknowledged round a; b reads ready */
+    RAFT_NOTE_READ_LEASE = 20,       /* leader: read a served under the lease at read index b */
+    RAFT_NOTE_READ_FORWARD = 21,     /* follower: read a asks leader peer for a read index (b = 1:
+                                        with the next request, one being in flight) */
+    RAFT_NOTE_CONFIG = 22,           /* the configuration of entry a is now in effect here (b: the
+                                        entry of the one it replaces, 0 for the initial one); peer:
+                                        the server it adds, promotes or removes (reason says which) */
+    RAFT_NOTE_CONFIG_COMMITTED = 23, /* the configuration entry a committed */
+    RAFT_NOTE_CATCHUP_ROUND = 24,    /* leader: learner peer finished catch-up round a in b ms */
+    RAFT_NOTE_TRANSFER = 25,         /* leader: hands leadership to peer (reason NONE), sends it
+                                        TimeoutNow (a = 1), or gives up (reason TRANSFER_TIMEOUT) */
+    RAFT_NOTE_TIMEOUT_NOW = 26,      /* peer (our leader) asked us to campaign now */
 };
 const char *raft_note_kind_name(enum raft_note_kind kind);
 
@@ -363,13 +465,19 @@ enum raft_reason {
     RAFT_REASON_STALE_TERM = 1,    /* message term < current term */
     RAFT_REASON_ALREADY_VOTED = 2, /* voted for another candidate in this term */
     RAFT_REASON_LOG_NOT_UP_TO_DATE = 3,
-    RAFT_REASON_LEADER_LEASE = 4,   /* check-quorum: we heard from a leader recently */
-    RAFT_REASON_PREV_MISSING = 5,   /* AppendEntries prev_log_index beyond our log */
-    RAFT_REASON_PREV_MISMATCH = 6,  /* AppendEntries prev_log_term differs */
-    RAFT_REASON_HIGHER_TERM = 7,    /* stepped down: saw a higher term */
-    RAFT_REASON_QUORUM_LOST = 8,    /* stepped down: check-quorum failed */
-    RAFT_REASON_LEADER_FOUND = 9,   /* candidate stepped down: a leader exists in this term */
-    RAFT_REASON_PRE_VOTE_LOST = 10, /* pre-candidate: a peer has a higher term */
+    RAFT_REASON_LEADER_LEASE = 4,      /* check-quorum: we heard from a leader recently */
+    RAFT_REASON_PREV_MISSING = 5,      /* AppendEntries prev_log_index beyond our log */
+    RAFT_REASON_PREV_MISMATCH = 6,     /* AppendEntries prev_log_term differs */
+    RAFT_REASON_HIGHER_TERM = 7,       /* stepped down: saw a higher term */
+    RAFT_REASON_QUORUM_LOST = 8,       /* stepped down: check-quorum failed */
+    RAFT_REASON_LEADER_FOUND = 9,      /* candidate stepped down: a leader exists in this term */
+    RAFT_REASON_PRE_VOTE_LOST = 10,    /* pre-candidate: a peer has a higher term */
+    RAFT_REASON_ADDED = 11,            /* config: a server joins as a learner */
+    RAFT_REASON_PROMOTED = 12,         /* config: a learner becomes a voter */
+    RAFT_REASON_REMOVED = 13,          /* config: a server leaves; step-down: we were removed */
+    RAFT_REASON_CATCHUP_FAILED = 14,   /* config: a learner too slow or silent is removed */
+    RAFT_REASON_TRANSFER_TIMEOUT = 15, /* a transfer did not finish within an election timeout */
+    RAFT_REASON_TRANSFERRED = 16,      /* vote: granted inside the lease for a transfer */
 };
 const char *raft_reason_name(enum raft_reason reason);
 
@@ -400,6 +508,7 @@ struct raft_update {
     const struct raft_entry *apply;
     size_t n_apply;
     struct raft_proposal proposal;
+    struct raft_change_result change; /* CHANGE, TRANSFER */
     /* Reads decided in this step (RAFT_EVENT_READ), in the order decided. */
     struct raft_read *reads;
     size_t n_reads, cap_reads;
@@ -421,8 +530,13 @@ void raft_update_take_message(struct raft_update *u, size_t i, struct raft_messa
 /* --- the node ------------------------------------------------------------------------------ */
 
 struct raft_options {
-    uint32_t id;      /* 1..n_nodes */
-    uint32_t n_nodes; /* 1..RAFT_MAX_NODES; ids are 1..n_nodes */
+    uint32_t id;      /* 1..max_nodes */
+    uint32_t n_nodes; /* 1..max_nodes: the initial configuration's voters are 1..n_nodes */
+    /* Ids are 1..max_nodes (n_nodes..RAFT_MAX_NODES; 0: n_nodes): how far the cluster may grow. */
+    uint32_t max_nodes;
+    /* A server that joins a running cluster: its initial configuration is empty (it waits to be
+     * added, and never campaigns before) instead of voters 1..n_nodes. */
+    bool join;
     uint64_t election_timeout_ms_min;
     uint64_t election_timeout_ms_max; /* >= min; each timeout is uniform in [min, max] */
     uint64_t heartbeat_ms;            /* > 0, < election_timeout_ms_min */
@@ -481,6 +595,11 @@ enum {
                                                    lease-based reads do, which only check-quorum
                                                    makes sound) while no leader steps down for
                                                    want of a quorum and followers vote freely */
+    RAFT_BUG_TWO_CHANGES = 1u << 9,             /* start a membership change while the previous
+                                                   one has not committed (and promote a learner
+                                                   at once, without catching it up) */
+    RAFT_BUG_CHANGE_BEFORE_TERM_COMMIT = 1u << 10, /* start a membership change before an entry
+                                                   of the leader's term has committed */
 };
 #endif
 /* Sensible defaults for a cluster of n_nodes with the given id. */
@@ -598,6 +717,23 @@ struct raft {
     /* With lease_ms: a restarted node refuses votes until this time (it may have acknowledged
      * a leader's round just before its crash and forgotten it). */
     uint64_t restart_quiet_until_ms;
+    /* Membership (membership.c): the configuration in effect (the latest in the log, or the
+     * snapshot's, or the initial one) and the entry it came from (0: not from the log), and the
+     * one before it. Every configuration entry in a log but the last is committed (a leader
+     * starts a change only once the last has committed), so the committed configuration is
+     * config, or config_prev while config_index > commit_index. */
+    struct raft_config config, config_prev;
+    uint64_t config_index, config_prev_index;
+    uint64_t config_noted; /* the last configuration entry noted committed */
+    /* Leader: the voter leadership is being handed to (0: none), until when, and whether it was
+     * sent TimeoutNow (then no lease read in this term: its election may skip the lease). */
+    uint32_t transfer_to;
+    uint64_t transfer_deadline_ms;
+    bool transfer_sent;
+    bool lease_off;
+    uint64_t lease_min_round; /* only a round from here on makes a lease (config changed) */
+    /* Candidate: this election was asked for by TimeoutNow (RequestVote.transfer). */
+    bool transfer_campaign;
     struct raft_update *out; /* the update being filled during raft_step() */
 };
 
@@ -659,5 +795,12 @@ const struct raft_entry *raft_entry_at(const struct raft *r, uint64_t index);
 /* Leader: what it knows of peer's log (match_index, next_index); 0 otherwise. */
 uint64_t raft_peer_match(const struct raft *r, uint32_t peer);
 uint64_t raft_peer_next(const struct raft *r, uint32_t peer);
+/* The configuration in effect here (the latest this node has), the index of its entry (0: the
+ * initial configuration or a snapshot's), and the latest committed one. */
+const struct raft_config *raft_config(const struct raft *r);
+uint64_t raft_config_index(const struct raft *r);
+const struct raft_config *raft_config_committed(const struct raft *r);
+/* Leader: the voter leadership is being handed to, or 0. */
+uint32_t raft_transfer_target(const struct raft *r);
 
 #endif

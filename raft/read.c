@@ -58,7 +58,9 @@ static bool lease_holds(const struct raft *r)
         return false;
     if (RAFT_PLANTED(r, RAFT_BUG_LEASE_NO_CHECK_QUORUM))
         return true; /* the role taken for the lease */
-    return r->opt.lease_ms > 0 && r->lease_valid && r->now_ms < r->lease_start_ms + r->opt.lease_ms;
+    /* Not across a transfer (its election skips the voters' lease: lease_off). */
+    return r->opt.lease_ms > 0 && r->lease_valid && !r->lease_off &&
+           r->now_ms < r->lease_start_ms + r->opt.lease_ms;
 }
 
 /* --- the leader ------------------------------------------------------------------------------ */
@@ -142,10 +144,15 @@ static void refuse_remote(struct raft *r, uint32_t to, uint64_t id)
 static uint64_t quorum_round(const struct raft *r)
 {
     uint64_t acked[RAFT_MAX_NODES];
-    uint32_t n = r->opt.n_nodes;
-    for (uint32_t i = 0; i < n; i++)
-        acked[i] = i + 1 == r->opt.id ? r->read_round : r->progress[i].read_acked;
-    return raft_quorum_value(r, acked);
+    uint32_t n = 0;
+    if (raft_is_voter(r, r->opt.id))
+        acked[n++] = r->read_round;
+    RAFT_FOR_EACH_PEER(r, peer)
+    {
+        if (raft_is_voter(r, peer))
+            acked[n++] = r->progress[peer - 1].read_acked;
+    }
+    return raft_quorum_value(acked, n);
 }
 
 static void confirm(struct raft *r)
@@ -155,7 +162,7 @@ static void confirm(struct raft *r)
         return;
     r->read_confirmed = c;
     /* The lease runs from the start of the round: every acknowledgement came after it. */
-    if (r->read_round - c < RAFT_READ_ROUND_RING) {
+    if (r->read_round - c < RAFT_READ_ROUND_RING && c >= r->lease_min_round && !r->lease_off) {
         r->lease_start_ms = r->round_start_ms[c % RAFT_READ_ROUND_RING];
         r->lease_valid = true;
     }

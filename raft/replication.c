@@ -13,6 +13,8 @@ static void log_append(struct raft *r, uint64_t term, enum raft_entry_type type,
     struct raft_log *log = raft_log_of(r);
     raft_log_append(log, term, type, data, len);
     raft_log_changed_from(r, raft_log_last_index(log));
+    if (type == RAFT_ENTRY_CONFIG) /* thesis 4.1: in effect once in the log */
+        raft_config_appended(r, raft_log_last_index(log));
 }
 
 void raft_commit_to(struct raft *r, uint64_t index)
@@ -33,11 +35,17 @@ void raft_commit_to(struct raft *r, uint64_t index)
 static void leader_maybe_commit(struct raft *r)
 {
     uint64_t match[RAFT_MAX_NODES];
-    uint32_t n = r->opt.n_nodes;
-    /* The leader counts itself only for what it has made durable (thesis 10.2.1). */
-    for (uint32_t i = 0; i < n; i++)
-        match[i] = i + 1 == r->opt.id ? r->durable_index : r->progress[i].match_index;
-    uint64_t candidate = raft_quorum_value(r, match); /* replicated on a majority */
+    uint32_t n = 0;
+    /* The leader counts itself only for what it has made durable (thesis 10.2.1), and only
+     * while it is a voter (a leader being removed does not, thesis 4.2.2). */
+    if (raft_is_voter(r, r->opt.id))
+        match[n++] = r->durable_index;
+    RAFT_FOR_EACH_PEER(r, peer)
+    {
+        if (raft_is_voter(r, peer))
+            match[n++] = r->progress[peer - 1].match_index;
+    }
+    uint64_t candidate = raft_quorum_value(match, n); /* replicated on a majority */
     if (candidate > r->commit_index &&
         (raft_log_term_at(raft_log_of(r), candidate) == r->state.current_term ||
          RAFT_PLANTED(r, RAFT_BUG_COMMIT_OLD_TERM)))
@@ -125,9 +133,8 @@ void raft_leader_flush(struct raft *r)
      * per peer and round trip, as reads through the log did. */
     bool round = r->read_round_unsent;
     r->read_round_unsent = false;
-    for (uint32_t peer = 1; peer <= r->opt.n_nodes; peer++) {
-        if (peer == r->opt.id)
-            continue;
+    RAFT_FOR_EACH_PEER(r, peer)
+    {
         struct raft_progress *pr = &r->progress[peer - 1];
         if (round && pr->state == RAFT_PROGRESS_PROBE)
             pr->probe_sent = false;
@@ -154,9 +161,16 @@ void raft_leader_start(struct raft *r)
 {
     assert(r->role == RAFT_LEADER);
     uint64_t next = raft_log_last_index(raft_log_of(r)) + 1;
-    for (uint32_t i = 0; i < r->opt.n_nodes; i++)
+    for (uint32_t i = 0; i < r->opt.max_nodes; i++)
         raft_progress_reset(&r->progress[i], next, r->now_ms);
+    r->lease_off = false;
+    r->lease_min_round = 0;
     log_append(r, r->state.current_term, RAFT_ENTRY_NOOP, NULL, 0);
+    RAFT_FOR_EACH_PEER(r, peer)
+    {
+        if (raft_config_is_learner(&r->config, peer))
+            raft_catchup_start(r, peer); /* a learner of an earlier leader's goes on */
+    }
     r->heartbeat_deadline_ms = r->now_ms + r->opt.heartbeat_ms;
     r->quorum_deadline_ms = r->now_ms + r->opt.election_timeout_ms_min;
     raft_reads_leader_start(r);
@@ -169,6 +183,13 @@ void raft_propose(struct raft *r, const void *data, uint32_t len)
     if (r->role != RAFT_LEADER) {
         p->status = RAFT_PROPOSAL_NOT_LEADER;
         p->leader_hint = r->leader_id;
+        return;
+    }
+    if (r->transfer_to != 0) {
+        /* Thesis 3.10: no new entries while leadership is handed over; the client tries the
+         * target, which leads soon (or names this leader again if the transfer fails). */
+        p->status = RAFT_PROPOSAL_NOT_LEADER;
+        p->leader_hint = r->transfer_to;
         return;
     }
     /* Figure 2, Leaders: "If command received from client: append entry to local log". */
@@ -187,9 +208,8 @@ static void leader_heartbeat(struct raft *r)
     r->heartbeat_deadline_ms = r->now_ms + r->opt.heartbeat_ms;
     raft_read_round_start(r);
     const struct raft_log *log = raft_log_of(r);
-    for (uint32_t peer = 1; peer <= r->opt.n_nodes; peer++) {
-        if (peer == r->opt.id)
-            continue;
+    RAFT_FOR_EACH_PEER(r, peer)
+    {
         struct raft_progress *pr = &r->progress[peer - 1];
         if (pr->state == RAFT_PROGRESS_SNAPSHOT) {
             /* No AppendEntries while a snapshot is on its way; a chunk unanswered for a
@@ -220,11 +240,12 @@ static void leader_heartbeat(struct raft *r)
 void raft_leader_tick(struct raft *r)
 {
     if (r->opt.check_quorum && r->now_ms >= r->quorum_deadline_ms) {
-        uint32_t active = 1;
-        for (uint32_t i = 0; i < r->opt.n_nodes; i++) {
-            if (i + 1 != r->opt.id && r->progress[i].recent_active)
+        uint32_t active = raft_is_voter(r, r->opt.id) ? 1 : 0;
+        RAFT_FOR_EACH_PEER(r, peer)
+        {
+            if (raft_is_voter(r, peer) && r->progress[peer - 1].recent_active)
                 active++;
-            r->progress[i].recent_active = false;
+            r->progress[peer - 1].recent_active = false;
         }
         if (active < raft_quorum(r) && !RAFT_PLANTED(r, RAFT_BUG_LEASE_NO_CHECK_QUORUM)) {
             raft_become_follower(r, r->state.current_term, 0, RAFT_REASON_QUORUM_LOST);
@@ -321,6 +342,7 @@ void raft_recv_append_entries(struct raft *r, const struct raft_message *m)
             n->b = last;
             raft_log_truncate(log, index);
             raft_log_changed_from(r, index);
+            raft_config_truncated(r, index);
         }
         log_append(r, e->term, e->type, e->data, e->len);
     }

@@ -3,7 +3,8 @@
  * chunk at a time, each acknowledged with the bytes received so far (a lost chunk is sent again
  * after a heartbeat); the follower assembles it in memory, growing its buffer only as bytes
  * arrive, and installs it whole. Its reply for the last chunk waits, like an AppendEntries reply,
- * until the installed snapshot is durable.
+ * until the installed snapshot is durable. The bytes sent are the snapshot's configuration
+ * followed by its data (raft.h, struct raft_install_snapshot).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +26,31 @@ void raft_send_snapshot_chunk(struct raft *r, uint32_t peer)
     }
     if (pr->chunk_sent)
         return;
-    uint64_t left = snap->len - pr->snapshot_offset;
+    uint64_t total = RAFT_CONFIG_BYTES + snap->len;
+    uint64_t left = total - pr->snapshot_offset;
     uint32_t len =
         left < r->opt.snapshot_chunk_bytes ? (uint32_t)left : r->opt.snapshot_chunk_bytes;
     struct raft_message *m = raft_send(r, RAFT_MSG_INSTALL_SNAPSHOT, peer);
     struct raft_install_snapshot *is = &m->install_snapshot;
     is->last_index = snap->index;
     is->last_term = snap->term;
-    is->total_len = snap->len;
+    is->total_len = total;
     is->offset = pr->snapshot_offset;
     is->len = len;
     if (len > 0) {
+        uint8_t config[RAFT_CONFIG_BYTES];
+        raft_config_encode(&snap->config, config);
         is->data = xmalloc(len);
-        memcpy(is->data, snap->data + pr->snapshot_offset, len);
+        for (uint32_t done = 0; done < len;) { /* the configuration's bytes, then the data's */
+            uint64_t at = pr->snapshot_offset + done;
+            const uint8_t *from =
+                at < RAFT_CONFIG_BYTES ? config + at : snap->data + (at - RAFT_CONFIG_BYTES);
+            uint64_t run = at < RAFT_CONFIG_BYTES ? RAFT_CONFIG_BYTES - at : len - done;
+            if (run > len - done)
+                run = len - done;
+            memcpy(is->data + done, from, (size_t)run);
+            done += (uint32_t)run;
+        }
     }
     pr->chunk_sent = true;
     pr->sent_this_step = true;
@@ -67,7 +80,7 @@ void raft_recv_install_snapshot_reply(struct raft *r, const struct raft_message 
         return;
     }
     if (pr->state != RAFT_PROGRESS_SNAPSHOT || rep->last_index != pr->snapshot_index ||
-        rep->next_offset > r->state.snapshot.len)
+        rep->next_offset > RAFT_CONFIG_BYTES + r->state.snapshot.len)
         return; /* stale, or about a snapshot we no longer send */
     pr->snapshot_offset = rep->next_offset;
     pr->chunk_sent = false; /* the leader's flush sends the next chunk */
@@ -89,6 +102,17 @@ static void install(struct raft *r, uint32_t leader)
 {
     struct raft_log *log = raft_log_of(r);
     uint64_t index = r->incoming.index, term = r->incoming.term;
+    /* The configuration first, then the state machine's bytes (checked when the last chunk
+     * arrived: raft_recv_install_snapshot). */
+    int rc = raft_config_decode(r->incoming.data, RAFT_CONFIG_BYTES, &r->incoming.config, NULL);
+    assert(rc == RAFT_OK);
+    (void)rc;
+    r->incoming.len -= RAFT_CONFIG_BYTES;
+    memmove(r->incoming.data, r->incoming.data + RAFT_CONFIG_BYTES, r->incoming.len);
+    if (r->incoming.len == 0) {
+        free(r->incoming.data);
+        r->incoming.data = NULL;
+    }
     bool keep = index <= raft_log_last_index(log) && raft_log_term_at(log, index) == term;
     free(r->state.snapshot.data);
     r->state.snapshot = r->incoming;
@@ -103,6 +127,7 @@ static void install(struct raft *r, uint32_t leader)
         raft_log_reset(log, index, term);
         raft_log_changed_from(r, old_first); /* the storage removes the whole old log */
     }
+    raft_config_reload(r);
     raft_commit_to(r, index);
     if (r->last_applied < index) {
         r->last_applied = index;
@@ -171,7 +196,12 @@ void raft_recv_install_snapshot(struct raft *r, const struct raft_message *m)
     }
     rep->next_offset = in->len;
     if (in->len < r->incoming_total)
-        return;          /* 4 */
+        return; /* 4 */
+    if (raft_config_decode(in->data, RAFT_CONFIG_BYTES, &in->config, NULL) != RAFT_OK) {
+        drop_incoming(r); /* a leader's bug: start again rather than install it */
+        rep->next_offset = 0;
+        return;
+    }
     install(r, m->from); /* 5-8; the reply waits until the snapshot is durable */
     rep->done = true;
 }

@@ -57,7 +57,7 @@ void raft_update_take_message(struct raft_update *u, size_t i, struct raft_messa
 struct raft_message *raft_send(struct raft *r, enum raft_msg_type type, uint32_t to)
 {
     struct raft_update *u = r->out;
-    assert(to >= 1 && to <= r->opt.n_nodes && to != r->opt.id);
+    assert(to >= 1 && to <= r->opt.max_nodes && to != r->opt.id);
     if (u->n_msgs == u->cap_msgs) {
         u->cap_msgs = u->cap_msgs ? u->cap_msgs * 2 : 16;
         u->msgs = xreallocarray(u->msgs, u->cap_msgs, sizeof *u->msgs);
@@ -160,6 +160,16 @@ const char *raft_note_kind_name(enum raft_note_kind kind)
         return "read-lease";
     case RAFT_NOTE_READ_FORWARD:
         return "read-forward";
+    case RAFT_NOTE_CONFIG:
+        return "config";
+    case RAFT_NOTE_CONFIG_COMMITTED:
+        return "config-committed";
+    case RAFT_NOTE_CATCHUP_ROUND:
+        return "catchup-round";
+    case RAFT_NOTE_TRANSFER:
+        return "transfer";
+    case RAFT_NOTE_TIMEOUT_NOW:
+        return "timeout-now";
     }
     return "?";
 }
@@ -189,6 +199,49 @@ const char *raft_reason_name(enum raft_reason reason)
         return "leader found";
     case RAFT_REASON_PRE_VOTE_LOST:
         return "pre-vote lost";
+    case RAFT_REASON_ADDED:
+        return "added as learner";
+    case RAFT_REASON_PROMOTED:
+        return "promoted to voter";
+    case RAFT_REASON_REMOVED:
+        return "removed";
+    case RAFT_REASON_CATCHUP_FAILED:
+        return "learner could not catch up";
+    case RAFT_REASON_TRANSFER_TIMEOUT:
+        return "transfer timed out";
+    case RAFT_REASON_TRANSFERRED:
+        return "leadership transfer";
+    }
+    return "?";
+}
+
+const char *raft_refusal_name(enum raft_refusal why)
+{
+    switch (why) {
+    case RAFT_REFUSE_NONE:
+        return "none";
+    case RAFT_REFUSE_NOT_LEADER:
+        return "not the leader";
+    case RAFT_REFUSE_BAD_ID:
+        return "no such server id";
+    case RAFT_REFUSE_TERM_NOT_COMMITTED:
+        return "the leader has not yet committed an entry of its term";
+    case RAFT_REFUSE_CHANGE_PENDING:
+        return "another membership change has not committed yet";
+    case RAFT_REFUSE_CATCHING_UP:
+        return "a new server is still catching up as a learner";
+    case RAFT_REFUSE_TRANSFERRING:
+        return "a leadership transfer is under way";
+    case RAFT_REFUSE_ALREADY_MEMBER:
+        return "the server is already a member";
+    case RAFT_REFUSE_NOT_MEMBER:
+        return "the server is not a member";
+    case RAFT_REFUSE_LAST_VOTER:
+        return "the server is the only voter";
+    case RAFT_REFUSE_NOT_VOTER:
+        return "the target is not a voter";
+    case RAFT_REFUSE_SELF:
+        return "the target already leads";
     }
     return "?";
 }

@@ -21,7 +21,7 @@ static bool node_ok(uint32_t id)
 
 static bool entry_type_ok(enum raft_entry_type type)
 {
-    return type == RAFT_ENTRY_NOOP || type == RAFT_ENTRY_COMMAND;
+    return type == RAFT_ENTRY_NOOP || type == RAFT_ENTRY_COMMAND || type == RAFT_ENTRY_CONFIG;
 }
 
 /* The entries' part of an AppendEntries payload, or the decoder's code for what it refuses. */
@@ -50,14 +50,14 @@ static int entries_size(const struct raft_append_entries *ae, uint64_t *bytes)
 int wire_raft_payload_size(const struct raft_message *m, uint64_t *bytes)
 {
     /* The decoder's order: type, then the node ids, then the body. */
-    if (m->type < RAFT_MSG_REQUEST_VOTE || m->type > RAFT_MSG_READ_INDEX_REPLY)
+    if (m->type < RAFT_MSG_REQUEST_VOTE || m->type > RAFT_MSG_TIMEOUT_NOW)
         return WIRE_EMSG_TYPE;
     if (!node_ok(m->from) || !node_ok(m->to))
         return WIRE_ENODE;
     uint64_t body = 0;
     switch (m->type) {
     case RAFT_MSG_REQUEST_VOTE:
-        body = 8 + 8 + 1;
+        body = 8 + 8 + 1 + 1;
         break;
     case RAFT_MSG_REQUEST_VOTE_REPLY:
         body = 1 + 1;
@@ -90,6 +90,9 @@ int wire_raft_payload_size(const struct raft_message *m, uint64_t *bytes)
     case RAFT_MSG_READ_INDEX_REPLY:
         body = 8 + 8 + 1;
         break;
+    case RAFT_MSG_TIMEOUT_NOW:
+        body = 0;
+        break;
     }
     *bytes = COMMON_BYTES + body;
     return WIRE_OK;
@@ -106,6 +109,7 @@ uint8_t *wire_raft_payload_write(const struct raft_message *m, uint8_t *p)
         p = le_put(p, m->request_vote.last_log_index, 8);
         p = le_put(p, m->request_vote.last_log_term, 8);
         p = le_put(p, m->request_vote.pre_vote, 1);
+        p = le_put(p, m->request_vote.transfer, 1);
         break;
     case RAFT_MSG_REQUEST_VOTE_REPLY:
         p = le_put(p, m->request_vote_reply.vote_granted, 1);
@@ -160,6 +164,8 @@ uint8_t *wire_raft_payload_write(const struct raft_message *m, uint8_t *p)
         p = le_put(p, m->read_index_reply.index, 8);
         p = le_put(p, m->read_index_reply.ok, 1);
         break;
+    case RAFT_MSG_TIMEOUT_NOW:
+        break;
     }
     return p;
 }
@@ -170,7 +176,7 @@ static void entries_check(struct le_reader *r, uint32_t n, size_t *data_len)
     size_t sum = 0; /* each len is at most RAFT_MAX_ENTRY_BYTES and inside the payload */
     for (uint32_t i = 0; i < n && r->err == WIRE_OK; i++) {
         wire_get(r, 8);
-        wire_get_range(r, 1, RAFT_ENTRY_NOOP, RAFT_ENTRY_COMMAND, WIRE_EENTRY_TYPE);
+        wire_get_range(r, 1, RAFT_ENTRY_NOOP, RAFT_ENTRY_CONFIG, WIRE_EENTRY_TYPE);
         uint32_t len = (uint32_t)wire_get_range(r, 4, 0, RAFT_MAX_ENTRY_BYTES, WIRE_EENTRY_LEN);
         wire_get_bytes(r, len);
         sum += len;
@@ -237,7 +243,7 @@ int wire_raft_payload_read(const uint8_t *p, size_t len, struct raft_message *ou
     struct le_reader r = {.p = p, .left = len, .err = 0};
     memset(out, 0, sizeof *out);
     uint64_t type =
-        wire_get_range(&r, 1, RAFT_MSG_REQUEST_VOTE, RAFT_MSG_READ_INDEX_REPLY, WIRE_EMSG_TYPE);
+        wire_get_range(&r, 1, RAFT_MSG_REQUEST_VOTE, RAFT_MSG_TIMEOUT_NOW, WIRE_EMSG_TYPE);
     out->type = (enum raft_msg_type)type;
     out->term = wire_get(&r, 8);
     out->from = (uint32_t)wire_get_range(&r, 4, 1, RAFT_MAX_NODES, WIRE_ENODE);
@@ -251,6 +257,7 @@ int wire_raft_payload_read(const uint8_t *p, size_t len, struct raft_message *ou
         out->request_vote.last_log_index = wire_get(&r, 8);
         out->request_vote.last_log_term = wire_get(&r, 8);
         out->request_vote.pre_vote = wire_get_bool(&r);
+        out->request_vote.transfer = wire_get_bool(&r);
         break;
     case RAFT_MSG_REQUEST_VOTE_REPLY:
         out->request_vote_reply.vote_granted = wire_get_bool(&r);
@@ -285,6 +292,8 @@ int wire_raft_payload_read(const uint8_t *p, size_t len, struct raft_message *ou
         out->read_index_reply.id = wire_get(&r, 8);
         out->read_index_reply.index = wire_get(&r, 8);
         out->read_index_reply.ok = wire_get_bool(&r);
+        break;
+    case RAFT_MSG_TIMEOUT_NOW:
         break;
     }
     int rc = wire_reader_end(&r);

@@ -26,8 +26,9 @@
 
 /* The format version written into every frame; a frame of another version is refused. Version 2
  * added the read path: read_round on AppendEntries and its reply, the READ_INDEX messages and a
- * client request's read policy (docs/wire.md, "Changing the format"). */
-#define WIRE_VERSION 2
+ * client request's read policy; version 3 membership: the configuration entry type, TimeoutNow
+ * and RequestVote's transfer flag (docs/wire.md, "Changing the format"). */
+#define WIRE_VERSION 3
 /* The fixed frame header: length, version, kind, flags, payload CRC, header CRC (docs/wire.md). */
 #define WIRE_HEADER_BYTES 16
 /* The largest whole frame (header and payload) encoded or accepted: 64 MiB. A longer length
@@ -53,7 +54,7 @@ enum {
     WIRE_EBOOL = 14,       /* a boolean byte other than 0 or 1 */
     WIRE_ECOUNT = 15,      /* more than RAFT_MAX_BATCH_ENTRIES entries */
     WIRE_EENTRY_LEN = 16,  /* an entry longer than RAFT_MAX_ENTRY_BYTES */
-    WIRE_EENTRY_TYPE = 17, /* an entry type other than RAFT_ENTRY_NOOP / RAFT_ENTRY_COMMAND */
+    WIRE_EENTRY_TYPE = 17, /* an entry type other than RAFT_ENTRY_NOOP / _COMMAND / _CONFIG */
     WIRE_ESTATUS = 18,     /* a client reply status out of range */
     WIRE_EINVAL = 19,      /* encode: a count or length without its data (a NULL pointer) */
     WIRE_ECHUNK = 20,      /* a snapshot chunk longer than RAFT_MAX_SNAPSHOT_CHUNK */

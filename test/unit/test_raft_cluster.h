@@ -36,7 +36,7 @@ struct cluster {
     struct raft_message *q;           /* messages in flight, oldest first */
     size_t nq, capq;
     /* Counters: messages emitted by type, and entries carried in AppendEntries to each node. */
-    uint64_t sent[RAFT_MSG_READ_INDEX_REPLY + 1];
+    uint64_t sent[RAFT_MSG_TIMEOUT_NOW + 1];
     uint64_t entries_to[CL_MAX + 1];
     uint64_t applied[CL_MAX + 1];         /* last index applied as seen in updates */
     uint64_t apply_term[CL_MAX + 1][256]; /* term of the entry applied at index (index < 256) */

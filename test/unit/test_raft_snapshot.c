@@ -78,7 +78,8 @@ static void lagging_follower_catches_up_by_snapshot(void **state)
         }
     }
     assert_int_equal(c.restored[3], 1);
-    assert_int_equal(chunks, (CL_SNAPSHOT_BYTES + 6) / 7);
+    /* (the configuration's 64 bytes travel in front of the state machine's) */
+    assert_int_equal(chunks, (RAFT_CONFIG_BYTES + CL_SNAPSHOT_BYTES + 6) / 7);
     assert_int_equal(appends_during, 0);
     assert_int_equal(raft_snapshot_index(&c.raft[3]), raft_snapshot_index(&c.raft[1]));
     assert_true(raft_commit_index(&c.raft[3]) >= raft_snapshot_index(&c.raft[3]));
@@ -92,16 +93,28 @@ static void lagging_follower_catches_up_by_snapshot(void **state)
     cl_close(&c);
 }
 
-/* An InstallSnapshot chunk from node 1 to node 2 in node 1's term. */
+/* The bytes of a snapshot at index as the leader sends them: the configuration (voters 1 2 3),
+ * then CL_SNAPSHOT_BYTES of the state machine's (the index's low byte, as test_raft_cluster.h
+ * makes them). */
+#define STREAM_BYTES (RAFT_CONFIG_BYTES + CL_SNAPSHOT_BYTES)
+
+/* An InstallSnapshot chunk from node 1 to node 2 in node 1's term: bytes offset.. of the
+ * stream above. */
 static struct raft_message chunk_msg(const struct cluster *c, uint64_t index, uint64_t term,
                                      uint64_t total, uint64_t offset, uint32_t len)
 {
+    uint8_t stream[STREAM_BYTES];
+    struct raft_config config;
+    raft_config_initial(&config, 3);
+    raft_config_encode(&config, stream);
+    memset(stream + RAFT_CONFIG_BYTES, (uint8_t)index, CL_SNAPSHOT_BYTES);
+    assert_true(offset + len <= STREAM_BYTES);
     struct raft_message m = {
         .type = RAFT_MSG_INSTALL_SNAPSHOT, .term = raft_term(&c->raft[1]), .from = 1, .to = 2};
     m.install_snapshot = (struct raft_install_snapshot){
         .last_index = index, .last_term = term, .total_len = total, .offset = offset, .len = len};
     m.install_snapshot.data = xmalloc(len > 0 ? len : 1);
-    memset(m.install_snapshot.data, (uint8_t)index, len > 0 ? len : 1);
+    memcpy(m.install_snapshot.data, stream + offset, len);
     return m;
 }
 
@@ -140,7 +153,7 @@ static void install_keeps_matching_suffix(void **state)
     (void)state;
     struct cluster c;
     follower_with_log(&c, 8, 1);
-    struct raft_message m = chunk_msg(&c, 5, 1, CL_SNAPSHOT_BYTES, 0, CL_SNAPSHOT_BYTES);
+    struct raft_message m = chunk_msg(&c, 5, 1, STREAM_BYTES, 0, STREAM_BYTES);
     struct raft_install_snapshot_reply rep = send_to_2(&c, &m);
     assert_true(rep.done);
     assert_int_equal(rep.last_index, 5);
@@ -165,7 +178,7 @@ static void install_discards_conflicting_log(void **state)
     follower_with_log(&c, 8, 1);
     raft_disk_close(&c.disk[3]); /* (node 3's log is not needed) */
     raft_disk_init(&c.disk[3]);
-    struct raft_message m = chunk_msg(&c, 6, 2, CL_SNAPSHOT_BYTES, 0, CL_SNAPSHOT_BYTES);
+    struct raft_message m = chunk_msg(&c, 6, 2, STREAM_BYTES, 0, STREAM_BYTES);
     struct raft_install_snapshot_reply rep = send_to_2(&c, &m);
     assert_true(rep.done);
     const struct raft *r = &c.raft[2];
@@ -188,21 +201,21 @@ static void out_of_order_chunk_asks_for_the_right_offset(void **state)
     (void)state;
     struct cluster c;
     follower_with_log(&c, 2, 1);
-    struct raft_message m = chunk_msg(&c, 9, 1, CL_SNAPSHOT_BYTES, 0, 10);
+    struct raft_message m = chunk_msg(&c, 9, 1, STREAM_BYTES, 0, 10);
     struct raft_install_snapshot_reply rep = send_to_2(&c, &m);
     assert_false(rep.done);
     assert_int_equal(rep.next_offset, 10);
-    m = chunk_msg(&c, 9, 1, CL_SNAPSHOT_BYTES, 20, 10); /* skips 10..19 */
+    m = chunk_msg(&c, 9, 1, STREAM_BYTES, 20, 10); /* skips 10..19 */
     rep = send_to_2(&c, &m);
     assert_int_equal(rep.next_offset, 10);
-    m = chunk_msg(&c, 9, 1, CL_SNAPSHOT_BYTES, 10, 10);
+    m = chunk_msg(&c, 9, 1, STREAM_BYTES, 10, 10);
     rep = send_to_2(&c, &m);
     assert_int_equal(rep.next_offset, 20);
-    m = chunk_msg(&c, 9, 1, CL_SNAPSHOT_BYTES, 10, 10); /* a duplicate */
+    m = chunk_msg(&c, 9, 1, STREAM_BYTES, 10, 10); /* a duplicate */
     rep = send_to_2(&c, &m);
     assert_int_equal(rep.next_offset, 20);
     assert_int_equal(c.restored[2], 0);
-    m = chunk_msg(&c, 9, 1, CL_SNAPSHOT_BYTES, 20, 20);
+    m = chunk_msg(&c, 9, 1, STREAM_BYTES, 20, STREAM_BYTES - 20);
     rep = send_to_2(&c, &m);
     assert_true(rep.done);
     assert_int_equal(raft_snapshot_index(&c.raft[2]), 9);
@@ -220,7 +233,7 @@ static void snapshot_already_committed_is_acknowledged(void **state)
     write_n(&c, 5);
     uint64_t commit = raft_commit_index(&c.raft[2]);
     assert_true(commit >= 4);
-    struct raft_message m = chunk_msg(&c, 3, 1, CL_SNAPSHOT_BYTES, 0, 8);
+    struct raft_message m = chunk_msg(&c, 3, 1, STREAM_BYTES, 0, 8);
     struct raft_install_snapshot_reply rep = send_to_2(&c, &m);
     assert_true(rep.done);
     assert_int_equal(raft_snapshot_index(&c.raft[2]), 0);
@@ -236,7 +249,7 @@ static void install_reply_waits_for_durability(void **state)
     struct cluster c;
     follower_with_log(&c, 2, 1);
     c.slow_disk[2] = true;
-    struct raft_message m = chunk_msg(&c, 7, 1, CL_SNAPSHOT_BYTES, 0, CL_SNAPSHOT_BYTES);
+    struct raft_message m = chunk_msg(&c, 7, 1, STREAM_BYTES, 0, STREAM_BYTES);
     struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .receive = &m};
     assert_int_equal(cl_step(&c, 2, &ev), RAFT_OK);
     raft_message_free(&m);
@@ -302,21 +315,25 @@ static void malformed_install_snapshot_refused(void **state)
     struct raft_message m = {.type = RAFT_MSG_INSTALL_SNAPSHOT, .term = 3, .from = 1, .to = 2};
     uint8_t byte = 0;
     const char *why;
-    m.install_snapshot = (struct raft_install_snapshot){.last_index = 5, .last_term = 3};
+    m.install_snapshot = (struct raft_install_snapshot){
+        .last_index = 5, .last_term = 3, .total_len = RAFT_CONFIG_BYTES};
     assert_int_equal(raft_message_validate(&m, 2, 3, &why), RAFT_OK);
     m.install_snapshot.last_term = 4;
     assert_int_equal(raft_message_validate(&m, 2, 3, &why), RAFT_EMALFORMED);
     m.install_snapshot.last_term = 3;
-    m.install_snapshot.total_len = 10;
-    m.install_snapshot.offset = 10;
+    m.install_snapshot.total_len = 100;
+    m.install_snapshot.offset = 100;
     m.install_snapshot.len = 1;
     m.install_snapshot.data = &byte;
     assert_int_equal(raft_message_validate(&m, 2, 3, &why), RAFT_EMALFORMED);
-    m.install_snapshot.offset = 9;
+    m.install_snapshot.offset = 99;
     assert_int_equal(raft_message_validate(&m, 2, 3, &why), RAFT_OK);
-    m.install_snapshot.total_len = RAFT_MAX_SNAPSHOT_BYTES + 1;
+    m.install_snapshot.total_len = RAFT_CONFIG_BYTES + RAFT_MAX_SNAPSHOT_BYTES + 1;
     assert_int_equal(raft_message_validate(&m, 2, 3, &why), RAFT_EMALFORMED);
-    m.install_snapshot.total_len = 10;
+    m.install_snapshot.total_len = 10; /* shorter than the configuration in front */
+    m.install_snapshot.offset = 9;
+    assert_int_equal(raft_message_validate(&m, 2, 3, &why), RAFT_EMALFORMED);
+    m.install_snapshot.total_len = 100;
     m.install_snapshot.last_index = 0;
     assert_int_equal(raft_message_validate(&m, 2, 3, &why), RAFT_EMALFORMED);
 }

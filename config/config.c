@@ -34,7 +34,7 @@ struct where {
     struct place place;
 };
 
-/* The places of one fault's node ids, for the check against num_nodes once it is final. */
+/* The places of one fault's node ids, for the check against max_nodes once it is final. */
 struct fault_where {
     struct place node; /* of node = N, if given */
     uint32_t max_node; /* the largest id in groups, 0 if none */
@@ -447,7 +447,7 @@ static int apply_kinds(struct loader *ld, const struct cfg_setting *row, const c
 }
 
 /* A partition: groups = [[ids], ...], at least one group, none empty, each id 1..CFG_NODES_MAX
- * and listed at most once overall (the check against num_nodes waits for check_faults). Group
+ * and listed at most once overall (the check against max_nodes waits for check_faults). Group
  * g (0-based in the array) becomes number g + 1 in group[]. */
 static int apply_groups(struct loader *ld, const struct cfg_setting *row, const char *path,
                         const struct toml_value *v, void *base, struct cfg_error *err)
@@ -1043,13 +1043,37 @@ static int check_less(const struct loader *ld, const uint32_t *a, const char *a_
                 "%s = %" PRIu32 " must be greater than %s = %" PRIu32, b_name, *b, a_name, *a);
 }
 
-/* Every node a fault names must exist: checked once num_nodes is final (the file may set it
- * after the faults, a --set may lower it). Reported at the fault's node id, saying where
- * num_nodes came from when it is not the default. */
+/* max_nodes: 0 (the default) becomes num_nodes; any other value must be at least num_nodes,
+ * reported at whichever of the two was set last. */
+static int check_max_nodes(const struct loader *ld, struct cfg *cfg, struct cfg_error *err)
+{
+    if (cfg->max_nodes == 0)
+        cfg->max_nodes = cfg->num_nodes;
+    if (cfg->max_nodes >= cfg->num_nodes)
+        return 0;
+    size_t wm = last_set(ld, &cfg->max_nodes), wn = last_set(ld, &cfg->num_nodes);
+    assert(wm > 0); /* not its default, 0 */
+    if (wm >= wn)
+        return fail(err, CFG_ERANGE, &ld->wheres[wm - 1].place,
+                    "max_nodes = %" PRIu32
+                    " must be 0 (num_nodes) or at least num_nodes = %" PRIu32,
+                    cfg->max_nodes, cfg->num_nodes);
+    return fail(err, CFG_ERANGE, &ld->wheres[wn - 1].place,
+                "num_nodes = %" PRIu32 " must not be above max_nodes = %" PRIu32, cfg->num_nodes,
+                cfg->max_nodes);
+}
+
+/* Every node a fault names must be one of the run's ids: checked once num_nodes and max_nodes
+ * are final (the file may set them after the faults, a --set may lower them). Reported at the
+ * fault's node id against the bound, max_nodes where it is above num_nodes, saying where the
+ * bound came from when it is not the default. */
 static int check_faults(const struct loader *ld, const struct cfg *cfg, struct cfg_error *err)
 {
     char from[600] = "";
-    size_t nw = last_set(ld, &cfg->num_nodes);
+    bool by_max = cfg->max_nodes > cfg->num_nodes;
+    const uint32_t *bound = by_max ? &cfg->max_nodes : &cfg->num_nodes;
+    const char *name = by_max ? "max_nodes" : "num_nodes";
+    size_t nw = last_set(ld, bound);
     if (nw > 0) {
         const struct place *np = &ld->wheres[nw - 1].place;
         if (np->line > 0)
@@ -1060,16 +1084,15 @@ static int check_faults(const struct loader *ld, const struct cfg *cfg, struct c
     for (size_t i = 0; i < cfg->n_faults; i++) {
         const struct cfg_fault *f = &cfg->faults[i];
         const struct fault_where *fw = &ld->fault_wheres[i];
-        if (f->node > cfg->num_nodes)
+        if (f->node > *bound)
             return fail(err, CFG_ERANGE, &fw->node,
-                        "fault[%zu].node = %" PRIu32 " is out of range (1..num_nodes = %" PRIu32
-                        "%s)",
-                        i, f->node, cfg->num_nodes, from);
-        if (fw->max_node > cfg->num_nodes)
+                        "fault[%zu].node = %" PRIu32 " is out of range (1..%s = %" PRIu32 "%s)", i,
+                        f->node, name, *bound, from);
+        if (fw->max_node > *bound)
             return fail(err, CFG_ERANGE, &fw->max_place,
                         "fault[%zu].groups[%zu][%zu] = %" PRIu32
-                        " is out of range (1..num_nodes = %" PRIu32 "%s)",
-                        i, fw->max_i, fw->max_j, fw->max_node, cfg->num_nodes, from);
+                        " is out of range (1..%s = %" PRIu32 "%s)",
+                        i, fw->max_i, fw->max_j, fw->max_node, name, *bound, from);
     }
     return 0;
 }
@@ -1181,6 +1204,8 @@ int cfg_load_buffer(struct cfg *cfg, const char *buf, size_t len, const char *na
             goto err;
     }
     rc = check_nodes(&ld, cfg, err);
+    if (rc == 0)
+        rc = check_max_nodes(&ld, cfg, err);
     if (rc == 0)
         rc = check_cross(&ld, cfg, err);
     if (rc != 0)

@@ -163,6 +163,10 @@ enum cfg_fault_kind {
     CFG_FAULT_HEAL,      /* every partition, isolation and slow link is removed */
     CFG_FAULT_ISOLATE,   /* one node is cut off from all others */
     CFG_FAULT_SLOW,      /* one node's links get slow_ms of extra delay */
+    CFG_FAULT_TRANSFER,  /* the leader hands leadership to node (Raft thesis 3.10) */
+    CFG_FAULT_ADD,       /* the leader adds node, a learner until it has caught up, then a voter
+                            (Raft thesis 4.1, 4.2.1) */
+    CFG_FAULT_REMOVE,    /* the leader removes node from the cluster (Raft thesis 4.1) */
     CFG_FAULT_KINDS      /* count */
 };
 
@@ -170,9 +174,11 @@ enum cfg_fault_kind {
 struct cfg_fault {
     uint32_t at_ms; /* since the start of the run, 0..86400000 */
     enum cfg_fault_kind kind;
-    uint32_t node; /* crash, restart, isolate, slow: 1..num_nodes; else 0 */
+    uint32_t node; /* crash, restart, isolate, slow, transfer, add, remove: 1..max_nodes;
+                      else 0 */
     /* partition: group[i] is node i+1's group, 1..n_groups; nodes listed in no group share
-     * group 0 (they can talk among themselves). Invariant: each node listed at most once. */
+     * group 0 (they can talk among themselves). Invariant: each node listed at most once, and
+     * only nodes 1..max_nodes. */
     uint32_t n_groups;
     uint8_t group[CFG_NODES_MAX];
     uint32_t slow_ms; /* slow: extra delay on every message to or from node, 1..60000 */
@@ -197,8 +203,9 @@ struct cfg_node {
 /* [nemesis]: random faults chosen from the run's seed (issue 5). */
 struct cfg_nemesis {
     uint32_t interval_ms; /* a fault starts or ends about this often; 0 = no nemesis */
-    uint32_t kinds;       /* bit (1u << cfg_fault_kind) for each kind it may choose; crash,
-                             partition, isolate and slow only (their ends are chosen too) */
+    uint32_t kinds;       /* bit (1u << cfg_fault_kind) for each kind it may choose: crash,
+                             partition, isolate, slow (their ends are chosen too), transfer, add
+                             and remove (default: the first four) */
 };
 
 /* [check]: what the run verifies as it goes. */
@@ -212,7 +219,12 @@ struct cfg_check {
 };
 
 struct cfg {
-    uint32_t num_nodes;   /* 1..CFG_NODES_MAX */
+    uint32_t num_nodes; /* 1..CFG_NODES_MAX: the voters the cluster starts with */
+    /* The node ids a run may use, 1..max_nodes: nodes num_nodes+1..max_nodes start outside the
+     * cluster and join when a fault adds them. Invariant after cfg_load: num_nodes <= max_nodes
+     * <= CFG_NODES_MAX (a file's 0, the default, becomes num_nodes). A cfg built by hand may
+     * leave it 0: read it with cfg_max_nodes(). */
+    uint32_t max_nodes;
     uint32_t num_clients; /* 0..CFG_CLIENTS_MAX */
     uint64_t seed;        /* meaningful only if seed_given */
     bool seed_given;      /* from the file, --set seed=N or --seed N */
@@ -234,6 +246,13 @@ struct cfg {
     char *history_path; /* --history FILE (heap copy), or NULL */
     char *path;         /* the config file that was read (heap copy), or NULL */
 };
+
+/* The node ids cfg's run may use, 1..cfg_max_nodes(cfg): max_nodes, or num_nodes where it is
+ * below (a cfg filled by hand rather than loaded may leave max_nodes 0). */
+static inline uint32_t cfg_max_nodes(const struct cfg *cfg)
+{
+    return cfg->max_nodes > cfg->num_nodes ? cfg->max_nodes : cfg->num_nodes;
+}
 
 /* One message, complete and ready to print after "raft_kv: ". */
 struct cfg_error {

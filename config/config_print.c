@@ -119,7 +119,7 @@ static void print_type(FILE *out, const struct cfg_setting *row, bool element)
         print_word_set(out, row->words, (uint32_t)row->def);
         break;
     case KIND_GROUPS:
-        fprintf(out, "array of non-empty arrays of node ids 1..num_nodes, each node at most once");
+        fprintf(out, "array of non-empty arrays of node ids 1..max_nodes, each node at most once");
         break;
     case KIND_PATH:
         fprintf(out, "a path (string of 1..%d bytes)", CFG_PATH_MAX);
@@ -368,8 +368,11 @@ void cfg_print_summary(FILE *out, const struct cfg *cfg)
     const struct cfg_raft *r = &cfg->raft;
     fputs("config ", out);
     print_escaped(out, cfg->path ? cfg->path : "(defaults)");
-    fprintf(out, ": %" PRIu32 " nodes, %" PRIu32 " clients x %" PRIu32 " requests, %zu keys (",
-            cfg->num_nodes, cfg->num_clients, c->requests, c->keys.len);
+    fprintf(out, ": %" PRIu32 " nodes", cfg->num_nodes);
+    if (cfg_max_nodes(cfg) > cfg->num_nodes)
+        fprintf(out, " (ids up to %" PRIu32 ")", cfg_max_nodes(cfg));
+    fprintf(out, ", %" PRIu32 " clients x %" PRIu32 " requests, %zu keys (", cfg->num_clients,
+            c->requests, c->keys.len);
     for (size_t i = 0; i < c->keys.len && i < 8; i++) {
         fputs(i ? " " : "", out);
         print_escaped(out, c->keys.items[i]);

@@ -48,15 +48,18 @@ _Static_assert(CFG_NODES_MAX <= UINT8_MAX, "group numbers fit a byte");
 const char *const cfg_level_words[] = {"quiet", "info", "debug", "messages", NULL};
 const char *const cfg_format_words[] = {"text", "jsonl", NULL};
 const char *const cfg_color_words[] = {"auto", "always", "never", NULL};
-const char *const cfg_fault_kind_words[] = {"crash",   "restart", "partition", "heal",
-                                            "isolate", "slow",    NULL};
+const char *const cfg_fault_kind_words[] = {"crash", "restart",  "partition", "heal",   "isolate",
+                                            "slow",  "transfer", "add",       "remove", NULL};
 _Static_assert(COUNT(cfg_fault_kind_words) == CFG_FAULT_KINDS + 1, "a word per fault kind");
 static const char *const default_keys[] = {"a", "b", "c", "d", "e", NULL};
 
-/* The kinds the nemesis may start (it chooses their ends, restart and heal, itself). */
+/* The kinds the nemesis starts by default (it chooses their ends, restart and heal, itself). */
 #define NEMESIS_KINDS                                                                              \
     ((1u << CFG_FAULT_CRASH) | (1u << CFG_FAULT_PARTITION) | (1u << CFG_FAULT_ISOLATE) |           \
      (1u << CFG_FAULT_SLOW))
+/* ... and those it may be given: membership moves too, only when asked for. */
+#define NEMESIS_KINDS_ALLOWED                                                                      \
+    (NEMESIS_KINDS | (1u << CFG_FAULT_TRANSFER) | (1u << CFG_FAULT_ADD) | (1u << CFG_FAULT_REMOVE))
 
 const char *const cfg_read_words[] = {"linearizable", "lease", "follower", "stale",
                                       "log",          "mix",   NULL};
@@ -216,10 +219,12 @@ const struct cfg_setting cfg_fault_rows[] = {
                "entries must be in time order"),
     [CFG_FAULT_ROW_KIND] = WORD(struct cfg_fault, kind, 0, cfg_fault_kind_words,
                                 "required: what happens (restart undoes a crash of that node, heal "
-                                "undoes every partition, isolate and slow)"),
+                                "undoes every partition, isolate and slow; transfer, add and "
+                                "remove ask the leader to change the cluster)"),
     [CFG_FAULT_ROW_NODE] =
         UINT32(struct cfg_fault, node, 0, 1, CFG_NODES_MAX,
-               "crash, restart, isolate, slow (required): the node, 1..num_nodes"),
+               "crash, restart, isolate, slow, transfer (to it), add, remove (required): the "
+               "node, 1..max_nodes"),
     [CFG_FAULT_ROW_GROUPS] =
         {.name = "groups",
          .kind = KIND_GROUPS,
@@ -241,6 +246,9 @@ uint32_t cfg_fault_keys_of(enum cfg_fault_kind kind)
     case CFG_FAULT_CRASH:
     case CFG_FAULT_RESTART:
     case CFG_FAULT_ISOLATE:
+    case CFG_FAULT_TRANSFER:
+    case CFG_FAULT_ADD:
+    case CFG_FAULT_REMOVE:
         return 1u << CFG_FAULT_ROW_NODE;
     case CFG_FAULT_SLOW:
         return (1u << CFG_FAULT_ROW_NODE) | (1u << CFG_FAULT_ROW_SLOW_MS);
@@ -290,9 +298,11 @@ static const struct cfg_setting nemesis_rows[] = {
      .kind = KIND_KINDS,
      .offset = offsetof(struct cfg_nemesis, kinds),
      .def = NEMESIS_KINDS,
-     .max = NEMESIS_KINDS,
+     .max = NEMESIS_KINDS_ALLOWED,
      .words = cfg_fault_kind_words,
-     .doc = "the faults the nemesis picks from (it restarts and heals by itself)"},
+     .doc = "the faults the nemesis picks from (it restarts and heals by itself); transfer, add "
+            "and remove change the cluster (nodes up to max_nodes join and leave, always at "
+            "least num_nodes voters), only when listed"},
 };
 static const struct cfg_schema nemesis_schema = {nemesis_rows, COUNT(nemesis_rows)};
 
@@ -310,6 +320,9 @@ static const struct cfg_schema check_schema = {check_rows, COUNT(check_rows)};
 
 static const struct cfg_setting root_rows[] = {
     UINT32(struct cfg, num_nodes, 5, 1, CFG_NODES_MAX, "Raft nodes in the cluster"),
+    UINT32(struct cfg, max_nodes, 0, 0, CFG_NODES_MAX,
+           "how many node ids a run may use: nodes num_nodes+1..max_nodes start outside the "
+           "cluster and join when a fault adds them; 0: num_nodes, else at least num_nodes"),
     UINT32(struct cfg, num_clients, 3, 0, CFG_CLIENTS_MAX, "clients sending requests"),
     {.name = "seed",
      .kind = KIND_SEED,

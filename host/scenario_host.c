@@ -82,10 +82,38 @@ static void groups_json(const uint8_t *group, uint32_t n_groups, uint32_t n_node
         snprintf(buf + used, cap - used, "]");
 }
 
+/* A membership fault: "asks the leader to add node 4 (a learner until it has caught up)", or
+ * for a refusal "asks the leader to add node 4: refused: <why>" with the reason in the field
+ * "refused" too. */
+static void trace_membership(const struct scenario_applied *a)
+{
+    const struct cfg_fault *f = a->fault;
+    bool refused = a->outcome == SCENARIO_FAILED;
+    char what[64];
+    if (f->kind == CFG_FAULT_ADD)
+        snprintf(what, sizeof what, "add node %u%s", f->node,
+                 refused ? "" : " (a learner until it has caught up)");
+    else if (f->kind == CFG_FAULT_REMOVE)
+        snprintf(what, sizeof what, "remove node %u", f->node);
+    else
+        snprintf(what, sizeof what, "hand leadership to node %u", f->node);
+    struct trace_field fl[3] = {TRACE_STR("fault", cfg_fault_kind_words[f->kind]),
+                                TRACE_U64("node", f->node), TRACE_STR("refused", a->err)};
+    if (refused)
+        trace_log_fields(TRACE_INFO, a->who, "fault", fl, 3, "asks the leader to %s: refused: %s",
+                         what, a->err);
+    else
+        trace_log_fields(TRACE_INFO, a->who, "fault", fl, 2, "asks the leader to %s", what);
+}
+
 void scenario_trace_fault(const struct scenario_applied *a)
 {
     const struct cfg_fault *f = a->fault;
     const char *who = a->who;
+    if (SCENARIO_MEMBERSHIP_KINDS & (1u << f->kind)) {
+        trace_membership(a);
+        return;
+    }
     switch (a->outcome) {
     case SCENARIO_ALREADY_DOWN:
         trace_log(TRACE_INFO, who, "fault", "node %u is already down", f->node);
@@ -130,6 +158,9 @@ void scenario_trace_fault(const struct scenario_applied *a)
         trace_log_fields(TRACE_INFO, who, "fault", fl, 3, "slows node %u's links by %u ms", f->node,
                          f->slow_ms);
         return;
+    case CFG_FAULT_TRANSFER: /* trace_membership */
+    case CFG_FAULT_ADD:
+    case CFG_FAULT_REMOVE:
     case CFG_FAULT_KINDS:
         break;
     }

@@ -12,7 +12,10 @@
 void scenario_host_use_netem(struct scenario_host *host, struct netem *net);
 
 /* The trace line of one fault, from actor a->who: "crashes node 2", "partitions the network:
- * {1 2} {3 4 5}", "node 2 is already down", "cannot restart: ...". */
+ * {1 2} {3 4 5}", "node 2 is already down", "cannot restart: ...", "asks the leader to remove
+ * node 3", "asks the leader to add node 4: refused: ...". JSON fields: "fault" (the kind's word)
+ * and "node", "groups" or "slow_ms" as the kind takes; a refused membership change also has
+ * "refused" (the reason); other failures have none. */
 void scenario_trace_fault(const struct scenario_applied *a);
 
 /* The trace line of the heal at the end of the clients, from "main". */

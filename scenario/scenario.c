@@ -12,10 +12,13 @@
 
 void scenario_init(struct scenario *sc, const struct cfg *cfg, uint64_t nemesis_seed)
 {
-    assert(cfg->num_nodes >= 1 && cfg->num_nodes <= CFG_NODES_MAX);
+    uint32_t max_nodes = cfg_max_nodes(cfg);
+    assert(cfg->num_nodes >= 1 && max_nodes <= CFG_NODES_MAX);
     memset(sc, 0, sizeof *sc);
-    sc->n_nodes = cfg->num_nodes;
-    sc->book.n_nodes = cfg->num_nodes;
+    sc->n_nodes = max_nodes;
+    sc->num_nodes = cfg->num_nodes;
+    sc->book.n_nodes = max_nodes;
+    sc->book.num_nodes = cfg->num_nodes;
     sc->n_plan = cfg->n_faults;
     sc->plan = xcalloc(sc->n_plan ? sc->n_plan : 1, sizeof *sc->plan);
     /* Insertion sort by time: stable, so faults at the same time keep their file order; linear
@@ -71,6 +74,21 @@ bool scenario_plan_done(const struct scenario *sc)
     return sc->next >= sc->n_plan;
 }
 
+/* One nemesis move: with membership kinds allowed and a host that can do them, planned with the
+ * configuration the host reports; otherwise without one (and the same draws as before issue 16). */
+static void nemesis_move(struct scenario *sc, uint64_t now_ms, const struct scenario_host *host)
+{
+    bool voter[CFG_NODES_MAX] = {false}, learner[CFG_NODES_MAX] = {false};
+    bool members = (sc->nemesis.kinds & SCENARIO_MEMBERSHIP_KINDS) != 0 &&
+                   host->membership != NULL && host->config != NULL;
+    if (members)
+        host->config(host->ctx, voter, learner);
+    struct cfg_fault move;
+    if (scenario_nemesis_choose(&sc->rng, &sc->nemesis, &sc->book, members ? voter : NULL,
+                                members ? learner : NULL, &move))
+        scenario_apply(sc, &move, "nemesis", now_ms, host);
+}
+
 void scenario_run_due(struct scenario *sc, uint64_t now_ms, const struct scenario_host *host)
 {
     if (!sc->started)
@@ -81,9 +99,7 @@ void scenario_run_due(struct scenario *sc, uint64_t now_ms, const struct scenari
         scenario_apply(sc, fault, "faults", now_ms, host);
     }
     if (sc->nemesis_on && sc->nemesis_next_ms <= now_ms) {
-        struct cfg_fault move;
-        if (scenario_nemesis_choose(&sc->rng, &sc->nemesis, &sc->book, &move))
-            scenario_apply(sc, &move, "nemesis", now_ms, host);
+        nemesis_move(sc, now_ms, host);
         uint32_t interval = sc->nemesis.interval_ms;
         /* "About this often": uniform in [interval/2, 3*interval/2]; time moves between moves. */
         uint64_t wait = prng_range(&sc->rng, interval / 2, interval + interval / 2);
@@ -167,6 +183,21 @@ enum scenario_outcome scenario_apply(struct scenario *sc, const struct cfg_fault
         host->slow(host->net, node, fault->slow_ms);
         b->slow_ms[node - 1] = fault->slow_ms;
         sc->faults++;
+        break;
+    case CFG_FAULT_TRANSFER:
+    case CFG_FAULT_ADD:
+    case CFG_FAULT_REMOVE:
+        assert(is_node);
+        if (host->membership == NULL) {
+            static const char unsupported[] = "membership changes are not supported here";
+            _Static_assert(sizeof unsupported <= sizeof err, "the message fits");
+            memcpy(err, unsupported, sizeof unsupported);
+            outcome = SCENARIO_FAILED;
+        } else if (host->membership(host->ctx, fault->kind, node, err, sizeof err) != 0) {
+            outcome = SCENARIO_FAILED;
+        } else {
+            sc->faults++;
+        }
         break;
     case CFG_FAULT_KINDS:
         assert(!"not a fault kind");

@@ -257,12 +257,13 @@ expect set-network 0 out "delay_ms = [0, 20]" --print-config --set network.drop=
 grep -qx 'drop = 0.1' "$tmp/out" || fail "set-network: no 'drop = 0.1' line"
 grep -qx 'kinds = \["crash"\]' "$tmp/out" || fail "set-network: no 'kinds = [\"crash\"]' line"
 grep -qx 'interval_ms = 200' "$tmp/out" || fail "set-network: no 'interval_ms = 200' line"
-# The [[fault]] examples of config.toml, uncommented, load and print back to themselves.
-sed -n '/^# \[\[fault\]\]/,/^# kind = "heal"/p' "$here/config.toml" | sed 's/^# \{0,1\}//' \
-    >"$tmp/faults.toml"
+# The [[fault]] examples of config.toml (up to the blank line after them), uncommented, load and
+# print back to themselves.
+sed -n '/^# \[\[fault\]\]/,/^$/p' "$here/config.toml" | sed 's/^# \{0,1\}//' >"$tmp/faults.toml"
 expect fault-examples 0 out 'groups = [[1, 2], [3, 4, 5]]' --print-config --seed 1 "$tmp/faults.toml"
-[ "$(grep -c '^\[\[fault\]\]$' "$tmp/out")" -eq 4 ] ||
-    fail "fault-examples: config.toml's commented examples do not give 4 [[fault]] entries"
+[ "$(grep -c '^\[\[fault\]\]$' "$tmp/out")" -eq 7 ] ||
+    fail "fault-examples: config.toml's commented examples do not give 7 [[fault]] entries"
+grep -q '^kind = "add"$' "$tmp/out" || fail "fault-examples: no add among config.toml's examples"
 cp "$tmp/out" "$tmp/faults-printed.toml"
 expect fault-reprint 0 out "" --print-config --seed 1 "$tmp/faults-printed.toml"
 cmp -s "$tmp/out" "$tmp/faults-printed.toml" ||

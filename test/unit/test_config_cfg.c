@@ -126,6 +126,77 @@ static void file_sets_every_setting(void **state)
     cfg_close(&cfg);
 }
 
+/* max_nodes left out, or 0, is num_nodes once loaded, whichever way num_nodes was set; a cfg
+ * filled by cfg_init alone keeps 0, which cfg_max_nodes reads as num_nodes. */
+static void max_nodes_defaults_to_num_nodes(void **state)
+{
+    (void)state;
+    struct cfg cfg;
+    load_ok(&cfg, "");
+    assert_int_equal(cfg.max_nodes, 5);
+    cfg_close(&cfg);
+    load_ok(&cfg, "max_nodes = 0\nnum_nodes = 7\n");
+    assert_int_equal(cfg.max_nodes, 7);
+    cfg_close(&cfg);
+    const char *sets[] = {"num_nodes=2", NULL};
+    assert_int_equal(load_set(&cfg, "", sets, &(struct cfg_error){""}), 0);
+    assert_int_equal(cfg.max_nodes, 2);
+    cfg_close(&cfg);
+    cfg_init(&cfg);
+    assert_int_equal(cfg.max_nodes, 0);
+    assert_int_equal(cfg_max_nodes(&cfg), 5);
+    cfg_close(&cfg);
+}
+
+/* max_nodes from num_nodes up to CFG_NODES_MAX is taken as written, before or after num_nodes. */
+static void max_nodes_read(void **state)
+{
+    (void)state;
+    struct cfg cfg;
+    load_ok(&cfg, "max_nodes = 255\nnum_nodes = 3\n");
+    assert_int_equal(cfg.num_nodes, 3);
+    assert_int_equal(cfg.max_nodes, 255);
+    assert_int_equal(cfg_max_nodes(&cfg), 255);
+    cfg_close(&cfg);
+    load_ok(&cfg, "num_nodes = 4\nmax_nodes = 4\n");
+    assert_int_equal(cfg.max_nodes, 4);
+    cfg_close(&cfg);
+}
+
+/* max_nodes is 0..CFG_NODES_MAX. */
+static void max_nodes_out_of_range(void **state)
+{
+    (void)state;
+    expect_error("max_nodes = 256\n", CFG_ERANGE,
+                 "config.toml:1:13: max_nodes = 256 is out of range (0..255)");
+    expect_error("max_nodes = -1\n", CFG_ERANGE,
+                 "config.toml:1:13: max_nodes = -1 is out of range (0..255)");
+}
+
+/* max_nodes other than 0 below num_nodes is refused at max_nodes, the default num_nodes too. */
+static void max_nodes_below_num_nodes(void **state)
+{
+    (void)state;
+    expect_error("num_nodes = 5\nmax_nodes = 3\n", CFG_ERANGE,
+                 "config.toml:2:13: max_nodes = 3 must be 0 (num_nodes) or at least num_nodes = 5");
+    expect_error("max_nodes = 4\n", CFG_ERANGE,
+                 "config.toml:1:13: max_nodes = 4 must be 0 (num_nodes) or at least num_nodes = 5");
+}
+
+/* A num_nodes raised above max_nodes after it is refused where it was raised. */
+static void num_nodes_above_max_nodes(void **state)
+{
+    (void)state;
+    const char *sets[] = {"num_nodes=7", NULL};
+    expect_set_error("max_nodes = 6\n", sets, CFG_ERANGE,
+                     "--set 'num_nodes=7': num_nodes = 7 must not be above max_nodes = 6");
+    const char *both[] = {"max_nodes=8", "num_nodes=7", NULL};
+    struct cfg cfg;
+    assert_int_equal(load_set(&cfg, "max_nodes = 6\n", both, &(struct cfg_error){""}), 0);
+    assert_int_equal(cfg.max_nodes, 8);
+    cfg_close(&cfg);
+}
+
 /* The range limits themselves are accepted. */
 static void range_limits_accepted(void **state)
 {
@@ -707,9 +778,9 @@ static void print_round_trips(void **state)
 {
     (void)state;
     struct cfg a, b;
-    load_ok(&a,
-            "num_nodes = 7\nseed = 12\n[client]\nkeys = [\"q\\\"uote\", \"b\\\\s\", \"t\\tab\"]\n"
-            "[raft]\nheartbeat_ms = 10\n[trace]\nformat = \"jsonl\"\ncolor = \"always\"\n");
+    load_ok(&a, "num_nodes = 7\nmax_nodes = 9\nseed = 12\n"
+                "[client]\nkeys = [\"q\\\"uote\", \"b\\\\s\", \"t\\tab\"]\n"
+                "[raft]\nheartbeat_ms = 10\n[trace]\nformat = \"jsonl\"\ncolor = \"always\"\n");
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
@@ -717,6 +788,7 @@ static void print_round_trips(void **state)
     fclose(out);
     load_ok(&b, text);
     assert_int_equal(b.num_nodes, 7);
+    assert_int_equal(b.max_nodes, 9);
     assert_true(b.seed_given);
     assert_int_equal(b.seed, 12);
     assert_int_equal(b.client.keys.len, 3);
@@ -731,22 +803,39 @@ static void print_round_trips(void **state)
     cfg_close(&b);
 }
 
+/* cfg_print_summary of doc into a heap string. */
+static char *summary_of_doc(const char *doc)
+{
+    struct cfg cfg;
+    load_ok(&cfg, doc);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    cfg_print_summary(out, &cfg);
+    fclose(out);
+    cfg_close(&cfg);
+    return text;
+}
+
 /* The summary names the sizes, the timing and the trace settings. */
 static void summary_names_settings(void **state)
 {
     (void)state;
-    struct cfg cfg;
-    load_ok(&cfg, "num_nodes = 3\n[trace]\nformat = \"jsonl\"\n");
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    cfg_print_summary(out, &cfg);
-    fclose(out);
+    char *text = summary_of_doc("num_nodes = 3\n[trace]\nformat = \"jsonl\"\n");
     assert_non_null(strstr(text, "3 nodes, 3 clients x 5 requests, 5 keys (a b c d e)"));
     assert_non_null(strstr(text, "election timeout 150..300 ms, heartbeat 50 ms"));
     assert_non_null(strstr(text, "jsonl"));
     free(text);
-    cfg_close(&cfg);
+}
+
+/* Node ids beyond num_nodes are named in the summary. */
+static void summary_names_max_nodes(void **state)
+{
+    (void)state;
+    char *text = summary_of_doc("num_nodes = 3\nmax_nodes = 5\n");
+    assert_non_null(strstr(text, ": 3 nodes (ids up to 5), 3 clients x 5 requests"));
+    free(text);
 }
 
 /* cfg_word_allowed knows the words of enumerated settings and lists them on a miss. */
@@ -790,6 +879,11 @@ int main(void)
         cmocka_unit_test(empty_file_gives_defaults),
         cmocka_unit_test(init_gives_defaults),
         cmocka_unit_test(file_sets_every_setting),
+        cmocka_unit_test(max_nodes_defaults_to_num_nodes),
+        cmocka_unit_test(max_nodes_read),
+        cmocka_unit_test(max_nodes_out_of_range),
+        cmocka_unit_test(max_nodes_below_num_nodes),
+        cmocka_unit_test(num_nodes_above_max_nodes),
         cmocka_unit_test(range_limits_accepted),
         cmocka_unit_test(dotted_keys_and_inline_tables),
         cmocka_unit_test(set_overrides_file),
@@ -845,6 +939,7 @@ int main(void)
         cmocka_unit_test(large_file_read_whole),
         cmocka_unit_test(print_round_trips),
         cmocka_unit_test(summary_names_settings),
+        cmocka_unit_test(summary_names_max_nodes),
         cmocka_unit_test(word_allowed),
         cmocka_unit_test(close_twice),
         cmocka_unit_test(strerror_covers_codes),

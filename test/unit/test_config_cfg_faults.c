@@ -1,5 +1,5 @@
 /* test_config_cfg_faults.c - [[fault]] entries: every kind, the rules of each kind, node ids
- * against num_nodes, time order; printing them back; the summary line about faults.
+ * against num_nodes and max_nodes, time order; printing them back; the summary line about faults.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -32,6 +32,17 @@ static const char every_fault_doc[] =
     "[[fault]]\nat_ms = 31\nkind = \"slow\"\nnode = 3\n"
     "slow_ms = 60000\n"
     "[[fault]]\nat_ms = 86400000\nkind = \"heal\"\n";
+
+/* Membership faults (issue 16) over nodes 1..3 growing to 1..5. */
+static const char membership_doc[] = "num_nodes = 3\n"
+                                     "max_nodes = 5\n"
+                                     "[[fault]]\nat_ms = 10\nkind = \"transfer\"\nnode = 2\n"
+                                     "[[fault]]\nat_ms = 20\nkind = \"add\"\nnode = 4\n"
+                                     "[[fault]]\nat_ms = 30\nkind = \"add\"\nnode = 5\n"
+                                     "[[fault]]\nat_ms = 40\nkind = \"remove\"\nnode = 1\n"
+                                     "[[fault]]\nat_ms = 50\nkind = \"partition\"\n"
+                                     "groups = [[5, 2], [4]]\n"
+                                     "[[fault]]\nat_ms = 60\nkind = \"crash\"\nnode = 5\n";
 
 /* --- good values -------------------------------------------------------------------------- */
 
@@ -90,6 +101,34 @@ static void partition_groups_numbered_in_order(void **state)
     assert_memory_equal(f->group, want, sizeof want);
     for (size_t i = 7; i < CFG_NODES_MAX; i++)
         assert_int_equal(f->group[i], 0);
+    cfg_close(&cfg);
+}
+
+/* transfer, add and remove each take a node, which may be any of 1..max_nodes, as may the
+ * nodes of every other fault. */
+static void membership_faults_read(void **state)
+{
+    (void)state;
+    struct cfg cfg;
+    load_ok(&cfg, membership_doc);
+    assert_int_equal(cfg.num_nodes, 3);
+    assert_int_equal(cfg.max_nodes, 5);
+    assert_int_equal(cfg.n_faults, 6);
+    static const struct {
+        enum cfg_fault_kind kind;
+        uint32_t node;
+    } want_faults[4] = {
+        {CFG_FAULT_TRANSFER, 2}, {CFG_FAULT_ADD, 4}, {CFG_FAULT_ADD, 5}, {CFG_FAULT_REMOVE, 1}};
+    const struct cfg_fault *f = cfg.faults;
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(f[i].kind, want_faults[i].kind);
+        assert_int_equal(f[i].node, want_faults[i].node);
+        assert_int_equal(f[i].n_groups, 0);
+        assert_int_equal(f[i].slow_ms, 0);
+    }
+    const uint8_t want[5] = {0, 1, 0, 2, 1};
+    assert_memory_equal(f[4].group, want, sizeof want);
+    assert_int_equal(f[5].node, 5);
     cfg_close(&cfg);
 }
 
@@ -214,15 +253,15 @@ static void fault_missing_kind(void **state)
     (void)state;
     expect_error("[[fault]]\nat_ms = 1\nkind = \"heal\"\n\n[[fault]]\nat_ms = 2\n", CFG_ERANGE,
                  "config.toml:5:1: fault[1] has no kind (one of crash, restart, partition, heal, "
-                 "isolate, slow)");
+                 "isolate, slow, transfer, add, remove)");
 }
 
-/* crash, restart, isolate and slow need a node. */
+/* crash, restart, isolate, slow, transfer, add and remove need a node. */
 static void fault_missing_node(void **state)
 {
     (void)state;
-    const char *kinds[] = {"crash", "restart", "isolate", "slow"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *kinds[] = {"crash", "restart", "isolate", "slow", "transfer", "add", "remove"};
+    for (size_t i = 0; i < 7; i++) {
         char doc[128], want[128];
         snprintf(doc, sizeof doc, "[[fault]]\nat_ms = 1\nkind = \"%s\"\n", kinds[i]);
         snprintf(want, sizeof want, "config.toml:1:1: fault[0] (%s) has no node", kinds[i]);
@@ -255,6 +294,13 @@ static void fault_key_not_for_kind(void **state)
     expect_error("[[fault]]\nat_ms = 1\nkind = \"heal\"\nnode = 1\n", CFG_ERANGE,
                  "config.toml:4:1: fault[0].node is not a key of a heal fault (it takes at_ms, "
                  "kind)");
+    expect_error("[[fault]]\nat_ms = 1\nkind = \"add\"\nnode = 1\nslow_ms = 5\n", CFG_ERANGE,
+                 "config.toml:5:1: fault[0].slow_ms is not a key of an add fault (it takes at_ms, "
+                 "kind, node)");
+    expect_error("[[fault]]\nat_ms = 1\nkind = \"transfer\"\ngroups = [[1]]\nnode = 1\n",
+                 CFG_ERANGE,
+                 "config.toml:4:1: fault[0].groups is not a key of a transfer fault (it takes "
+                 "at_ms, kind, node)");
 }
 
 /* An unknown key in a fault gets a suggestion that keeps the entry's index. */
@@ -276,7 +322,7 @@ static void fault_bad_kind(void **state)
     (void)state;
     expect_error("[[fault]]\nat_ms = 1\nkind = \"explode\"\n", CFG_ERANGE,
                  "config.toml:3:8: fault[0].kind = \"explode\" is not one of crash, restart, "
-                 "partition, heal, isolate, slow");
+                 "partition, heal, isolate, slow, transfer, add, remove");
     expect_error("[[fault]]\nat_ms = 1\nkind = 3\n", CFG_ETYPE,
                  "config.toml:3:8: fault[0].kind must be a string, not an integer");
 }
@@ -339,6 +385,46 @@ static void fault_node_above_later_num_nodes(void **state)
     expect_error("fault = [{at_ms = 1, kind = \"restart\", node = 4}]\nnum_nodes = 3\n", CFG_ERANGE,
                  "config.toml:1:47: fault[0].node = 4 is out of range (1..num_nodes = 3, from "
                  "config.toml:2:13)");
+}
+
+/* With max_nodes above num_nodes, a node above max_nodes is refused at the node, naming
+ * max_nodes and where it was set; so is a group member. */
+static void fault_node_above_max_nodes(void **state)
+{
+    (void)state;
+    expect_error("num_nodes = 3\nmax_nodes = 5\n"
+                 "[[fault]]\nat_ms = 1\nkind = \"add\"\nnode = 5\n"
+                 "[[fault]]\nat_ms = 1\nkind = \"add\"\nnode = 6\n",
+                 CFG_ERANGE,
+                 "config.toml:10:8: fault[1].node = 6 is out of range (1..max_nodes = 5, from "
+                 "config.toml:2:13)");
+    const char *sets[] = {"max_nodes=6", NULL};
+    expect_set_error("[[fault]]\nat_ms = 1\nkind = \"partition\"\ngroups = [[1], [7, 6]]\n", sets,
+                     CFG_ERANGE,
+                     "config.toml:4:17: fault[0].groups[1][0] = 7 is out of range (1..max_nodes "
+                     "= 6, from --set 'max_nodes=6')");
+}
+
+/* max_nodes written after the faults, or given by --set, lets them name nodes up to it. */
+static void fault_node_checked_against_later_max_nodes(void **state)
+{
+    (void)state;
+    struct cfg cfg;
+    load_ok(&cfg, "fault = [{at_ms = 1, kind = \"remove\", node = 9}]\nmax_nodes = 9\n");
+    assert_int_equal(cfg.faults[0].node, 9);
+    cfg_close(&cfg);
+    const char *sets[] = {"max_nodes=8", NULL};
+    load_ok_set(&cfg, "[[fault]]\nat_ms = 1\nkind = \"isolate\"\nnode = 8\n", sets);
+    assert_int_equal(cfg.faults[0].node, 8);
+    cfg_close(&cfg);
+}
+
+/* max_nodes = 0 is num_nodes, for faults too. */
+static void fault_node_above_zero_max_nodes(void **state)
+{
+    (void)state;
+    expect_error("max_nodes = 0\n[[fault]]\nat_ms = 1\nkind = \"transfer\"\nnode = 6\n", CFG_ERANGE,
+                 "config.toml:5:8: fault[0].node = 6 is out of range (1..num_nodes = 5)");
 }
 
 /* A group member above num_nodes is reported at that member. */
@@ -431,18 +517,20 @@ static void faults_too_many(void **state)
 
 /* --- printing ----------------------------------------------------------------------------- */
 
-/* cfg_print, with and without docs, loads back to equal settings, faults included; printing
- * the reloaded cfg gives the same text. */
+/* cfg_print, with and without docs, loads back to equal settings, faults (membership ones too)
+ * and max_nodes included; printing the reloaded cfg gives the same text. */
 static void print_round_trips_faults(void **state)
 {
     (void)state;
-    for (int docs = 0; docs <= 1; docs++) {
+    for (int i = 0; i < 4; i++) {
+        bool docs = i % 2;
         struct cfg a, b;
-        load_ok(&a, every_fault_doc);
+        load_ok(&a, i < 2 ? every_fault_doc : membership_doc);
         char *text = print_to_string(&a, docs);
         load_ok(&b, text);
         assert_same_fault_settings(&a, &b);
-        assert_int_equal(b.num_nodes, 7);
+        assert_int_equal(b.num_nodes, a.num_nodes);
+        assert_int_equal(b.max_nodes, a.max_nodes);
         char *again = print_to_string(&b, docs);
         assert_string_equal(text, again);
         free(text);
@@ -450,6 +538,21 @@ static void print_round_trips_faults(void **state)
         cfg_close(&a);
         cfg_close(&b);
     }
+}
+
+/* Membership faults are printed with their node, and max_nodes as it is. */
+static void print_membership_faults(void **state)
+{
+    (void)state;
+    struct cfg cfg;
+    load_ok(&cfg, membership_doc);
+    char *text = print_to_string(&cfg, false);
+    assert_non_null(strstr(text, "\nmax_nodes = 5\n"));
+    assert_non_null(strstr(text, "\n[[fault]]\nat_ms = 10\nkind = \"transfer\"\nnode = 2\n\n"));
+    assert_non_null(strstr(text, "\n[[fault]]\nat_ms = 20\nkind = \"add\"\nnode = 4\n\n"));
+    assert_non_null(strstr(text, "\n[[fault]]\nat_ms = 40\nkind = \"remove\"\nnode = 1\n\n"));
+    free(text);
+    cfg_close(&cfg);
 }
 
 /* Each fault is printed with the keys of its kind only. */
@@ -510,7 +613,8 @@ static void word_allowed_fault_kind(void **state)
     assert_true(cfg_word_allowed("fault.kind", "partition", &index, list, sizeof list));
     assert_int_equal(index, CFG_FAULT_PARTITION);
     assert_false(cfg_word_allowed("fault.kind", "boom", &index, list, sizeof list));
-    assert_string_equal(list, "crash, restart, partition, heal, isolate, slow");
+    assert_string_equal(list, "crash, restart, partition, heal, isolate, slow, transfer, add, "
+                              "remove");
 }
 
 /* cfg_close frees the faults and may run twice. */
@@ -530,6 +634,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(file_sets_every_fault_setting),
         cmocka_unit_test(partition_groups_numbered_in_order),
+        cmocka_unit_test(membership_faults_read),
         cmocka_unit_test(partition_single_group),
         cmocka_unit_test(faults_same_time_keep_order),
         cmocka_unit_test(faults_inline_array),
@@ -550,6 +655,9 @@ int main(void)
         cmocka_unit_test(fault_node_above_num_nodes),
         cmocka_unit_test(fault_node_above_set_num_nodes),
         cmocka_unit_test(fault_node_above_later_num_nodes),
+        cmocka_unit_test(fault_node_above_max_nodes),
+        cmocka_unit_test(fault_node_checked_against_later_max_nodes),
+        cmocka_unit_test(fault_node_above_zero_max_nodes),
         cmocka_unit_test(fault_group_above_num_nodes),
         cmocka_unit_test(fault_groups_shape),
         cmocka_unit_test(fault_groups_id_out_of_range),
@@ -558,6 +666,7 @@ int main(void)
         cmocka_unit_test(fault_not_array_of_tables),
         cmocka_unit_test(faults_too_many),
         cmocka_unit_test(print_round_trips_faults),
+        cmocka_unit_test(print_membership_faults),
         cmocka_unit_test(print_fault_keys_of_kind),
         cmocka_unit_test(summary_names_faults),
         cmocka_unit_test(summary_faults_only),

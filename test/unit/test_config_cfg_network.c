@@ -112,6 +112,23 @@ static void nemesis_single_kind(void **state)
     cfg_close(&cfg);
 }
 
+/* The nemesis may be given the membership moves, which it never takes by default. */
+static void nemesis_membership_kinds(void **state)
+{
+    (void)state;
+    struct cfg cfg;
+    load_ok(&cfg, "[nemesis]\ninterval_ms = 100\nkinds = [\"remove\", \"crash\", \"add\", "
+                  "\"transfer\"]\n");
+    assert_int_equal(cfg.nemesis.kinds, BIT(CFG_FAULT_CRASH) | BIT(CFG_FAULT_TRANSFER) |
+                                            BIT(CFG_FAULT_ADD) | BIT(CFG_FAULT_REMOVE));
+    cfg_close(&cfg);
+    load_ok(&cfg, "");
+    assert_int_equal(cfg.nemesis.kinds &
+                         (BIT(CFG_FAULT_TRANSFER) | BIT(CFG_FAULT_ADD) | BIT(CFG_FAULT_REMOVE)),
+                     0);
+    cfg_close(&cfg);
+}
+
 /* --- --set -------------------------------------------------------------------------------- */
 
 /* --set reaches every new scalar setting, with TOML values. */
@@ -289,7 +306,7 @@ static void nemesis_kinds_bad_word(void **state)
     (void)state;
     expect_error("nemesis.kinds = [\"crash\", \"explode\"]\n", CFG_ERANGE,
                  "config.toml:1:27: nemesis.kinds[1] = \"explode\" is not one of crash, "
-                 "partition, isolate, slow");
+                 "partition, isolate, slow, transfer, add, remove");
 }
 
 /* restart and heal are fault kinds the nemesis chooses by itself: refused with the reason. */
@@ -298,10 +315,12 @@ static void nemesis_kinds_restart_heal(void **state)
     (void)state;
     expect_error("nemesis.kinds = [\"restart\"]\n", CFG_ERANGE,
                  "config.toml:1:18: nemesis.kinds[0] = \"restart\" is not one of crash, "
-                 "partition, isolate, slow (the nemesis restarts and heals by itself)");
+                 "partition, isolate, slow, transfer, add, remove (the nemesis restarts and "
+                 "heals by itself)");
     expect_error("nemesis.kinds = [\"slow\", \"heal\"]\n", CFG_ERANGE,
                  "config.toml:1:26: nemesis.kinds[1] = \"heal\" is not one of crash, "
-                 "partition, isolate, slow (the nemesis restarts and heals by itself)");
+                 "partition, isolate, slow, transfer, add, remove (the nemesis restarts and "
+                 "heals by itself)");
 }
 
 /* A kind listed twice is refused, naming both items. */
@@ -481,6 +500,7 @@ int main(void)
         cmocka_unit_test(reorder_type),
         cmocka_unit_test(nemesis_interval_out_of_range),
         cmocka_unit_test(nemesis_kinds_shape),
+        cmocka_unit_test(nemesis_membership_kinds),
         cmocka_unit_test(nemesis_kinds_bad_word),
         cmocka_unit_test(nemesis_kinds_restart_heal),
         cmocka_unit_test(nemesis_kinds_duplicate),

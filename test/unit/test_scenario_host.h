@@ -1,6 +1,7 @@
 /* test_scenario_host.h - a fake host for the scenario module: it keeps its own view of the nodes
- * and the network, checks every call against it, and logs every fault it is told of. Included by
- * the test_scenario_*.c files.
+ * and the network (and, with membership, of the cluster's configuration, as its leader would),
+ * checks every call against it, and logs every fault it is told of. Included by the
+ * test_scenario_*.c files.
  */
 #ifndef RAFT_KV_TEST_SCENARIO_HOST_H
 #define RAFT_KV_TEST_SCENARIO_HOST_H
@@ -36,6 +37,19 @@ struct fake {
     uint32_t crashes, restarts, heals, net_calls;
     struct fake_entry log[FAKE_LOG_MAX];
     size_t n_log;
+    /* Membership (fake_new_members): the configuration, changed as a leader would on each request
+     * it grants; a learner that is up catches up, becoming a voter, at the second config call
+     * after its addition (a learner that is down stays one: a stuck addition). */
+    bool voter[CFG_NODES_MAX], learner[CFG_NODES_MAX];
+    uint32_t learner_age[CFG_NODES_MAX]; /* config calls since its addition */
+    uint32_t num_nodes;                  /* the initial voters */
+    bool strict;                         /* every request must follow the nemesis's rules */
+    const char *refuse;                  /* refuse every request with this reason, or NULL */
+    uint32_t config_calls, membership_calls;
+    enum cfg_fault_kind last_kind; /* of the last request */
+    uint32_t last_node;
+    uint32_t granted[CFG_FAULT_KINDS]; /* requests granted, by kind */
+    uint32_t removed_voters, removed_learners;
     struct scenario_host host;
 };
 
@@ -108,6 +122,75 @@ static void fake_applied(void *ctx, const struct scenario_applied *a)
     snprintf(e->err, sizeof e->err, "%s", a->err);
 }
 
+/* How many of flag[0..n) are true. */
+static uint32_t count_true(const bool *flag, uint32_t n)
+{
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < n; i++)
+        count += flag[i];
+    return count;
+}
+
+static uint32_t fake_voters(const struct fake *f)
+{
+    return count_true(f->voter, f->n_nodes);
+}
+
+static int fake_membership(void *ctx, enum cfg_fault_kind kind, uint32_t node, char *err,
+                           size_t err_len)
+{
+    struct fake *f = ctx;
+    assert_true(node >= 1 && node <= f->n_nodes);
+    uint32_t i = node - 1;
+    f->membership_calls++;
+    f->last_kind = kind;
+    f->last_node = node;
+    if (f->strict) {
+        switch (kind) {
+        case CFG_FAULT_ADD: /* an outsider, one addition at a time */
+            assert_false(f->voter[i] || f->learner[i]);
+            assert_int_equal(count_true(f->learner, f->n_nodes), 0);
+            break;
+        case CFG_FAULT_REMOVE: /* a learner, or a voter above num_nodes of them */
+            assert_true(f->learner[i] || (f->voter[i] && fake_voters(f) > f->num_nodes));
+            break;
+        case CFG_FAULT_TRANSFER:
+            assert_true(f->voter[i]);
+            break;
+        default:
+            fail_msg("membership asked for kind %d", kind);
+        }
+    }
+    if (f->refuse != NULL) {
+        snprintf(err, err_len, "%s", f->refuse);
+        return -1;
+    }
+    if (kind == CFG_FAULT_ADD) {
+        f->learner[i] = true;
+        f->learner_age[i] = 0;
+    } else if (kind == CFG_FAULT_REMOVE) {
+        f->removed_voters += f->voter[i];
+        f->removed_learners += f->learner[i];
+        f->voter[i] = f->learner[i] = false;
+    }
+    f->granted[kind]++;
+    return 0;
+}
+
+static void fake_config(void *ctx, bool *voter, bool *learner)
+{
+    struct fake *f = ctx;
+    f->config_calls++;
+    for (uint32_t i = 0; i < f->n_nodes; i++) {
+        if (f->learner[i] && !f->down[i] && ++f->learner_age[i] >= 2) {
+            f->learner[i] = false;
+            f->voter[i] = true;
+        }
+    }
+    memcpy(voter, f->voter, f->n_nodes * sizeof *voter);
+    memcpy(learner, f->learner, f->n_nodes * sizeof *learner);
+}
+
 /* A fake host of n_nodes nodes, all up, on a network with no fault (heap; free()). */
 static struct fake *fake_new(uint32_t n_nodes)
 {
@@ -128,12 +211,22 @@ static struct fake *fake_new(uint32_t n_nodes)
     return f;
 }
 
+/* A fake host of max_nodes nodes, all up, whose cluster starts with voters 1..num_nodes, and
+ * which carries out membership changes (heap; free()). */
+static struct fake *fake_new_members(uint32_t num_nodes, uint32_t max_nodes)
+{
+    struct fake *f = fake_new(max_nodes);
+    f->num_nodes = num_nodes;
+    for (uint32_t i = 0; i < num_nodes; i++)
+        f->voter[i] = true;
+    f->host.membership = fake_membership;
+    f->host.config = fake_config;
+    return f;
+}
+
 static uint32_t fake_down(const struct fake *f)
 {
-    uint32_t down = 0;
-    for (uint32_t i = 0; i < f->n_nodes; i++)
-        down += f->down[i];
-    return down;
+    return count_true(f->down, f->n_nodes);
 }
 
 /* True if the fake's network has no fault in force. */

@@ -1,5 +1,6 @@
-/* test_scenario_schedule.c - the [[fault]] schedule (order, due-ness, the end of the plan) and the
- * book of what is in force (refused faults, counting, heal all), against a fake host.
+/* test_scenario_schedule.c - the [[fault]] schedule (order, due-ness, the end of the plan), the
+ * book of what is in force (refused faults, counting, heal all) and membership changes asked of
+ * the host, against a fake host.
  */
 #include "test_scenario_host.h"
 
@@ -273,6 +274,147 @@ static void heal_all_with_nothing_in_force_calls_nothing(void **state)
     free(f);
 }
 
+/* --- membership changes (issue 16) ---------------------------------------------------------- */
+
+/* The sizes: ids 1..max_nodes in the book, num_nodes initial voters; a max_nodes left 0 (a cfg
+ * filled by hand) is num_nodes. */
+static void sizes_from_num_and_max_nodes(void **state)
+{
+    (void)state;
+    struct cfg cfg = scenario_cfg(3, 1, 1);
+    cfg.max_nodes = 7;
+    struct scenario sc;
+    scenario_init(&sc, &cfg, 1);
+    assert_int_equal(sc.n_nodes, 7);
+    assert_int_equal(sc.num_nodes, 3);
+    assert_int_equal(sc.book.n_nodes, 7);
+    assert_int_equal(sc.book.num_nodes, 3);
+    scenario_close(&sc);
+    cfg.max_nodes = 0;
+    scenario_init(&sc, &cfg, 1);
+    assert_int_equal(sc.n_nodes, 3);
+    assert_int_equal(sc.book.n_nodes, 3);
+    assert_int_equal(sc.book.num_nodes, 3);
+    scenario_close(&sc);
+}
+
+/* Scheduled transfer, add and remove ask the host's membership callback, with their kind and
+ * node, at their time; each is APPLIED when the leader accepts it, FAILED with its reason when it
+ * refuses; only accepted ones count, and nothing goes into the book (nothing to end later). */
+static void scheduled_membership_asks_the_host(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new_members(3, 5);
+    struct cfg_fault faults[] = {
+        fault_at(10, CFG_FAULT_TRANSFER, 2),
+        fault_at(20, CFG_FAULT_ADD, 4),
+        fault_at(30, CFG_FAULT_REMOVE, 5),
+    };
+    struct cfg cfg = scenario_cfg(3, 1, 1);
+    cfg.max_nodes = 5;
+    cfg.faults = faults;
+    cfg.n_faults = 3;
+    struct scenario sc;
+    scenario_init(&sc, &cfg, 1);
+    scenario_start(&sc, 0);
+    scenario_run_due(&sc, 10, &f->host);
+    assert_int_equal(f->membership_calls, 1);
+    assert_int_equal(f->last_kind, CFG_FAULT_TRANSFER);
+    assert_int_equal(f->last_node, 2);
+    scenario_run_due(&sc, 20, &f->host);
+    assert_int_equal(f->membership_calls, 2);
+    assert_int_equal(f->last_kind, CFG_FAULT_ADD);
+    assert_int_equal(f->last_node, 4);
+    assert_true(f->learner[3]);
+    f->refuse = "a configuration change is already under way";
+    scenario_run_due(&sc, 30, &f->host);
+    assert_int_equal(f->membership_calls, 3);
+    assert_int_equal(f->last_kind, CFG_FAULT_REMOVE);
+    assert_int_equal(f->last_node, 5);
+    assert_int_equal(f->n_log, 3);
+    assert_int_equal(f->log[0].outcome, SCENARIO_APPLIED);
+    assert_int_equal(f->log[1].outcome, SCENARIO_APPLIED);
+    assert_int_equal(f->log[2].outcome, SCENARIO_FAILED);
+    assert_string_equal(f->log[0].err, "");
+    assert_string_equal(f->log[2].err, "a configuration change is already under way");
+    assert_string_equal(f->log[2].who, "faults");
+    assert_int_equal(f->log[2].fault.node, 5);
+    assert_int_equal(sc.faults, 2);
+    assert_int_equal(sc.book.n_down, 0);
+    assert_int_equal(sc.book.n_net, 0);
+    assert_book_matches(&sc, f);
+    assert_int_equal(f->config_calls, 0); /* no nemesis: the configuration is not asked for */
+    assert_int_equal(f->crashes + f->restarts + f->net_calls, 0);
+    char err[128];
+    assert_int_equal(scenario_heal_all(&sc, &f->host, err, sizeof err), 0);
+    assert_int_equal(f->restarts + f->net_calls, 0);
+    scenario_close(&sc);
+    free(f);
+}
+
+/* A host without membership callbacks: every membership fault fails with the same reason and
+ * counts for nothing. */
+static void membership_without_host_support_fails(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new(3);
+    struct cfg cfg = scenario_cfg(3, 1, 1);
+    struct scenario sc;
+    scenario_init(&sc, &cfg, 1);
+    static const enum cfg_fault_kind kinds[] = {CFG_FAULT_TRANSFER, CFG_FAULT_ADD,
+                                                CFG_FAULT_REMOVE};
+    for (size_t i = 0; i < 3; i++) {
+        struct cfg_fault fault = fault_at(0, kinds[i], 2);
+        assert_int_equal(scenario_apply(&sc, &fault, "test", 5, &f->host), SCENARIO_FAILED);
+        assert_int_equal(f->log[i].outcome, SCENARIO_FAILED);
+        assert_int_equal(f->log[i].fault.kind, kinds[i]);
+        assert_string_equal(f->log[i].err, "membership changes are not supported here");
+    }
+    assert_int_equal(sc.faults, 0);
+    assert_book_matches(&sc, f);
+    scenario_close(&sc);
+    free(f);
+}
+
+/* A host that has membership but no configuration still carries out scheduled changes (only the
+ * nemesis plans with the configuration). */
+static void membership_without_configuration_is_scheduled(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new_members(3, 4);
+    f->host.config = NULL;
+    struct cfg cfg = scenario_cfg(3, 1, 1);
+    cfg.max_nodes = 4;
+    struct scenario sc;
+    scenario_init(&sc, &cfg, 1);
+    struct cfg_fault add = fault_at(0, CFG_FAULT_ADD, 4);
+    assert_int_equal(scenario_apply(&sc, &add, "test", 0, &f->host), SCENARIO_APPLIED);
+    assert_int_equal(f->granted[CFG_FAULT_ADD], 1);
+    assert_int_equal(sc.faults, 1);
+    scenario_close(&sc);
+    free(f);
+}
+
+/* Node faults may name ids above num_nodes, up to max_nodes: a node that has not joined yet can
+ * crash, restart and be cut off like any other. */
+static void node_faults_reach_max_nodes(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new_members(3, 5);
+    struct cfg cfg = scenario_cfg(3, 1, 1);
+    cfg.max_nodes = 5;
+    struct scenario sc;
+    scenario_init(&sc, &cfg, 1);
+    struct cfg_fault faults[] = {fault_at(0, CFG_FAULT_CRASH, 5), fault_at(0, CFG_FAULT_ISOLATE, 4),
+                                 fault_at(0, CFG_FAULT_RESTART, 5), split_at(0, 5, 4)};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(scenario_apply(&sc, &faults[i], "test", 0, &f->host), SCENARIO_APPLIED);
+    assert_int_equal(f->group[4], 2);
+    assert_book_matches(&sc, f);
+    scenario_close(&sc);
+    free(f);
+}
+
 /* A zeroed scenario (a run that never started its faults) closes. */
 static void zeroed_scenario_closes(void **state)
 {
@@ -296,6 +438,11 @@ int main(void)
         cmocka_unit_test(partition_replaces_isolation),
         cmocka_unit_test(heal_all_undoes_everything),
         cmocka_unit_test(heal_all_with_nothing_in_force_calls_nothing),
+        cmocka_unit_test(sizes_from_num_and_max_nodes),
+        cmocka_unit_test(scheduled_membership_asks_the_host),
+        cmocka_unit_test(membership_without_host_support_fails),
+        cmocka_unit_test(membership_without_configuration_is_scheduled),
+        cmocka_unit_test(node_faults_reach_max_nodes),
         cmocka_unit_test(zeroed_scenario_closes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -324,6 +324,10 @@ static void fault_title(FILE *o, const struct tl_fault *f)
     if (f->kind == TL_F_SLOW)
         fprintf(o, " (+%" PRIu64 " ms)", f->slow_ms);
     fprintf(o, " at %s ms", tl_ms(a, f->t0_ns));
+    if (f->refused != NULL) {
+        fprintf(o, ", refused: ");
+        tl_html(o, f->refused);
+    }
     if (f->t1_ns > f->t0_ns || f->kind == TL_F_CRASH || f->kind == TL_F_PARTITION ||
         f->kind == TL_F_ISOLATE || f->kind == TL_F_SLOW)
         fprintf(o, f->open ? ", still in force at the end (%s ms)" : " until %s ms",

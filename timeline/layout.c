@@ -459,6 +459,7 @@ void tl_model_free(struct tl_model *m)
         free(m->faults.v[i].name);
         free(m->faults.v[i].groups);
         free(m->faults.v[i].group_of);
+        free(m->faults.v[i].refused);
     }
     for (size_t i = 0; i < m->ops.n; i++) {
         free(m->ops.v[i].key);

@@ -134,13 +134,14 @@ struct tl_fault {
     char *name; /* owned: the trace's word */
     int64_t t0_ns, t1_ns;
     uint32_t line;
-    uint32_t node;      /* crash, restart, isolate, slow; 0 otherwise */
+    uint32_t node;      /* crash, restart, isolate, slow, transfer, add, remove; 0 otherwise */
     uint64_t slow_ms;   /* slow */
     uint32_t *groups;   /* partition: owned; node ids, group after group */
     uint32_t *group_of; /* partition: owned, parallel to groups: the group number of each */
     size_t n_groups_nodes;
     uint32_t n_groups;
-    bool open; /* nothing ended it before the end of the trace */
+    char *refused; /* owned: a membership change the leader refused, and why; NULL otherwise */
+    bool open;     /* nothing ended it before the end of the trace */
 };
 
 /* A client operation of the history, in trace time. */

@@ -136,6 +136,10 @@ static void faults(FILE *o, const struct tl_model *m, bool *first)
                 }
             fputs("}", o);
         }
+        if (f->refused != NULL) {
+            fputs(" refused: ", o);
+            tl_json_str(o, f->refused);
+        }
         fprintf(o, "\",\"cat\":\"fault\",\"pid\":%" PRIu32 ",\"tid\":%d,\"ts\":%s}", pid,
                 pid != 0 ? TID_ROLE : 0, us(a, m, f->t0_ns));
         if (f->kind == TL_F_CRASH && pid != 0 && f->t1_ns > f->t0_ns) {

@@ -359,12 +359,13 @@ static int on_msg(struct reader *r, json_t *o, const char *actor, int64_t t_ns)
 static int on_fault(struct reader *r, json_t *o, int64_t t_ns)
 {
     struct tl_model *m = r->m;
-    const char *name;
+    const char *name, *refused;
     uint32_t node = 0;
     bool has_slow;
     uint64_t slow_ms = 0;
     if (get_str(r, o, "fault", &name) != 0 || get_node(r, o, "node", &node) != 0 ||
-        get_u64(r, o, "slow_ms", &has_slow, &slow_ms) != 0)
+        get_u64(r, o, "slow_ms", &has_slow, &slow_ms) != 0 ||
+        get_str(r, o, "refused", &refused) != 0)
         return -1;
     json_t *groups = json_object_get(o, "groups");
     if (groups != NULL && !json_is_null(groups) && !json_is_array(groups))
@@ -382,6 +383,7 @@ static int on_fault(struct reader *r, json_t *o, int64_t t_ns)
     f->line = r->line;
     f->node = node;
     f->slow_ms = slow_ms;
+    f->refused = refused != NULL ? xstrdup(refused) : NULL;
     if (node != 0)
         tl_ids_add(&m->node_ids, node);
     size_t n = 0;

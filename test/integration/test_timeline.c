@@ -1,7 +1,8 @@
 /* test_timeline.c - the timeline renderer (timeline/): what it draws matches what the trace and
- * the history hold (arrows, drops, duplicates, role changes, commits, client operations), bad
- * input is an error naming its line, the output is the same byte for byte, and the Perfetto file
- * is well-formed: every flow start has its end, and slices nest on each track.
+ * the history hold (arrows, drops, duplicates, role changes, commits, client operations,
+ * membership changes as the scenario host words them), bad input is an error naming its line, the
+ * output is the same byte for byte, and the Perfetto file is well-formed: every flow start has
+ * its end, and slices nest on each track.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,8 @@
 
 #include "check/linearize.h"
 #include "common/alloc.h"
+#include "host/scenario_host.h"
+#include "runtime/trace.h"
 #include "timeline/model.h"
 #include "timeline/timeline.h"
 
@@ -468,6 +471,84 @@ static void check_perfetto(const char *trace, const char *hist)
     json_decref(root);
 }
 
+/* Writes the four membership faults of the scene below to path in format. */
+static void trace_membership_faults(const char *path, enum trace_format format)
+{
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    struct trace_options opt = {.level = TRACE_INFO, .format = format, .out = out};
+    trace_open(&opt);
+    static const struct {
+        const char *who;
+        enum cfg_fault_kind kind;
+        uint32_t node;
+        enum scenario_outcome outcome;
+        const char *err;
+    } scene[] = {
+        {"faults", CFG_FAULT_ADD, 4, SCENARIO_APPLIED, ""},
+        {"nemesis", CFG_FAULT_TRANSFER, 2, SCENARIO_APPLIED, ""},
+        {"faults", CFG_FAULT_REMOVE, 3, SCENARIO_APPLIED, ""},
+        {"nemesis", CFG_FAULT_ADD, 5, SCENARIO_FAILED, "no leader \"known\""},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        struct cfg_fault f = {.kind = scene[i].kind, .node = scene[i].node};
+        struct scenario_applied a = {.who = scene[i].who,
+                                     .fault = &f,
+                                     .at_ms = 10 * i,
+                                     .n_nodes = 5,
+                                     .outcome = scene[i].outcome,
+                                     .err = scene[i].err};
+        scenario_trace_fault(&a);
+    }
+    trace_close();
+    struct trace_options quiet = {.level = TRACE_QUIET, .format = TRACE_TEXT, .out = stderr};
+    trace_open(&quiet);
+    assert_int_equal(fclose(out), 0);
+}
+
+/* Membership changes (issue 16) are worded for people in the text trace, carry their kind and
+ * node (and a refusal its reason) in the JSON one, and are drawn as fault flags on their node's
+ * lane, a refused one saying why. */
+static void membership_faults_are_traced_and_drawn(void **state)
+{
+    (void)state;
+    const char *text = tmp_path("membership.txt");
+    trace_membership_faults(text, TRACE_TEXT);
+    assert_int_equal(count_lines(text, "faults",
+                                 "asks the leader to add node 4 (a learner until it has caught up)",
+                                 NULL),
+                     1);
+    assert_int_equal(
+        count_lines(text, "nemesis", "asks the leader to hand leadership to node 2", NULL), 1);
+    assert_int_equal(count_lines(text, "asks the leader to remove node 3", NULL), 1);
+    assert_int_equal(
+        count_lines(text, "asks the leader to add node 5: refused: no leader \"known\"", NULL), 1);
+    const char *trace = tmp_path("membership.jsonl");
+    trace_membership_faults(trace, TRACE_JSONL);
+    assert_int_equal(
+        count_lines(trace, "\"event\":\"fault\"", "\"fault\":\"add\"", "\"node\":4", NULL), 1);
+    assert_int_equal(count_lines(trace, "\"fault\":\"transfer\"", "\"node\":2", NULL), 1);
+    assert_int_equal(count_lines(trace, "\"fault\":\"remove\"", "\"node\":3", NULL), 1);
+    assert_int_equal(count_lines(trace, "\"fault\":\"add\"", "\"node\":5",
+                                 "\"refused\":\"no leader \\\"known\\\"\"", NULL),
+                     1);
+    assert_int_equal(count_lines(trace, "\"refused\"", NULL), 1);
+    const char *html = tmp_path("membership.html");
+    struct timeline_stats st;
+    char err[256];
+    if (timeline_render(trace, NULL, html, tmp_path("membership.json"), &st, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(st.faults, 4);
+    assert_int_equal(st.nodes, 4); /* the lanes of nodes 2, 3, 4 and 5 */
+    size_t len;
+    char *page = read_all(html, &len);
+    assert_non_null(strstr(page, "<title>add node 4 at "));
+    assert_non_null(strstr(page, "<title>transfer node 2 at "));
+    assert_non_null(strstr(page, "<title>remove node 3 at "));
+    assert_non_null(strstr(page, ", refused: no leader &quot;known&quot; (line 4)</title>"));
+    free(page);
+}
+
 static void perfetto_file_is_well_formed(void **state)
 {
     (void)state;
@@ -489,6 +570,7 @@ int main(void)
         cmocka_unit_test(bad_history_and_missing_files_are_errors),
         cmocka_unit_test(truncated_lines_never_crash),
         cmocka_unit_test(perfetto_file_is_well_formed),
+        cmocka_unit_test(membership_faults_are_traced_and_drawn),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

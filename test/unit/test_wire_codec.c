@@ -80,6 +80,7 @@ static void assert_raft_equal(const struct raft_message *a, const struct raft_me
         assert_int_equal(a->request_vote.last_log_index, b->request_vote.last_log_index);
         assert_int_equal(a->request_vote.last_log_term, b->request_vote.last_log_term);
         assert_int_equal(a->request_vote.pre_vote, b->request_vote.pre_vote);
+        assert_int_equal(a->request_vote.transfer, b->request_vote.transfer);
         break;
     case RAFT_MSG_REQUEST_VOTE_REPLY:
         assert_int_equal(a->request_vote_reply.vote_granted, b->request_vote_reply.vote_granted);
@@ -142,6 +143,8 @@ static void assert_raft_equal(const struct raft_message *a, const struct raft_me
         assert_int_equal(a->read_index_reply.id, b->read_index_reply.id);
         assert_int_equal(a->read_index_reply.index, b->read_index_reply.index);
         assert_int_equal(a->read_index_reply.ok, b->read_index_reply.ok);
+        break;
+    case RAFT_MSG_TIMEOUT_NOW:
         break;
     }
 }
@@ -230,16 +233,21 @@ static void tw_raft_head(struct tw_bytes *p, const struct raft_message *m)
 
 /* --- round trips ----------------------------------------------------------------------------- */
 
-/* RequestVote and its reply, as votes and as pre-votes, with extreme field values. */
+/* RequestVote and its reply, as votes and as pre-votes, with and without the transfer flag
+ * (the wire carries every pair; that a pre-vote is no transfer is raft_message_validate's rule),
+ * with extreme field values. */
 static void votes_round_trip(void **state)
 {
     (void)state;
     for (int pre = 0; pre <= 1; pre++) {
-        struct raft_message m = msg_of(RAFT_MSG_REQUEST_VOTE, 7, 1, 2);
-        m.request_vote.last_log_index = UINT64_MAX;
-        m.request_vote.last_log_term = 6;
-        m.request_vote.pre_vote = pre;
-        round_trip_raft(&m);
+        for (int transfer = 0; transfer <= 1; transfer++) {
+            struct raft_message m = msg_of(RAFT_MSG_REQUEST_VOTE, 7, 1, 2);
+            m.request_vote.last_log_index = UINT64_MAX;
+            m.request_vote.last_log_term = 6;
+            m.request_vote.pre_vote = pre;
+            m.request_vote.transfer = transfer;
+            round_trip_raft(&m);
+        }
         for (int granted = 0; granted <= 1; granted++) {
             struct raft_message r = msg_of(RAFT_MSG_REQUEST_VOTE_REPLY, UINT64_MAX, 255, 254);
             r.request_vote_reply.vote_granted = granted;
@@ -334,19 +342,80 @@ static void read_index_round_trip(void **state)
     }
 }
 
-/* One message of every type, 1 through RAFT_MSG_READ_INDEX_REPLY, round-trips; a type added to
+/* TimeoutNow, which has no body: the common 17 bytes alone, with extreme field values. */
+static void timeout_now_round_trip(void **state)
+{
+    (void)state;
+    static const uint64_t terms[] = {1, 0x0102030405060708u, UINT64_MAX};
+    for (size_t i = 0; i < sizeof terms / sizeof terms[0]; i++) {
+        struct raft_message m = msg_of(RAFT_MSG_TIMEOUT_NOW, terms[i], 1, RAFT_MAX_NODES);
+        round_trip_raft(&m);
+        assert_int_equal(wire_raft_message_size(&m), WIRE_HEADER_BYTES + 17);
+    }
+}
+
+/* The configuration of the test below: voters 1 2 3 5, learner 7. */
+static struct raft_config config_1235_7(void)
+{
+    struct raft_config c;
+    raft_config_initial(&c, 3);
+    raft_config_set(&c, 5, true, false);
+    raft_config_set(&c, 7, false, true);
+    return c;
+}
+
+/* A configuration entry (raft_config_encode's 64 bytes) between a no-op and a command
+ * round-trips; decoded, its bytes give back the same configuration, and the message validates
+ * at the learner it is sent to. */
+static void config_entry_round_trip(void **state)
+{
+    (void)state;
+    struct raft_config c = config_1235_7();
+    uint8_t bytes[RAFT_CONFIG_BYTES];
+    raft_config_encode(&c, bytes);
+    static const uint8_t cmd[] = {9, 8, 7};
+    struct raft_entry e[3] = {
+        {.term = 4, .type = RAFT_ENTRY_NOOP, .len = 0, .data = NULL},
+        {.term = 4, .type = RAFT_ENTRY_CONFIG, .len = sizeof bytes, .data = bytes},
+        {.term = 4, .type = RAFT_ENTRY_COMMAND, .len = sizeof cmd, .data = (uint8_t *)cmd},
+    };
+    struct raft_message m = msg_of(RAFT_MSG_APPEND_ENTRIES, 4, 1, 7);
+    m.append_entries.prev_log_index = 10;
+    m.append_entries.prev_log_term = 3;
+    m.append_entries.leader_commit = 10;
+    m.append_entries.n_entries = 3;
+    m.append_entries.entries = e;
+    round_trip_raft(&m);
+    size_t len;
+    struct wire_frame in = {.kind = WIRE_KIND_RAFT_MESSAGE, .raft = m};
+    uint8_t *buf = encode(&in, &len);
+    assert_int_equal(len, WIRE_HEADER_BYTES + 17 + 36 + 3 * 13 + RAFT_CONFIG_BYTES + sizeof cmd);
+    struct wire_frame out;
+    decode_one(buf, len, &out);
+    const struct raft_entry *got = &out.raft.append_entries.entries[1];
+    assert_int_equal(got->type, RAFT_ENTRY_CONFIG);
+    struct raft_config back;
+    const char *why = NULL;
+    assert_int_equal(raft_config_decode(got->data, got->len, &back, &why), RAFT_OK);
+    assert_true(raft_config_equal(&back, &c));
+    assert_int_equal(raft_message_validate(&out.raft, 7, 7, &why), RAFT_OK);
+    wire_frame_free(&out);
+    free(buf);
+}
+
+/* One message of every type, 1 through RAFT_MSG_TIMEOUT_NOW, round-trips; a type added to
  * raft.h without a case here fails to compile (-Wswitch). */
 static void every_message_type_round_trips(void **state)
 {
     (void)state;
-    for (int type = RAFT_MSG_REQUEST_VOTE; type <= RAFT_MSG_READ_INDEX_REPLY; type++) {
+    for (int type = RAFT_MSG_REQUEST_VOTE; type <= RAFT_MSG_TIMEOUT_NOW; type++) {
         struct raft_message m = msg_of((enum raft_msg_type)type, 9, 2, 3);
         uint8_t chunk[5] = {1, 2, 3, 4, 5};
         switch (m.type) {
         case RAFT_MSG_REQUEST_VOTE:
             m.request_vote.last_log_index = 8;
             m.request_vote.last_log_term = 7;
-            m.request_vote.pre_vote = true;
+            m.request_vote.transfer = true;
             break;
         case RAFT_MSG_REQUEST_VOTE_REPLY:
             m.request_vote_reply.vote_granted = true;
@@ -383,6 +452,8 @@ static void every_message_type_round_trips(void **state)
             m.read_index_reply.index = 12;
             m.read_index_reply.ok = true;
             break;
+        case RAFT_MSG_TIMEOUT_NOW:
+            break;
         }
         assert_int_equal(m.type, type);
         round_trip_raft(&m);
@@ -391,32 +462,56 @@ static void every_message_type_round_trips(void **state)
     }
 }
 
-/* The version 2 layouts of docs/wire.md, byte for byte: AppendEntries with read_round before
- * n_entries, its reply with read_round last, ReadIndex and its reply, and a client request with
- * its read policy between request_id and command_len. */
+/* The version 3 layouts of docs/wire.md, byte for byte: RequestVote with transfer after
+ * pre_vote, TimeoutNow with no body, AppendEntries with read_round before n_entries and a
+ * configuration entry (voter bits, then learner bits), its reply with read_round last, ReadIndex
+ * and its reply, and a client request with its read policy between request_id and command_len. */
 static void layouts_are_the_documented_ones(void **state)
 {
     (void)state;
     struct tw_bytes p = {0};
 
+    struct raft_message rv = msg_of(RAFT_MSG_REQUEST_VOTE, 6, 2, 1);
+    rv.request_vote.last_log_index = 0x0102030405060708u;
+    rv.request_vote.last_log_term = 5;
+    rv.request_vote.transfer = true;
+    tw_raft_head(&p, &rv);
+    tw_put(&p, 0x0102030405060708u, 8); /* last_log_index, offset 17 */
+    tw_put(&p, 5, 8);                   /* last_log_term, 25 */
+    tw_put(&p, 0, 1);                   /* pre_vote, 33 */
+    tw_put(&p, 1, 1);                   /* transfer, 34 */
+    assert_int_equal(p.len, 17 + 18);
+    assert_frame_is(&(struct wire_frame){.kind = WIRE_KIND_RAFT_MESSAGE, .raft = rv}, &p);
+
+    struct raft_message tn = msg_of(RAFT_MSG_TIMEOUT_NOW, 6, 1, 2);
+    p.len = 0;
+    tw_raft_head(&p, &tn);
+    assert_int_equal(p.len, 17);
+    assert_frame_is(&(struct wire_frame){.kind = WIRE_KIND_RAFT_MESSAGE, .raft = tn}, &p);
+
     static const uint8_t data[] = {0xd0, 0xd1, 0xd2, 0xd3};
+    struct raft_config c = config_1235_7();
+    uint8_t config[RAFT_CONFIG_BYTES];
+    raft_config_encode(&c, config);
     struct raft_entry entries[] = {
         {.term = 3, .type = RAFT_ENTRY_NOOP, .len = 0, .data = NULL},
         {.term = 4, .type = RAFT_ENTRY_COMMAND, .len = 4, .data = (uint8_t *)data},
+        {.term = 4, .type = RAFT_ENTRY_CONFIG, .len = sizeof config, .data = config},
     };
     struct raft_message ae = msg_of(RAFT_MSG_APPEND_ENTRIES, 6, 1, 2);
     ae.append_entries.prev_log_index = 41;
     ae.append_entries.prev_log_term = 2;
     ae.append_entries.leader_commit = 40;
     ae.append_entries.read_round = 0x8877665544332211u;
-    ae.append_entries.n_entries = 2;
+    ae.append_entries.n_entries = 3;
     ae.append_entries.entries = entries;
+    p.len = 0;
     tw_raft_head(&p, &ae);
     tw_put(&p, 41, 8);                  /* prev_log_index, offset 17 */
     tw_put(&p, 2, 8);                   /* prev_log_term, 25 */
     tw_put(&p, 40, 8);                  /* leader_commit, 33 */
     tw_put(&p, 0x8877665544332211u, 8); /* read_round, 41 */
-    tw_put(&p, 2, 4);                   /* n_entries, 49 */
+    tw_put(&p, 3, 4);                   /* n_entries, 49 */
     tw_put(&p, 3, 8);                   /* the entries from 53: term, type, len, data */
     tw_put(&p, RAFT_ENTRY_NOOP, 1);
     tw_put(&p, 0, 4);
@@ -424,8 +519,35 @@ static void layouts_are_the_documented_ones(void **state)
     tw_put(&p, RAFT_ENTRY_COMMAND, 1);
     tw_put(&p, 4, 4);
     tw_put_bytes(&p, data, 4);
-    assert_int_equal(p.len, 17 + 36 + 2 * 13 + 4);
+    tw_put(&p, 4, 8);
+    tw_put(&p, RAFT_ENTRY_CONFIG, 1);
+    tw_put(&p, RAFT_CONFIG_BYTES, 4);
+    tw_put(&p, 1u << 1 | 1u << 2 | 1u << 3 | 1u << 5, 8); /* voters, bit id % 64 of word id / 64 */
+    for (int w = 1; w < 4; w++)
+        tw_put(&p, 0, 8);
+    tw_put(&p, 1u << 7, 8); /* learners, the same way */
+    for (int w = 1; w < 4; w++)
+        tw_put(&p, 0, 8);
+    assert_int_equal(p.len, 17 + 36 + 3 * 13 + 4 + 64);
     assert_frame_is(&(struct wire_frame){.kind = WIRE_KIND_RAFT_MESSAGE, .raft = ae}, &p);
+
+    /* Ids past 63 go to the later words: voters 1 and 200 (word 3, bit 8), learner 64 (word 1,
+     * bit 0). */
+    raft_config_initial(&c, 1);
+    raft_config_set(&c, 200, true, false);
+    raft_config_set(&c, 64, false, true);
+    raft_config_encode(&c, config);
+    p.len = 0;
+    tw_put(&p, 1u << 1, 8);
+    tw_put(&p, 0, 8);
+    tw_put(&p, 0, 8);
+    tw_put(&p, 1u << 8, 8);
+    tw_put(&p, 0, 8);
+    tw_put(&p, 1, 8);
+    tw_put(&p, 0, 8);
+    tw_put(&p, 0, 8);
+    assert_int_equal(p.len, RAFT_CONFIG_BYTES);
+    assert_memory_equal(config, p.p, RAFT_CONFIG_BYTES);
 
     struct raft_message aer = msg_of(RAFT_MSG_APPEND_ENTRIES_REPLY, 6, 2, 1);
     aer.append_entries_reply.rejected_index = 10;
@@ -669,7 +791,7 @@ static void encoder_refuses_what_decoder_refuses(void **state)
     assert_int_equal(wire_raft_message_size(&m), 0);
     m = msg_of(RAFT_MSG_COMMIT_NOTIFY, 1, 1, RAFT_MAX_NODES + 1);
     assert_int_equal(wire_encode_raft_message(&m, buf, sizeof buf, &len), WIRE_ENODE);
-    m = msg_of((enum raft_msg_type)(RAFT_MSG_READ_INDEX_REPLY + 1), 1, 1, 2);
+    m = msg_of((enum raft_msg_type)(RAFT_MSG_TIMEOUT_NOW + 1), 1, 1, 2);
     assert_int_equal(wire_encode_raft_message(&m, buf, sizeof buf, &len), WIRE_EMSG_TYPE);
     assert_int_equal(wire_raft_message_size(&m), 0);
     m = msg_of(RAFT_MSG_INSTALL_SNAPSHOT, 1, 1, 2);
@@ -686,7 +808,7 @@ static void encoder_refuses_what_decoder_refuses(void **state)
     m = msg_of(RAFT_MSG_APPEND_ENTRIES, 1, 1, 2);
     m.append_entries.n_entries = 1;
     m.append_entries.entries = &e;
-    e.type = (enum raft_entry_type)3;
+    e.type = (enum raft_entry_type)(RAFT_ENTRY_CONFIG + 1);
     assert_int_equal(wire_encode_raft_message(&m, buf, sizeof buf, &len), WIRE_EENTRY_TYPE);
     e.type = RAFT_ENTRY_COMMAND;
     e.len = RAFT_MAX_ENTRY_BYTES + 1;
@@ -745,7 +867,7 @@ static void encoder_refuses_oversized_frame(void **state)
 /* --- streams, truncation and flipped bits ---------------------------------------------------- */
 
 /* The most frames sample_frames() returns. */
-#define MAX_SAMPLES 8
+#define MAX_SAMPLES 9
 
 /* A few frames of every kind, for the stream tests; *n (at most MAX_SAMPLES) is how many. */
 static uint8_t **sample_frames(size_t *lens, size_t *n)
@@ -755,6 +877,8 @@ static uint8_t **sample_frames(size_t *lens, size_t *n)
     struct raft_message rv = msg_of(RAFT_MSG_REQUEST_VOTE, 4, 3, 1);
     rv.request_vote.last_log_index = 10;
     rv.request_vote.last_log_term = 3;
+    rv.request_vote.transfer = true;
+    struct raft_message tn = msg_of(RAFT_MSG_TIMEOUT_NOW, 4, 1, 3);
     struct raft_message ae = append_entries(3, 9);
     struct raft_message aer = msg_of(RAFT_MSG_APPEND_ENTRIES_REPLY, 4, 1, 3);
     aer.append_entries_reply.success = true;
@@ -768,6 +892,7 @@ static uint8_t **sample_frames(size_t *lens, size_t *n)
     rir.read_index_reply.ok = true;
     struct wire_frame frames[] = {
         {.kind = WIRE_KIND_RAFT_MESSAGE, .raft = rv},
+        {.kind = WIRE_KIND_RAFT_MESSAGE, .raft = tn},
         {.kind = WIRE_KIND_RAFT_MESSAGE, .raft = ae},
         {.kind = WIRE_KIND_RAFT_MESSAGE, .raft = aer},
         {.kind = WIRE_KIND_RAFT_MESSAGE, .raft = ri},
@@ -908,6 +1033,8 @@ int main(void)
         cmocka_unit_test(replies_and_notify_round_trip),
         cmocka_unit_test(append_entries_round_trip),
         cmocka_unit_test(read_index_round_trip),
+        cmocka_unit_test(timeout_now_round_trip),
+        cmocka_unit_test(config_entry_round_trip),
         cmocka_unit_test(every_message_type_round_trips),
         cmocka_unit_test(layouts_are_the_documented_ones),
         cmocka_unit_test(install_snapshot_round_trip),

@@ -11,7 +11,7 @@
 
 #include "test/unit/test_wire.h"
 
-_Static_assert(WIRE_VERSION == 2, "these frames are built by hand from docs/wire.md, version 2");
+_Static_assert(WIRE_VERSION == 3, "these frames are built by hand from docs/wire.md, version 3");
 
 /* Decodes the whole of b, expecting code; checks that nothing is returned with a refusal (and
  * that WIRE_OK consumes all of b). */
@@ -106,11 +106,11 @@ static void length_above_maximum_refused(void **state)
     free(b.p);
 }
 
-/* A version other than 2 is refused, whatever its header CRC. */
+/* A version other than 3 is refused, whatever its header CRC. */
 static void unknown_version_refused(void **state)
 {
     (void)state;
-    static const uint8_t versions[] = {0, 1, 3, 255};
+    static const uint8_t versions[] = {0, 1, 2, 4, 255};
     for (size_t i = 0; i < sizeof versions; i++) {
         struct tw_bytes b = {0};
         tw_header(&b, 12, versions[i], WIRE_KIND_CLIENT_REQUEST, 0, 0);
@@ -120,8 +120,8 @@ static void unknown_version_refused(void **state)
 }
 
 /* A whole, well-checksummed version 1 frame (a version 1 AppendEntries, without read_round) is
- * refused at its version byte, as soon as its header is in; and its payload, sealed in a version 2
- * frame, does not pass for a version 2 one (read_round is missing). */
+ * refused at its version byte, as soon as its header is in; and its payload, sealed in a version 3
+ * frame, does not pass for a version 3 one (read_round is missing). */
 static void version_1_frame_refused(void **state)
 {
     (void)state;
@@ -137,6 +137,29 @@ static void version_1_frame_refused(void **state)
     tw_put_bytes(&b, p.p, p.len);
     expect(&b, WIRE_EVERSION); /* the whole frame */
     expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_ETRUNCATED);
+    free(b.p);
+    free(p.p);
+}
+
+/* A whole, well-checksummed version 2 frame (a RequestVote without the transfer byte) is refused
+ * at its version byte, as soon as its header is in; its payload, sealed in a version 3 frame, is
+ * one byte short. */
+static void version_2_frame_refused(void **state)
+{
+    (void)state;
+    struct tw_bytes p = {0};
+    raft_head(&p, RAFT_MSG_REQUEST_VOTE, 1, 2);
+    tw_put(&p, 5, 8); /* last_log_index */
+    tw_put(&p, 4, 8); /* last_log_term */
+    tw_put(&p, 0, 1); /* pre_vote, and no transfer after it */
+    struct tw_bytes b = {0};
+    tw_header(&b, (uint32_t)(12 + p.len), 2, WIRE_KIND_RAFT_MESSAGE, 0, crc32c(0, p.p, p.len));
+    expect(&b, WIRE_EVERSION); /* the header alone */
+    tw_put_bytes(&b, p.p, p.len);
+    expect(&b, WIRE_EVERSION); /* the whole frame */
+    expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_ETRUNCATED);
+    tw_put(&p, 0, 1); /* transfer: now a version 3 RequestVote */
+    expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_OK);
     free(b.p);
     free(p.p);
 }
@@ -192,11 +215,11 @@ static void payload_crc_mismatch_refused(void **state)
 
 /* --- Raft message payloads ------------------------------------------------------------------- */
 
-/* Message types other than 1..9 are refused. */
+/* Message types other than 1..10 are refused. */
 static void raft_type_out_of_range_refused(void **state)
 {
     (void)state;
-    static const uint8_t types[] = {0, 10, 255};
+    static const uint8_t types[] = {0, 11, 255};
     for (size_t i = 0; i < sizeof types; i++) {
         struct tw_bytes p = {0};
         raft_head(&p, types[i], 1, 2);
@@ -229,6 +252,7 @@ static void raft_payload_of_type(struct tw_bytes *p, enum raft_msg_type type)
         tw_put(p, 1, 8);
         tw_put(p, 1, 8);
         tw_put(p, 0, 1);
+        tw_put(p, 1, 1); /* transfer */
         break;
     case RAFT_MSG_REQUEST_VOTE_REPLY:
         tw_put(p, 1, 1);
@@ -274,16 +298,18 @@ static void raft_payload_of_type(struct tw_bytes *p, enum raft_msg_type type)
         tw_put(p, 9, 8);
         tw_put(p, 1, 1);
         break;
+    case RAFT_MSG_TIMEOUT_NOW:
+        break;
     }
 }
 
-/* Each type's payload (ReadIndex and its reply, and the read_round of AppendEntries and its reply,
- * included) decodes whole, is refused as truncated one byte (or any number of bytes) short, and
- * as trailing one byte long. */
+/* Each type's payload (TimeoutNow's, with no body, RequestVote's transfer byte, ReadIndex and its
+ * reply, and the read_round of AppendEntries and its reply included) decodes whole, is refused as
+ * truncated one byte (or any number of bytes) short, and as trailing one byte long. */
 static void raft_truncated_and_trailing_refused(void **state)
 {
     (void)state;
-    for (int type = RAFT_MSG_REQUEST_VOTE; type <= RAFT_MSG_READ_INDEX_REPLY; type++) {
+    for (int type = RAFT_MSG_REQUEST_VOTE; type <= RAFT_MSG_TIMEOUT_NOW; type++) {
         struct tw_bytes p = {0};
         raft_payload_of_type(&p, (enum raft_msg_type)type);
         expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_OK);
@@ -310,7 +336,12 @@ static void raft_bool_not_0_or_1_refused(void **state)
         raft_head(&p, RAFT_MSG_REQUEST_VOTE, 1, 2);
         tw_put(&p, 1, 8);
         tw_put(&p, 1, 8);
-        tw_put(&p, bad[i], 1);
+        tw_put(&p, bad[i], 1); /* pre_vote */
+        tw_put(&p, 0, 1);
+        expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_EBOOL);
+        p.len -= 2;
+        tw_put(&p, 0, 1);
+        tw_put(&p, bad[i], 1); /* transfer */
         expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_EBOOL);
         p.len = 0;
         raft_head(&p, RAFT_MSG_REQUEST_VOTE_REPLY, 1, 2);
@@ -388,11 +419,11 @@ static void snapshot_chunk_above_maximum_refused(void **state)
     }
 }
 
-/* An entry type other than NOOP (1) or COMMAND (2) is refused, in any position. */
+/* An entry type other than NOOP (1), COMMAND (2) or CONFIG (3) is refused, in any position. */
 static void entry_type_unknown_refused(void **state)
 {
     (void)state;
-    static const uint8_t types[] = {0, 3, 255};
+    static const uint8_t types[] = {0, 4, 255};
     for (size_t i = 0; i < sizeof types; i++)
         for (size_t pos = 0; pos < 3; pos++) {
             struct tw_bytes p = {0};
@@ -402,6 +433,21 @@ static void entry_type_unknown_refused(void **state)
             expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_EENTRY_TYPE);
             free(p.p);
         }
+}
+
+/* Entries of each known type, a configuration among them, decode; the codec does not look inside
+ * an entry's data (a configuration's 64 bytes are raft_message_validate's to check). */
+static void entry_types_1_to_3_accepted(void **state)
+{
+    (void)state;
+    struct tw_bytes p = {0};
+    append_entries_head(&p, 4);
+    entry(&p, RAFT_ENTRY_NOOP, 0, 0);
+    entry(&p, RAFT_ENTRY_COMMAND, 5, 5);
+    entry(&p, RAFT_ENTRY_CONFIG, 64, 64);
+    entry(&p, RAFT_ENTRY_CONFIG, 3, 3);
+    expect_payload(WIRE_KIND_RAFT_MESSAGE, &p, WIRE_OK);
+    free(p.p);
 }
 
 /* Fewer entries than counted, data shorter than an entry's len, and bytes after the last entry
@@ -528,6 +574,7 @@ int main(void)
         cmocka_unit_test(length_above_maximum_refused),
         cmocka_unit_test(unknown_version_refused),
         cmocka_unit_test(version_1_frame_refused),
+        cmocka_unit_test(version_2_frame_refused),
         cmocka_unit_test(header_crc_mismatch_refused),
         cmocka_unit_test(nonzero_flags_refused),
         cmocka_unit_test(unknown_kind_refused),
@@ -540,6 +587,7 @@ int main(void)
         cmocka_unit_test(entry_len_above_maximum_refused),
         cmocka_unit_test(snapshot_chunk_above_maximum_refused),
         cmocka_unit_test(entry_type_unknown_refused),
+        cmocka_unit_test(entry_types_1_to_3_accepted),
         cmocka_unit_test(entries_truncated_or_trailing_refused),
         cmocka_unit_test(client_request_truncated_or_trailing_refused),
         cmocka_unit_test(client_request_read_policy_out_of_range_refused),

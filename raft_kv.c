@@ -105,10 +105,17 @@ static int inspect_dir(const char *dir)
     }
     for (size_t i = 0; i < in.n_snapshots; i++) {
         const struct storage_inspect_snapshot *s = &in.snapshots[i];
-        printf("  snapshot %s: index %llu, term %llu, %llu bytes, %s%s\n", s->name,
+        printf("  snapshot %s: index %llu, term %llu, %llu bytes, %s", s->name,
                (unsigned long long)s->index, (unsigned long long)s->term,
-               (unsigned long long)s->bytes, s->ok ? "checksum ok" : "NOT VERIFIED",
-               i + 1 < in.n_snapshots ? " (superseded)" : "");
+               (unsigned long long)s->bytes, s->ok ? "checksum ok" : "NOT VERIFIED");
+        if (s->ok && raft_config_voters(&s->config) > 0) {
+            char config[1024];
+            printf(", configuration %s", raft_config_format(&s->config, config, sizeof config));
+        } else if (s->ok) { /* the core starts from its initial configuration */
+            printf(", no configuration (the initial one)%s",
+                   s->version == STORAGE_SNAP_V1_VERSION ? ", format version 1" : "");
+        }
+        printf("%s\n", i + 1 < in.n_snapshots ? " (superseded)" : "");
     }
     for (size_t i = 0; i < in.n_segments; i++) {
         const struct storage_inspect_segment *s = &in.segments[i];

@@ -149,7 +149,8 @@ enum storage_fmt_rec storage_fmt_rec_decode(const uint8_t *in, uint64_t avail,
     uint32_t type = (uint32_t)get(in + 12, 4);
     v->index = get(in + 16, 8);
     v->term = get(in + 24, 8);
-    if ((type != RAFT_ENTRY_NOOP && type != RAFT_ENTRY_COMMAND) || v->term == 0 ||
+    if ((type != RAFT_ENTRY_NOOP && type != RAFT_ENTRY_COMMAND && type != RAFT_ENTRY_CONFIG) ||
+        v->term == 0 ||
         !all_zero(in + STORAGE_REC_HEADER_BYTES + len, (size_t)(bytes - len) - 32)) {
         *problem = "record: malformed (type, term or padding)";
         return STORAGE_REC_BAD;
@@ -172,53 +173,81 @@ uint64_t storage_fmt_rec_claimed_bytes(const uint8_t *in, uint64_t avail)
     return bytes < avail ? bytes : avail;
 }
 
-static void snap_fill(uint8_t out[STORAGE_SNAP_HEADER_BYTES],
-                      const struct storage_fmt_snap_header *h)
-{
-    memset(out, 0, STORAGE_SNAP_HEADER_BYTES);
-    uint8_t *p = le_put_bytes(out, snap_magic, sizeof snap_magic);
-    p = le_put(p, STORAGE_FORMAT_VERSION, 4);
-    p = le_put(p, h->node_id, 4);
-    p = le_put(p, h->index, 8);
-    p = le_put(p, h->term, 8);
-    le_put(p, h->data_len, 8);
-}
+/* Snapshot headers. Version 2: magic, version, node id, index, term, data length, the
+ * configuration (STORAGE_SNAP_CONFIG_OFFSET, RAFT_CONFIG_BYTES), the checksum, 4 zero bytes.
+ * Version 1 is the same without the configuration. Either way the checksum covers the header
+ * up to it, then the data, and sits 8 bytes before the header's end. */
 
-static uint32_t snap_crc(const uint8_t *header, const uint8_t *data, uint64_t len)
+static uint32_t snap_crc(const uint8_t *header, uint32_t header_bytes, const uint8_t *data,
+                         uint64_t len)
 {
-    return crc32c(crc32c(0, header, 40), data, (size_t)len);
+    return crc32c(crc32c(0, header, header_bytes - 8), data, (size_t)len);
 }
 
 void storage_fmt_snap_encode(uint8_t out[STORAGE_SNAP_HEADER_BYTES],
                              const struct storage_fmt_snap_header *h, const uint8_t *data)
 {
-    snap_fill(out, h);
-    le_put(out + 40, snap_crc(out, data, h->data_len), 4);
+    memset(out, 0, STORAGE_SNAP_HEADER_BYTES);
+    uint8_t *p = le_put_bytes(out, snap_magic, sizeof snap_magic);
+    p = le_put(p, STORAGE_SNAP_VERSION, 4);
+    p = le_put(p, h->node_id, 4);
+    p = le_put(p, h->index, 8);
+    p = le_put(p, h->term, 8);
+    p = le_put(p, h->data_len, 8);
+    assert(p == out + STORAGE_SNAP_CONFIG_OFFSET);
+    raft_config_encode(&h->config, p);
+    le_put(out + STORAGE_SNAP_HEADER_BYTES - 8,
+           snap_crc(out, STORAGE_SNAP_HEADER_BYTES, data, h->data_len), 4);
 }
 
-int storage_fmt_snap_decode(const uint8_t in[STORAGE_SNAP_HEADER_BYTES],
-                            struct storage_fmt_snap_header *h, const char **problem)
+int storage_fmt_snap_decode(const uint8_t *in, uint64_t avail, struct storage_fmt_snap_header *h,
+                            const char **problem)
 {
-    if (memcmp(in, snap_magic, sizeof snap_magic) != 0) {
+    memset(h, 0, sizeof *h);
+    *problem = NULL;
+    if (avail < STORAGE_SNAP_V1_HEADER_BYTES) { /* the shorter header, of either version */
+        *problem = "snapshot: shorter than its header";
+    } else if (memcmp(in, snap_magic, sizeof snap_magic) != 0) {
         *problem = "snapshot header: wrong magic";
-        return -1;
+    } else {
+        h->version = (uint32_t)get(in + 8, 4);
+        h->header_bytes = h->version == STORAGE_SNAP_VERSION      ? STORAGE_SNAP_HEADER_BYTES
+                          : h->version == STORAGE_SNAP_V1_VERSION ? STORAGE_SNAP_V1_HEADER_BYTES
+                                                                  : 0;
+        if (h->header_bytes == 0)
+            *problem = "snapshot header: unknown format version";
+        else if (avail < h->header_bytes)
+            *problem = "snapshot: shorter than its header";
     }
-    if (get(in + 8, 4) != STORAGE_FORMAT_VERSION) {
-        *problem = "snapshot header: unknown format version";
+    if (*problem != NULL)
         return -1;
-    }
     h->node_id = (uint32_t)get(in + 12, 4);
     h->index = get(in + 16, 8);
     h->term = get(in + 24, 8);
     h->data_len = get(in + 32, 8);
-    h->crc = (uint32_t)get(in + 40, 4);
+    h->crc = (uint32_t)get(in + h->header_bytes - 8, 4);
     return 0;
 }
 
-bool storage_fmt_snap_check(const uint8_t in[STORAGE_SNAP_HEADER_BYTES],
-                            const struct storage_fmt_snap_header *h, const uint8_t *data)
+bool storage_fmt_snap_check(const uint8_t *in, const struct storage_fmt_snap_header *h,
+                            const uint8_t *data)
 {
-    return all_zero(in + 44, 4) && h->crc == snap_crc(in, data, h->data_len);
+    return all_zero(in + h->header_bytes - 4, 4) &&
+           h->crc == snap_crc(in, h->header_bytes, data, h->data_len);
+}
+
+int storage_fmt_snap_config(const uint8_t *in, struct storage_fmt_snap_header *h,
+                            const char **problem)
+{
+    memset(&h->config, 0, sizeof h->config);
+    const uint8_t *c = in + STORAGE_SNAP_CONFIG_OFFSET;
+    if (h->version == STORAGE_SNAP_V1_VERSION || all_zero(c, RAFT_CONFIG_BYTES))
+        return 0;
+    if (raft_config_decode(c, RAFT_CONFIG_BYTES, &h->config, NULL) != RAFT_OK) {
+        *problem = "snapshot header: malformed configuration";
+        return -1;
+    }
+    return 0;
 }
 
 /* --- names ---------------------------------------------------------------------------------- */

@@ -1,6 +1,6 @@
-/* format.h - the on-disk format of storage/ (docs/storage.md, format version 1): file names, the
- * hard state slots, segment headers, log records and snapshot headers, encoded and checked here
- * and nowhere else. Every integer is little-endian; every checksum is CRC32C (common/crc32c.h).
+/* format.h - the on-disk format of storage/ (docs/storage.md): file names, the hard state slots,
+ * segment headers, log records and snapshot headers, encoded and checked here and nowhere else.
+ * Every integer is little-endian; every checksum is CRC32C (common/crc32c.h).
  */
 #ifndef RAFT_KV_STORAGE_FORMAT_H
 #define RAFT_KV_STORAGE_FORMAT_H
@@ -10,19 +10,26 @@
 #include <stdint.h>
 
 #include "raft/log.h"
+#include "raft/raft.h"
 #include "storage/fs.h"
 
+/* The version of the hard state slots and segment headers. */
 #define STORAGE_FORMAT_VERSION 1
+/* The version of snapshot headers: 2 added the configuration. A version 1 header (48 bytes, no
+ * configuration) is still read, with an all-zero configuration. */
+#define STORAGE_SNAP_VERSION    2
+#define STORAGE_SNAP_V1_VERSION 1
 
 /* hardstate: two slots of STORAGE_HS_SLOT_BYTES, at 0 and at STORAGE_HS_SLOT1_OFFSET (another
  * 512-byte sector), in a file of STORAGE_HS_FILE_BYTES. */
-#define STORAGE_HS_NAME           "hardstate"
-#define STORAGE_HS_SLOT_BYTES     48
-#define STORAGE_HS_SLOT1_OFFSET   512
-#define STORAGE_HS_FILE_BYTES     1024
-#define STORAGE_SEG_HEADER_BYTES  32
-#define STORAGE_REC_HEADER_BYTES  32
-#define STORAGE_SNAP_HEADER_BYTES 48
+#define STORAGE_HS_NAME              "hardstate"
+#define STORAGE_HS_SLOT_BYTES        48
+#define STORAGE_HS_SLOT1_OFFSET      512
+#define STORAGE_HS_FILE_BYTES        1024
+#define STORAGE_SEG_HEADER_BYTES     32
+#define STORAGE_REC_HEADER_BYTES     32
+#define STORAGE_SNAP_HEADER_BYTES    112 /* version 2 */
+#define STORAGE_SNAP_V1_HEADER_BYTES 48
 /* The largest record: header + the largest entry, padded to 8. */
 #define STORAGE_REC_MAX_BYTES (STORAGE_REC_HEADER_BYTES + (16u * 1024u * 1024u))
 /* File names: "wal-" seq "-" first index, "snap-" index "-" term (16 lowercase hex digits each),
@@ -85,20 +92,35 @@ enum storage_fmt_rec storage_fmt_rec_decode(const uint8_t *in, uint64_t avail,
 uint64_t storage_fmt_rec_claimed_bytes(const uint8_t *in, uint64_t avail);
 
 struct storage_fmt_snap_header {
+    uint32_t version;      /* decode: STORAGE_SNAP_VERSION or STORAGE_SNAP_V1_VERSION */
+    uint32_t header_bytes; /* decode: the header's size in that version (the data follows) */
     uint32_t node_id;
     uint64_t index, term;
     uint64_t data_len;
-    uint32_t crc; /* over the header's first 40 bytes and the data */
+    /* The configuration at index (raft_config_encode). All zero: none recorded, which the core
+     * reads as its initial one (a version 1 header, or a server that joined with none). Set by
+     * encode's caller, and by storage_fmt_snap_config, not by decode. */
+    struct raft_config config;
+    uint32_t crc; /* over the header up to the checksum field, and the data */
 };
-/* Encodes the header of a snapshot whose data has CRC32C data_crc (crc32c(0, data, len)). */
+/* Encodes the header (version STORAGE_SNAP_VERSION, STORAGE_SNAP_HEADER_BYTES) of a snapshot of
+ * h->data_len bytes of data, with h->config, and its checksum. */
 void storage_fmt_snap_encode(uint8_t out[STORAGE_SNAP_HEADER_BYTES],
                              const struct storage_fmt_snap_header *h, const uint8_t *data);
-/* Checks magic and version and decodes; the checksum is checked by storage_fmt_snap_check. */
-int storage_fmt_snap_decode(const uint8_t in[STORAGE_SNAP_HEADER_BYTES],
-                            struct storage_fmt_snap_header *h, const char **problem);
-/* True if h->crc matches the header bytes in and the data. */
-bool storage_fmt_snap_check(const uint8_t in[STORAGE_SNAP_HEADER_BYTES],
-                            const struct storage_fmt_snap_header *h, const uint8_t *data);
+/* Checks magic and version of the header at in (avail bytes of file) and decodes its fields; 0,
+ * or -1 with *problem (the header cut short, wrong magic, unknown version). The checksum is
+ * checked by storage_fmt_snap_check, the configuration by storage_fmt_snap_config. */
+int storage_fmt_snap_decode(const uint8_t *in, uint64_t avail, struct storage_fmt_snap_header *h,
+                            const char **problem);
+/* True if h->crc matches the header bytes in and the data (and the unused bytes are zero). */
+bool storage_fmt_snap_check(const uint8_t *in, const struct storage_fmt_snap_header *h,
+                            const uint8_t *data);
+/* The offset of the configuration in a snapshot header. */
+#define STORAGE_SNAP_CONFIG_OFFSET 40
+/* Decodes the configuration of a checked header into h->config: all zero for version 1; 0, or
+ * -1 with *problem if the bytes are not a configuration (raft_config_decode) nor all zero. */
+int storage_fmt_snap_config(const uint8_t *in, struct storage_fmt_snap_header *h,
+                            const char **problem);
 
 /* Names. */
 enum storage_fmt_kind {

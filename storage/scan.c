@@ -158,10 +158,12 @@ static void scan_hard_state(const struct storage_fs *fs, struct storage_scan *sc
     }
 }
 
-/* Checks snapshot file s (its name already parsed into index and term); keeps its data in
- * *data if data is not NULL. Records damage if it is the one in use (in_use). */
+/* Checks snapshot file s (its name already parsed into index and term); if load is not NULL,
+ * keeps its data, length and configuration there. Records damage if it is the one in use
+ * (in_use). */
 static void check_snapshot(const struct storage_fs *fs, struct storage_scan *sc, struct chain *ch,
-                           struct storage_inspect_snapshot *s, bool in_use, uint8_t **data)
+                           struct storage_inspect_snapshot *s, bool in_use,
+                           struct raft_snapshot *load)
 {
     uint8_t *buf;
     uint64_t size;
@@ -171,24 +173,30 @@ static void check_snapshot(const struct storage_fs *fs, struct storage_scan *sc,
     if (read_whole(fs, s->name, STORAGE_MAX_FILE_BYTES, &buf, &size, &problem) != 0)
         goto bad;
     s->bytes = size;
-    if (size < STORAGE_SNAP_HEADER_BYTES) {
-        problem = "snapshot: shorter than its header";
-    } else if (storage_fmt_snap_decode(buf, &h, &problem) != 0) {
+    if (storage_fmt_snap_decode(buf, size, &h, &problem) != 0) {
         /* problem set */
     } else if (h.index != s->index || h.term != s->term || h.index == 0 || h.term == 0) {
         problem = "snapshot: index or term differs from its name";
         at = 16;
-    } else if (h.data_len != size - STORAGE_SNAP_HEADER_BYTES) {
+    } else if (h.data_len != size - h.header_bytes) {
         problem = "snapshot: data length differs from the file's size";
         at = 32;
-    } else if (!storage_fmt_snap_check(buf, &h, buf + STORAGE_SNAP_HEADER_BYTES)) {
+    } else if (!storage_fmt_snap_check(buf, &h, buf + h.header_bytes)) {
         problem = "snapshot: bad checksum";
-        at = 40;
+        at = h.header_bytes - 8;
+    } else if (storage_fmt_snap_config(buf, &h, &problem) != 0) {
+        at = STORAGE_SNAP_CONFIG_OFFSET;
     } else if (!in_use || node_ok(sc, ch, h.node_id, s->name, 12)) {
         s->ok = true;
-        if (data != NULL && h.data_len > 0) {
-            *data = xmalloc((size_t)h.data_len);
-            memcpy(*data, buf + STORAGE_SNAP_HEADER_BYTES, (size_t)h.data_len);
+        s->version = h.version;
+        s->config = h.config;
+        if (load != NULL) {
+            load->config = h.config;
+            load->len = (size_t)h.data_len;
+            if (h.data_len > 0) {
+                load->data = xmalloc((size_t)h.data_len);
+                memcpy(load->data, buf + h.header_bytes, (size_t)h.data_len);
+            }
         }
         free(buf);
         return;
@@ -230,15 +238,14 @@ static void scan_snapshots(const struct storage_fs *fs, struct storage_scan *sc,
         return;
     sc->snap = (int)v->n_snapshots - 1;
     struct storage_inspect_snapshot *use = &v->snapshots[sc->snap];
-    uint8_t *data = NULL;
-    check_snapshot(fs, sc, ch, use, true, load ? &data : NULL);
+    struct raft_snapshot loaded = {0};
+    check_snapshot(fs, sc, ch, use, true, load ? &loaded : NULL);
     if (use->ok) {
         ch->snap_index = use->index;
         ch->snap_term = use->term;
-        sc->snapshot.index = use->index;
-        sc->snapshot.term = use->term;
-        sc->snapshot.data = data;
-        sc->snapshot.len = load ? (size_t)(use->bytes - STORAGE_SNAP_HEADER_BYTES) : 0;
+        loaded.index = use->index;
+        loaded.term = use->term;
+        sc->snapshot = loaded; /* its data, length and configuration only if load */
     }
     if (!load) /* inspect: verify the older ones too (storage_open removes them unread) */
         for (size_t i = 0; i + 1 < v->n_snapshots; i++)
@@ -347,6 +354,12 @@ static void scan_segment(const struct storage_fs *fs, struct storage_scan *sc, s
         if (kind == STORAGE_REC_OK) {
             if (r.index != seg.first + seg.n) {
                 damage(sc, e->name, true, off, "record index out of sequence");
+                break;
+            }
+            /* Sound bytes (the checksum holds) that raft_init would refuse: say which record. */
+            if (r.type == RAFT_ENTRY_CONFIG &&
+                raft_config_decode(r.data, r.len, NULL, NULL) != RAFT_OK) {
+                damage(sc, e->name, true, off, "record: malformed configuration");
                 break;
             }
             if (!chain_record(sc, ch, log, e->name, off, &r))

@@ -143,8 +143,17 @@ static int snapshot_write(struct storage *st, const struct raft_snapshot *snap,
     struct storage_fmt_snap_header h = {.node_id = st->opt.node_id,
                                         .index = snap->index,
                                         .term = snap->term,
-                                        .data_len = snap->len};
+                                        .data_len = snap->len,
+                                        .config = snap->config};
     storage_fmt_snap_encode(header, &h, snap->data);
+    /* The core hands over a configuration it could decode, or none (all zero): what is written
+     * here is read back (storage_fmt_snap_config). */
+    struct storage_fmt_snap_header back = {.version = STORAGE_SNAP_VERSION};
+    const char *problem = NULL;
+    int readable = storage_fmt_snap_config(header, &back, &problem) == 0 &&
+                   raft_config_equal(&back.config, &snap->config);
+    assert(readable);
+    (void)readable;
     int handle;
     int rc = st->fs.open(st->fs.ctx, tmp, STORAGE_FS_CREATE, &handle);
     if (rc != 0)

@@ -1,6 +1,6 @@
 /* storage.h - a node's durable Raft state in files: the hard state (term, vote), a write-ahead
  * log in segments, and snapshots, in one directory reached through the port of storage/fs.h.
- * The format and the recovery rules are in docs/storage.md (format version 1).
+ * The format and the recovery rules are in docs/storage.md.
  *
  * Use (a host, per node):
  *   storage_open()   once: recovers the directory and loads the durable state (struct raft_disk)
@@ -171,8 +171,10 @@ struct storage_inspect_segment {
 struct storage_inspect_snapshot {
     char name[STORAGE_NAME_BYTES];
     uint64_t index, term;
-    uint64_t bytes; /* the file's size */
-    bool ok;        /* header, node id and checksum verified */
+    uint64_t bytes;            /* the file's size */
+    bool ok;                   /* header, node id, checksum and configuration verified; then: */
+    uint32_t version;          /* the header's format version (1: before configurations) */
+    struct raft_config config; /* the configuration at index; all zero: none recorded */
 };
 
 struct storage_damage {

@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/crc32c.h"
+#include "common/le.h"
+#include "test_membership.h"
 #include "test_storage_dir.h"
 
 /* A directory of node 1 with n entries of term 1 in segments of segment_bytes, closed. */
@@ -231,8 +234,179 @@ static void both_slots_bad_refuses(void **state)
     tdir_remove(&t);
 }
 
-/* A snapshot whose checksum fails is refused (offset 40: the checksum field). */
+/* A directory of node 1 with 10 entries of term 1 and, after them, snapshot s, closed; the
+ * snapshot file's name in name. */
+static void build_with_snapshot(struct tdir *t, const struct raft_snapshot *s,
+                                char name[STORAGE_NAME_BYTES])
+{
+    struct storage st;
+    struct raft_disk d;
+    struct storage_report rep;
+    struct storage_options o = topt(256);
+    open_ok(t, &o, &st, &d, &rep);
+    append(t, &st, 10, 1);
+    struct raft_persist p = {.snapshot = s};
+    put(t, &st, &p);
+    storage_close(&st);
+    raft_disk_close(&d);
+    char snaps[4][STORAGE_NAME_BYTES];
+    assert_int_equal(names(t, "snap-", snaps), 1);
+    memcpy(name, snaps[0], STORAGE_NAME_BYTES);
+}
+
+/* A snapshot whose checksum fails is refused (offset 104: the checksum field). */
 static void snapshot_checksum_bad_refuses(void **state)
+{
+    (void)state;
+    struct tdir t;
+    tdir_make(&t);
+    uint8_t data[64] = {1, 2, 3};
+    struct raft_snapshot s = {.index = 8, .term = 1, .data = data, .len = sizeof data};
+    char snap[STORAGE_NAME_BYTES];
+    build_with_snapshot(&t, &s, snap);
+    flip_bit(&t, snap, STORAGE_SNAP_HEADER_BYTES + 10);
+    open_refused(&t, snap, true, STORAGE_SNAP_HEADER_BYTES - 8, "snapshot: bad checksum");
+    tdir_remove(&t);
+}
+
+/* The whole of file name (at most cap bytes); returns its size. */
+static size_t file_read(const struct tdir *t, const char *name, uint8_t *out, size_t cap)
+{
+    FILE *f = fopen(file_path(t, name), "rb");
+    assert_non_null(f);
+    size_t n = fread(out, 1, cap, f);
+    assert_true(n < cap);
+    fclose(f);
+    return n;
+}
+
+/* Sets bytes [at, at + n) of a version 2 snapshot file to bytes and writes the checksum those
+ * bytes make, so the header checks and only what they mean is wrong. */
+static void snapshot_rewrite(const struct tdir *t, const char *name, long at, const uint8_t *bytes,
+                             size_t n)
+{
+    static uint8_t file[4096];
+    size_t size = file_read(t, name, file, sizeof file);
+    memcpy(file + at, bytes, n);
+    uint8_t crc[4];
+    uint32_t c = crc32c(0, file, STORAGE_SNAP_HEADER_BYTES - 8);
+    le_put(crc, crc32c(c, file + STORAGE_SNAP_HEADER_BYTES, size - STORAGE_SNAP_HEADER_BYTES), 4);
+    file_poke(t, name, at, bytes, n);
+    file_poke(t, name, STORAGE_SNAP_HEADER_BYTES - 8, crc, sizeof crc);
+}
+
+/* A snapshot's configuration damaged is refused, naming the file: a flipped bit is caught by the
+ * checksum; bytes whose checksum holds but that are no configuration (server 2 both voter and
+ * learner; a learner without any voter) are refused at offset 40, where the configuration is. */
+static void snapshot_configuration_damaged_refuses(void **state)
+{
+    (void)state;
+    struct tdir t;
+    tdir_make(&t);
+    uint8_t data[16] = {1, 2, 3};
+    struct raft_snapshot s = {
+        .index = 8, .term = 1, .config = config_1235_7(), .data = data, .len = sizeof data};
+    char snap[STORAGE_NAME_BYTES];
+    build_with_snapshot(&t, &s, snap);
+    flip_bit(&t, snap, STORAGE_SNAP_CONFIG_OFFSET + 3);
+    open_refused(&t, snap, true, STORAGE_SNAP_HEADER_BYTES - 8, "snapshot: bad checksum");
+    flip_bit(&t, snap, STORAGE_SNAP_CONFIG_OFFSET + 3);
+    uint8_t both = 1u << 2 | 1u << 7; /* learners of word 0: 2 (also a voter) and 7 */
+    snapshot_rewrite(&t, snap, STORAGE_SNAP_CONFIG_OFFSET + 32, &both, 1);
+    open_refused(&t, snap, true, STORAGE_SNAP_CONFIG_OFFSET,
+                 "snapshot header: malformed configuration");
+    uint8_t no_voters[32] = {0};
+    snapshot_rewrite(&t, snap, STORAGE_SNAP_CONFIG_OFFSET, no_voters, sizeof no_voters);
+    open_refused(&t, snap, true, STORAGE_SNAP_CONFIG_OFFSET,
+                 "snapshot header: malformed configuration");
+    tdir_remove(&t);
+}
+
+/* A snapshot header of an unknown version (0, 3) is refused; a version 2 file cut inside its
+ * header, though longer than a version 1 header, is cut short. */
+static void snapshot_version_and_length_refused(void **state)
+{
+    (void)state;
+    struct tdir t;
+    tdir_make(&t);
+    struct raft_snapshot s = {.index = 8, .term = 1, .config = config_1235_7()};
+    char snap[STORAGE_NAME_BYTES];
+    build_with_snapshot(&t, &s, snap);
+    assert_int_equal(file_peek(&t, snap, 8), STORAGE_SNAP_VERSION);
+    static const uint8_t versions[] = {0, 3};
+    for (size_t i = 0; i < sizeof versions; i++) {
+        file_poke(&t, snap, 8, &versions[i], 1);
+        open_refused(&t, snap, false, 0, "snapshot header: unknown format version");
+    }
+    uint8_t v2 = STORAGE_SNAP_VERSION;
+    file_poke(&t, snap, 8, &v2, 1);
+    file_cut(&t, snap, STORAGE_SNAP_HEADER_BYTES - 1);
+    open_refused(&t, snap, false, 0, "snapshot: shorter than its header");
+    tdir_remove(&t);
+}
+
+/* A snapshot file of header version 1 (48 bytes, no configuration; built here as that version
+ * wrote it) still loads, with its index, term and data, and no configuration (all zero: the core
+ * starts from its initial one, exact since version 1 had no membership changes); inspect says
+ * version 1. The next snapshot is written in version 2, with its configuration. */
+static void version_1_snapshot_loads_without_configuration(void **state)
+{
+    (void)state;
+    struct tdir t;
+    tdir_make(&t);
+    build(&t, 10, 256);
+    static const uint8_t data[5] = {'s', 'n', 'a', 'p', '!'};
+    uint8_t h[STORAGE_SNAP_V1_HEADER_BYTES] = {0};
+    static const uint8_t magic[8] = {'R', 'K', 'V', 'S', 'N', 'A', 'P', 'S'};
+    uint8_t *at = le_put_bytes(h, magic, sizeof magic);
+    at = le_put(at, 1, 4); /* version */
+    at = le_put(at, 1, 4); /* node id */
+    at = le_put(at, 8, 8); /* index */
+    at = le_put(at, 1, 8); /* term */
+    le_put(at, sizeof data, 8);
+    le_put(h + 40, crc32c(crc32c(0, h, 40), data, sizeof data), 4);
+    const char *name = "snap-0000000000000008-0000000000000001";
+    file_poke(&t, name, 0, h, sizeof h);
+    file_poke(&t, name, sizeof h, data, sizeof data);
+    struct storage st;
+    struct raft_disk d;
+    struct storage_report rep;
+    struct storage_options o = topt(256);
+    open_ok(&t, &o, &st, &d, &rep);
+    assert_int_equal(d.snapshot.index, 8);
+    assert_int_equal(d.snapshot.term, 1);
+    assert_int_equal(d.snapshot.len, sizeof data);
+    assert_memory_equal(d.snapshot.data, data, sizeof data);
+    struct raft_config none;
+    memset(&none, 0, sizeof none);
+    assert_true(raft_config_equal(&d.snapshot.config, &none));
+    assert_int_equal(rep.log_first, 9);
+    assert_int_equal(rep.log_last, 10);
+    struct storage_inspect in;
+    struct storage_error err;
+    assert_int_equal(storage_inspect(&t.port, 1, &in, &err), 0);
+    assert_int_equal(in.n_damage, 0);
+    assert_true(in.snapshots[0].ok);
+    assert_int_equal(in.snapshots[0].version, STORAGE_SNAP_V1_VERSION);
+    storage_inspect_free(&in);
+    struct raft_snapshot s = {.index = 10, .term = 1, .config = config_1235_7()};
+    struct raft_persist p = {.snapshot = &s};
+    put(&t, &st, &p);
+    storage_close(&st);
+    raft_disk_close(&d);
+    assert_int_equal(file_size(&t, name), -1);
+    open_ok(&t, &o, &st, &d, &rep);
+    assert_int_equal(d.snapshot.index, 10);
+    assert_true(raft_config_equal(&d.snapshot.config, &s.config));
+    storage_close(&st);
+    raft_disk_close(&d);
+    tdir_remove(&t);
+}
+
+/* A configuration record whose checksum holds but whose bytes are no configuration is refused,
+ * naming the segment and the record's offset (raft_init would refuse the log), never cut as a
+ * torn write. */
+static void malformed_configuration_record_refuses(void **state)
 {
     (void)state;
     struct tdir t;
@@ -240,19 +414,22 @@ static void snapshot_checksum_bad_refuses(void **state)
     struct storage st;
     struct raft_disk d;
     struct storage_report rep;
-    struct storage_options o = topt(256);
+    struct storage_options o = topt(1u << 20);
     open_ok(&t, &o, &st, &d, &rep);
-    append(&t, &st, 10, 1);
-    uint8_t data[64] = {1, 2, 3};
-    struct raft_snapshot s = {.index = 8, .term = 1, .data = data, .len = sizeof data};
-    struct raft_persist p = {.snapshot = &s};
+    append(&t, &st, 3, 1);
+    struct raft_config c = config_1235_7();
+    uint8_t bytes[RAFT_CONFIG_BYTES];
+    raft_config_encode(&c, bytes);
+    bytes[32] |= 1u << 2; /* server 2 a learner as well as a voter */
+    struct raft_entry e = {
+        .term = 1, .type = RAFT_ENTRY_CONFIG, .len = sizeof bytes, .data = bytes};
+    struct raft_persist p = {.append_first = 4, .append = &e, .n_append = 1};
     put(&t, &st, &p);
     storage_close(&st);
     raft_disk_close(&d);
-    char snap[4][STORAGE_NAME_BYTES];
-    assert_int_equal(names(&t, "snap-", snap), 1);
-    flip_bit(&t, snap[0], STORAGE_SNAP_HEADER_BYTES + 10);
-    open_refused(&t, snap[0], true, 40, "snapshot: bad checksum");
+    char seg[4][STORAGE_NAME_BYTES];
+    assert_int_equal(names(&t, "wal-", seg), 1);
+    open_refused(&t, seg[0], true, (uint64_t)rec_offset(1, 4), "record: malformed configuration");
     tdir_remove(&t);
 }
 
@@ -372,6 +549,10 @@ int main(void)
         cmocka_unit_test(torn_slot_uses_the_other),
         cmocka_unit_test(both_slots_bad_refuses),
         cmocka_unit_test(snapshot_checksum_bad_refuses),
+        cmocka_unit_test(snapshot_configuration_damaged_refuses),
+        cmocka_unit_test(snapshot_version_and_length_refused),
+        cmocka_unit_test(version_1_snapshot_loads_without_configuration),
+        cmocka_unit_test(malformed_configuration_record_refuses),
         cmocka_unit_test(leftover_temp_snapshot_removed),
         cmocka_unit_test(inspect_reports_and_changes_nothing),
         cmocka_unit_test(inspect_sound_directory),

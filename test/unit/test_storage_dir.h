@@ -137,8 +137,8 @@ static inline void append(struct tdir *t, struct storage *st, size_t n, uint64_t
     entries_free(e, n);
 }
 
-/* The loaded state is the model's: term, vote, snapshot, and every entry from the loaded log's
- * first index (snapshot.index + 1) to the model's last. */
+/* The loaded state is the model's: term, vote, snapshot (its configuration included), and every
+ * entry from the loaded log's first index (snapshot.index + 1) to the model's last. */
 static inline void assert_matches_model(const struct tdir *t, const struct raft_disk *d)
 {
     const struct raft_disk *m = &t->model;
@@ -146,6 +146,7 @@ static inline void assert_matches_model(const struct tdir *t, const struct raft_
     assert_int_equal(d->voted_for, m->voted_for);
     assert_int_equal(d->snapshot.index, m->snapshot.index);
     assert_int_equal(d->snapshot.term, m->snapshot.term);
+    assert_true(raft_config_equal(&d->snapshot.config, &m->snapshot.config));
     assert_int_equal(d->snapshot.len, m->snapshot.len);
     if (d->snapshot.len > 0)
         assert_memory_equal(d->snapshot.data, m->snapshot.data, d->snapshot.len);

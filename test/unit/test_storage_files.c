@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_membership.h"
 #include "test_storage_dir.h"
 
 /* A new directory is a new node: only an empty hard state file is written; it loads nothing. */
@@ -320,6 +321,86 @@ static void snapshot_past_the_log(void **state)
     tdir_remove(&t);
 }
 
+/* A snapshot's configuration (voters 1 2 3 5, learner 7) survives its write and a reload exactly,
+ * and inspect shows it; a later snapshot with none recorded (all zero, as a server that joined
+ * with an empty configuration may take one) loads as none. */
+static void snapshot_keeps_its_configuration(void **state)
+{
+    (void)state;
+    struct tdir t;
+    tdir_make(&t);
+    struct storage st;
+    struct raft_disk d;
+    struct storage_report rep;
+    struct storage_options o = topt(256);
+    open_ok(&t, &o, &st, &d, &rep);
+    append(&t, &st, 20, 1);
+    struct raft_config want = config_1235_7();
+    struct raft_snapshot s = snap_of(15, 1, 40);
+    s.config = want;
+    struct raft_persist p = {.snapshot = &s, .compact_before = 10};
+    put(&t, &st, &p);
+    free(s.data);
+    reopen_check(&t, &o, &st, &d, &rep); /* the configuration too */
+    assert_true(raft_config_equal(&d.snapshot.config, &want));
+    char snaps[4][STORAGE_NAME_BYTES];
+    assert_int_equal(names(&t, "snap-", snaps), 1);
+    assert_int_equal(file_size(&t, snaps[0]), STORAGE_SNAP_HEADER_BYTES + 40);
+    struct storage_inspect in;
+    struct storage_error err;
+    assert_int_equal(storage_inspect(&t.port, 1, &in, &err), 0);
+    assert_int_equal(in.n_damage, 0);
+    assert_int_equal(in.n_snapshots, 1);
+    assert_true(in.snapshots[0].ok);
+    assert_int_equal(in.snapshots[0].version, STORAGE_SNAP_VERSION);
+    assert_true(raft_config_equal(&in.snapshots[0].config, &want));
+    storage_inspect_free(&in);
+    s = snap_of(18, 1, 0);
+    p = (struct raft_persist){.snapshot = &s};
+    put(&t, &st, &p);
+    reopen_check(&t, &o, &st, &d, &rep);
+    assert_int_equal(d.snapshot.index, 18);
+    assert_int_equal(raft_config_voters(&d.snapshot.config), 0);
+    assert_int_equal(raft_config_learners(&d.snapshot.config), 0);
+    storage_close(&st);
+    raft_disk_close(&d);
+    tdir_remove(&t);
+}
+
+/* A configuration entry in the log comes back from a reload: its type and its 64 bytes. */
+static void config_entry_round_trip(void **state)
+{
+    (void)state;
+    struct tdir t;
+    tdir_make(&t);
+    struct storage st;
+    struct raft_disk d;
+    struct storage_report rep;
+    struct storage_options o = topt(256);
+    open_ok(&t, &o, &st, &d, &rep);
+    append(&t, &st, 3, 1);
+    struct raft_config want = config_1235_7();
+    uint8_t bytes[RAFT_CONFIG_BYTES];
+    raft_config_encode(&want, bytes);
+    uint8_t cmd[3] = {'a', 'b', 'c'};
+    struct raft_entry e[2] = {
+        {.term = 1, .type = RAFT_ENTRY_CONFIG, .len = sizeof bytes, .data = bytes},
+        {.term = 1, .type = RAFT_ENTRY_COMMAND, .len = sizeof cmd, .data = cmd},
+    };
+    struct raft_persist p = {.append_first = 4, .append = e, .n_append = 2};
+    put(&t, &st, &p);
+    reopen_check(&t, &o, &st, &d, &rep);
+    assert_int_equal(rep.log_last, 5);
+    const struct raft_entry *got = raft_log_get(&d.log, 4);
+    assert_int_equal(got->type, RAFT_ENTRY_CONFIG);
+    struct raft_config back;
+    assert_int_equal(raft_config_decode(got->data, got->len, &back, NULL), RAFT_OK);
+    assert_true(raft_config_equal(&back, &want));
+    storage_close(&st);
+    raft_disk_close(&d);
+    tdir_remove(&t);
+}
+
 /* A port whose fdatasync fails. */
 static int failing_sync(void *ctx, int handle)
 {
@@ -365,6 +446,8 @@ int main(void)
         cmocka_unit_test(snapshot_install_conflicting_with_log),
         cmocka_unit_test(snapshot_install_in_one_request),
         cmocka_unit_test(snapshot_past_the_log),
+        cmocka_unit_test(snapshot_keeps_its_configuration),
+        cmocka_unit_test(config_entry_round_trip),
         cmocka_unit_test(failed_sync_is_final),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 
 #include "client/client.h" /* constants only: the status numbers the wire mirrors */
 #include "kv/kv.h"         /* constants only: the read policy numbers the wire mirrors */
+#include "test/unit/test_membership.h"
 #include "test/unit/test_wire.h"
 
 _Static_assert(WIRE_REPLY_OK == (int)CLIENT_REPLY_OK, "status numbers mirror client.h");
@@ -352,16 +353,6 @@ static void timeout_now_round_trip(void **state)
         round_trip_raft(&m);
         assert_int_equal(wire_raft_message_size(&m), WIRE_HEADER_BYTES + 17);
     }
-}
-
-/* The configuration of the test below: voters 1 2 3 5, learner 7. */
-static struct raft_config config_1235_7(void)
-{
-    struct raft_config c;
-    raft_config_initial(&c, 3);
-    raft_config_set(&c, 5, true, false);
-    raft_config_set(&c, 7, false, true);
-    return c;
 }
 
 /* A configuration entry (raft_config_encode's 64 bytes) between a no-op and a command

@@ -108,17 +108,7 @@ static struct actor_msg *status_reply(struct node *n)
     struct node_status_reply *r =
         (struct node_status_reply *)actor_msg_new(sizeof *r, NODE_MSG_STATUS);
     r->status = n->stats;
-    r->status.id = raft_id(&n->rep.raft);
-    r->status.role = raft_role(&n->rep.raft);
-    r->status.term = raft_term(&n->rep.raft);
-    r->status.leader = raft_leader_id(&n->rep.raft);
-    r->status.commit_index = raft_commit_index(&n->rep.raft);
-    r->status.last_applied = raft_last_applied(&n->rep.raft);
-    r->status.last_index = raft_last_index(&n->rep.raft);
-    r->status.digest = kv_store_digest(&n->rep.store);
-    r->status.n_keys = kv_store_count(&n->rep.store);
-    r->status.snapshot_index = raft_snapshot_index(&n->rep.raft);
-    r->status.first_index = raft_first_index(&n->rep.raft);
+    host_status_fill(&n->rep, &r->status);
     return &r->hdr;
 }
 
@@ -353,7 +343,7 @@ static void on_raft_message(struct node *n, struct node_raft_msg *msg)
     const char *why = NULL;
     n->stats.msgs_received++;
     host_trace_message(NULL, "recv", &msg->m, msg->msg_id, NULL);
-    if (raft_message_validate(&msg->m, raft_id(&n->rep.raft), n->opt.raft.n_nodes, &why) != 0) {
+    if (raft_message_validate(&msg->m, raft_id(&n->rep.raft), n->opt.raft.max_nodes, &why) != 0) {
         n->stats.msgs_malformed++;
         trace_log(TRACE_INFO, NULL, "error", "drops a malformed message from node %u: %s",
                   msg->m.from, why);
@@ -375,6 +365,29 @@ static void on_request(struct node *n, struct node_request *req)
     /* Deferred now, answered by the replica's answer: at once, or when its entry applies. */
     ev.from.call = actor_defer(n->self, &req->hdr);
     step_event(n, &ev);
+}
+
+/* A membership change or a transfer, asked of this node as leader; answered at once. */
+static void on_change(struct node *n, struct node_change_msg *q)
+{
+    struct raft_event ev = {.now_ms = n->now_ms};
+    if (q->kind == NODE_CHANGE_TRANSFER) {
+        ev.type = RAFT_EVENT_TRANSFER;
+        ev.transfer_to = q->id;
+    } else {
+        ev.type = RAFT_EVENT_CHANGE;
+        ev.change.op = q->kind == NODE_CHANGE_ADD ? RAFT_CHANGE_ADD : RAFT_CHANGE_REMOVE;
+        ev.change.id = q->id;
+    }
+    step(n, &ev);
+    struct node_change_reply *a =
+        (struct node_change_reply *)actor_msg_new(sizeof *a, NODE_MSG_CHANGE);
+    a->result = n->out.up.change;
+    if (a->result.status == RAFT_CHANGE_NONE) { /* an unknown kind: the core refused the event */
+        a->result.status = RAFT_CHANGE_REFUSED;
+        a->result.why = RAFT_REFUSE_BAD_ID;
+    }
+    actor_reply(&q->hdr, &a->hdr);
 }
 
 static enum actor_next node_handle(struct actor *self, void *state, struct actor_msg *msg)
@@ -416,6 +429,9 @@ static enum actor_next node_handle(struct actor *self, void *state, struct actor
     }
     case NODE_MSG_STATUS:
         actor_reply(msg, status_reply(n));
+        break;
+    case NODE_MSG_CHANGE:
+        on_change(n, (struct node_change_msg *)msg);
         break;
     case NODE_MSG_AWAIT_LEADER:
         if (raft_role(&n->rep.raft) == RAFT_LEADER) {
@@ -539,7 +555,7 @@ int node_spawn(const struct node_options *opt, struct actor **out, char *err, si
                                    .observe = port_observe,
                                    .memo = &n->memo};
     actor_dir_view_init(&n->peers, opt->peers);
-    host_network_init(&n->net, opt->net, opt->net_seed, opt->raft.id, opt->raft.n_nodes,
+    host_network_init(&n->net, opt->net, opt->net_seed, opt->raft.id, opt->raft.max_nodes,
                       opt->incarnation);
     n->transport = (struct host_transport){
         .ctx = n, .reachable = transport_reachable, .deliver = transport_deliver};
@@ -619,6 +635,26 @@ struct actor_msg *node_request_new(const void *cmd, uint32_t len, enum kv_read_p
     r->len = len;
     memcpy(r->data, cmd, len);
     return &r->hdr;
+}
+
+struct actor_msg *node_change_new(enum node_change_kind kind, uint32_t id)
+{
+    struct node_change_msg *q = (struct node_change_msg *)actor_msg_new(sizeof *q, NODE_MSG_CHANGE);
+    q->kind = kind;
+    q->id = id;
+    return &q->hdr;
+}
+
+int node_change(struct actor *node, enum node_change_kind kind, uint32_t id, uint32_t timeout_ms,
+                struct raft_change_result *out)
+{
+    struct actor_msg *reply = NULL;
+    int rc = actor_call(node, node_change_new(kind, id), timeout_ms, &reply);
+    if (rc == ACTOR_OK) {
+        *out = ((const struct node_change_reply *)reply)->result;
+        actor_msg_free(reply);
+    }
+    return rc;
 }
 
 int node_peek(struct actor *node, const char *key, uint32_t timeout_ms, bool *found, char *value,

@@ -29,6 +29,29 @@ enum node_msg_type {
     NODE_MSG_TICK,          /* timer to self: the core asked to be woken */
     NODE_MSG_SYNC,          /* cast to self: sync the writes made since the last sync */
     NODE_MSG_PEEK,          /* call: a key's value in this node's store (node_peek) */
+    NODE_MSG_CHANGE,        /* call: a membership change or a transfer (node_change_new);
+                               answered at once with node_change_reply */
+};
+
+/* What NODE_MSG_CHANGE asks of the node, which must lead (raft.h, RAFT_EVENT_CHANGE and
+ * RAFT_EVENT_TRANSFER). */
+enum node_change_kind {
+    NODE_CHANGE_ADD = 1,
+    NODE_CHANGE_REMOVE = 2,
+    NODE_CHANGE_TRANSFER = 3,
+};
+
+struct node_change_msg {
+    struct actor_msg hdr;
+    enum node_change_kind kind;
+    uint32_t id; /* the server to add or remove, or the transfer's target */
+};
+
+/* The leader's answer: accepted (the change's entry index; an addition completes when the
+ * learner is made a voter), or refused and why (not the leader: result.leader_hint). */
+struct node_change_reply {
+    struct actor_msg hdr;
+    struct raft_change_result result;
 };
 
 struct node_options {
@@ -102,5 +125,10 @@ struct raft_message *node_raft_msg_of(struct actor_msg *msg);
 
 /* A request message holding a copy of the len bytes at cmd; a get is read as `read` says. */
 struct actor_msg *node_request_new(const void *cmd, uint32_t len, enum kv_read_policy read);
+/* A NODE_MSG_CHANGE call message, and the synchronous call for an owner: an actor status, and
+ * the leader's answer in *out when ACTOR_OK. */
+struct actor_msg *node_change_new(enum node_change_kind kind, uint32_t id);
+int node_change(struct actor *node, enum node_change_kind kind, uint32_t id, uint32_t timeout_ms,
+                struct raft_change_result *out);
 
 #endif

@@ -182,7 +182,7 @@ static bool needs_network(const struct cfg *cfg)
 static int spawn_nodes(struct cluster *c, char *err, size_t err_len)
 {
     const struct cfg *cfg = c->cfg;
-    uint32_t n = cfg->num_nodes;
+    uint32_t n = cfg_max_nodes(cfg); /* nodes past num_nodes start outside, waiting to be added */
     c->n_nodes = n;
     c->disks = xcalloc(n, sizeof *c->disks);
     c->nodes = xcalloc(n, sizeof *c->nodes);
@@ -579,6 +579,15 @@ static void catch_up(struct run *r)
     rep->commit_index = st.commit_index;
     rep->all_applied = true;
     for (uint32_t i = 0; i < r->c.n_nodes; i++) {
+        /* Only the cluster's members follow the leader: a node removed (or never added) is
+         * not expected to, and may be stopped. */
+        if (!raft_config_is_member(&st.config, i + 1)) {
+            if (r->c.nodes[i] != NULL)
+                node_get_status(r->c.nodes[i], 5000, &rep->nodes[i]);
+            else
+                rep->nodes[i] = (struct node_status){.id = i + 1};
+            continue;
+        }
         int rc = await_applied(&r->c, i, rep->commit_index, give_up_ms, &rep->nodes[i]);
         if (signal_watch_caught() != 0)
             return;
@@ -594,11 +603,13 @@ static void catch_up(struct run *r)
     if (!rep->all_applied)
         return; /* the stores are compared only once every node has caught up */
     rep->stores_identical = true;
-    for (uint32_t i = 1; i < r->c.n_nodes; i++) {
-        if (rep->nodes[i].digest != rep->nodes[0].digest) {
+    const struct node_status *l = &rep->nodes[leader - 1];
+    for (uint32_t i = 0; i < r->c.n_nodes; i++) {
+        if (raft_config_is_member(&st.config, i + 1) && rep->nodes[i].digest != l->digest) {
             rep->stores_identical = false;
-            problem(rep, "the stores differ: node 1 has digest %016llx, node %u %016llx",
-                    (unsigned long long)rep->nodes[0].digest, i + 1,
+            problem(rep,
+                    "the stores differ: node %u (the leader) has digest %016llx, node %u %016llx",
+                    leader, (unsigned long long)l->digest, i + 1,
                     (unsigned long long)rep->nodes[i].digest);
         }
     }
@@ -793,8 +804,8 @@ int cluster_run(const struct cfg *cfg, struct cluster_report *rep, char *err, si
 {
     memset(rep, 0, sizeof *rep);
     struct run r = {.cfg = cfg, .rep = rep};
-    rep->n_nodes = cfg->num_nodes;
-    rep->nodes = xcalloc(cfg->num_nodes, sizeof *rep->nodes);
+    rep->n_nodes = cfg_max_nodes(cfg);
+    rep->nodes = xcalloc(cfg_max_nodes(cfg), sizeof *rep->nodes);
     uint64_t start_ns = actor_now_ns();
     int rc = -1;
     /* The checker reads the history from a file: the user's, or a temporary one. */

@@ -13,6 +13,10 @@ struct cluster_faults {
     struct cluster *c;
     struct scenario scenario; /* what happens and when: read it with scenario_next_ms, ... */
     struct scenario_host host;
+    /* Membership (issue 16): joined[i], an addition of node i+1 was accepted; retired[i], it was
+     * removed and is stopped until added again; retire_watch, removals accepted so far. */
+    bool *joined, *retired;
+    uint32_t retire_watch;
 };
 
 /* The first leader is known: takes the schedule and the nemesis from c->cfg and starts them.

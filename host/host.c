@@ -184,3 +184,23 @@ int host_step(struct replica *r, struct replica_output *out, const struct replic
         trace_state(ports->actor, r, ports->memo);
     return first_rc;
 }
+
+void host_status_fill(const struct replica *r, struct node_status *st)
+{
+    const struct raft *raft = &r->raft;
+    st->id = raft_id(raft);
+    st->role = raft_role(raft);
+    st->term = raft_term(raft);
+    st->leader = raft_leader_id(raft);
+    st->commit_index = raft_commit_index(raft);
+    st->last_applied = raft_last_applied(raft);
+    st->last_index = raft_last_index(raft);
+    st->digest = kv_store_digest(&r->store);
+    st->n_keys = kv_store_count(&r->store);
+    st->snapshot_index = raft_snapshot_index(raft);
+    st->first_index = raft_first_index(raft);
+    st->config = *raft_config(raft);
+    st->config_committed = *raft_config_committed(raft);
+    st->config_index = raft_config_index(raft);
+    st->transfer_to = raft_transfer_target(raft);
+}

@@ -16,6 +16,7 @@
 
 #include "raft/raft.h"
 #include "replica/replica.h"
+#include "host/status.h"
 
 /* The node state last traced (host_step, level MESSAGES), kept by the host per node. */
 struct host_trace_memo {
@@ -48,5 +49,9 @@ struct host_ports {
  * step's code: 0, or the core's refusal of the event (traced; nothing changed). */
 int host_step(struct replica *r, struct replica_output *out, const struct replica_event *ev,
               const struct host_ports *ports);
+
+/* The state part of a node's status (role, term, indices, store digest, configuration) from its
+ * replica; the counters are the host's own. */
+void host_status_fill(const struct replica *r, struct node_status *st);
 
 #endif

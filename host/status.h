@@ -26,6 +26,11 @@ struct node_status {
     uint64_t snapshots_installed;           /* received from a leader (InstallSnapshot) */
     uint64_t persist_writes, persist_syncs; /* disk storage: requests written, and the syncs
                                                that made them durable (group commit) */
+    /* Membership: the configuration in effect (the latest in the log), its entry (0: the
+     * initial one or a snapshot's), the latest committed one, and a leader's transfer target. */
+    struct raft_config config, config_committed;
+    uint64_t config_index;
+    uint32_t transfer_to;
 };
 
 #endif

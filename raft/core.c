@@ -124,7 +124,7 @@ int raft_init(struct raft *r, const struct raft_options *opt, const struct raft_
     /* No snapshot, or one written before configurations were kept (storage format 1, when
      * clusters never changed): the initial configuration. */
     if (snap->index == 0 || raft_config_voters(&snap->config) == 0)
-        raft_config_initial(&r->state.snapshot.config, opt->join ? 0 : opt->n_nodes);
+        raft_config_initial(&r->state.snapshot.config, opt->n_nodes);
     raft_config_refresh(r);
     /* The snapshot is the state machine through its index: committed and applied (the caller
      * restores its state machine from it). */
@@ -556,10 +556,10 @@ static void tick(struct raft *r)
     if (r->role == RAFT_LEADER) {
         raft_leader_tick(r);
     } else if (r->now_ms >= r->election_deadline_ms) {
-        if (raft_is_voter(r, r->opt.id))
+        if (raft_may_campaign(r))
             raft_election_start(r, false); /* section 5.2: election timeout elapsed */
         else
-            raft_reset_election_deadline(r); /* a learner, or not a member: never campaigns */
+            raft_reset_election_deadline(r); /* a learner, not a member, or joining */
     }
 }
 
@@ -616,9 +616,9 @@ static void check_invariants(const struct raft *r, uint64_t commit_before)
     assert(r->commit_index >= commit_before); /* commitIndex is monotonic */
     assert(raft_log_last_term(&r->state.log) <= r->state.current_term);
     assert(r->state.voted_for <= r->opt.max_nodes);
+    /* (Every configuration entry but the last in a log is committed, but not necessarily known
+     * committed here yet: a follower's commit index lags.) */
     assert(r->config_prev_index <= r->config_index && r->config_index <= last);
-    /* Every configuration entry but the last is committed (a leader's rules, membership.c). */
-    RAFT_ASSERT_UNLESS_PLANTED(r, RAFT_BUG_TWO_CHANGES, r->config_prev_index <= r->commit_index);
     assert(r->role != RAFT_LEADER || r->leader_id == r->opt.id);
     RAFT_ASSERT_UNLESS_PLANTED(r, RAFT_BUG_DOUBLE_VOTE,
                                r->role != RAFT_LEADER || r->state.voted_for == r->opt.id);
@@ -666,7 +666,7 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *o
             raft_propose(r, ev->propose.data, ev->propose.len);
         break;
     case RAFT_EVENT_CAMPAIGN:
-        if (r->role != RAFT_LEADER && raft_is_voter(r, r->opt.id))
+        if (r->role != RAFT_LEADER && raft_may_campaign(r))
             raft_election_start(r, false);
         break;
     case RAFT_EVENT_CHANGE:

@@ -31,6 +31,14 @@ static inline bool raft_is_voter(const struct raft *r, uint32_t id)
     return raft_config_is_voter(&r->config, id);
 }
 
+/* This server may stand for election: a voter of its configuration, and not a joining server
+ * still waiting for its log to give it one (raft_options.join). */
+static inline bool raft_may_campaign(const struct raft *r)
+{
+    bool waiting = r->opt.join && r->config_index == 0 && r->state.snapshot.index == 0;
+    return raft_is_voter(r, r->opt.id) && !waiting;
+}
+
 /* Every member of the configuration but this server, in id order. */
 #define RAFT_FOR_EACH_PEER(r, peer)                                                                \
     for (uint32_t peer = raft_config_next(&(r)->config, 0); peer != 0;                             \

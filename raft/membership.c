@@ -517,8 +517,7 @@ uint64_t raft_transfer_wake(const struct raft *r)
 
 void raft_recv_timeout_now(struct raft *r, const struct raft_message *m)
 {
-    if (m->term != r->state.current_term || r->role == RAFT_LEADER ||
-        !raft_config_is_voter(&r->config, r->opt.id))
+    if (m->term != r->state.current_term || r->role == RAFT_LEADER || !raft_may_campaign(r))
         return; /* stale, or not ours to act on */
     raft_heard_from_leader(r, m);
     struct raft_note *n = raft_note(r, RAFT_NOTE_TIMEOUT_NOW);

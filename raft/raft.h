@@ -82,7 +82,7 @@ struct raft_config {
     uint64_t voters[RAFT_CONFIG_WORDS];
     uint64_t learners[RAFT_CONFIG_WORDS];
 };
-/* Voters 1..n_voters, no learners (n_voters 0: the empty configuration of a joining server). */
+/* Voters 1..n_voters, no learners (n_voters 0: empty, which no log entry may hold). */
 void raft_config_initial(struct raft_config *c, uint32_t n_voters);
 bool raft_config_is_voter(const struct raft_config *c, uint32_t id);
 bool raft_config_is_learner(const struct raft_config *c, uint32_t id);
@@ -534,8 +534,11 @@ struct raft_options {
     uint32_t n_nodes; /* 1..max_nodes: the initial configuration's voters are 1..n_nodes */
     /* Ids are 1..max_nodes (n_nodes..RAFT_MAX_NODES; 0: n_nodes): how far the cluster may grow. */
     uint32_t max_nodes;
-    /* A server that joins a running cluster: its initial configuration is empty (it waits to be
-     * added, and never campaigns before) instead of voters 1..n_nodes. */
+    /* A server that joins a running cluster: it never campaigns before its log (or a snapshot)
+     * gives it a configuration; until then it only follows (a fresh server whose id is among the
+     * initial voters, added back after a removal, would otherwise stand for election with an
+     * empty log). Its configuration starts as everyone's, voters 1..n_nodes, which is what the
+     * entries before the first change were made under. */
     bool join;
     uint64_t election_timeout_ms_min;
     uint64_t election_timeout_ms_max; /* >= min; each timeout is uniform in [min, max] */

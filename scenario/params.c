@@ -10,6 +10,9 @@ void scenario_raft_options(const struct cfg *cfg, uint32_t id, uint32_t incarnat
                            struct raft_options *o)
 {
     raft_options_default(o, id, cfg->num_nodes);
+    /* Nodes past num_nodes start outside the cluster and wait to be added (issue 16). */
+    o->max_nodes = cfg_max_nodes(cfg);
+    o->join = id > cfg->num_nodes;
     o->election_timeout_ms_min = cfg->raft.election_timeout_ms_min;
     o->election_timeout_ms_max = cfg->raft.election_timeout_ms_max;
     o->heartbeat_ms = cfg->raft.heartbeat_ms;

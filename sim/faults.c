@@ -20,8 +20,26 @@ static void host_crash(void *ctx, uint32_t node)
 
 static int host_restart(void *ctx, uint32_t node, char *err, size_t err_len)
 {
-    sim_node_start(ctx, node); /* cannot fail: its options were validated */
+    struct sim *s = ctx;
+    if (!s->nodes[node - 1].retired) /* a retired node starts only when added again */
+        sim_node_start(s, node);     /* cannot fail: its options were validated */
     return 0;
+}
+
+static int host_membership(void *ctx, enum cfg_fault_kind kind, uint32_t node, char *err,
+                           size_t err_len)
+{
+    return sim_membership(ctx, kind, node, err, err_len);
+}
+
+static void host_config(void *ctx, bool *voter, bool *learner)
+{
+    struct sim *s = ctx;
+    const struct raft_config *c = sim_config(s);
+    for (uint32_t id = 1; id <= s->n_nodes; id++) {
+        voter[id - 1] = raft_config_is_voter(c, id);
+        learner[id - 1] = raft_config_is_learner(c, id);
+    }
 }
 
 static void record(struct sim *s, const struct cfg_fault *fault, uint64_t at_ms)
@@ -50,6 +68,8 @@ void sim_faults_init(struct sim *s)
         .ctx = s,
         .crash = host_crash,
         .restart = host_restart,
+        .membership = host_membership,
+        .config = host_config,
         .applied = host_applied,
     };
     scenario_host_use_netem(&s->fault_host, s->net);

@@ -57,6 +57,8 @@ struct sim_node {
     bool sync_armed;                  /* a DISK_DONE is queued */
     bool failed;                      /* a write or sync failed: the node stops, then restarts */
     bool refused;                     /* its disk is damaged: it refused to start, for good */
+    bool joined;  /* an addition of it was accepted (it was a member at some time) */
+    bool retired; /* removed and stopped (sim_retire_removed) until it is added again */
     char refused_why[512];
     /* What the disk must give back at a restart: the model (sim->disks) entries up to
      * durable_last, and at least this term and vote (checked at every start). */
@@ -94,7 +96,9 @@ struct sim {
     uint64_t stamp_ns;
     struct sim_queue q;
     uint32_t n_nodes;
-    struct sim_node *nodes; /* nodes[i] is node i+1 */
+    struct sim_node *nodes;     /* nodes[i] is node i+1; ids num_nodes+1.. join when added */
+    struct raft_config initial; /* voters 1..num_nodes */
+    uint32_t retire_watch;      /* removals accepted: sim_retire_removed has work to look at */
     /* disks[i]: the model of node i+1's disk, every persist request applied as it is written
      * (what log matching and the results check read); replaced at each start by what the
      * storage loaded, after checking that it lost nothing durable. */
@@ -140,6 +144,17 @@ bool sim_step(struct sim *s);
 void sim_next_stamp(struct sim *s);
 void sim_node_start(struct sim *s, uint32_t id);
 void sim_node_crash(struct sim *s, uint32_t id);
+/* Membership (issue 16): asks the leader to add or remove node, or to hand it leadership
+ * (kind CFG_FAULT_ADD, _REMOVE, _TRANSFER). 0 if it accepted; -1 with err filled. A retired
+ * node that is added again is started first. */
+int sim_membership(struct sim *s, enum cfg_fault_kind kind, uint32_t node, char *err,
+                   size_t err_len);
+/* The configuration as the leader has it (the latest); without a leader, the initial one. */
+const struct raft_config *sim_config(const struct sim *s);
+/* Stops every up node that the leader's committed configuration no longer holds, as an
+ * operator retires a removed machine; only where removed servers could disrupt the others
+ * (neither pre-vote nor check-quorum on, thesis 4.2.3). */
+void sim_retire_removed(struct sim *s);
 
 void sim_attach_history(struct sim *s, struct history *h);
 

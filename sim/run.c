@@ -95,20 +95,28 @@ double sim_wall_now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A leader that has applied its whole log, and every node applied exactly as far. */
+/* Node id is one of the cluster's: a member of the leader's configuration (the others, removed
+ * or never added, are not expected to follow it). */
+static bool in_cluster(const struct sim *s, uint32_t leader, uint32_t id)
+{
+    return raft_config_is_member(raft_config(&s->nodes[leader - 1].rep.raft), id);
+}
+
+/* A leader that has applied its whole log, and every member applied exactly as far. */
 static bool converged(const struct sim *s)
 {
     uint32_t leader = sim_leader(s);
     if (leader == 0)
         return false;
     const struct raft *l = &s->nodes[leader - 1].rep.raft;
-    if (raft_last_applied(l) != raft_last_index(l))
-        return false;
+    if (raft_last_applied(l) != raft_last_index(l) || raft_config_learners(raft_config(l)) > 0 ||
+        raft_config_index(l) > raft_commit_index(l))
+        return false; /* (a learner still catching up, or a change not yet committed) */
     /* ... and every write has reached its disk, which the end-of-run checks read. */
     for (uint32_t i = 0; i < s->n_nodes; i++) {
         const struct sim_node *n = &s->nodes[i];
-        if (n->refused) /* its disk is damaged: it stays down, reported */
-            continue;
+        if (n->refused || !in_cluster(s, leader, i + 1)) /* its disk is damaged: it stays */
+            continue;                                    /* down, reported */
         if (!n->up || raft_last_applied(&n->rep.raft) != raft_last_applied(l) ||
             n->synced_seq != n->written_seq)
             return false;
@@ -200,18 +208,8 @@ static void node_status_of(const struct sim *s, uint32_t i, struct node_status *
     const struct sim_node *n = &s->nodes[i];
     *st = n->stats;
     st->id = n->id;
-    if (!n->up)
-        return;
-    st->role = raft_role(&n->rep.raft);
-    st->term = raft_term(&n->rep.raft);
-    st->leader = raft_leader_id(&n->rep.raft);
-    st->commit_index = raft_commit_index(&n->rep.raft);
-    st->last_applied = raft_last_applied(&n->rep.raft);
-    st->last_index = raft_last_index(&n->rep.raft);
-    st->digest = kv_store_digest(&n->rep.store);
-    st->n_keys = kv_store_count(&n->rep.store);
-    st->snapshot_index = raft_snapshot_index(&n->rep.raft);
-    st->first_index = raft_first_index(&n->rep.raft);
+    if (n->up)
+        host_status_fill(&n->rep, st);
 }
 
 /* The started clients' results as the shared checks (cluster/results.c) take them: each one's
@@ -267,7 +265,8 @@ static void fill_report(struct sim *s, struct sim_report *rep)
         run->stores_identical = true;
         const struct node_status *l = &run->nodes[leader - 1];
         for (uint32_t i = 0; i < s->n_nodes; i++)
-            if (!s->nodes[i].refused && run->nodes[i].digest != l->digest) {
+            if (!s->nodes[i].refused && in_cluster(s, leader, i + 1) &&
+                run->nodes[i].digest != l->digest) {
                 run->stores_identical = false;
                 problem(rep, SIM_CHECK_STORES,
                         "the stores differ: node %u (the leader) has digest %016llx, node %u "
@@ -343,8 +342,8 @@ int sim_run(const struct cfg *cfg, const struct sim_options *opt, struct sim_rep
     memset(rep, 0, sizeof *rep);
     double wall_start = sim_wall_now_s();
     rep->seed = cfg->seed;
-    rep->run.n_nodes = cfg->num_nodes;
-    rep->run.nodes = xcalloc(cfg->num_nodes, sizeof *rep->run.nodes);
+    rep->run.n_nodes = cfg_max_nodes(cfg);
+    rep->run.nodes = xcalloc(cfg_max_nodes(cfg), sizeof *rep->run.nodes);
     /* The checker reads the history from a file: the user's, or a temporary one. */
     const char *history_path = cfg->history_path;
     char temp_path[] = "/tmp/raft_kv_sim_history_XXXXXX";

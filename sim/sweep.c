@@ -202,6 +202,20 @@ void sim_sweep_config(uint64_t seed, struct cfg *out)
         out->nemesis.interval_ms = (uint32_t)prng_range(&r, 200, 500);
         out->nemesis.kinds = (1u << CFG_FAULT_PARTITION) | (1u << CFG_FAULT_ISOLATE);
     }
+    /* Membership (issue 16), a fifth of the seeds (drawn last, so the other seeds keep every
+     * earlier draw): one or two spare node ids that join when added, and a nemesis that adds,
+     * removes and transfers leadership among its other faults (on its own, when it was off). */
+    if (coin(&r, 20)) {
+        out->max_nodes = out->num_nodes + (uint32_t)prng_range(&r, 1, 2);
+        if (out->nemesis.interval_ms == 0) {
+            out->nemesis.interval_ms = (uint32_t)prng_range(&r, 20, 500);
+            out->nemesis.kinds = 0;
+        }
+        out->nemesis.kinds |=
+            (1u << CFG_FAULT_TRANSFER) | (1u << CFG_FAULT_ADD) | (1u << CFG_FAULT_REMOVE);
+    } else {
+        out->max_nodes = out->num_nodes;
+    }
     out->check.invariants = true;
     out->check.linearizability = true;
     out->check.converge_ms = 30000;

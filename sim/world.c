@@ -576,7 +576,9 @@ static bool damage_at_rest(struct sim *s, struct sim_node *n)
 {
     const struct cfg_disk *d = &s->cfg->disk;
     bool damaged = false;
-    if (n->id + d->damaged_nodes <= s->n_nodes || n->incarnations == 0)
+    /* (the last of the initial nodes: spare ids that join later keep sound disks) */
+    if (n->id + d->damaged_nodes <= s->cfg->num_nodes || n->id > s->cfg->num_nodes ||
+        n->incarnations == 0)
         return false;
     const struct storage_segment *segs;
     size_t n_segs = storage_segments(&n->st, &segs);
@@ -895,6 +897,7 @@ bool sim_step(struct sim *s)
             sim_node_start(s, n->id);
         break;
     }
+    sim_retire_removed(s);
     /* What the node held goes out once no step of it follows at this instant (the actor host's
      * on_idle): a TICK step, which does nothing else unless a deadline has passed. */
     if (n != NULL && n->up && raft_flush_held(&n->rep.raft) && !more_follow(s, n->id)) {
@@ -935,7 +938,8 @@ struct sim *sim_new(const struct cfg *cfg, const struct sim_options *opt)
     else
         sim_options_default(&s->opt);
     s->max_events = s->opt.max_events != 0 ? s->opt.max_events : SIM_MAX_EVENTS;
-    s->n_nodes = cfg->num_nodes;
+    s->n_nodes = cfg_max_nodes(cfg);
+    raft_config_initial(&s->initial, cfg->num_nodes);
     s->n_clients = cfg->num_clients;
     sim_queue_init(&s->q, prng_derive(cfg->seed, SIM_QUEUE_STREAM));
     s->disks = xcalloc(s->n_nodes, sizeof *s->disks);
@@ -1040,6 +1044,68 @@ void sim_fault(struct sim *s, const struct cfg_fault *fault)
 {
     sim_next_stamp(s); /* an event of its own, at the time the test has run to */
     scenario_apply(&s->scenario, fault, "test", s->now_ms, &s->fault_host);
+}
+
+int sim_membership(struct sim *s, enum cfg_fault_kind kind, uint32_t node, char *err,
+                   size_t err_len)
+{
+    uint32_t leader = sim_leader(s);
+    if (leader == 0) {
+        snprintf(err, err_len, "no leader known");
+        return -1;
+    }
+    if (kind == CFG_FAULT_ADD && node >= 1 && node <= s->n_nodes && s->nodes[node - 1].retired) {
+        s->nodes[node - 1].retired = false;
+        sim_node_start(s, node); /* a retired machine comes back to join again */
+    }
+    struct sim_node *n = &s->nodes[leader - 1];
+    struct raft_event ev = {.now_ms = s->now_ms};
+    if (kind == CFG_FAULT_TRANSFER) {
+        ev.type = RAFT_EVENT_TRANSFER;
+        ev.transfer_to = node;
+    } else {
+        ev.type = RAFT_EVENT_CHANGE;
+        ev.change.op = kind == CFG_FAULT_ADD ? RAFT_CHANGE_ADD : RAFT_CHANGE_REMOVE;
+        ev.change.id = node;
+    }
+    node_step(s, n, &ev);
+    const struct raft_change_result *c = &n->out.up.change;
+    if (c->status == RAFT_CHANGE_ACCEPTED) {
+        if (kind == CFG_FAULT_REMOVE)
+            s->retire_watch++;
+        if (kind == CFG_FAULT_ADD)
+            s->nodes[node - 1].joined = true;
+        return 0;
+    }
+    snprintf(err, err_len, "leader node %u: %s", leader,
+             c->status == RAFT_CHANGE_REFUSED ? raft_refusal_name(c->why) : "it stopped");
+    return -1;
+}
+
+const struct raft_config *sim_config(const struct sim *s)
+{
+    uint32_t leader = sim_leader(s);
+    return leader != 0 ? raft_config(&s->nodes[leader - 1].rep.raft) : &s->initial;
+}
+
+void sim_retire_removed(struct sim *s)
+{
+    const struct cfg *cfg = s->cfg;
+    if (s->retire_watch == 0 || cfg->raft.pre_vote || cfg->raft.check_quorum)
+        return;
+    uint32_t leader = sim_leader(s);
+    if (leader == 0)
+        return;
+    const struct raft_config *c = raft_config_committed(&s->nodes[leader - 1].rep.raft);
+    for (uint32_t id = 1; id <= s->n_nodes; id++) {
+        struct sim_node *n = &s->nodes[id - 1];
+        bool was_member = n->joined || raft_config_is_member(&s->initial, id);
+        if (!n->up || !was_member || raft_config_is_member(c, id))
+            continue; /* (a node yet to join is not retired before it was ever added) */
+        trace_log(TRACE_INFO, n->name, "config", "retired: removed from the cluster");
+        sim_node_crash(s, id);
+        n->retired = true;
+    }
 }
 
 uint32_t sim_leader(const struct sim *s)

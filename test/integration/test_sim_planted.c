@@ -286,6 +286,34 @@ static void read_before_term_commit_is_caught(void **state)
 /* Lease reads with check-quorum off: nothing bounds a leader's belief that it still leads, and
  * no follower waits out its lease before voting; a leader cut off in a minority keeps answering
  * lease reads after a new leader has taken writes. */
+/* Membership (issue 16) shows only where the nemesis changes the cluster: seeds with spare
+ * node ids (sim/sweep.c draws them with add, remove and transfer among the nemesis's kinds). */
+static bool changes_membership(const struct cfg *cfg)
+{
+    return cfg->max_nodes > cfg->num_nodes;
+}
+
+/* Two configuration changes in flight: the majorities of configurations two servers apart need
+ * not overlap, so two leaders (of one term, or a later one missing what the other committed)
+ * can be elected. */
+static void two_changes_in_flight_is_caught(void **state)
+{
+    (void)state;
+    caught_among(RAFT_BUG_TWO_CHANGES, "two-changes-in-flight",
+                 CHECK(SIM_CHECK_INVARIANT) | CHECK(SIM_CHECK_RESULTS),
+                 "violated|the committed log does not hold it", true, changes_membership);
+}
+
+/* A change before the leader's term has committed an entry (the published erratum): a new
+ * leader's change and an older leader's uncommitted one need not overlap. */
+static void change_before_term_commit_is_caught(void **state)
+{
+    (void)state;
+    caught_among(RAFT_BUG_CHANGE_BEFORE_TERM_COMMIT, "change-before-term-commit",
+                 CHECK(SIM_CHECK_INVARIANT) | CHECK(SIM_CHECK_RESULTS),
+                 "violated|the committed log does not hold it", true, changes_membership);
+}
+
 static void lease_without_check_quorum_is_caught(void **state)
 {
     (void)state;
@@ -348,6 +376,8 @@ int main(void)
         cmocka_unit_test(read_without_round_is_caught),
         cmocka_unit_test(read_before_term_commit_is_caught),
         cmocka_unit_test(lease_without_check_quorum_is_caught),
+        cmocka_unit_test(two_changes_in_flight_is_caught),
+        cmocka_unit_test(change_before_term_commit_is_caught),
         cmocka_unit_test(sweep_shrinks_only_the_first_failing_seeds),
     };
     return cmocka_run_group_tests(tests, quiet_trace, NULL);

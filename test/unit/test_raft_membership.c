@@ -6,8 +6,8 @@
  */
 #include "test_raft_cluster.h"
 
-/* n_total nodes of which 1..n_initial form the initial configuration; the others join (their
- * configuration is empty until the log gives them one). */
+/* n_total nodes of which 1..n_initial form the initial configuration; the others join (they
+ * wait for the log to give them a configuration before they would campaign). */
 static void grow_opts(struct cluster *c, uint32_t n_initial, uint32_t n_total, bool pre_vote,
                       bool check_quorum)
 {
@@ -94,7 +94,8 @@ static void grow_three_to_five_while_writing(void **state)
     struct cluster c;
     grow_opts(&c, 3, 5, false, false);
     cl_start_all(&c);
-    assert_config(raft_config(&c.raft[4]), ""); /* a joining server knows no configuration */
+    /* A joining server starts from the initial configuration, which does not hold it. */
+    assert_config(raft_config(&c.raft[4]), "1 2 3");
     cl_elect(&c, 1);
     settle(&c, 2);
     assert_int_equal(cl_propose(&c, 1, "a").status, RAFT_PROPOSAL_ACCEPTED);
@@ -370,6 +371,42 @@ static void removed_server_does_not_disrupt(void **state)
     }
 }
 
+/* A fresh server started to join under an id that was once a voter (node 3 removed, then
+ * added back with an empty disk) does not stand for election on the initial configuration
+ * before its log gives it one; once the leader's log reaches it, it follows that. */
+static void fresh_joiner_waits_for_its_configuration(void **state)
+{
+    (void)state;
+    struct cluster c;
+    grow_opts(&c, 3, 3, false, false);
+    c.opt[3].join = true;
+    cl_start_all(&c);
+    cl_isolate(&c, 3, true);
+    cl_elect(&c, 1);
+    for (int i = 0; i < 50; i++) {
+        cl_advance(&c, 20);
+        cl_deliver_all(&c);
+        assert_int_equal(raft_role(&c.raft[3]), RAFT_FOLLOWER);
+    }
+    assert_int_equal(raft_term(&c.raft[3]), 0);
+    /* The operator removes the old node 3 and adds the fresh one back. */
+    remove_server(&c, 1, 3);
+    cl_isolate(&c, 3, false);
+    add_voter(&c, 1, 3);
+    assert_true(raft_config_index(&c.raft[3]) > 0);
+    assert_config(raft_config(&c.raft[3]), "1 2 3");
+    /* Now a voter that knows it: it stands when its leader goes quiet. */
+    cl_isolate(&c, 1, true);
+    bool stood = false;
+    for (int i = 0; i < 50 && !stood; i++) {
+        cl_advance(&c, 20);
+        cl_deliver_all(&c);
+        stood = raft_term(&c.raft[3]) > raft_term(&c.raft[1]);
+    }
+    assert_true(stood);
+    cl_close(&c);
+}
+
 /* The transfer's election skips the voters' lease: the old leader serves no lease read once it
  * has sent TimeoutNow. */
 static void no_lease_read_across_a_transfer(void **state)
@@ -407,6 +444,7 @@ int main(void)
         cmocka_unit_test(configuration_survives_restart_and_snapshot),
         cmocka_unit_test(removed_server_does_not_disrupt),
         cmocka_unit_test(no_lease_read_across_a_transfer),
+        cmocka_unit_test(fresh_joiner_waits_for_its_configuration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

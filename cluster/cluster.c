@@ -983,10 +983,20 @@ void cluster_report_print(FILE *out, const struct cluster_report *rep)
                 (unsigned long long)s->last_applied, (unsigned long long)s->n_keys,
                 (unsigned long long)s->digest);
     }
+    /* The members the stores are compared over: the leader's configuration (issue 16). */
+    const struct node_status *l = rep->leader != 0 ? &rep->nodes[rep->leader - 1] : NULL;
+    uint32_t members = rep->n_nodes;
+    if (l != NULL && l->config_index != 0) {
+        char text[1024];
+        raft_config_format(&l->config_committed, text, sizeof text);
+        fprintf(out, "  configuration: %s (entry %llu; learners marked +)\n", text,
+                (unsigned long long)l->config_index);
+        members = raft_config_voters(&l->config) + raft_config_learners(&l->config);
+    }
     print_storage(out, rep);
     if (rep->stores_identical)
-        fprintf(out, "  stores: all %u identical (digest %016llx)\n", rep->n_nodes,
-                (unsigned long long)(rep->n_nodes ? rep->nodes[0].digest : 0));
+        fprintf(out, "  stores: all %u identical (digest %016llx)\n", members,
+                (unsigned long long)(l != NULL ? l->digest : 0));
     else if (rep->all_applied)
         fprintf(out, "  stores: NOT identical\n");
     else

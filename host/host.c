@@ -77,6 +77,13 @@ static void trace_applied(const char *actor, const struct replica_applied *a)
     if (a->entry->type == RAFT_ENTRY_NOOP) {
         trace_log_fields(TRACE_DEBUG, actor, "apply", f, 1, "applies %llu: noop of term %llu",
                          (unsigned long long)a->index, (unsigned long long)a->entry->term);
+    } else if (a->entry->type == RAFT_ENTRY_CONFIG) {
+        struct raft_config c;
+        char text[1024] = "?";
+        if (raft_config_decode(a->entry->data, a->entry->len, &c, NULL) == RAFT_OK)
+            raft_config_format(&c, text, sizeof text);
+        trace_log_fields(TRACE_DEBUG, actor, "apply", f, 1, "applies %llu: configuration %s",
+                         (unsigned long long)a->index, text);
     } else if (!a->command) {
         /* Only validated commands enter the log, so this is a bug, not bad input. */
         trace_log_fields(TRACE_INFO, actor, "apply", f, 1,

@@ -43,8 +43,14 @@ static void won(struct raft *r, bool pre_vote)
         start_round(r, false);
         return;
     }
+    bool voted[RAFT_MAX_NODES];
+    memcpy(voted, r->votes, sizeof voted);
     raft_convert(r, RAFT_LEADER);
     raft_leader_start(r);
+    /* The voters just heard from are known to be up (membership.c counts on it). */
+    for (uint32_t i = 0; i < r->opt.max_nodes; i++)
+        if (voted[i] && i + 1 != r->opt.id)
+            r->progress[i].last_heard_ms = r->now_ms;
 }
 
 /* Section 5.2: "To begin an election, a follower increments its current term and transitions to

@@ -39,10 +39,20 @@ static inline bool raft_may_campaign(const struct raft *r)
     return raft_is_voter(r, r->opt.id) && !waiting;
 }
 
-/* Every member of the configuration but this server, in id order. */
+/* The next server above id that a leader talks to, or 0: the members of the configuration, and
+ * while it has not committed those of the one before (a server being removed still gets the
+ * entry that removes it, so it learns it and stops standing for election). */
+static inline uint32_t raft_next_peer(const struct raft *r, uint32_t id)
+{
+    uint32_t a = raft_config_next(&r->config, id);
+    uint32_t b = r->config_index > r->commit_index ? raft_config_next(&r->config_prev, id) : 0;
+    return a == 0 ? b : b == 0 || a < b ? a : b;
+}
+
+/* Every such server but this one, in id order (counting loops take the voters of the
+ * configuration in effect only: raft_is_voter). */
 #define RAFT_FOR_EACH_PEER(r, peer)                                                                \
-    for (uint32_t peer = raft_config_next(&(r)->config, 0); peer != 0;                             \
-         peer = raft_config_next(&(r)->config, peer))                                              \
+    for (uint32_t peer = raft_next_peer(r, 0); peer != 0; peer = raft_next_peer(r, peer))          \
         if (peer != (r)->opt.id)
 
 /* values[0..n) are the voters' (n of them): the highest value a majority of them has reached

@@ -370,6 +370,23 @@ static uint64_t append_config(struct raft *r, const struct raft_config *c, enum 
     return index;
 }
 
+/* Leader: the voters of c include a majority that are up as far as it knows: itself, and those
+ * it heard from within the last election timeout. A change to a configuration without one
+ * would stop the cluster until the servers missing come back (or for good). */
+static bool quorum_alive(const struct raft *r, const struct raft_config *c)
+{
+    uint32_t alive = 0;
+    for (uint32_t id = raft_config_next(c, 0); id != 0; id = raft_config_next(c, id)) {
+        if (!raft_config_is_voter(c, id))
+            continue;
+        const struct raft_progress *pr = &r->progress[id - 1];
+        if (id == r->opt.id || (pr->last_heard_ms != 0 &&
+                                r->now_ms - pr->last_heard_ms < r->opt.election_timeout_ms_max))
+            alive++;
+    }
+    return alive >= raft_config_voters(c) / 2 + 1;
+}
+
 void raft_change(struct raft *r, enum raft_change_op op, uint32_t id)
 {
     if (r->role != RAFT_LEADER) {
@@ -394,6 +411,9 @@ void raft_change(struct raft *r, enum raft_change_op op, uint32_t id)
         else if (raft_config_is_voter(&r->config, id) && raft_config_voters(&r->config) == 1)
             why = RAFT_REFUSE_LAST_VOTER;
         raft_config_set(&next, id, false, false);
+        if (why == RAFT_REFUSE_NONE && raft_config_is_voter(&r->config, id) &&
+            !quorum_alive(r, &next))
+            why = RAFT_REFUSE_NO_QUORUM;
     }
     if (why != RAFT_REFUSE_NONE) {
         refuse(r, why);

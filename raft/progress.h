@@ -25,10 +25,11 @@ struct raft_progress {
     /* REPLICATE: last index of each outstanding AppendEntries, oldest first (a ring). */
     uint64_t inflight[RAFT_PROGRESS_MAX_INFLIGHT];
     uint32_t inflight_head, n_inflight;
-    uint64_t last_ack_ms; /* last time match_index advanced or the state was reset */
-    bool recent_active;   /* check-quorum: heard from the peer since the last check */
-    uint64_t commit_sent; /* highest commit index sent to the peer in this term */
-    bool sent_this_step;  /* an AppendEntries went to the peer since the last flush */
+    uint64_t last_ack_ms;   /* last time match_index advanced or the state was reset */
+    uint64_t last_heard_ms; /* last reply of any kind from the peer in this term (0: none) */
+    bool recent_active;     /* check-quorum: heard from the peer since the last check */
+    uint64_t commit_sent;   /* highest commit index sent to the peer in this term */
+    bool sent_this_step;    /* an AppendEntries went to the peer since the last flush */
     /* SNAPSHOT: the snapshot being sent (its index), the bytes the peer has acknowledged, and
      * whether a chunk is outstanding. */
     uint64_t snapshot_index;

@@ -406,6 +406,9 @@ enum raft_refusal {
     RAFT_REFUSE_LAST_VOTER = 9,         /* remove: the only voter would be gone */
     RAFT_REFUSE_NOT_VOTER = 10,         /* transfer: the target is not a voter */
     RAFT_REFUSE_SELF = 11,              /* transfer: the target already leads */
+    RAFT_REFUSE_NO_QUORUM = 12,         /* remove: the voters left would not include a majority
+                                           the leader heard from within an election timeout (the
+                                           cluster would stop; etcd's strict reconfig check) */
 };
 const char *raft_refusal_name(enum raft_refusal why);
 

@@ -390,6 +390,7 @@ void raft_recv_append_entries_reply(struct raft *r, const struct raft_message *m
     const struct raft_append_entries_reply *rep = &m->append_entries_reply;
     struct raft_progress *pr = &r->progress[m->from - 1];
     pr->recent_active = true;
+    pr->last_heard_ms = r->now_ms;
     raft_read_acked(r, m->from, rep->read_round);
     if (rep->success) {
         if (rep->match_index > raft_log_last_index(raft_log_of(r)))

@@ -64,6 +64,7 @@ void raft_recv_install_snapshot_reply(struct raft *r, const struct raft_message 
     const struct raft_install_snapshot_reply *rep = &m->install_snapshot_reply;
     struct raft_progress *pr = &r->progress[m->from - 1];
     pr->recent_active = true;
+    pr->last_heard_ms = r->now_ms;
     if (rep->done) {
         /* The follower's log matches ours through last_index (a snapshot of committed
          * entries, or entries it had committed already). */

@@ -242,6 +242,8 @@ const char *raft_refusal_name(enum raft_refusal why)
         return "the target is not a voter";
     case RAFT_REFUSE_SELF:
         return "the target already leads";
+    case RAFT_REFUSE_NO_QUORUM:
+        return "the servers left would not have a majority the leader hears from";
     }
     return "?";
 }

@@ -213,6 +213,32 @@ void sim_sweep_config(uint64_t seed, struct cfg *out)
         }
         out->nemesis.kinds |=
             (1u << CFG_FAULT_TRANSFER) | (1u << CFG_FAULT_ADD) | (1u << CFG_FAULT_REMOVE);
+        /* A third of them storms, like Figure 8's: one entry per AppendEntries and one in
+         * flight, so configuration entries stay uncommitted long enough for the next leader to
+         * meet them, and a move every few ms, so changes land right after elections (the
+         * unsafe orders of thesis 4.1's erratum need both). */
+        if (coin(&r, 33)) {
+            out->num_nodes = coin(&r, 50) ? 3 : 4;
+            out->max_nodes = out->num_nodes + 2;
+            if (out->disk.damaged_nodes > (out->num_nodes - 1) / 2)
+                out->disk.damaged_nodes = (out->num_nodes - 1) / 2;
+            out->num_clients = 4;
+            raft->max_entries_per_append = 1;
+            raft->max_inflight = 1;
+            out->nemesis.interval_ms = (uint32_t)prng_range(&r, 5, 40);
+            /* Half without pre-vote and check-quorum, which otherwise keep a removed or stale
+             * server from getting the votes that would show an unsafe change. */
+            if (coin(&r, 50)) {
+                raft->pre_vote = raft->check_quorum = false;
+                if (cl->read == CFG_READ_LEASE) /* lease reads need check-quorum */
+                    cl->read = CFG_READ_LINEARIZABLE;
+                cl->read_mix.linearizable += cl->read_mix.lease;
+                cl->read_mix.lease = 0;
+            }
+            out->nemesis.kinds = (1u << CFG_FAULT_CRASH) | (1u << CFG_FAULT_PARTITION) |
+                                 (1u << CFG_FAULT_ISOLATE) | (1u << CFG_FAULT_TRANSFER) |
+                                 (1u << CFG_FAULT_ADD) | (1u << CFG_FAULT_REMOVE);
+        }
     } else {
         out->max_nodes = out->num_nodes;
     }

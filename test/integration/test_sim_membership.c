@@ -93,8 +93,10 @@ static void grow_three_to_five_and_shrink_back(void **state)
     for (uint64_t seed = 1; seed <= 3; seed++) {
         struct cfg cfg = base_cfg(3, 5, seed);
         struct cfg_fault faults[] = {
-            fault(20, CFG_FAULT_ADD, 4),     fault(400, CFG_FAULT_ADD, 5),
-            fault(900, CFG_FAULT_REMOVE, 4), fault(1300, CFG_FAULT_REMOVE, 5),
+            fault(20, CFG_FAULT_ADD, 4),
+            fault(400, CFG_FAULT_ADD, 5),
+            fault(900, CFG_FAULT_REMOVE, 4),
+            fault(1300, CFG_FAULT_REMOVE, 5),
         };
         cfg.faults = faults;
         cfg.n_faults = sizeof faults / sizeof faults[0];
@@ -119,9 +121,9 @@ static void replace_every_original_node(void **state)
         struct cfg cfg = base_cfg(3, 6, seed);
         cfg.client.requests = 100;
         struct cfg_fault faults[] = {
-            fault(20, CFG_FAULT_ADD, 4),     fault(400, CFG_FAULT_REMOVE, 1),
-            fault(800, CFG_FAULT_ADD, 5),    fault(1200, CFG_FAULT_REMOVE, 2),
-            fault(1600, CFG_FAULT_ADD, 6),   fault(2000, CFG_FAULT_REMOVE, 3),
+            fault(20, CFG_FAULT_ADD, 4),   fault(400, CFG_FAULT_REMOVE, 1),
+            fault(800, CFG_FAULT_ADD, 5),  fault(1200, CFG_FAULT_REMOVE, 2),
+            fault(1600, CFG_FAULT_ADD, 6), fault(2000, CFG_FAULT_REMOVE, 3),
         };
         cfg.faults = faults;
         cfg.n_faults = sizeof faults / sizeof faults[0];

@@ -371,6 +371,30 @@ static void removed_server_does_not_disrupt(void **state)
     }
 }
 
+/* Removing a live voter while another is down would leave a configuration without a live
+ * majority: refused (the cluster would stop); removing the dead one is fine. */
+static void removal_that_would_lose_the_quorum_is_refused(void **state)
+{
+    (void)state;
+    struct cluster c;
+    grow_opts(&c, 3, 3, false, false);
+    cl_start_all(&c);
+    cl_elect(&c, 1);
+    settle(&c, 2);
+    cl_isolate(&c, 3, true);
+    for (int i = 0; i < 40; i++) { /* longer than an election timeout (300 ms) */
+        cl_advance(&c, 10);
+        cl_deliver_all(&c);
+    }
+    struct raft_change_result r = change(&c, 1, RAFT_CHANGE_REMOVE, 2);
+    assert_int_equal(r.why, RAFT_REFUSE_NO_QUORUM);
+    r = change(&c, 1, RAFT_CHANGE_REMOVE, 1);
+    assert_int_equal(r.why, RAFT_REFUSE_NO_QUORUM);
+    remove_server(&c, 1, 3);
+    assert_config(raft_config_committed(&c.raft[1]), "1 2");
+    cl_close(&c);
+}
+
 /* A fresh server started to join under an id that was once a voter (node 3 removed, then
  * added back with an empty disk) does not stand for election on the initial configuration
  * before its log gives it one; once the leader's log reaches it, it follows that. */
@@ -445,6 +469,7 @@ int main(void)
         cmocka_unit_test(removed_server_does_not_disrupt),
         cmocka_unit_test(no_lease_read_across_a_transfer),
         cmocka_unit_test(fresh_joiner_waits_for_its_configuration),
+        cmocka_unit_test(removal_that_would_lose_the_quorum_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

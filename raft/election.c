@@ -72,9 +72,9 @@ static void start_round(struct raft *r, bool pre_vote)
     n->term = term;
     n->pre_vote = pre_vote;
     n->reason = r->transfer_campaign ? RAFT_REASON_TRANSFERRED : RAFT_REASON_NONE;
-    assert(raft_is_voter(r, r->opt.id)); /* only a voter campaigns */
+    assert(raft_may_campaign(r));
     r->votes[r->opt.id - 1] = true;
-    r->n_votes = 1;
+    r->n_votes = raft_is_voter(r, r->opt.id) ? 1 : 0; /* a leaving server's own vote counts not */
     if (r->n_votes >= raft_quorum(r)) {
         won(r, pre_vote);
         return;

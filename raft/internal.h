@@ -31,12 +31,18 @@ static inline bool raft_is_voter(const struct raft *r, uint32_t id)
     return raft_config_is_voter(&r->config, id);
 }
 
-/* This server may stand for election: a voter of its configuration, and not a joining server
- * still waiting for its log to give it one (raft_options.join). */
+/* This server may stand for election: a voter of its configuration, or of the one before while
+ * the latest (which removes it) is not known committed here: thesis 4.2.2, "a server that is not
+ * part of its own latest configuration should still start new elections, as it might still be
+ * needed until the Cnew entry is committed" (it may hold the only copy of that entry, which the
+ * others must then vote for); it does not count its own vote. Never a joining server still
+ * waiting for its log to give it a configuration (raft_options.join). */
 static inline bool raft_may_campaign(const struct raft *r)
 {
     bool waiting = r->opt.join && r->config_index == 0 && r->state.snapshot.index == 0;
-    return raft_is_voter(r, r->opt.id) && !waiting;
+    bool leaving =
+        r->config_index > r->commit_index && raft_config_is_voter(&r->config_prev, r->opt.id);
+    return (raft_is_voter(r, r->opt.id) || leaving) && !waiting;
 }
 
 /* The next server above id that a leader talks to, or 0: the members of the configuration, and

@@ -145,6 +145,42 @@ static void nemesis_run(void **state)
     }
 }
 
+/* Membership in the threaded run (issue 16): 3 -> 5 with a transfer to a newcomer, then both
+ * original nodes 1 and 2 removed, while clients read and write; then a nemesis that adds,
+ * removes and transfers among crashes and partitions. */
+static void membership_changes(void **state)
+{
+    (void)state;
+    struct cfg cfg = base_cfg(3, 3, 40, 41);
+    cfg.max_nodes = 5;
+    struct cfg_fault faults[] = {
+        {.at_ms = 30, .kind = CFG_FAULT_ADD, .node = 4},
+        {.at_ms = 250, .kind = CFG_FAULT_ADD, .node = 5},
+        {.at_ms = 500, .kind = CFG_FAULT_TRANSFER, .node = 4},
+        {.at_ms = 750, .kind = CFG_FAULT_REMOVE, .node = 1},
+        {.at_ms = 1000, .kind = CFG_FAULT_REMOVE, .node = 2},
+    };
+    cfg.faults = faults;
+    cfg.n_faults = sizeof faults / sizeof faults[0];
+    struct cluster_report rep = run_consistent(&cfg);
+    char text[64];
+    raft_config_format(&rep.nodes[rep.leader - 1].config_committed, text, sizeof text);
+    assert_string_equal(text, "3 4 5");
+    cluster_report_close(&rep);
+    close_cfg(&cfg);
+    for (uint64_t seed = 42; seed < 44; seed++) {
+        cfg = base_cfg(3, 3, 25, seed);
+        cfg.max_nodes = 5;
+        cfg.nemesis.interval_ms = 60;
+        cfg.nemesis.kinds = (1u << CFG_FAULT_CRASH) | (1u << CFG_FAULT_PARTITION) |
+                            (1u << CFG_FAULT_TRANSFER) | (1u << CFG_FAULT_ADD) |
+                            (1u << CFG_FAULT_REMOVE);
+        rep = run_consistent(&cfg);
+        cluster_report_close(&rep);
+        close_cfg(&cfg);
+    }
+}
+
 /* Encodes a put of key=value for client 1, request seq. */
 static struct actor_msg *put_request(const char *key, uint64_t seq)
 {
@@ -355,6 +391,7 @@ int main(void)
         cmocka_unit_test(partitioned_leader_rejoins),
         cmocka_unit_test(lossy_network),
         cmocka_unit_test(nemesis_run),
+        cmocka_unit_test(membership_changes),
         cmocka_unit_test(minority_partition_cannot_commit),
         cmocka_unit_test(churn),
         cmocka_unit_test(follower_far_behind_catches_up),

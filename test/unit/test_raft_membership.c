@@ -395,6 +395,38 @@ static void removal_that_would_lose_the_quorum_is_refused(void **state)
     cl_close(&c);
 }
 
+/* Thesis 4.2.2: a server removed by an entry only it holds must still stand for election (not
+ * counting its own vote). Here node 3 is down for good, node 1 leads {1 2 3 4} and appends its
+ * own removal, which nobody receives, then loses its term to node 2's election. 2 and 4 cannot
+ * win without 1's vote, and 1 refuses them: its log is longer. Only 1 can end this: it is
+ * elected by 2 and 4 (a majority of {2 3 4}), commits its removal, and steps down; then 2 or 4
+ * leads {2 3 4}. */
+static void leaving_server_with_the_only_copy_stands(void **state)
+{
+    (void)state;
+    struct cluster c;
+    grow_opts(&c, 4, 4, false, false);
+    cl_start_all(&c);
+    cl_elect(&c, 1);
+    settle(&c, 2);
+    cl_crash(&c, 3);
+    assert_int_equal(change(&c, 1, RAFT_CHANGE_REMOVE, 1).status, RAFT_CHANGE_ACCEPTED);
+    cl_drop_all(&c); /* the entry reaches nobody */
+    cl_campaign(&c, 2);
+    cl_deliver_all(&c);
+    assert_int_not_equal(raft_role(&c.raft[1]), RAFT_LEADER);
+    assert_int_not_equal(raft_role(&c.raft[2]), RAFT_LEADER);
+    uint32_t leader = 0;
+    for (int i = 0; i < 200 && (leader == 0 || leader == 1); i++) {
+        cl_advance(&c, 10);
+        cl_deliver_all(&c);
+        leader = leader_of(&c);
+    }
+    assert_true(leader == 2 || leader == 4);
+    assert_config(raft_config_committed(&c.raft[leader]), "2 3 4");
+    cl_close(&c);
+}
+
 /* A fresh server started to join under an id that was once a voter (node 3 removed, then
  * added back with an empty disk) does not stand for election on the initial configuration
  * before its log gives it one; once the leader's log reaches it, it follows that. */
@@ -470,6 +502,7 @@ int main(void)
         cmocka_unit_test(no_lease_read_across_a_transfer),
         cmocka_unit_test(fresh_joiner_waits_for_its_configuration),
         cmocka_unit_test(removal_that_would_lose_the_quorum_is_refused),
+        cmocka_unit_test(leaving_server_with_the_only_copy_stands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,7 +102,9 @@ static void retire_removed(struct cluster_faults *f)
         if (c->nodes[id - 1] == NULL || !was_member ||
             raft_config_is_member(&st.config_committed, id))
             continue;
-        trace_log(TRACE_INFO, "main", "config", "node %u retired: removed from the cluster", id);
+        struct trace_field retired = TRACE_U64("retired", id);
+        trace_log_fields(TRACE_INFO, "main", "config", &retired, 1,
+                         "node %u retired: removed from the cluster", id);
         cluster_crash(c, id);
         f->retired[id - 1] = true;
     }

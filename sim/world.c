@@ -1102,7 +1102,9 @@ void sim_retire_removed(struct sim *s)
         bool was_member = n->joined || raft_config_is_member(&s->initial, id);
         if (!n->up || !was_member || raft_config_is_member(c, id))
             continue; /* (a node yet to join is not retired before it was ever added) */
-        trace_log(TRACE_INFO, n->name, "config", "retired: removed from the cluster");
+        struct trace_field retired = TRACE_U64("retired", id);
+        trace_log_fields(TRACE_INFO, n->name, "config", &retired, 1,
+                         "retired: removed from the cluster");
         sim_node_crash(s, id);
         n->retired = true;
     }

@@ -51,6 +51,15 @@ const char tl_css[] =
 "white-space:pre;font:11px monospace;display:none;z-index:5;max-width:700px}\n"
 "#jserr{color:#c00;font-weight:bold}\n";
 
+/* Added to tl_css on the page of a run that changed its membership or moved its leadership. */
+const char tl_css_membership[] =
+".cfe{fill:#fff;stroke:#c2185b;stroke-width:1.5}.cfc{fill:#c2185b;stroke:#c2185b;stroke-width:1.5}"
+".rtd{stroke:#555;stroke-width:2}.cfcol{color:#c2185b}.xfcol{color:#b8860b}\n"
+".xf{fill:#fff;stroke:#b8860b;stroke-width:1.3}.xf.now{fill:#fbc02d}.xf.gu{stroke:#d00;fill:#fff}"
+".xfs{fill:none;stroke:#fbc02d;stroke-width:2;stroke-dasharray:5 2}\n"
+".lrn{fill:#fff;fill-opacity:.35;stroke:#c2185b;stroke-width:1.5;stroke-dasharray:3 2}"
+".nm{fill:url(#nmp)}\n";
+
 const char tl_js[] =
 "(function () {\n"
 "'use strict';\n"

@@ -270,6 +270,119 @@ static void draw_ticks(FILE *o, const struct tl_model *m)
     fprintf(o, "</g>\n");
 }
 
+static void lane_rect(FILE *o, const struct tl_model *m, const char *cls, uint32_t lane, double x0,
+                      double x1, double inset)
+{
+    const struct tl_lane *l = &m->lanes.v[lane];
+    fprintf(o, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">", cls, x0,
+            l->y0 + inset, x1 - x0 < 1 ? 1 : x1 - x0, l->y1 - l->y0 - 2 * inset);
+}
+
+/* --- membership --------------------------------------------------------------------------------
+ */
+
+/* Whether the run changed its membership or moved its leadership: only then does the page carry
+ * the marks, styles and legend for them (a run without is drawn as it always was). */
+static bool has_membership(const struct tl_model *m)
+{
+    return m->mevs.n > 0 || m->mspans.n > 0;
+}
+
+static void mspan_title(FILE *o, const struct tl_mspan *s)
+{
+    char a[32], b[32];
+    fprintf(o, "<title>node %" PRIu32 ": ", s->node);
+    if (s->m == TL_M_LEARNER)
+        fprintf(o, "a learner (gets the log, does not vote yet)");
+    else if (s->never)
+        fprintf(o, "not a member of the cluster: no configuration names it");
+    else if (s->line == 0)
+        fprintf(o, "not a member of the cluster yet");
+    else
+        fprintf(o, "not a member of the cluster: removed");
+    fprintf(o, ", %s..%s ms", tl_ms(a, s->t0_ns), tl_ms(b, s->t1_ns));
+    if (s->line != 0)
+        fprintf(o, " (configuration of entry %" PRIu64 ", first in effect at line %" PRIu32 ")",
+                s->index, s->line);
+    fprintf(o, "</title>");
+}
+
+/* Under the bands: the lane of a node outside the cluster is shaded. */
+static void draw_outside(FILE *o, const struct tl_model *m)
+{
+    for (size_t i = 0; i < m->mspans.n; i++) {
+        const struct tl_mspan *s = &m->mspans.v[i];
+        uint32_t lane = tl_lane_of_node(m, s->node);
+        if (s->m != TL_M_OUTSIDE || lane == TL_NONE)
+            continue;
+        lane_rect(o, m, "nm", lane, tl_x(m, s->t0_ns), tl_x(m, s->t1_ns), 0);
+        mspan_title(o, s);
+        fprintf(o, "</rect>\n");
+    }
+}
+
+/* Over the bands: a learner's band outlined dashed, a leader's transfer outlined in gold. */
+static void draw_member_outlines(FILE *o, const struct tl_model *m)
+{
+    char a[32], b[32];
+    if (!has_membership(m))
+        return;
+    fprintf(o, "<g id=\"members\">\n");
+    for (size_t i = 0; i < m->mspans.n; i++) {
+        const struct tl_mspan *s = &m->mspans.v[i];
+        double y = node_mid(m, s->node);
+        if (s->m != TL_M_LEARNER || y < 0)
+            continue;
+        double x0 = tl_x(m, s->t0_ns), x1 = tl_x(m, s->t1_ns);
+        fprintf(o, "<rect class=\"lrn\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\">", x0,
+                y - BAND_H / 2 - 1, x1 - x0 < 1 ? 1 : x1 - x0, BAND_H + 2);
+        mspan_title(o, s);
+        fprintf(o, "</rect>\n");
+    }
+    for (size_t i = 0; i < m->xfers.n; i++) {
+        const struct tl_xfer *x = &m->xfers.v[i];
+        double y = node_mid(m, x->node);
+        if (y < 0)
+            continue;
+        double x0 = tl_x(m, x->t0_ns), x1 = tl_x(m, x->t1_ns);
+        fprintf(o,
+                "<rect class=\"xfs\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\">"
+                "<title>node %" PRIu32 " hands leadership to node %" PRIu32
+                ", %s..%s ms: no new entries meanwhile%s (line %" PRIu32 ")</title></rect>\n",
+                x0, y - BAND_H / 2 - 3, x1 - x0 < 1 ? 1 : x1 - x0, BAND_H + 6, x->node, x->to,
+                tl_ms(a, x->t0_ns), tl_ms(b, x->t1_ns), x->gave_up ? "; gave up" : "", x->line);
+    }
+    fprintf(o, "</g>\n");
+}
+
+/* On the band, like the ticks: a configuration taking effect on the node (a hollow diamond) and
+ * committing there (filled), a leader's transfer steps and the target told to run (a crown:
+ * hollow when it starts, filled when the target is told, red when the leader gives up), and the
+ * host retiring a removed node. */
+static void draw_member_marks(FILE *o, const struct tl_model *m)
+{
+    static const char *const glyph[] = {"cfg", "cfg", "rtd", "crown", "crown", "crown", "crown"};
+    static const char *const cls[] = {"cfe", "cfc", "rtd", "xf", "xf now", "xf gu", "xf now"};
+    char a[32];
+    if (m->mevs.n == 0)
+        return;
+    struct chunker ck = {o, 0};
+    fprintf(o, "<g id=\"cfgs\">\n");
+    for (size_t i = 0; i < m->mevs.n; i++) {
+        const struct tl_mev *v = &m->mevs.v[i];
+        double y = node_mid(m, v->node);
+        if (y < 0)
+            continue;
+        ck_item(&ck);
+        fprintf(o, "<use href=\"#%s\" class=\"%s\" x=\"%.1f\" y=\"%.1f\"><title>node %" PRIu32 ": ",
+                glyph[v->kind], cls[v->kind], tl_x(m, v->t_ns), y, v->node);
+        tl_mev_describe(o, v, tl_html);
+        fprintf(o, " at %s ms (line %" PRIu32 ")</title></use>\n", tl_ms(a, v->t_ns), v->line);
+    }
+    ck_close(&ck);
+    fprintf(o, "</g>\n");
+}
+
 /* --- terms and faults --------------------------------------------------------------------------
  */
 
@@ -335,14 +448,6 @@ static void fault_title(FILE *o, const struct tl_fault *f)
     fprintf(o, " (line %" PRIu32 ")</title>", f->line);
 }
 
-static void lane_rect(FILE *o, const struct tl_model *m, const char *cls, uint32_t lane, double x0,
-                      double x1, double inset)
-{
-    const struct tl_lane *l = &m->lanes.v[lane];
-    fprintf(o, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">", cls, x0,
-            l->y0 + inset, x1 - x0 < 1 ? 1 : x1 - x0, l->y1 - l->y0 - 2 * inset);
-}
-
 static void draw_faults(FILE *o, const struct tl_model *m)
 {
     fprintf(o, "<g id=\"faults\">\n");
@@ -383,6 +488,7 @@ static void draw_faults(FILE *o, const struct tl_model *m)
             break;
         }
     }
+    draw_outside(o, m);
     fprintf(o, "</g>\n");
 }
 
@@ -570,6 +676,11 @@ static void write_summary(FILE *o, const struct tl_model *m)
             s->nodes, s->clients, tl_ms(a, m->t_max_ns - m->t_min_ns), s->messages, s->arrows,
             s->drops, s->duplicates, s->lost, s->heartbeat_msgs, s->heartbeat_runs, s->role_changes,
             s->commits, s->applies, s->snapshots, s->faults);
+    if (s->configs + s->config_commits + s->transfers > 0)
+        fprintf(o,
+                "; %zu configurations taking effect and %zu committing on their nodes, %zu "
+                "leadership transfer steps",
+                s->configs, s->config_commits, s->transfers);
     if (m->has_history)
         fprintf(o, "; %zu client ops: %zu ok, %zu fail, %zu info, %zu linked to their entry",
                 s->ops, s->ops_ok, s->ops_fail, s->ops_info, s->ops_linked);
@@ -598,7 +709,7 @@ static void write_summary(FILE *o, const struct tl_model *m)
     free(text);
 }
 
-static void write_defs(FILE *o)
+static void write_defs(FILE *o, const struct tl_model *m)
 {
     fprintf(o, "<defs>\n");
     for (int c = 0; c < TL_C_COUNT; c++) {
@@ -633,8 +744,16 @@ static void write_defs(FILE *o)
                "<path d=\"M0,0V6\" stroke=\"#d33\" stroke-width=\"2\"/></pattern>\n"
                "<pattern id=\"slowp\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
                "patternTransform=\"rotate(-45)\"><path d=\"M0,0V6\" stroke=\"#e68a00\" "
-               "stroke-width=\"2\"/></pattern>\n"
-               "</defs>\n");
+               "stroke-width=\"2\"/></pattern>\n");
+    if (has_membership(m))
+        fprintf(o, "<path id=\"cfg\" d=\"M0,-5L5,0L0,5L-5,0z\"/>\n"
+                   "<path id=\"crown\" d=\"M-5,4V-4L-2.5,-0.5L0,-5L2.5,-0.5L5,-4V4z\"/>\n"
+                   "<path id=\"rtd\" d=\"M-3,-6V6M3,-6V6\"/>\n"
+                   "<pattern id=\"nmp\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" "
+                   "patternTransform=\"rotate(45)\"><rect width=\"8\" height=\"8\" "
+                   "fill=\"#f2f2f2\"/><path d=\"M0,0V8\" stroke=\"#cfcfcf\" "
+                   "stroke-width=\"3\"/></pattern>\n");
+    fprintf(o, "</defs>\n");
 }
 
 static void write_names(FILE *o, const struct tl_model *m)
@@ -671,14 +790,23 @@ static const char legend[] =
     "class=\"sw\" style=\"background:#c5dcf5\"></i><i class=\"sw\" "
     "style=\"background:#e2c6ea\"></i>partition groups <i class=\"sw\" "
     "style=\"background:#dddddd\"></i>isolated <i class=\"sw\" "
-    "style=\"background:#ffc766\"></i>slow</div>\n";
+    "style=\"background:#ffc766\"></i>slow";
+/* The legend's end on the page of a run with membership changes or transfers. */
+static const char legend_membership[] =
+    " &middot; configuration <b class=\"cfcol\">&#9671;</b> in effect <b "
+    "class=\"cfcol\">&#9670;</b> committed, <i class=\"sw\" style=\"border:1px dashed "
+    "#c2185b\"></i>learner <i class=\"sw\" style=\"background:#e4e4e4\"></i>not a member "
+    "&middot; leadership transfer <b class=\"xfcol\">&#9813;</b> starts (the leader outlined "
+    "until it ends) <b class=\"xfcol\">&#9819;</b> TimeoutNow: the target campaigns <b "
+    "class=\"noc\">&#9813;</b> given up";
 
 void tl_write_html(const struct tl_model *m, FILE *o)
 {
     fprintf(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                "<title>raft_kv timeline: ");
     tl_html(o, m->title != NULL ? m->title : "");
-    fprintf(o, "</title>\n<style>\n%s</style></head>\n<body>\n<header><h1>", tl_css);
+    fprintf(o, "</title>\n<style>\n%s%s</style></head>\n<body>\n<header><h1>", tl_css,
+            has_membership(m) ? tl_css_membership : "");
     tl_html(o, m->title != NULL && m->title[0] ? m->title : "raft_kv run");
     fprintf(o, "</h1>\n");
     write_summary(o, m);
@@ -695,14 +823,14 @@ void tl_write_html(const struct tl_model *m, FILE *o)
         fprintf(o, "<button id=\"jump\" class=\"badb\">jump to the first error</button>");
     fprintf(o,
             "<span id=\"panel\">click a node's lane for its state at that time</span>"
-            "</div>\n%s</header>\n<div id=\"main\">",
-            legend);
+            "</div>\n%s%s</div>\n</header>\n<div id=\"main\">",
+            legend, has_membership(m) ? legend_membership : "");
     write_names(o, m);
     fprintf(o,
             "<div id=\"scroll\"><svg id=\"plot\" xmlns=\"http://www.w3.org/2000/svg\" "
             "width=\"%.0f\" height=\"%.0f\">\n",
             m->width, m->height);
-    write_defs(o);
+    write_defs(o, m);
     fprintf(o, "<g id=\"bg\">");
     for (size_t i = 0; i < m->lanes.n; i++) {
         const struct tl_lane *l = &m->lanes.v[i];
@@ -716,7 +844,9 @@ void tl_write_html(const struct tl_model *m, FILE *o)
     draw_faults(o, m);
     draw_terms(o, m);
     draw_spans(o, m);
+    draw_member_outlines(o, m);
     draw_ticks(o, m);
+    draw_member_marks(o, m);
     draw_fault_marks(o, m);
     draw_ops(o, m);
     fprintf(o, "<g id=\"hbf\">\n");

@@ -1,6 +1,7 @@
 /* layout.c - what the writers draw, derived from what was read: role spans, terms and their
- * leaders, fault stretches, heartbeat runs, lanes, a base time scale and the idle stretches the
- * page can fold. Everything here is a pure function of the model, built in a fixed order.
+ * leaders, fault stretches, membership stretches and leadership transfers, heartbeat runs, lanes,
+ * a base time scale and the idle stretches the page can fold. Everything here is a pure function of
+ * the model, built in a fixed order.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -50,6 +51,24 @@ const char *tl_role_name(enum tl_role r)
         break;
     }
     return "unknown";
+}
+
+const char *tl_change_name(enum tl_change c)
+{
+    switch (c) {
+    case TL_CH_ADDED:
+        return "added as learner";
+    case TL_CH_PROMOTED:
+        return "promoted to voter";
+    case TL_CH_REMOVED:
+        return "removed";
+    case TL_CH_CATCHUP_FAILED:
+        return "learner could not catch up";
+    case TL_CH_NONE:
+    case TL_CH_OTHER:
+        break;
+    }
+    return "none";
 }
 
 uint32_t tl_lane_of_node(const struct tl_model *m, uint64_t id)
@@ -103,16 +122,29 @@ static void close_span(struct tl_model *m, uint32_t node, struct node_now *s, in
     s->open = false;
 }
 
+/* Whether node starts outside the cluster: its first membership stretch is one from the start. */
+static bool outside_at_start(const struct tl_model *m, uint64_t node)
+{
+    for (size_t i = 0; i < m->mspans.n; i++)
+        if (m->mspans.v[i].node == node)
+            return m->mspans.v[i].m == TL_M_OUTSIDE && m->mspans.v[i].line == 0;
+    return false;
+}
+
 static void build_spans(struct tl_model *m)
 {
     size_t n = m->node_ids.n;
     struct node_now *now = xcalloc(n + 1, sizeof *now);
-    for (size_t i = 0; i < n; i++)
-        now[i] = (struct node_now){.open = true, .role = TL_ROLE_FOLLOWER, .since_ns = m->t_min_ns};
+    for (size_t i = 0; i < n; i++) /* a node yet to join has no band until it is heard from */
+        now[i] = (struct node_now){.open = !outside_at_start(m, m->node_ids.v[i]),
+                                   .role = TL_ROLE_FOLLOWER,
+                                   .since_ns = m->t_min_ns};
     for (size_t i = 0; i < m->nevs.n; i++) {
         const struct tl_nev *e = &m->nevs.v[i];
         uint32_t lane = tl_lane_of_node(m, e->node);
         struct node_now *s = &now[lane];
+        if (e->kind == TL_NEV_JOIN && (s->open || s->down))
+            continue; /* already drawn, or down until its restart */
         close_span(m, e->node, s, e->t_ns);
         switch (e->kind) {
         case TL_NEV_ROLE:
@@ -123,7 +155,10 @@ static void build_spans(struct tl_model *m)
         case TL_NEV_CRASH:
             s->down = true;
             continue; /* no span until the restart */
+        case TL_NEV_RETIRE:
+            continue; /* stopped: no span until it is added again or heard from */
         case TL_NEV_RESTART:
+        case TL_NEV_JOIN:
             s->role = TL_ROLE_FOLLOWER;
             break;
         }
@@ -206,6 +241,174 @@ static void build_fault_stretches(struct tl_model *m)
         }
         if (f->open)
             f->t1_ns = m->t_max_ns;
+    }
+}
+
+/* --- membership ----------------------------------------------------------------------------- */
+
+/* A configuration's change to one member, as first seen (mevs index). */
+struct member_change {
+    uint32_t peer;
+    uint64_t index;
+    enum tl_change how;
+    size_t at;
+};
+
+/* By member, entry and change, then file order: the first line of each change first. */
+static int change_key_cmp(const void *a, const void *b)
+{
+    const struct member_change *x = a, *y = b;
+    if (x->peer != y->peer)
+        return x->peer < y->peer ? -1 : 1;
+    if (x->index != y->index)
+        return x->index < y->index ? -1 : 1;
+    if (x->how != y->how)
+        return x->how < y->how ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* By member, then file order. */
+static int change_at_cmp(const void *a, const void *b)
+{
+    const struct member_change *x = a, *y = b;
+    if (x->peer != y->peer)
+        return x->peer < y->peer ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static void mark_heard(const struct tl_model *m, bool *heard, uint64_t node)
+{
+    uint32_t lane = tl_lane_of_node(m, node);
+    if (lane != TL_NONE)
+        heard[lane] = true;
+}
+
+/* Which nodes took part in the run, by lane: a band, tick, message or membership line of their
+ * own (a configuration adding one does not count). The caller frees it. */
+static bool *heard_from(const struct tl_model *m)
+{
+    bool *heard = xcalloc(m->node_ids.n + 1, sizeof *heard);
+    for (size_t i = 0; i < m->nevs.n; i++)
+        if (m->nevs.v[i].kind != TL_NEV_JOIN)
+            mark_heard(m, heard, m->nevs.v[i].node);
+    for (size_t i = 0; i < m->ticks.n; i++)
+        mark_heard(m, heard, m->ticks.v[i].node);
+    for (size_t i = 0; i < m->msgs.n; i++) {
+        mark_heard(m, heard, m->msgs.v[i].from);
+        mark_heard(m, heard, m->msgs.v[i].to);
+    }
+    for (size_t i = 0; i < m->mevs.n; i++) {
+        mark_heard(m, heard, m->mevs.v[i].node);
+        mark_heard(m, heard, m->mevs.v[i].peer);
+    }
+    return heard;
+}
+
+static void push_mspan(struct tl_model *m, uint32_t node, enum tl_membership how, int64_t t0_ns,
+                       int64_t t1_ns, const struct tl_mev *from)
+{
+    if (how == TL_M_VOTER)
+        return;
+    struct tl_mspan *s = TL_PUSH(m->mspans);
+    s->node = node;
+    s->m = how;
+    s->t0_ns = t0_ns;
+    s->t1_ns = t1_ns > t0_ns ? t1_ns : t0_ns;
+    s->index = from != NULL ? from->index : 0;
+    s->line = from != NULL ? from->line : 0;
+}
+
+/* Each node's membership from the configurations of the trace, the cluster's view: a change to a
+ * member (entry, member, change) counts from the first line that shows it, wherever it is (the
+ * leader's append, in practice). A node whose first change adds it was outside until then; in a
+ * trace with membership changes, a node never named by one and never heard from was outside
+ * throughout (a spare id never added). Without changes, every node is a voter: no stretches. */
+static void build_membership(struct tl_model *m)
+{
+    struct member_change *c = xcalloc(m->mevs.n + 1, sizeof *c);
+    size_t n = 0;
+    for (size_t i = 0; i < m->mevs.n; i++) {
+        const struct tl_mev *v = &m->mevs.v[i];
+        if (v->kind == TL_MEV_CONFIG && v->peer != 0 && v->change != TL_CH_NONE &&
+            v->change != TL_CH_OTHER)
+            c[n++] = (struct member_change){v->peer, v->index, v->change, i};
+    }
+    qsort(c, n, sizeof *c, change_key_cmp);
+    size_t k = 0; /* the first line of each change */
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || c[k - 1].peer != c[i].peer || c[k - 1].index != c[i].index ||
+            c[k - 1].how != c[i].how)
+            c[k++] = c[i];
+    n = k;
+    qsort(c, n, sizeof *c, change_at_cmp);
+    bool *heard = heard_from(m);
+    for (size_t l = 0; l < m->node_ids.n; l++) {
+        uint32_t node = (uint32_t)m->node_ids.v[l];
+        size_t i = 0;
+        while (i < n && c[i].peer < node)
+            i++;
+        bool named = i < n && c[i].peer == node;
+        enum tl_membership now = TL_M_VOTER;
+        if ((named && c[i].how == TL_CH_ADDED) || (!named && n > 0 && !heard[l]))
+            now = TL_M_OUTSIDE;
+        bool never = now == TL_M_OUTSIDE && !named;
+        int64_t since = m->t_min_ns;
+        const struct tl_mev *from = NULL;
+        for (; i < n && c[i].peer == node; i++) {
+            const struct tl_mev *v = &m->mevs.v[c[i].at];
+            enum tl_membership next = c[i].how == TL_CH_ADDED      ? TL_M_LEARNER
+                                      : c[i].how == TL_CH_PROMOTED ? TL_M_VOTER
+                                                                   : TL_M_OUTSIDE;
+            if (next == now)
+                continue;
+            push_mspan(m, node, now, since, v->t_ns, from);
+            now = next;
+            since = v->t_ns;
+            from = v;
+        }
+        push_mspan(m, node, now, since, m->t_max_ns, from);
+        if (never)
+            m->mspans.v[m->mspans.n - 1].never = true;
+    }
+    free(heard);
+    free(c);
+}
+
+/* Each leader's transfer, from its "hands leadership" line to the first later line of that
+ * leader that ends it: it gives up, starts another, or its band changes (role, term, crash,
+ * retirement); else the end of the trace. It so lies within one of the leader's spans. */
+static void build_transfers(struct tl_model *m)
+{
+    for (size_t i = 0; i < m->mevs.n; i++) {
+        const struct tl_mev *v = &m->mevs.v[i];
+        if (v->kind != TL_MEV_TRANSFER)
+            continue;
+        struct tl_xfer *x = TL_PUSH(m->xfers);
+        x->node = v->node;
+        x->to = v->peer;
+        x->t0_ns = v->t_ns;
+        x->t1_ns = m->t_max_ns;
+        x->line = v->line;
+        for (size_t j = i + 1; j < m->mevs.n; j++) {
+            const struct tl_mev *w = &m->mevs.v[j];
+            if (w->node == v->node && (w->kind == TL_MEV_GAVE_UP || w->kind == TL_MEV_TRANSFER)) {
+                x->t1_ns = w->t_ns;
+                x->gave_up = w->kind == TL_MEV_GAVE_UP;
+                break;
+            }
+        }
+        for (size_t j = 0; j < m->nevs.n; j++) {
+            const struct tl_nev *e = &m->nevs.v[j];
+            if (e->node != v->node || e->line <= v->line || e->kind == TL_NEV_JOIN)
+                continue;
+            if (e->t_ns < x->t1_ns) {
+                x->t1_ns = e->t_ns;
+                x->gave_up = false;
+            }
+            break;
+        }
+        if (x->t1_ns < x->t0_ns)
+            x->t1_ns = x->t0_ns;
     }
 }
 
@@ -348,6 +551,8 @@ static void build_folds(struct tl_model *m)
         add_time(&t, &n, &cap, m->nevs.v[i].t_ns);
     for (size_t i = 0; i < m->ticks.n; i++)
         add_time(&t, &n, &cap, m->ticks.v[i].t_ns);
+    for (size_t i = 0; i < m->mevs.n; i++)
+        add_time(&t, &n, &cap, m->mevs.v[i].t_ns);
     for (size_t i = 0; i < m->faults.n; i++) {
         add_time(&t, &n, &cap, m->faults.v[i].t0_ns);
         add_time(&t, &n, &cap, m->faults.v[i].t1_ns);
@@ -436,8 +641,10 @@ void tl_layout(struct tl_model *m)
     for (size_t i = 0; i < m->ops.n; i++)
         if (!m->ops.v[i].completed)
             m->ops.v[i].t1_ns = m->t_max_ns;
+    build_membership(m);
     build_spans(m);
     build_terms(m);
+    build_transfers(m);
     build_fault_stretches(m);
     build_hb_runs(m);
     choose_scale(m);
@@ -461,6 +668,8 @@ void tl_model_free(struct tl_model *m)
         free(m->faults.v[i].group_of);
         free(m->faults.v[i].refused);
     }
+    for (size_t i = 0; i < m->mevs.n; i++)
+        free(m->mevs.v[i].text);
     for (size_t i = 0; i < m->ops.n; i++) {
         free(m->ops.v[i].key);
         free(m->ops.v[i].value);
@@ -471,6 +680,9 @@ void tl_model_free(struct tl_model *m)
     free(m->nevs.v);
     free(m->spans.v);
     free(m->ticks.v);
+    free(m->mevs.v);
+    free(m->mspans.v);
+    free(m->xfers.v);
     free(m->states.v);
     free(m->faults.v);
     free(m->ops.v);

@@ -1,6 +1,7 @@
 /* model.h - the timeline's model (internal to timeline/): a JSON Lines trace and a client history
- * read into messages, role spans, ticks, node states, faults and client operations, then laid out
- * (lanes, time scale, idle stretches, heartbeat runs) for the writers.
+ * read into messages, role spans, ticks, membership lines, node states, faults and client
+ * operations, then laid out (lanes, time scale, idle stretches, heartbeat runs, membership
+ * stretches, transfers) for the writers.
  *
  * Times are nanoseconds since the trace's time zero (int64: a history may start before it).
  * Everything is kept in input order, and every derived list is built in a fixed order, so that
@@ -78,7 +79,14 @@ struct tl_end {
 };
 
 /* A line that changes a node's role or term, or cuts its lane: the input of the spans. */
-enum tl_nev_kind { TL_NEV_ROLE = 0, TL_NEV_TERM, TL_NEV_CRASH, TL_NEV_RESTART };
+enum tl_nev_kind {
+    TL_NEV_ROLE = 0,
+    TL_NEV_TERM,
+    TL_NEV_CRASH,
+    TL_NEV_RESTART,
+    TL_NEV_JOIN,   /* a configuration adds the node: its lane has a band from here if none yet */
+    TL_NEV_RETIRE, /* the host stopped the removed node: no band until it is heard from again */
+};
 struct tl_nev {
     uint32_t node;
     enum tl_nev_kind kind;
@@ -86,6 +94,7 @@ struct tl_nev {
     bool has_term;
     uint64_t term;
     int64_t t_ns;
+    uint32_t line;
 };
 
 /* A stretch of one node's role and term: from a role/term/restart line to the next, a crash or
@@ -108,6 +117,63 @@ struct tl_tick {
     uint64_t client, seq;
     uint32_t line;
     uint32_t op; /* apply of a client command: the history op it carried, TL_NONE if none */
+};
+
+/* A membership line of a node ("config" and "transfer" events): a configuration taking effect or
+ * committing there, the host retiring it, or a step of a leadership transfer. */
+enum tl_mev_kind {
+    TL_MEV_CONFIG = 0,  /* the configuration of entry `index` is in effect on node */
+    TL_MEV_COMMITTED,   /* that configuration entry committed on node */
+    TL_MEV_RETIRED,     /* the host stopped node: removed from the cluster */
+    TL_MEV_TRANSFER,    /* leader node hands leadership to peer: no new entries meanwhile */
+    TL_MEV_TIMEOUT_NOW, /* leader node: peer has the whole log, told to campaign now */
+    TL_MEV_GAVE_UP,     /* leader node gives up the transfer to peer and leads on */
+    TL_MEV_CAMPAIGN,    /* node was told by its leader to campaign now */
+};
+
+/* What a configuration did to its member: the trace's "change" words. */
+enum tl_change {
+    TL_CH_NONE = 0,
+    TL_CH_ADDED,          /* "added as learner" */
+    TL_CH_PROMOTED,       /* "promoted to voter" */
+    TL_CH_REMOVED,        /* "removed" */
+    TL_CH_CATCHUP_FAILED, /* "learner could not catch up": removed as well */
+    TL_CH_OTHER,          /* a word this reader does not know (kept in text) */
+};
+
+const char *tl_change_name(enum tl_change c); /* the trace's word; "none" for NONE and OTHER */
+
+struct tl_mev {
+    uint32_t node;
+    enum tl_mev_kind kind;
+    enum tl_change change; /* TL_MEV_CONFIG */
+    uint32_t peer;         /* config: the member added, promoted or removed (0 unknown); a
+                              transfer's target (0 unknown) */
+    uint64_t index;        /* config, committed: the configuration entry */
+    int64_t t_ns;
+    uint32_t line;
+    char *text; /* owned: the change word (TL_CH_OTHER), or a transfer line's msg; or NULL */
+};
+
+/* A node's place in the cluster, by the configurations of the trace: a stretch as a learner or
+ * outside the cluster (not yet added, or removed); a voter elsewhere. */
+enum tl_membership { TL_M_VOTER = 0, TL_M_LEARNER, TL_M_OUTSIDE };
+struct tl_mspan {
+    uint32_t node;
+    enum tl_membership m;
+    int64_t t0_ns, t1_ns;
+    uint64_t index; /* the configuration entry that began it; 0: the start of the trace */
+    uint32_t line;  /* the line that began it; 0: the start of the trace */
+    bool never;     /* outside: never named by a configuration and never heard from */
+};
+
+/* A leadership transfer on its leader's lane: from "hands leadership" to the leader giving up,
+ * leaving its role, or the end of the trace. */
+struct tl_xfer {
+    uint32_t node, to;
+    int64_t t0_ns, t1_ns;
+    uint32_t line;
+    bool gave_up;
 };
 
 /* A "state" line: a node's state after one step, for the click-a-node panel. */
@@ -209,6 +275,9 @@ struct tl_model {
     TL_VEC(struct tl_nev) nevs; /* in file order */
     TL_VEC(struct tl_span) spans;
     TL_VEC(struct tl_tick) ticks;
+    TL_VEC(struct tl_mev) mevs;     /* in file order */
+    TL_VEC(struct tl_mspan) mspans; /* by node, then time */
+    TL_VEC(struct tl_xfer) xfers;   /* in file order */
     TL_VEC(struct tl_state) states;
     TL_VEC(struct tl_fault) faults;
     TL_VEC(struct tl_op) ops;
@@ -259,6 +328,7 @@ void tl_model_free(struct tl_model *m);
 void tl_write_html(const struct tl_model *m, FILE *out);
 void tl_write_perfetto(const struct tl_model *m, FILE *out);
 extern const char tl_css[];
+extern const char tl_css_membership[]; /* only on the page of a run with membership changes */
 extern const char tl_js[];
 
 /* Lane index of node id / client id, TL_NONE if it has none. */
@@ -275,6 +345,9 @@ enum tl_role tl_role_parse(const char *s);
 void tl_html(FILE *out, const char *s);
 void tl_json_str(FILE *out, const char *s);
 const char *tl_ms(char buf[32], int64_t t_ns);
+/* What a membership line says ("configuration of entry 26 in effect: node 4 promoted to voter",
+ * a transfer line's own words), its strings written through text (tl_html or tl_json_str). */
+void tl_mev_describe(FILE *out, const struct tl_mev *v, void (*text)(FILE *, const char *));
 
 /* Adds id to the sorted set s (no-op if present); whether it is there. */
 void tl_ids_add(struct tl_ids *s, uint64_t id);

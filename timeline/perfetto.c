@@ -1,8 +1,10 @@
 /* perfetto.c - the run in the Chrome trace-event format (a JSON object with "traceEvents"), which
  * ui.perfetto.dev opens: for runs too large for the page. One process per node and per client;
- * a node has a "role" track (role slices, crashes, commit/apply instants) and a "messages" track
- * (a zero-length slice per send, receive and drop, joined by flow events), and counters for its
- * term and commit index; a client has one track of operation slices. One event per line.
+ * a node has a "role" track (role slices, crashes, leadership transfers, commit/apply and
+ * configuration instants), a "messages" track (a zero-length slice per send, receive and drop,
+ * joined by flow events), a "membership" track when it was a learner or outside the cluster, and
+ * counters for its term and commit index; a client has one track of operation slices. One event
+ * per line.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +15,9 @@
 
 #define TID_ROLE 1
 #define TID_MSGS 2
+#define TID_MEMBERS                                                                                \
+    3 /* a node's stretches as a learner or outside the cluster, when it has any                   \
+       */
 
 /* Trace-event times are microseconds: "%d.%03d" from nanoseconds, exact. */
 static const char *us(char buf[32], const struct tl_model *m, int64_t t_ns)
@@ -64,6 +69,14 @@ static void metadata(FILE *o, const struct tl_model *m, bool *first)
                     ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRIu32
                     ",\"tid\":%d,\"args\":{\"name\":\"messages\"}}",
                     pid, TID_MSGS);
+        bool members = false;
+        for (size_t k = 0; !l->client && k < m->mspans.n; k++)
+            members = members || m->mspans.v[k].node == l->id;
+        if (members)
+            fprintf(o,
+                    ",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRIu32
+                    ",\"tid\":%d,\"args\":{\"name\":\"membership\"}}",
+                    pid, TID_MEMBERS);
     }
 }
 
@@ -149,6 +162,53 @@ static void faults(FILE *o, const struct tl_model *m, bool *first)
                     ",\"tid\":%d,\"ts\":%s,\"dur\":%s}",
                     pid, TID_ROLE, us(a, m, f->t0_ns), dur(b, f->t1_ns - f->t0_ns));
         }
+    }
+}
+
+/* Membership: a node's stretches as a learner or outside the cluster (slices of their own track),
+ * its leader's transfers (slices on its role track, inside its leader span), and an instant on
+ * the role track for every configuration taking effect or committing, transfer step and
+ * retirement. */
+static void membership(FILE *o, const struct tl_model *m, bool *first)
+{
+    char a[32], b[32];
+    for (size_t i = 0; i < m->mspans.n; i++) {
+        const struct tl_mspan *s = &m->mspans.v[i];
+        sep(o, first);
+        fprintf(o,
+                "{\"ph\":\"X\",\"name\":\"%s\",\"cat\":\"membership\",\"pid\":%" PRIu32
+                ",\"tid\":%d,\"ts\":%s,\"dur\":%s",
+                s->m == TL_M_LEARNER ? "learner" : "not a member", pid_of_node(m, s->node),
+                TID_MEMBERS, us(a, m, s->t0_ns), dur(b, s->t1_ns - s->t0_ns));
+        if (s->line != 0) /* begun by a configuration, not the start of the trace */
+            fprintf(o, ",\"args\":{\"config\":%" PRIu64 ",\"line\":%" PRIu32 "}", s->index,
+                    s->line);
+        fputs("}", o);
+    }
+    for (size_t i = 0; i < m->xfers.n; i++) {
+        const struct tl_xfer *x = &m->xfers.v[i];
+        sep(o, first);
+        fprintf(o,
+                "{\"ph\":\"X\",\"name\":\"transfer to node %" PRIu32 "%s\",\"cat\":\"transfer\","
+                "\"pid\":%" PRIu32 ",\"tid\":%d,\"ts\":%s,\"dur\":%s}",
+                x->to, x->gave_up ? " (gave up)" : "", pid_of_node(m, x->node), TID_ROLE,
+                us(a, m, x->t0_ns), dur(b, x->t1_ns - x->t0_ns));
+    }
+    for (size_t i = 0; i < m->mevs.n; i++) {
+        const struct tl_mev *v = &m->mevs.v[i];
+        sep(o, first);
+        fprintf(o, "{\"ph\":\"i\",\"s\":\"t\",\"name\":\"");
+        tl_mev_describe(o, v, tl_json_str);
+        fprintf(o,
+                "\",\"cat\":\"%s\",\"pid\":%" PRIu32 ",\"tid\":%d,\"ts\":%s,\"args\":{"
+                "\"line\":%" PRIu32,
+                v->kind <= TL_MEV_RETIRED ? "config" : "transfer", pid_of_node(m, v->node),
+                TID_ROLE, us(a, m, v->t_ns), v->line);
+        if (v->kind == TL_MEV_CONFIG || v->kind == TL_MEV_COMMITTED)
+            fprintf(o, ",\"config\":%" PRIu64, v->index);
+        if (v->peer != 0)
+            fprintf(o, ",\"%s\":%" PRIu32, v->kind == TL_MEV_CONFIG ? "member" : "peer", v->peer);
+        fprintf(o, "}}");
     }
 }
 
@@ -270,6 +330,7 @@ void tl_write_perfetto(const struct tl_model *m, FILE *o)
     metadata(o, m, &first);
     roles(o, m, &first);
     faults(o, m, &first);
+    membership(o, m, &first);
     messages(o, m, &first);
     ops(o, m, &first);
     fputs("\n]}\n", o);

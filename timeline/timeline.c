@@ -52,6 +52,28 @@ void tl_json_str(FILE *out, const char *s)
     }
 }
 
+void tl_mev_describe(FILE *out, const struct tl_mev *v, void (*text)(FILE *, const char *))
+{
+    switch (v->kind) {
+    case TL_MEV_CONFIG:
+        fprintf(out, "configuration of entry %" PRIu64 " in effect", v->index);
+        if (v->peer != 0 && v->change != TL_CH_NONE) {
+            fprintf(out, ": node %" PRIu32 " ", v->peer);
+            text(out, v->change == TL_CH_OTHER ? v->text : tl_change_name(v->change));
+        }
+        break;
+    case TL_MEV_COMMITTED:
+        fprintf(out, "configuration entry %" PRIu64 " committed", v->index);
+        break;
+    case TL_MEV_RETIRED:
+        fprintf(out, "retired: removed from the cluster, the host stops it");
+        break;
+    default: /* a transfer step: the line's own words */
+        text(out, v->text != NULL ? v->text : "");
+        break;
+    }
+}
+
 const char *tl_ms(char buf[32], int64_t t_ns)
 {
     uint64_t a = t_ns < 0 ? (uint64_t)0 - (uint64_t)t_ns : (uint64_t)t_ns;
@@ -152,5 +174,10 @@ int timeline_command(int argc, char **argv)
             "%zu faults; %zu client ops\n",
             st.nodes, st.clients, st.messages, st.arrows, st.drops, st.duplicates,
             st.heartbeat_msgs, st.role_changes, st.commits, st.applies, st.faults, st.ops);
+    if (st.configs + st.config_commits + st.transfers > 0)
+        fprintf(stderr,
+                "timeline: membership: %zu configurations taking effect, %zu committing, %zu "
+                "transfer steps\n",
+                st.configs, st.config_commits, st.transfers);
     return 0;
 }

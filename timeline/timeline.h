@@ -3,8 +3,9 @@
  * SVG, a little plain JavaScript, nothing fetched) and/or a Chrome trace-event file for Perfetto.
  *
  * One lane per node and per client on a real time axis: message arrows from send to receive,
- * roles and terms as bands, commits, applies and snapshots as ticks, faults, client operations
- * linked to their log entries, and the linearizability checker's verdict (check/) on the history.
+ * roles and terms as bands, commits, applies and snapshots as ticks, faults, configuration
+ * changes and leadership transfers, client operations linked to their log entries, and the
+ * linearizability checker's verdict (check/) on the history.
  * The same input gives byte-identical output: no clock, no randomness, fixed number formats.
  */
 #ifndef RAFT_KV_TIMELINE_TIMELINE_H
@@ -31,6 +32,9 @@ struct timeline_stats {
     size_t snapshots;      /* snapshots taken or installed */
     size_t states;         /* "state" lines (the click-a-node panel) */
     size_t faults;         /* fault lines */
+    size_t configs;        /* "config" lines: a configuration in effect on a node */
+    size_t config_commits; /* "config" lines: a configuration entry committed on a node */
+    size_t transfers;      /* "transfer" lines drawn: a leader's steps, a target told to run */
     size_t ops;            /* client operations of the history */
     size_t ops_ok, ops_fail, ops_info;
     size_t ops_linked; /* operations linked to the apply of their log entry */

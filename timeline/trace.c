@@ -356,6 +356,18 @@ static int on_msg(struct reader *r, json_t *o, const char *actor, int64_t t_ns)
 /* --- node lines --------------------------------------------------------------------------------
  */
 
+/* A line that changes node's band (role, term, crash, restart, join, retire), at this line. */
+static struct tl_nev *push_nev(struct reader *r, enum tl_nev_kind kind, uint32_t node, int64_t t_ns)
+{
+    struct tl_nev *e = TL_PUSH(r->m->nevs);
+    e->node = node;
+    e->kind = kind;
+    e->role = TL_ROLE_UNKNOWN;
+    e->t_ns = t_ns;
+    e->line = r->line;
+    return e;
+}
+
 static int on_fault(struct reader *r, json_t *o, int64_t t_ns)
 {
     struct tl_model *m = r->m;
@@ -414,11 +426,106 @@ static int on_fault(struct reader *r, json_t *o, int64_t t_ns)
     if (f->kind == TL_F_CRASH || f->kind == TL_F_RESTART) {
         if (node == 0)
             return 0;
-        struct tl_nev *e = TL_PUSH(m->nevs);
-        e->node = node;
-        e->kind = f->kind == TL_F_CRASH ? TL_NEV_CRASH : TL_NEV_RESTART;
-        e->t_ns = t_ns;
+        push_nev(r, f->kind == TL_F_CRASH ? TL_NEV_CRASH : TL_NEV_RESTART, node, t_ns);
     }
+    return 0;
+}
+
+/* --- membership: configurations and leadership transfers ------------------------------------- */
+
+static enum tl_change change_parse(const char *s)
+{
+    if (s == NULL || strcmp(s, "none") == 0)
+        return TL_CH_NONE;
+    for (int c = TL_CH_ADDED; c < TL_CH_OTHER; c++)
+        if (strcmp(s, tl_change_name((enum tl_change)c)) == 0)
+            return (enum tl_change)c;
+    return TL_CH_OTHER;
+}
+
+static struct tl_mev *push_mev(struct reader *r, enum tl_mev_kind kind, uint32_t node, int64_t t_ns)
+{
+    struct tl_mev *v = TL_PUSH(r->m->mevs);
+    v->kind = kind;
+    v->node = node;
+    v->t_ns = t_ns;
+    v->line = r->line;
+    tl_ids_add(&r->m->node_ids, node);
+    return v;
+}
+
+/* A "config" line: node's configuration in effect ("config", with "member" and "change") or
+ * committed ("config_committed"), or the host retiring a removed node ("retired", any actor).
+ * node is 0 when the actor is no node. Other config lines (a learner's catch-up rounds) draw
+ * nothing. */
+static int on_config(struct reader *r, json_t *o, uint32_t node, int64_t t_ns)
+{
+    bool has_config, has_committed;
+    uint64_t config = 0, committed = 0;
+    uint32_t member = 0, retired = 0;
+    const char *change;
+    if (get_u64(r, o, "config", &has_config, &config) != 0 ||
+        get_u64(r, o, "config_committed", &has_committed, &committed) != 0 ||
+        get_node(r, o, "member", &member) != 0 || get_str(r, o, "change", &change) != 0 ||
+        get_node(r, o, "retired", &retired) != 0)
+        return -1;
+    if (has_config && node != 0) {
+        struct tl_mev *v = push_mev(r, TL_MEV_CONFIG, node, t_ns);
+        v->index = config;
+        v->peer = member;
+        v->change = change_parse(change);
+        if (v->change == TL_CH_OTHER)
+            v->text = xstrdup(change);
+        if (member != 0) {
+            tl_ids_add(&r->m->node_ids, member);
+            if (v->change == TL_CH_ADDED)
+                push_nev(r, TL_NEV_JOIN, member, t_ns);
+        }
+        r->m->stats.configs++;
+    } else if (has_committed && node != 0) {
+        push_mev(r, TL_MEV_COMMITTED, node, t_ns)->index = committed;
+        r->m->stats.config_commits++;
+    } else if (retired != 0) {
+        push_mev(r, TL_MEV_RETIRED, retired, t_ns);
+        push_nev(r, TL_NEV_RETIRE, retired, t_ns);
+    }
+    return 0;
+}
+
+/* A "transfer" line of node. The leader's steps carry the target in "transfer" and differ only in
+ * their words ("hands leadership to node 4", "... tells it to campaign now", "gives up ..."); the
+ * target's own line ("node 1 hands leadership over: campaigns now") has no field. The TimeoutNow
+ * sent ("-> node 4: TimeoutNow") is the message itself: not drawn here. */
+static int on_transfer(struct reader *r, json_t *o, uint32_t node, const char *msg, int64_t t_ns)
+{
+    bool has_to;
+    uint64_t to = 0;
+    if (get_u64(r, o, "transfer", &has_to, &to) != 0)
+        return -1;
+    if (has_to && to > UINT32_MAX)
+        return fail(r, "\"transfer\" is not a node id: %llu", (unsigned long long)to);
+    const char *text = msg != NULL ? msg : "";
+    enum tl_mev_kind kind;
+    if (has_to)
+        kind = strstr(text, "gives up") != NULL       ? TL_MEV_GAVE_UP
+               : strstr(text, "campaign now") != NULL ? TL_MEV_TIMEOUT_NOW
+                                                      : TL_MEV_TRANSFER;
+    else if (strstr(text, "campaigns now") != NULL)
+        kind = TL_MEV_CAMPAIGN;
+    else
+        return 0;
+    struct tl_mev *v = push_mev(r, kind, node, t_ns);
+    if (has_to)
+        v->peer = (uint32_t)to;
+    else if (strncmp(text, "node ", 5) == 0 && text[5] >= '0' && text[5] <= '9') {
+        errno = 0; /* the leader that told it */
+        unsigned long long from = strtoull(text + 5, NULL, 10);
+        v->peer = errno == 0 && from <= UINT32_MAX ? (uint32_t)from : 0;
+    }
+    if (v->peer != 0)
+        tl_ids_add(&r->m->node_ids, v->peer);
+    v->text = xstrdup(text);
+    r->m->stats.transfers++;
     return 0;
 }
 
@@ -432,22 +539,15 @@ static int on_node_line(struct reader *r, json_t *o, const char *event, uint32_t
         get_u64(r, o, "term", &has_term, &term) != 0 || get_str(r, o, "role", &role) != 0)
         return -1;
     if (strcmp(event, "role") == 0) {
-        struct tl_nev *e = TL_PUSH(m->nevs);
-        e->node = node;
-        e->kind = TL_NEV_ROLE;
+        struct tl_nev *e = push_nev(r, TL_NEV_ROLE, node, t_ns);
         e->role = tl_role_parse(role);
         e->has_term = has_term;
         e->term = term;
-        e->t_ns = t_ns;
         m->stats.role_changes++;
     } else if (strcmp(event, "term") == 0 && has_term) {
-        struct tl_nev *e = TL_PUSH(m->nevs);
-        e->node = node;
-        e->kind = TL_NEV_TERM;
-        e->role = TL_ROLE_UNKNOWN;
+        struct tl_nev *e = push_nev(r, TL_NEV_TERM, node, t_ns);
         e->has_term = true;
         e->term = term;
-        e->t_ns = t_ns;
         m->stats.term_changes++;
         struct tl_tick *k = TL_PUSH(m->ticks);
         k->node = node;
@@ -537,8 +637,13 @@ static int on_line(struct reader *r, json_t *o)
             m->history_t0_ns = t0;
         return 0;
     }
-    if (has_actor && !client)
-        return on_node_line(r, o, event, (uint32_t)id, t_ns);
+    uint32_t node = has_actor && !client ? (uint32_t)id : 0;
+    if (strcmp(event, "config") == 0)
+        return on_config(r, o, node, t_ns);
+    if (strcmp(event, "transfer") == 0 && node != 0)
+        return on_transfer(r, o, node, msg, t_ns);
+    if (node != 0)
+        return on_node_line(r, o, event, node, t_ns);
     return 0;
 }
 

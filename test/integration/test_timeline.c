@@ -1,8 +1,9 @@
 /* test_timeline.c - the timeline renderer (timeline/): what it draws matches what the trace and
  * the history hold (arrows, drops, duplicates, role changes, commits, client operations,
- * membership changes as the scenario host words them), bad input is an error naming its line, the
- * output is the same byte for byte, and the Perfetto file is well-formed: every flow start has
- * its end, and slices nest on each track.
+ * membership changes as the scenario host words them, configurations and leadership transfers),
+ * bad input is an error naming its line, the output is the same byte for byte (and a run without
+ * membership changes is drawn as before), and the Perfetto file is well-formed: every flow start
+ * has its end, and slices nest on each track.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -83,6 +84,17 @@ static size_t count_lines(const char *path, ...)
     }
     free(text);
     return n;
+}
+
+/* Files a and b hold the same bytes. */
+static void assert_same_bytes(const char *a, const char *b)
+{
+    size_t n1, n2;
+    char *x = read_all(a, &n1), *y = read_all(b, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(x, y, n1);
+    free(x);
+    free(y);
 }
 
 static int setup(void **state)
@@ -260,18 +272,8 @@ static void output_is_deterministic(void **state)
                                      GOLDEN "hand_basic.history.jsonl", h2, p2, NULL, err,
                                      sizeof err),
                      0);
-    size_t n1, n2;
-    char *a = read_all(h1, &n1), *b = read_all(h2, &n2);
-    assert_int_equal(n1, n2);
-    assert_memory_equal(a, b, n1);
-    free(a);
-    free(b);
-    a = read_all(p1, &n1);
-    b = read_all(p2, &n2);
-    assert_int_equal(n1, n2);
-    assert_memory_equal(a, b, n1);
-    free(a);
-    free(b);
+    assert_same_bytes(h1, h2);
+    assert_same_bytes(p1, p2);
 }
 
 static const char good1[] =
@@ -549,6 +551,188 @@ static void membership_faults_are_traced_and_drawn(void **state)
     free(page);
 }
 
+/* A run that grows from 3 nodes to 4, hands its leadership to the new node, whose own transfer
+ * then gives up, and removes and retires node 1; node 5 is a spare id that is never added. The
+ * comments number the lines. */
+/* clang-format off */
+#define L(t, actor, event, rest) \
+    "{\"t_ms\":" #t ",\"level\":\"info\",\"actor\":\"" actor "\",\"event\":\"" event "\"" rest "}\n"
+#define CONFIG(t, node, entry, member, change) \
+    L(t, node, "config", ",\"msg\":\"configuration of entry " #entry " in effect\",\"config\":" \
+      #entry ",\"member\":" #member ",\"change\":\"" change "\"")
+#define COMMITTED(t, node, entry) \
+    L(t, node, "config", ",\"msg\":\"configuration entry " #entry " committed\"," \
+      "\"config_committed\":" #entry)
+#define TRANSFER(t, node, to, msg) L(t, node, "transfer", ",\"msg\":\"" msg "\",\"transfer\":" #to)
+#define STATE0 ",\"term\":0,\"role\":\"follower\",\"last_index\":0,\"commit\":0,\"applied\":0"
+static const char membership_scene[] =
+    L(0, "node 4", "state", STATE0)                                                          /* 1 */
+    L(0, "node 5", "state", STATE0)                                                          /* 2 */
+    L(1, "node 1", "role", ",\"role\":\"leader\",\"term\":1")                                /* 3 */
+    L(1, "node 2", "term", ",\"term\":1")                                                    /* 4 */
+    L(1, "node 3", "term", ",\"term\":1")                                                    /* 5 */
+    CONFIG(10, "node 1", 4, 4, "added as learner")                                           /* 6 */
+    L(10.5, "node 1", "msg", ",\"dir\":\"send\",\"id\":\"1.0.1\",\"from\":1,\"to\":4,"
+      "\"type\":\"AppendEntries\",\"term\":1,\"entries\":4")                                 /* 7 */
+    CONFIG(11, "node 2", 4, 4, "added as learner")                                           /* 8 */
+    L(11.5, "node 4", "msg", ",\"dir\":\"recv\",\"id\":\"1.0.1\",\"from\":1,\"to\":4")       /* 9 */
+    CONFIG(12, "node 4", 4, 4, "added as learner")                                          /* 10 */
+    L(12, "node 1", "config", ",\"msg\":\"learner node 4 finished catch-up round 1 in 2 ms\"")
+    COMMITTED(13, "node 1", 4)                                                              /* 12 */
+    CONFIG(14, "node 1", 5, 4, "promoted to voter")                                         /* 13 */
+    COMMITTED(15, "node 1", 5)                                                              /* 14 */
+    TRANSFER(20, "node 1", 4, "hands leadership to node 4: no new entries meanwhile")       /* 15 */
+    TRANSFER(21, "node 1", 4, "node 4 has the whole log: tells it to campaign now")         /* 16 */
+    L(21, "node 1", "transfer", ",\"msg\":\"-> node 4: TimeoutNow term 1\"")                /* 17 */
+    L(22, "node 4", "transfer", ",\"msg\":\"node 1 hands leadership over: campaigns now\"")
+    L(23, "node 4", "role", ",\"role\":\"candidate\",\"term\":2")                           /* 19 */
+    L(24, "node 1", "role", ",\"role\":\"follower\",\"term\":2")                            /* 20 */
+    L(25, "node 4", "role", ",\"role\":\"leader\",\"term\":2")                              /* 21 */
+    TRANSFER(30, "node 4", 2, "hands leadership to node 2: no new entries meanwhile")       /* 22 */
+    TRANSFER(40, "node 4", 2, "gives up handing leadership to node 2: timed out; leads on")
+    CONFIG(50, "node 4", 7, 1, "removed")                                                   /* 24 */
+    CONFIG(51, "node 2", 7, 1, "removed")                                                   /* 25 */
+    COMMITTED(52, "node 4", 7)                                                              /* 26 */
+    L(53, "main", "config", ",\"msg\":\"node 1 retired: removed from the cluster\",\"retired\":1")
+    L(60, "node 2", "commit", ",\"index\":8");                                              /* 28 */
+/* clang-format on */
+
+/* Configurations and transfers: a diamond on each node's band where a configuration took effect
+ * there (hollow) and where it committed (filled), crowns for a leader's transfer steps and its
+ * target told to run, the leader outlined for the transfer's length; a node outside the cluster
+ * (not yet added, removed, or never named) has its lane shaded and no band, a learner's band is
+ * outlined. The Perfetto file has them as instants and slices, and stays well-formed. */
+static void configurations_and_transfers_are_drawn(void **state)
+{
+    (void)state;
+    const char *trace = tmp_path("config.jsonl"), *html = tmp_path("config.html");
+    const char *json = tmp_path("config.json");
+    write_text(trace, membership_scene);
+    struct timeline_stats st;
+    char err[256];
+    if (timeline_render(trace, NULL, html, json, &st, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(st.configs, count_lines(trace, "\"event\":\"config\"", "\"config\":", NULL));
+    assert_int_equal(st.configs, 6);
+    assert_int_equal(st.config_commits, count_lines(trace, "\"config_committed\"", NULL));
+    assert_int_equal(st.transfers, 5); /* not the TimeoutNow sent: the message draws it */
+    assert_int_equal(st.nodes, 5);
+    size_t len;
+    char *page = read_all(html, &len);
+    static const char *const want[] = {
+        "<use href=\"#cfg\" class=\"cfe\" x=",
+        "<title>node 2: configuration of entry 4 in effect: node 4 added as learner at 11 ms "
+        "(line 8)</title>",
+        "<title>node 1: configuration of entry 5 in effect: node 4 promoted to voter at 14 ms "
+        "(line 13)</title>",
+        "<use href=\"#cfg\" class=\"cfc\" x=",
+        "<title>node 4: configuration entry 7 committed at 52 ms (line 26)</title>",
+        "<use href=\"#crown\" class=\"xf\" x=",
+        "<title>node 1: hands leadership to node 4: no new entries meanwhile at 20 ms (line "
+        "15)</title>",
+        "<use href=\"#crown\" class=\"xf now\" x=",
+        "<title>node 1: node 4 has the whole log: tells it to campaign now at 21 ms (line 16)",
+        "<title>node 4: node 1 hands leadership over: campaigns now at 22 ms (line 18)</title>",
+        "<use href=\"#crown\" class=\"xf gu\" x=",
+        "<title>node 1: retired: removed from the cluster, the host stops it at 53 ms (line 27)",
+        /* the transfer until node 1 steps down; the one that gave up */
+        "<title>node 1 hands leadership to node 4, 20..24 ms: no new entries meanwhile (line "
+        "15)</title>",
+        "<title>node 4 hands leadership to node 2, 30..40 ms: no new entries meanwhile; gave up "
+        "(line 22)</title>",
+        /* membership: from the first line that shows each change */
+        "<rect class=\"nm\"",
+        "<title>node 4: not a member of the cluster yet, 0..10 ms</title>",
+        "<title>node 4: a learner (gets the log, does not vote yet), 10..14 ms (configuration of "
+        "entry 4, first in effect at line 6)</title>",
+        "<title>node 1: not a member of the cluster: removed, 50..60 ms (configuration of entry "
+        "7, first in effect at line 24)</title>",
+        "<title>node 5: not a member of the cluster: no configuration names it, 0..60 ms</title>",
+        "<pattern id=\"nmp\"",
+        ".cfe{",
+        "configuration <b class=\"cfcol\">",
+        "6 configurations taking effect and 3 committing on their nodes, 5 leadership transfer "
+        "steps",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (strstr(page, want[i]) == NULL)
+            fail_msg("the page lacks: %s", want[i]);
+    size_t crowns = 0;
+    for (const char *p = page; (p = strstr(p, "href=\"#crown\"")) != NULL; p++)
+        crowns++;
+    assert_int_equal(crowns, 5);
+    free(page);
+
+    /* The bands: node 4's from the configuration that adds it, none for node 5, none for node 1
+     * after its retirement. */
+    struct tl_model m;
+    memset(&m, 0, sizeof m);
+    assert_int_equal(tl_read_trace(&m, trace, err, sizeof err), 0);
+    tl_layout(&m);
+    size_t spans4 = 0;
+    for (size_t i = 0; i < m.spans.n; i++) {
+        const struct tl_span *s = &m.spans.v[i];
+        assert_true(s->node != 5);
+        if (s->node == 4) {
+            assert_true(s->t0_ns >= 10000000);
+            spans4++;
+        }
+        if (s->node == 1)
+            assert_true(s->t1_ns <= 53000000);
+    }
+    assert_true(spans4 >= 3); /* follower, candidate, leader */
+    tl_model_free(&m);
+
+    check_perfetto(trace, NULL);
+    static const char *const want_json[] = {
+        "\"name\":\"configuration of entry 4 in effect: node 4 added as "
+        "learner\",\"cat\":\"config\"",
+        "\"name\":\"configuration entry 7 committed\",\"cat\":\"config\"",
+        "\"name\":\"hands leadership to node 4: no new entries meanwhile\",\"cat\":\"transfer\"",
+        "\"name\":\"transfer to node 2 (gave up)\",\"cat\":\"transfer\"",
+        "\"name\":\"learner\",\"cat\":\"membership\"",
+        "\"name\":\"not a member\",\"cat\":\"membership\"",
+        "\"args\":{\"name\":\"membership\"}",
+    };
+    char *pf = read_all(json, &len);
+    for (size_t i = 0; i < sizeof want_json / sizeof want_json[0]; i++)
+        if (strstr(pf, want_json[i]) == NULL)
+            fail_msg("the Perfetto file lacks: %s", want_json[i]);
+    free(pf);
+}
+
+/* A run without configuration or transfer lines is drawn as before: its page and Perfetto file
+ * are the golden ones, with none of the membership marks, styles or legend. */
+static void a_run_without_membership_changes_is_drawn_as_before(void **state)
+{
+    (void)state;
+    static const char *const scenes[] = {"hand_basic", "sim_partition"};
+    for (size_t i = 0; i < sizeof scenes / sizeof scenes[0]; i++) {
+        char trace[256], hist[256], golden_html[256], golden_json[256];
+        snprintf(trace, sizeof trace, GOLDEN "%s.trace.jsonl", scenes[i]);
+        snprintf(hist, sizeof hist, GOLDEN "%s.history.jsonl", scenes[i]);
+        snprintf(golden_html, sizeof golden_html, GOLDEN "%s.html", scenes[i]);
+        snprintf(golden_json, sizeof golden_json, GOLDEN "%s.perfetto.json", scenes[i]);
+        const char *html = tmp_path("plain.html"), *json = tmp_path("plain.json");
+        struct timeline_stats st;
+        char err[256];
+        assert_int_equal(timeline_render(trace, hist, html, json, &st, err, sizeof err), 0);
+        assert_int_equal(st.configs + st.config_commits + st.transfers, 0);
+        assert_same_bytes(html, golden_html);
+        assert_same_bytes(json, golden_json);
+        size_t len;
+        char *page = read_all(html, &len);
+        assert_null(strstr(page, "href=\"#cfg\""));
+        assert_null(strstr(page, "class=\"nm\""));
+        assert_null(strstr(page, ".cfe{"));
+        assert_null(strstr(page, "leadership transfer"));
+        free(page);
+        page = read_all(json, &len);
+        assert_null(strstr(page, "membership"));
+        free(page);
+    }
+}
+
 static void perfetto_file_is_well_formed(void **state)
 {
     (void)state;
@@ -571,6 +755,8 @@ int main(void)
         cmocka_unit_test(truncated_lines_never_crash),
         cmocka_unit_test(perfetto_file_is_well_formed),
         cmocka_unit_test(membership_faults_are_traced_and_drawn),
+        cmocka_unit_test(configurations_and_transfers_are_drawn),
+        cmocka_unit_test(a_run_without_membership_changes_is_drawn_as_before),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

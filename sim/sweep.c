@@ -223,6 +223,7 @@ void sim_sweep_config(uint64_t seed, struct cfg *out)
             if (out->disk.damaged_nodes > (out->num_nodes - 1) / 2)
                 out->disk.damaged_nodes = (out->num_nodes - 1) / 2;
             out->num_clients = 4;
+            cl->requests = (uint32_t)prng_range(&r, 10, 40); /* (not a read storm's hundreds) */
             raft->max_entries_per_append = 1;
             raft->max_inflight = 1;
             out->nemesis.interval_ms = (uint32_t)prng_range(&r, 5, 40);

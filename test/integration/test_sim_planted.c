@@ -122,6 +122,9 @@ static void caught_as(uint32_t bug, const char *name, uint32_t expect_checks, co
                       bool skip_liveness);
 static void caught_among(uint32_t bug, const char *name, uint32_t expect_checks, const char *expect,
                          bool skip_liveness, bool (*can_show)(const struct cfg *));
+static void caught_among_upto(uint32_t bug, const char *name, uint32_t expect_checks,
+                              const char *expect, bool skip_liveness,
+                              bool (*can_show)(const struct cfg *), uint64_t upto);
 
 /* The check a failure must come from: one of these (CHECK(a) | CHECK(b)). */
 #define CHECK(c) (1u << (c))
@@ -144,13 +147,21 @@ static void caught_as(uint32_t bug, const char *name, uint32_t expect_checks, co
 static void caught_among(uint32_t bug, const char *name, uint32_t expect_checks, const char *expect,
                          bool skip_liveness, bool (*can_show)(const struct cfg *))
 {
+    caught_among_upto(bug, name, expect_checks, expect, skip_liveness, can_show, PLANTED_SEEDS);
+}
+
+/* As caught_among, over seeds 1..upto. */
+static void caught_among_upto(uint32_t bug, const char *name, uint32_t expect_checks,
+                              const char *expect, bool skip_liveness,
+                              bool (*can_show)(const struct cfg *), uint64_t upto)
+{
     uint64_t liveness_only = 0;
     struct sim_options opt;
     sim_options_default(&opt);
     opt.planted_bugs = bug;
     char err[512];
     /* RAFT_KV_PLANTED_SEEDS=N searches further (when hunting one bug by hand). */
-    uint64_t seeds = PLANTED_SEEDS;
+    uint64_t seeds = upto;
     if (getenv("RAFT_KV_PLANTED_SEEDS") != NULL)
         seeds = strtoull(getenv("RAFT_KV_PLANTED_SEEDS"), NULL, 10);
     for (uint64_t seed = 1; seed <= seeds; seed++) {
@@ -305,9 +316,13 @@ static bool changes_membership(const struct cfg *cfg)
 static void two_changes_in_flight_is_caught(void **state)
 {
     (void)state;
-    caught_among(RAFT_BUG_TWO_CHANGES, "two-changes-in-flight",
-                 CHECK(SIM_CHECK_INVARIANT) | CHECK(SIM_CHECK_RESULTS),
-                 "violated|the committed log does not hold it", true, changes_membership);
+    /* Rare: seeds 336, 1230 and 3717 caught it first as the sweep changed (one membership seed
+     * in several hundred); only the fifth of the seeds that change membership run, so searching
+     * three times as far costs little. */
+    caught_among_upto(RAFT_BUG_TWO_CHANGES, "two-changes-in-flight",
+                      CHECK(SIM_CHECK_INVARIANT) | CHECK(SIM_CHECK_RESULTS),
+                      "violated|the committed log does not hold it", true, changes_membership,
+                      3 * PLANTED_SEEDS);
 }
 
 /* The erratum's run (thesis 4.1, the raft-dev erratum of 2015) as a schedule: voters 1 2 3 4,

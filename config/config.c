@@ -663,7 +663,7 @@ static int apply_node(struct loader *ld, const char *path, const struct toml_val
     int rc = apply_table(ld, &cfg_node_schema, path, t, node, err);
     if (rc != 0)
         return rc;
-    for (int k = 0; k < CFG_NODE_ROWS; k++) {
+    for (int k = 0; k < CFG_NODE_ROWS_REQUIRED; k++) {
         if (toml_table_get(t, cfg_node_rows[k].name) != NULL)
             continue;
         char id[32] = ""; /* the id is the first row: given if another is missing */
@@ -751,6 +751,38 @@ static int check_node(const struct loader *ld, const char *path, const struct to
     return 0;
 }
 
+/* The joining tables (join = true) against the others, once every table is read (file order in
+ * read): at least one table has no join, and the tables without join have the lowest ids, 1..k,
+ * so that the initial configuration is voters 1..k as the core starts it (raft_options.n_nodes).
+ * Reported at the join of the lowest joining id that some initial table is above. */
+static int check_joins(const struct loader *ld, const char *path, const struct toml_value *v,
+                       const struct cfg_node *read, struct cfg_error *err)
+{
+    const struct toml_array *a = v->u.array;
+    size_t join_min = a->len, initial_max = a->len; /* file indexes, a->len: none */
+    for (size_t i = 0; i < a->len; i++) {
+        if (read[i].join && (join_min == a->len || read[i].id < read[join_min].id))
+            join_min = i;
+        if (!read[i].join && (initial_max == a->len || read[i].id > read[initial_max].id))
+            initial_max = i;
+    }
+    if (a->len > 0 && initial_max == a->len) {
+        struct place p = place_at(ld, v->line, v->col);
+        return fail(err, CFG_ERANGE, &p,
+                    "every [[%s]] table has join = true: at least one node must start the "
+                    "cluster (leave join out of its table)",
+                    path);
+    }
+    if (join_min == a->len || read[join_min].id > read[initial_max].id)
+        return 0;
+    struct place jp = node_key_place(ld, &a->items[join_min], "join");
+    return fail(err, CFG_ERANGE, &jp,
+                "%s[%zu] (id = %" PRIu32 ") has join = true but %s[%zu] (id = %" PRIu32
+                ") has not: the tables without join are the initial voters and must have the "
+                "lowest ids (1..k), the joining ones the ids above them",
+                path, join_min, read[join_min].id, path, initial_max, read[initial_max].id);
+}
+
 static void nodes_free(struct cfg_node *nodes, size_t n)
 {
     for (size_t i = 0; nodes != NULL && i < n; i++)
@@ -788,6 +820,9 @@ static int apply_nodes(struct loader *ld, const struct cfg_setting *row, const c
         if (rc != 0)
             goto err;
     }
+    rc = check_joins(ld, path, v, read, err);
+    if (rc != 0)
+        goto err;
     if (a->len > 0) {
         sorted = xcalloc(a->len, sizeof *sorted);
         for (size_t i = 0; i < a->len; i++)
@@ -1008,24 +1043,41 @@ void cfg_close(struct cfg *cfg)
     memset(cfg, 0, sizeof *cfg);
 }
 
-/* With [[node]] tables, num_nodes is their number: one given in the file or by --set must agree
- * (reported at the last num_nodes, naming where the tables are). */
+/* With [[node]] tables, num_nodes is the number of tables without join (the initial voters) and
+ * max_nodes the number of tables: one given in the file or by --set must agree (reported at the
+ * last one set, naming where the tables are). */
 static int check_nodes(const struct loader *ld, struct cfg *cfg, struct cfg_error *err)
 {
     if (cfg->n_nodes == 0)
         return 0;
+    uint32_t initial = 0;
+    for (size_t i = 0; i < cfg->n_nodes; i++)
+        initial += cfg->nodes[i].join ? 0 : 1;
+    size_t wn = last_set(ld, &cfg->nodes);
+    assert(wn > 0); /* n_nodes > 0: apply_nodes recorded where the tables are */
+    const struct place *np = &ld->wheres[wn - 1].place;
     size_t w = last_set(ld, &cfg->num_nodes);
-    if (w > 0 && cfg->num_nodes != cfg->n_nodes) {
-        size_t wn = last_set(ld, &cfg->nodes);
-        assert(wn > 0); /* n_nodes > 0: apply_nodes recorded where the tables are */
-        const struct place *np = &ld->wheres[wn - 1].place;
+    if (w > 0 && cfg->num_nodes != initial && initial == cfg->n_nodes)
         return fail(err, CFG_ERANGE, &ld->wheres[w - 1].place,
                     "num_nodes = %" PRIu32
                     " but %zu [[node]] tables are listed (from %s:%d:%d): leave num_nodes out or "
                     "make it %zu",
                     cfg->num_nodes, cfg->n_nodes, np->origin, np->line, np->col, cfg->n_nodes);
-    }
-    cfg->num_nodes = (uint32_t)cfg->n_nodes;
+    if (w > 0 && cfg->num_nodes != initial)
+        return fail(err, CFG_ERANGE, &ld->wheres[w - 1].place,
+                    "num_nodes = %" PRIu32 " but %" PRIu32
+                    " of the %zu [[node]] tables (from %s:%d:%d) have no join: leave num_nodes "
+                    "out or make it %" PRIu32,
+                    cfg->num_nodes, initial, cfg->n_nodes, np->origin, np->line, np->col, initial);
+    size_t wm = last_set(ld, &cfg->max_nodes);
+    if (wm > 0 && cfg->max_nodes != 0 && cfg->max_nodes != cfg->n_nodes)
+        return fail(err, CFG_ERANGE, &ld->wheres[wm - 1].place,
+                    "max_nodes = %" PRIu32
+                    " but %zu [[node]] tables are listed (from %s:%d:%d): leave max_nodes out or "
+                    "make it %zu",
+                    cfg->max_nodes, cfg->n_nodes, np->origin, np->line, np->col, cfg->n_nodes);
+    cfg->num_nodes = initial;
+    cfg->max_nodes = (uint32_t)cfg->n_nodes;
     return 0;
 }
 

@@ -192,6 +192,7 @@ struct cfg_node {
     char *raft;     /* "host:port" peers connect to (heap) */
     char *http;     /* "host:port" clients connect to (heap) */
     char *data_dir; /* this node's directory (heap), 1..CFG_PATH_MAX bytes */
+    bool join;      /* not in the initial configuration: it joins when the leader adds it */
     /* raft split: the host without brackets ("::1" of "[::1]:7001"), and the port */
     char raft_host[CFG_HOST_LEN_MAX + 1];
     uint16_t raft_port;
@@ -239,8 +240,10 @@ struct cfg {
     struct cfg_nemesis nemesis;
     struct cfg_check check;
     /* [[node]] tables (heap), sorted by id: nodes[i].id == i + 1. n_nodes is 0 when the file
-     * lists none; otherwise num_nodes == n_nodes. Invariant: no address appears twice among
-     * the raft and http addresses of all nodes, and no two data_dirs are the same. */
+     * lists none; otherwise num_nodes is the number of tables without join (the initial voters,
+     * ids 1..num_nodes: the joining tables have the ids above) and max_nodes == n_nodes.
+     * Invariant: no address appears twice among the raft and http addresses of all nodes, and
+     * no two data_dirs are the same. */
     struct cfg_node *nodes;
     size_t n_nodes;
     char *history_path; /* --history FILE (heap copy), or NULL */

@@ -253,7 +253,8 @@ static void print_faults(FILE *out, const struct cfg_setting *row, const void *b
     }
 }
 
-/* [[node]] tables in id order, every key. With docs, first the keys' rules. */
+/* [[node]] tables in id order, every key (join only where it is true). With docs, first the keys'
+ * rules. */
 static void print_nodes(FILE *out, const struct cfg_setting *row, const void *base, bool docs)
 {
     const struct cfg_node *nodes = *(struct cfg_node *const *)((const char *)base + row->offset);
@@ -264,7 +265,8 @@ static void print_nodes(FILE *out, const struct cfg_setting *row, const void *ba
     for (size_t i = 0; i < n; i++) {
         fprintf(out, "\n[[%s]]\n", row->name);
         for (size_t k = 0; k < sc->len; k++)
-            print_row(out, &sc->rows[k], &nodes[i]);
+            if (k != CFG_NODE_ROW_JOIN || nodes[i].join) /* join only when true */
+                print_row(out, &sc->rows[k], &nodes[i]);
     }
 }
 

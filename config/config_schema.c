@@ -281,6 +281,11 @@ const struct cfg_setting cfg_node_rows[] = {
                                .offset = offsetof(struct cfg_node, data_dir),
                                .doc = "required: the node's own directory for its term, vote, log "
                                       "and snapshots, made if missing"},
+    [CFG_NODE_ROW_JOIN] = BOOL(struct cfg_node, join, 0,
+                               "optional, default false: true for a node outside the initial "
+                               "cluster, which joins when the leader adds it (raft_kv serve "
+                               "--join); the tables without join are the initial voters, ids "
+                               "1..k, and those with join take the ids above them"),
 };
 _Static_assert(COUNT(cfg_node_rows) == CFG_NODE_ROWS, "a row per node key");
 const struct cfg_schema cfg_node_schema = {cfg_node_rows, COUNT(cfg_node_rows)};
@@ -350,7 +355,8 @@ static const struct cfg_setting root_rows[] = {
      .max = CFG_NODES_MAX,
      .sub = &cfg_node_schema,
      .doc = "[[node]]: one node of a networked cluster (raft_kv serve --node ID CONFIG), one table "
-            "each; num_nodes becomes their number (file only, not --set)"},
+            "each; num_nodes becomes the number of tables without join (the initial voters) and "
+            "max_nodes the number of tables (file only, not --set)"},
     {.name = "fault",
      .kind = KIND_FAULTS,
      .offset = offsetof(struct cfg, faults),

@@ -75,12 +75,15 @@ enum {
 extern const struct cfg_setting cfg_fault_rows[];
 extern const struct cfg_schema cfg_fault_schema;
 
-/* The rows of one [[node]] (struct cfg_node), by index; every one is required. */
+/* The rows of one [[node]] (struct cfg_node), by index; every one before CFG_NODE_ROWS_REQUIRED
+ * is required, join is optional. */
 enum {
     CFG_NODE_ROW_ID,
     CFG_NODE_ROW_RAFT,
     CFG_NODE_ROW_HTTP,
     CFG_NODE_ROW_DATA_DIR,
+    CFG_NODE_ROWS_REQUIRED,
+    CFG_NODE_ROW_JOIN = CFG_NODE_ROWS_REQUIRED,
     CFG_NODE_ROWS
 };
 extern const struct cfg_setting cfg_node_rows[];

@@ -1,5 +1,6 @@
 /* test_config_nodes.c - [[node]] tables (the networked cluster): a good cluster loaded and
- * sorted, every rule's message, num_nodes against the tables, printing back, cfg_split_address.
+ * sorted, every rule's message, num_nodes and max_nodes against the tables, joining tables
+ * (join = true), printing back, cfg_split_address.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,12 +46,14 @@ static void assert_same_nodes(const struct cfg *a, const struct cfg *b)
 {
     assert_int_equal(a->n_nodes, b->n_nodes);
     assert_int_equal(a->num_nodes, b->num_nodes);
+    assert_int_equal(a->max_nodes, b->max_nodes);
     for (size_t i = 0; i < a->n_nodes; i++) {
         const struct cfg_node *x = &a->nodes[i], *y = &b->nodes[i];
         assert_int_equal(x->id, y->id);
         assert_string_equal(x->raft, y->raft);
         assert_string_equal(x->http, y->http);
         assert_string_equal(x->data_dir, y->data_dir);
+        assert_int_equal(x->join, y->join);
         assert_string_equal(x->raft_host, y->raft_host);
         assert_int_equal(x->raft_port, y->raft_port);
         assert_string_equal(x->http_host, y->http_host);
@@ -193,6 +196,142 @@ static void num_nodes_differs_in_set(void **state)
     const char *sets[] = {"num_nodes=4", NULL};
     expect_node_error(GOOD3, sets, CFG_ERANGE,
                       "--set 'num_nodes=4': ", "num_nodes = 4 but 3 [[node]] tables are listed");
+}
+
+/* --- joining tables (join = true) ---------------------------------------------------------- */
+
+/* One more line after a NODE: the table joins later. */
+#define JOIN "join = true\n"
+
+/* Three initial tables and two joining ones, in any order: num_nodes 3 (the initial voters),
+ * max_nodes 5 (every id); join = false is an initial table. */
+static void join_tables_load(void **state)
+{
+    (void)state;
+    struct cfg cfg;
+    load_ok(&cfg, NODE(5, "h:5", "h:15", "e") JOIN GOOD3 NODE(4, "h:4", "h:14", "d") JOIN);
+    assert_int_equal(cfg.n_nodes, 5);
+    assert_int_equal(cfg.num_nodes, 3);
+    assert_int_equal(cfg.max_nodes, 5);
+    assert_int_equal(cfg_max_nodes(&cfg), 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(cfg.nodes[i].id, i + 1);
+        assert_int_equal(cfg.nodes[i].join, i >= 3);
+    }
+    assert_string_equal(cfg.nodes[3].data_dir, "d");
+    cfg_close(&cfg);
+    load_ok(&cfg, GOOD3 NODE(4, "h:4", "h:14", "d") "join = false\n");
+    assert_int_equal(cfg.num_nodes, 4);
+    assert_int_equal(cfg.max_nodes, 4);
+    assert_false(cfg.nodes[3].join);
+    cfg_close(&cfg);
+}
+
+/* Without join anywhere, max_nodes is the number of tables, as num_nodes is. */
+static void no_join_max_nodes_is_tables(void **state)
+{
+    (void)state;
+    struct cfg cfg;
+    load_ok(&cfg, GOOD3);
+    assert_int_equal(cfg.num_nodes, 3);
+    assert_int_equal(cfg.max_nodes, 3);
+    cfg_close(&cfg);
+}
+
+/* A joining table below an initial one is refused at its join, naming both tables. */
+static void join_below_initial_refused(void **state)
+{
+    (void)state;
+    expect_node_error(NODE(1, "h:1", "h:11", "a") NODE(2, "h:2", "h:12", "b")
+                          NODE(3, "h:3", "h:13", "c") JOIN NODE(4, "h:4", "h:14", "d"),
+                      NULL, CFG_ERANGE, "config.toml:16:8: ",
+                      "node[2] (id = 3) has join = true but node[3] (id = 4) has not: the tables "
+                      "without join are the initial voters and must have the lowest ids (1..k), "
+                      "the joining ones the ids above them");
+    /* Node 1 joining is refused too (the initial voters are 1..k). */
+    expect_node_error(
+        NODE(2, "h:2", "h:12", "b") NODE(1, "h:1", "h:11", "a") JOIN, NULL, CFG_ERANGE,
+        "config.toml:11:8: ", "node[1] (id = 1) has join = true but node[0] (id = 2) has not");
+}
+
+/* At least one table has no join: someone must start the cluster. */
+static void all_join_refused(void **state)
+{
+    (void)state;
+    expect_node_error(NODE(1, "h:1", "h:11", "a") JOIN NODE(2, "h:2", "h:12", "b") JOIN, NULL,
+                      CFG_ERANGE, "config.toml:1:1: ",
+                      "every [[node]] table has join = true: at least one node must start the "
+                      "cluster");
+}
+
+/* join is a boolean. */
+static void join_wrong_type(void **state)
+{
+    (void)state;
+    expect_node_error(NODE(1, "h:1", "h:11", "a") "join = 1\n", NULL, CFG_ETYPE,
+                      "config.toml:6:8: ", "node[0].join must be a boolean, not an integer");
+}
+
+/* num_nodes, if given, must be the number of initial tables; max_nodes the number of tables. */
+static void join_num_and_max_nodes(void **state)
+{
+    (void)state;
+    static const char doc5[] =
+        GOOD3 NODE(4, "h:4", "h:14", "d") JOIN NODE(5, "h:5", "h:15", "e") JOIN;
+    struct cfg cfg;
+    load_ok(&cfg, "num_nodes = 3\nmax_nodes = 5\n" GOOD3 NODE(4, "h:4", "h:14", "d")
+                      JOIN NODE(5, "h:5", "h:15", "e") JOIN);
+    assert_int_equal(cfg.num_nodes, 3);
+    assert_int_equal(cfg.max_nodes, 5);
+    cfg_close(&cfg);
+    const char *num5[] = {"num_nodes=5", NULL};
+    expect_node_error(doc5, num5, CFG_ERANGE, "--set 'num_nodes=5': ",
+                      "num_nodes = 5 but 3 of the 5 [[node]] tables (from config.toml:1:1) have "
+                      "no join: leave num_nodes out or make it 3");
+    const char *max4[] = {"max_nodes=4", NULL};
+    expect_node_error(doc5, max4, CFG_ERANGE, "--set 'max_nodes=4': ",
+                      "max_nodes = 4 but 5 [[node]] tables are listed (from config.toml:1:1): "
+                      "leave max_nodes out or make it 5");
+    expect_node_error("max_nodes = 9\n" GOOD3, NULL, CFG_ERANGE,
+                      "config.toml:1:13: ", "max_nodes = 9 but 3 [[node]] tables are listed");
+}
+
+/* A fault may name a joining node (ids up to max_nodes), not one past the tables. */
+static void join_ids_bound_faults(void **state)
+{
+    (void)state;
+    struct cfg cfg;
+    load_ok(&cfg, "[[fault]]\nat_ms = 1\nkind = \"add\"\nnode = 4\n" GOOD3 NODE(4, "h:4", "h:14",
+                                                                                "d") JOIN);
+    assert_int_equal(cfg.faults[0].node, 4);
+    cfg_close(&cfg);
+    expect_node_error(
+        "[[fault]]\nat_ms = 1\nkind = \"add\"\nnode = 5\n" GOOD3 NODE(4, "h:4", "h:14", "d") JOIN,
+        NULL, CFG_ERANGE,
+        "config.toml:4:8: ", "fault[0].node = 5 is out of range (1..max_nodes = 4");
+}
+
+/* join is printed where it is true only, and the print loads back to the same cluster. */
+static void join_print_round_trips(void **state)
+{
+    (void)state;
+    for (int docs = 0; docs <= 1; docs++) {
+        struct cfg a, b;
+        load_ok(&a, GOOD3 NODE(4, "h:4", "h:14", "d") JOIN);
+        char *text = print_to_string(&a, docs);
+        assert_non_null(strstr(text, "data_dir = \"d\"\njoin = true\n"));
+        assert_null(strstr(text, "join = false"));
+        load_ok(&b, text);
+        assert_same_nodes(&a, &b);
+        assert_int_equal(b.max_nodes, 4);
+        assert_true(b.nodes[3].join);
+        assert_false(b.nodes[2].join);
+        if (docs)
+            assert_non_null(strstr(text, "\n#   join: optional, default false: "));
+        free(text);
+        cfg_close(&a);
+        cfg_close(&b);
+    }
 }
 
 /* --- each table's keys -------------------------------------------------------------------- */
@@ -550,6 +689,14 @@ int main(void)
         cmocka_unit_test(nodes_at_most_max),
         cmocka_unit_test(num_nodes_differs_in_file),
         cmocka_unit_test(num_nodes_differs_in_set),
+        cmocka_unit_test(join_tables_load),
+        cmocka_unit_test(no_join_max_nodes_is_tables),
+        cmocka_unit_test(join_below_initial_refused),
+        cmocka_unit_test(all_join_refused),
+        cmocka_unit_test(join_wrong_type),
+        cmocka_unit_test(join_num_and_max_nodes),
+        cmocka_unit_test(join_ids_bound_faults),
+        cmocka_unit_test(join_print_round_trips),
         cmocka_unit_test(missing_key_named),
         cmocka_unit_test(unknown_key_suggested),
         cmocka_unit_test(wrong_types),

@@ -463,25 +463,25 @@ void cfg_usage(FILE *out)
         }
         fputc('\n', out);
     }
-    fputs(
-        "\nSettings come from CONFIG, then each --set and flag in order, then --seed.\n"
-        "At most one action: --check-history, --simulate, --sweep, --print-config or\n"
-        "--help-config; without one, raft_kv runs CONFIG on threads. An option that the\n"
-        "action would not read is refused, never ignored:\n"
-        "  --check-history, --help-config  take no other option and no CONFIG\n"
-        "  --sweep N   reads no CONFIG (needs no config.toml); takes only --seed,\n"
-        "              --set seed=N and the trace settings; with N > 1, no trace\n"
-        "              setting and no --history (replay one seed with --sweep 1)\n"
-        "--help and --version win over every other option, conflicting or not (a\n"
-        "malformed argument before them is still an error).\n"
-        "Exit status: 0 consistent, 1 bad configuration or a safety failure (INCONSISTENT),\n"
-        "2 bad command line, 4 a liveness failure (no leader, not converged, clients not\n"
-        "done), 130/143 interrupted by SIGINT/SIGTERM (the summary is printed first).\n"
-        "\n"
-        "Subcommands (each says its usage with --help):\n"
-        "  raft_kv serve --node ID CONFIG      one node of a networked cluster ([[node]] tables)\n"
-        "  raft_kv put|get|delete KEY [VALUE] --cluster CONFIG   a request to such a cluster\n"
-        "  raft_kv timeline TRACE.jsonl [HISTORY.jsonl] -o FILE.html [--perfetto FILE.json]\n"
-        "  raft_kv inspect DATA_DIR            what a node's storage directory holds\n",
-        out);
+    fputs("\nSettings come from CONFIG, then each --set and flag in order, then --seed.\n"
+          "At most one action: --check-history, --simulate, --sweep, --print-config or\n"
+          "--help-config; without one, raft_kv runs CONFIG on threads. An option that the\n"
+          "action would not read is refused, never ignored:\n"
+          "  --check-history, --help-config  take no other option and no CONFIG\n"
+          "  --sweep N   reads no CONFIG (needs no config.toml); takes only --seed,\n"
+          "              --set seed=N and the trace settings; with N > 1, no trace\n"
+          "              setting and no --history (replay one seed with --sweep 1)\n"
+          "--help and --version win over every other option, conflicting or not (a\n"
+          "malformed argument before them is still an error).\n"
+          "Exit status: 0 consistent, 1 bad configuration or a safety failure (INCONSISTENT),\n"
+          "2 bad command line, 4 a liveness failure (no leader, not converged, clients not\n"
+          "done), 130/143 interrupted by SIGINT/SIGTERM (the summary is printed first).\n"
+          "\n"
+          "Subcommands (each says its usage with --help):\n"
+          "  raft_kv serve --node ID [--join] CONFIG   one node of a networked cluster ([[node]]\n"
+          "                                      tables; --join: a node that waits to be added)\n"
+          "  raft_kv put|get|delete KEY [VALUE] --cluster CONFIG   a request to such a cluster\n"
+          "  raft_kv timeline TRACE.jsonl [HISTORY.jsonl] -o FILE.html [--perfetto FILE.json]\n"
+          "  raft_kv inspect DATA_DIR            what a node's storage directory holds\n",
+          out);
 }

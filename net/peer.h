@@ -22,7 +22,7 @@ struct net_peers;
 
 struct net_peers_options {
     uint32_t self;                 /* this node's id */
-    uint32_t n_nodes;              /* ids are 1..n_nodes */
+    uint32_t n_nodes;              /* ids are 1..n_nodes: every [[node]] table (raft max_nodes) */
     const char *const *raft_addrs; /* borrowed: node i+1's raft address "host:port" at [i] */
     uint64_t cluster_id;           /* both ends of a connection must agree (net/serve.c) */
     size_t queue_bytes_max;        /* per peer: unwritten bytes beyond which a message is dropped */

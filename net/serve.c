@@ -1,10 +1,11 @@
-/* serve.c - `raft_kv serve --node ID CONFIG`: one node per process. The node actor of the
+/* serve.c - `raft_kv serve --node ID [--join] CONFIG`: one node per process. The node actor of the
  * in-process run (actors/node.c) on its files, and beside it the network actor (net/loop.c) in
  * every peer slot of its directory, carrying its messages over TCP and its clients' requests
  * over HTTP. main only starts them, waits for SIGTERM or SIGINT, and stops them in order.
  */
 #include "net/serve.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -44,20 +45,26 @@ enum {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: raft_kv serve --node ID [--set KEY=VALUE]... CONFIG\n"
-                 "  runs node ID of the cluster that CONFIG's [[node]] tables list, in the "
-                 "foreground, until SIGTERM or SIGINT\n");
+    fprintf(out,
+            "usage: raft_kv serve --node ID [--join] [--set KEY=VALUE]... CONFIG\n"
+            "  runs node ID of the cluster that CONFIG's [[node]] tables list, in the "
+            "foreground, until SIGTERM or SIGINT\n"
+            "  --join  start as a joining server: it never campaigns before the leader adds it\n"
+            "          (POST /admin/add?id=ID) and its log gives it a configuration. Required for\n"
+            "          a node whose table says join = true; allowed for any node (a fresh machine\n"
+            "          added back under an old id)\n");
 }
 
-/* 64-bit FNV-1a over each node's id and raft address: two processes agree on it exactly when
- * their configurations list the same cluster, which the peers' handshake checks. */
+/* 64-bit FNV-1a over each node's id, raft address and join flag: two processes agree on it
+ * exactly when their configurations list the same cluster with the same initial voters, which
+ * the peers' handshake checks. A table without join hashes as it did before join existed. */
 static uint64_t cluster_id_of(const struct cfg *cfg)
 {
     uint64_t h = 14695981039346656037ull;
     for (size_t i = 0; i < cfg->n_nodes; i++) {
         char text[320];
-        int n =
-            snprintf(text, sizeof text, "%" PRIu32 "=%s;", cfg->nodes[i].id, cfg->nodes[i].raft);
+        int n = snprintf(text, sizeof text, "%" PRIu32 "=%s%s;", cfg->nodes[i].id,
+                         cfg->nodes[i].raft, cfg->nodes[i].join ? "+join" : "");
         for (int k = 0; k < n && k < (int)sizeof text; k++) {
             h ^= (uint8_t)text[k];
             h *= 1099511628211ull;
@@ -127,6 +134,7 @@ static int lock_data_dir(const char *dir, char *err, size_t err_len)
 /* The parsed command line. */
 struct serve_args {
     uint32_t node;
+    bool join; /* --join */
     const char *config;
     struct cfg_override *sets;
     size_t n_sets;
@@ -147,6 +155,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
                 return -1;
             }
             a->node = (uint32_t)v;
+        } else if (strcmp(arg, "--join") == 0) {
+            a->join = true;
         } else if (strcmp(arg, "--set") == 0 && i + 1 < argc) {
             a->sets = xreallocarray(a->sets, a->n_sets + 1, sizeof *a->sets);
             a->sets[a->n_sets++] =
@@ -176,6 +186,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 struct server {
     const struct cfg *cfg;
     uint32_t id;
+    bool join; /* started with --join */
     struct actor_dir *dir;
     struct netem *net;
     struct actor *loop;
@@ -202,7 +213,10 @@ static int server_start(struct server *s, char *err, size_t err_len)
 {
     const struct cfg *cfg = s->cfg;
     const struct cfg_node *me = &cfg->nodes[s->id - 1];
+    /* Every table is a node id the core, the peers and the HTTP front end know: the joining ones
+     * (ids num_nodes+1..n) are the core's ids up to max_nodes (config/config.h). */
     uint32_t n = (uint32_t)cfg->n_nodes;
+    assert(cfg_max_nodes(cfg) == n);
     s->lock_fd = lock_data_dir(me->data_dir, err, err_len);
     if (s->lock_fd < 0)
         return -1;
@@ -244,6 +258,7 @@ static int server_start(struct server *s, char *err, size_t err_len)
     struct cfg drawn = *cfg;
     drawn.seed = incarnation_seed & CFG_SEED_MAX;
     scenario_raft_options(&drawn, s->id, 0, &o.raft);
+    o.raft.join = s->join; /* the command line says, not the id: see net_serve_command */
     storage_options_default(&o.storage, s->id);
     o.storage.segment_bytes = cfg->storage.segment_bytes;
     o.storage.fsync = cfg->storage.fsync;
@@ -314,6 +329,17 @@ int net_serve_command(int argc, char **argv)
         cfg_close(&cfg);
         return 2;
     }
+    /* A node outside the initial configuration must know it, or with an empty log it would
+     * campaign among voters 1..num_nodes as if it were one of them. */
+    if (cfg.nodes[a.node - 1].join && !a.join) {
+        fprintf(stderr,
+                "raft_kv serve: node %u's table in %s says join = true: start it with --join "
+                "(it then waits until the leader adds it: POST /admin/add?id=%u)\n",
+                a.node, a.config, a.node);
+        usage(stderr);
+        cfg_close(&cfg);
+        return 2;
+    }
     /* A peer or client that closes before a write of ours ends makes the write fail with EPIPE,
      * and with SIGPIPE, which would end the process: libevent writes with writev, which cannot
      * be told MSG_NOSIGNAL. Ignored, the write just fails and the connection is closed. */
@@ -325,7 +351,7 @@ int net_serve_command(int argc, char **argv)
         return 1;
     }
     host_trace_open(&cfg.trace);
-    struct server s = {.cfg = &cfg, .id = a.node, .lock_fd = -1};
+    struct server s = {.cfg = &cfg, .id = a.node, .join = a.join, .lock_fd = -1};
     if (server_start(&s, err, sizeof err) != 0) {
         server_close(&s);
         signal_watch_stop();
@@ -335,8 +361,9 @@ int net_serve_command(int argc, char **argv)
         return 1;
     }
     const struct cfg_node *me = &cfg.nodes[a.node - 1];
-    fprintf(stderr, "raft_kv: node %u of %zu serving: raft %s, http http://%s, data %s\n", a.node,
-            cfg.n_nodes, me->raft, me->http, me->data_dir);
+    fprintf(stderr, "raft_kv: node %u of %zu serving%s: raft %s, http http://%s, data %s\n", a.node,
+            cfg.n_nodes, a.join ? " (joining: it waits to be added)" : "", me->raft, me->http,
+            me->data_dir);
     while (signal_watch_caught() == 0)
         sleep_ms(STOP_POLL_MS);
     int sig = signal_watch_caught();

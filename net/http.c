@@ -1,5 +1,6 @@
-/* http.c - the HTTP client API of raft_kv serve (../shared/http-api.md): libevent 2.1's evhttp on
- * the network actor's loop, every request an asynchronous call to the node, answered as JSON.
+/* http.c - the HTTP client API of raft_kv serve (../shared/http-api.md) and its admin endpoints:
+ * libevent 2.1's evhttp on the network actor's loop, every request an asynchronous call to the
+ * node, answered as JSON.
  *
  * Design: a request that needs the node takes a slot in a table of waiting requests; the slot's
  * tag travels with the call (actor_call_async) and finds the request again when the answer comes
@@ -68,6 +69,7 @@ enum route {
     ROUTE_PUT,
     ROUTE_GET,
     ROUTE_DELETE,
+    ROUTE_ADMIN, /* POST /admin/{add,remove,transfer}: a NODE_MSG_CHANGE call */
 };
 
 /* One slot of the table of waiting requests. Invariant: req != NULL exactly while the slot is
@@ -535,6 +537,43 @@ static void not_allowed(struct evhttp_request *req, const char *allow)
     send_error(req, 405, "method_not_allowed", detail);
 }
 
+/* The admin endpoints: each a NODE_MSG_CHANGE call with the node id its one parameter names. */
+static const struct admin_op {
+    const char *path; /* after /admin/ */
+    const char *param;
+    enum node_change_kind kind;
+} admin_ops[] = {
+    {"add", "id", NODE_CHANGE_ADD},
+    {"remove", "id", NODE_CHANGE_REMOVE},
+    {"transfer", "to", NODE_CHANGE_TRANSFER},
+};
+
+static void admin_request(struct net_http *h, struct evhttp_request *req, const char *op,
+                          const char *query)
+{
+    const struct admin_op *a = NULL;
+    for (size_t i = 0; i < sizeof admin_ops / sizeof admin_ops[0]; i++)
+        if (strcmp(op, admin_ops[i].path) == 0)
+            a = &admin_ops[i];
+    if (a == NULL) {
+        send_error(req, 404, "unknown_path",
+                   "the admin API is POST /admin/add?id=ID, /admin/remove?id=ID and "
+                   "/admin/transfer?to=ID");
+        return;
+    }
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+        not_allowed(req, "POST");
+        return;
+    }
+    uint32_t id = 0;
+    char why[160];
+    if (net_http_parse_node_id(query, a->param, h->opt.n_nodes, &id, why, sizeof why) != 0) {
+        bad_request(req, "bad_query", "%s", why);
+        return;
+    }
+    start_call(h, req, ROUTE_ADMIN, node_change_new(a->kind, id));
+}
+
 /* evhttp's callback for every request it parsed. */
 static void on_request(struct evhttp_request *req, void *arg)
 {
@@ -575,10 +614,25 @@ static void on_request(struct evhttp_request *req, void *arg)
             not_allowed(req, "GET, PUT, DELETE");
         return;
     }
-    send_error(req, 404, "unknown_path", "the API is /kv/{key} and /status");
+    if (strncmp(path, "/admin/", 7) == 0) {
+        admin_request(h, req, path + 7, query);
+        return;
+    }
+    send_error(req, 404, "unknown_path", "the API is /kv/{key}, /status and /admin/");
 }
 
 /* --- answers ------------------------------------------------------------------------------ */
+
+/* The voters (or the learners) of c as a JSON array of ids, in order. */
+static json_t *ids_json(const struct raft_config *c, bool voters)
+{
+    json_t *a = jcheck(json_array());
+    for (uint32_t id = raft_config_next(c, 0); id != 0; id = raft_config_next(c, id))
+        if (raft_config_is_voter(c, id) == voters &&
+            json_array_append_new(a, jcheck(json_integer(id))) != 0)
+            xalloc_failed(0);
+    return a;
+}
 
 static void answer_status(struct pending *p, const struct node_status *s)
 {
@@ -601,6 +655,17 @@ static void answer_status(struct pending *p, const struct node_status *s)
     jset_int(o, "proposals", s->proposals);
     jset_int(o, "snapshots_taken", s->snapshots_taken);
     jset_int(o, "snapshots_installed", s->snapshots_installed);
+    /* Membership: the configuration in effect (the latest in the log) and the committed one. */
+    const char *member = raft_config_is_voter(&s->config, s->id)     ? "voter"
+                         : raft_config_is_learner(&s->config, s->id) ? "learner"
+                                                                     : "none";
+    jset_str(o, "member", member);
+    jset(o, "voters", ids_json(&s->config, true));
+    jset(o, "learners", ids_json(&s->config, false));
+    jset_int(o, "config_index", s->config_index);
+    jset(o, "committed_voters", ids_json(&s->config_committed, true));
+    if (s->role == RAFT_LEADER)
+        jset_int(o, "transfer_to", s->transfer_to);
     json_t *http = jcheck(json_object());
     jset_int(http, "connections", h->n_conns);
     jset_int(http, "waiting", h->n_waiting);
@@ -696,6 +761,68 @@ static void answer_kv(struct pending *p, const struct node_reply *r)
     send_json(p->req, code, o, false);
 }
 
+/* The machine word of a leader's refusal (docs/http.md lists them). */
+static const char *refusal_word(enum raft_refusal why)
+{
+    switch (why) {
+    case RAFT_REFUSE_NONE:
+        return "none";
+    case RAFT_REFUSE_NOT_LEADER:
+        return "not_leader";
+    case RAFT_REFUSE_BAD_ID:
+        return "bad_id";
+    case RAFT_REFUSE_TERM_NOT_COMMITTED:
+        return "term_not_committed";
+    case RAFT_REFUSE_CHANGE_PENDING:
+        return "change_pending";
+    case RAFT_REFUSE_CATCHING_UP:
+        return "catching_up";
+    case RAFT_REFUSE_TRANSFERRING:
+        return "transferring";
+    case RAFT_REFUSE_ALREADY_MEMBER:
+        return "already_member";
+    case RAFT_REFUSE_NOT_MEMBER:
+        return "not_member";
+    case RAFT_REFUSE_LAST_VOTER:
+        return "last_voter";
+    case RAFT_REFUSE_NOT_VOTER:
+        return "not_voter";
+    case RAFT_REFUSE_SELF:
+        return "self";
+    }
+    return "unknown";
+}
+
+/* A membership change or transfer answered by the node: accepted (200), a follower's redirect
+ * (307, or 503 without a leader), or the leader's refusal (409, with its reason). */
+static void answer_change(struct pending *p, const struct raft_change_result *r)
+{
+    struct net_http *h = p->h;
+    json_t *o;
+    int code;
+    if (r->status == RAFT_CHANGE_ACCEPTED) {
+        code = 200;
+        o = jcheck(json_object());
+        jset_str(o, "result", "accepted");
+        if (r->index != 0) /* a change's entry; a transfer has none */
+            jset_int(o, "index", r->index);
+    } else if (r->status == RAFT_CHANGE_REFUSED && r->why == RAFT_REFUSE_NOT_LEADER) {
+        answer_not_leader(p, r->leader_hint);
+        return;
+    } else if (r->status == RAFT_CHANGE_REFUSED && r->why != RAFT_REFUSE_BAD_ID) {
+        code = 409;
+        o = error_obj("refused", raft_refusal_name(r->why));
+        jset_str(o, "reason", refusal_word(r->why));
+    } else { /* the id was checked against the same bound: not expected */
+        code = r->status == RAFT_CHANGE_REFUSED ? 400 : 500;
+        o = error_obj(code == 400 ? "bad_query" : "internal",
+                      r->status == RAFT_CHANGE_REFUSED ? raft_refusal_name(r->why)
+                                                       : "the node did not take the change");
+    }
+    jset_int(o, "node", h->opt.self);
+    send_json(p->req, code, o, code == 400);
+}
+
 void net_http_answer(struct net_http *h, struct actor_answer *a)
 {
     struct pending *p = pending_find(h, a->tag);
@@ -707,6 +834,8 @@ void net_http_answer(struct net_http *h, struct actor_answer *a)
         answer_unknown(p, false, "the node is stopping");
     } else if (p->route == ROUTE_STATUS) {
         answer_status(p, &((const struct node_status_reply *)a->reply)->status);
+    } else if (p->route == ROUTE_ADMIN) {
+        answer_change(p, &((const struct node_change_reply *)a->reply)->result);
     } else {
         answer_kv(p, (const struct node_reply *)a->reply);
     }

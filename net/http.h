@@ -4,6 +4,8 @@
  * A request becomes a kv command sent to the node actor with actor_call_async; the HTTP reply is
  * sent when the answer comes back to the network actor (net_http_answer), so no thread ever
  * blocks on a client: a write is answered once its entry is applied, a read once it is served.
+ * The admin endpoints (POST /admin/add, /admin/remove, /admin/transfer) are NODE_MSG_CHANGE calls
+ * on the same path, answered as soon as the leader has taken or refused the change.
  */
 #ifndef RAFT_KV_NET_HTTP_H
 #define RAFT_KV_NET_HTTP_H
@@ -18,7 +20,7 @@ struct net_http;
 
 struct net_http_options {
     uint32_t self;                 /* this node's id */
-    uint32_t n_nodes;              /* ids are 1..n_nodes */
+    uint32_t n_nodes;              /* ids are 1..n_nodes: every [[node]] table, joining ones too */
     const char *const *http_addrs; /* node i+1's http address "host:port" at [i] (copied) */
     struct actor *node;            /* borrowed: the node actor that requests go to */
     struct actor *loop;            /* borrowed: the network actor whose thread runs the base;

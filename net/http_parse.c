@@ -3,6 +3,7 @@
  */
 #include "net/http_parse.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -106,78 +107,136 @@ static bool name_is(const char *s, size_t len, const char *name)
     return strlen(name) == len && memcmp(s, name, len) == 0;
 }
 
+/* One name=value pair of a query, its value percent-decoded into value[] (NUL-terminated). */
+struct param {
+    const char *name;
+    size_t name_len;
+    char value[64];
+    size_t value_len;
+};
+
+/* The next non-empty pair of the query at *s, which moves past it: 1, or 0 at the end, or -1
+ * with why when the pair has no value or a value that does not decode (or is 64 bytes or more:
+ * no parameter here takes one that long). */
+static int next_param(const char **s, struct param *p, char *why, size_t why_len)
+{
+    for (;;) {
+        if (**s == '\0')
+            return 0;
+        const char *at = *s;
+        const char *end = strchr(at, '&');
+        size_t len = end != NULL ? (size_t)(end - at) : strlen(at);
+        *s = end != NULL ? end + 1 : at + len;
+        if (len == 0)
+            continue;
+        const char *eq = memchr(at, '=', len);
+        if (eq == NULL) {
+            snprintf(why, why_len, "query parameter '%.*s' has no value", (int)len, at);
+            return -1;
+        }
+        p->name = at;
+        p->name_len = (size_t)(eq - at);
+        size_t raw_len = len - p->name_len - 1;
+        long vlen = raw_len < sizeof p->value
+                        ? net_http_percent_decode(eq + 1, raw_len, (uint8_t *)p->value)
+                        : -1;
+        if (vlen < 0) {
+            snprintf(why, why_len, "query parameter '%.*s' has a bad value", (int)p->name_len, at);
+            return -1;
+        }
+        p->value[vlen] = '\0';
+        p->value_len = (size_t)vlen;
+        return 1;
+    }
+}
+
+static int unknown_param(const struct param *p, char *why, size_t why_len)
+{
+    snprintf(why, why_len, "unknown query parameter '%.*s'",
+             (int)(p->name_len < 64 ? p->name_len : 64), p->name);
+    return -1;
+}
+
 /* Parses query (may be NULL) into q. 0, or -1 with why (why_len bytes) saying what is wrong. */
 int net_http_parse_query(const char *query, struct net_http_query *q, char *why, size_t why_len)
 {
     memset(q, 0, sizeof *q);
     q->read = KV_READ_LINEARIZABLE;
-    if (query == NULL)
-        return 0;
-    const char *s = query;
-    while (*s != '\0') {
-        const char *end = strchr(s, '&');
-        size_t len = end != NULL ? (size_t)(end - s) : strlen(s);
-        const char *eq = memchr(s, '=', len);
-        if (len > 0) {
-            if (eq == NULL) {
-                snprintf(why, why_len, "query parameter '%.*s' has no value", (int)len, s);
+    const char *s = query != NULL ? query : "";
+    struct param p;
+    int rc;
+    while ((rc = next_param(&s, &p, why, why_len)) > 0) {
+        if (name_is(p.name, p.name_len, "client_id") || name_is(p.name, p.name_len, "seq")) {
+            bool is_seq = name_is(p.name, p.name_len, "seq");
+            bool *has = is_seq ? &q->has_seq : &q->has_client_id;
+            uint64_t *v = is_seq ? &q->seq : &q->client_id;
+            if (*has) {
+                snprintf(why, why_len, "%s is given twice", is_seq ? "seq" : "client_id");
                 return -1;
             }
-            size_t name_len = (size_t)(eq - s);
-            const char *raw = eq + 1;
-            size_t raw_len = len - name_len - 1;
-            char value[64];
-            long vlen = raw_len < sizeof value
-                            ? net_http_percent_decode(raw, raw_len, (uint8_t *)value)
-                            : -1;
-            if (vlen < 0) {
-                snprintf(why, why_len, "query parameter '%.*s' has a bad value", (int)name_len, s);
+            if (!parse_positive(p.value, p.value_len, v)) {
+                snprintf(why, why_len, "%s must be a positive integer",
+                         is_seq ? "seq" : "client_id");
                 return -1;
             }
-            if (name_is(s, name_len, "client_id") || name_is(s, name_len, "seq")) {
-                bool is_seq = name_is(s, name_len, "seq");
-                bool *has = is_seq ? &q->has_seq : &q->has_client_id;
-                uint64_t *v = is_seq ? &q->seq : &q->client_id;
-                if (*has) {
-                    snprintf(why, why_len, "%s is given twice", is_seq ? "seq" : "client_id");
-                    return -1;
-                }
-                if (!parse_positive(value, (size_t)vlen, v)) {
-                    snprintf(why, why_len, "%s must be a positive integer",
-                             is_seq ? "seq" : "client_id");
-                    return -1;
-                }
-                *has = true;
-            } else if (name_is(s, name_len, "consistency")) {
-                if (q->has_consistency) {
-                    snprintf(why, why_len, "consistency is given twice");
-                    return -1;
-                }
-                bool found = false;
-                for (int p = 0; p < KV_READ_POLICIES && !found; p++) {
-                    if (name_is(value, (size_t)vlen, kv_read_policy_name((enum kv_read_policy)p))) {
-                        q->read = (enum kv_read_policy)p;
-                        found = true;
-                    }
-                }
-                if (!found) {
-                    snprintf(why, why_len,
-                             "consistency must be linearizable, lease, stale, follower or log");
-                    return -1;
-                }
-                q->has_consistency = true;
-            } else {
-                snprintf(why, why_len, "unknown query parameter '%.*s'",
-                         (int)(name_len < 64 ? name_len : 64), s);
+            *has = true;
+        } else if (name_is(p.name, p.name_len, "consistency")) {
+            if (q->has_consistency) {
+                snprintf(why, why_len, "consistency is given twice");
                 return -1;
             }
+            bool found = false;
+            for (int k = 0; k < KV_READ_POLICIES && !found; k++) {
+                if (name_is(p.value, p.value_len, kv_read_policy_name((enum kv_read_policy)k))) {
+                    q->read = (enum kv_read_policy)k;
+                    found = true;
+                }
+            }
+            if (!found) {
+                snprintf(why, why_len,
+                         "consistency must be linearizable, lease, stale, follower or log");
+                return -1;
+            }
+            q->has_consistency = true;
+        } else {
+            return unknown_param(&p, why, why_len);
         }
-        if (end == NULL)
-            break;
-        s = end + 1;
     }
+    if (rc < 0)
+        return -1;
     if (q->has_client_id != q->has_seq) {
         snprintf(why, why_len, "client_id and seq go together");
+        return -1;
+    }
+    return 0;
+}
+
+int net_http_parse_node_id(const char *query, const char *name, uint32_t max_id, uint32_t *id,
+                           char *why, size_t why_len)
+{
+    const char *s = query != NULL ? query : "";
+    struct param p;
+    bool has = false;
+    int rc;
+    while ((rc = next_param(&s, &p, why, why_len)) > 0) {
+        if (!name_is(p.name, p.name_len, name))
+            return unknown_param(&p, why, why_len);
+        uint64_t v = 0;
+        if (has) {
+            snprintf(why, why_len, "%s is given twice", name);
+            return -1;
+        }
+        if (!parse_positive(p.value, p.value_len, &v) || v > max_id) {
+            snprintf(why, why_len, "%s must be a node id 1..%" PRIu32, name, max_id);
+            return -1;
+        }
+        *id = (uint32_t)v;
+        has = true;
+    }
+    if (rc < 0)
+        return -1;
+    if (!has) {
+        snprintf(why, why_len, "%s=ID is missing (a node id 1..%" PRIu32 ")", name, max_id);
         return -1;
     }
     return 0;

@@ -1,6 +1,6 @@
 /* http_parse.h - the parts of an HTTP request read strictly, for net/http.c: percent-decoded
- * keys, the query's options, UTF-8 values and host:port addresses. Pure: bytes in, values out;
- * never reads past what it is given and never asserts on input.
+ * keys, the query's options, an admin request's node id, UTF-8 values and host:port addresses.
+ * Pure: bytes in, values out; never reads past what it is given and never asserts on input.
  */
 #ifndef RAFT_KV_NET_HTTP_PARSE_H
 #define RAFT_KV_NET_HTTP_PARSE_H
@@ -34,5 +34,11 @@ struct net_http_query {
  * consistency, one of kv_read_policy_name's names. 0, or -1 with why (why_len bytes) saying what
  * is wrong: a parameter given twice, unknown, without a value, or out of its range. */
 int net_http_parse_query(const char *query, struct net_http_query *q, char *why, size_t why_len);
+
+/* Parses the query of an admin request (NULL: none): exactly one parameter, name, a node id
+ * 1..max_id, into *id. 0, or -1 with why saying what is wrong: missing, given twice, not a
+ * decimal integer in range, without a value, or another parameter beside it. */
+int net_http_parse_node_id(const char *query, const char *name, uint32_t max_id, uint32_t *id,
+                           char *why, size_t why_len);
 
 #endif

@@ -85,7 +85,9 @@ struct server {
 };
 
 struct server_opts {
-    uint32_t n_nodes;     /* 1 (leads) or 3 (never leads alone) */
+    uint32_t n_nodes;     /* voters: 1 (leads) or 3 (never leads alone) */
+    uint32_t max_nodes;   /* ids 1..max_nodes (at most 3; 0: n_nodes): those past n_nodes are
+                             servers the leader may add, which never answer */
     bool hold;            /* a holding actor instead of the node */
     const char *addr_fmt; /* the http address, "%u" standing for the port; NULL: 127.0.0.1 */
     uint16_t port;        /* 0: a free one */
@@ -120,7 +122,9 @@ static int server_try_start(struct server *s, const struct server_opts *so, char
                             size_t err_len)
 {
     memset(s, 0, sizeof *s);
-    s->n_nodes = so->n_nodes ? so->n_nodes : 1;
+    uint32_t voters = so->n_nodes ? so->n_nodes : 1;
+    s->n_nodes = so->max_nodes > voters ? so->max_nodes : voters;
+    assert_true(s->n_nodes <= 3);
     raft_disk_init(&s->disk);
     s->dir = actor_dir_new(s->n_nodes);
     assert_int_equal(net_loop_spawn(1, &s->loop), ACTOR_OK);
@@ -132,13 +136,20 @@ static int server_try_start(struct server *s, const struct server_opts *so, char
         assert_int_equal(actor_spawn(&spec, &s->node), ACTOR_OK);
     } else {
         struct node_options o = {.disk = &s->disk, .peers = s->dir, .epoch_ns = actor_now_ns()};
-        raft_options_default(&o.raft, 1, s->n_nodes);
+        raft_options_default(&o.raft, 1, voters);
+        o.raft.max_nodes = s->n_nodes;
+        if (s->n_nodes > voters) {
+            /* A learner that never answers is dropped after four election timeouts: long ones
+             * keep it a learner for the test's refusals, however slow the build. */
+            o.raft.election_timeout_ms_min = 5000;
+            o.raft.election_timeout_ms_max = 6000;
+        }
         char why[256];
         assert_int_equal(node_spawn(&o, &s->node, why, sizeof why), ACTOR_OK);
         actor_dir_set(s->dir, 0, s->node);
         for (uint32_t i = 1; i < s->n_nodes; i++)
             actor_dir_set(s->dir, i, s->loop);
-        if (s->n_nodes == 1) {
+        if (voters == 1) {
             struct node_status st;
             node_campaign(s->node);
             assert_int_equal(node_await_leader(s->node, 10000, &st), ACTOR_OK);
@@ -933,6 +944,211 @@ static void not_leader_redirects(void **state)
     server_stop(&s);
 }
 
+/* --- the admin endpoints ------------------------------------------------------------------ */
+
+/* The JSON array field key as ids, "1 2 3" (empty for []); "-" if it is not an array. */
+static const char *jids(const struct resp *r, const char *key)
+{
+    static char out[128];
+    json_t *a = r->json != NULL ? json_object_get(r->json, key) : NULL;
+    if (a == NULL || !json_is_array(a))
+        return "-";
+    size_t used = 0, i;
+    json_t *v;
+    out[0] = '\0';
+    json_array_foreach(a, i, v)
+    {
+        used += (size_t)snprintf(out + used, sizeof out - used, "%s%lld", used ? " " : "",
+                                 (long long)json_integer_value(v));
+    }
+    return out;
+}
+
+/* An admin request refused by the leader: 409, reason the word, detail the core's text. */
+static void check_refused(uint16_t port, const char *target, const char *reason,
+                          enum raft_refusal why)
+{
+    struct resp r;
+    req(port, "POST", target, NULL, 0, &r);
+    expect(&r, 409, "error", "refused");
+    expect(&r, 409, "reason", reason);
+    expect(&r, 409, "detail", raft_refusal_name(why));
+    expect_json(&r);
+    assert_int_equal(jint(&r, "node"), 1);
+    resp_free(&r);
+}
+
+/* /status's membership fields: voters, learners, committed voters, the entry, the leader's
+ * transfer target. */
+static void expect_members(uint16_t port, const char *voters, const char *learners,
+                           const char *committed, long long config_index)
+{
+    struct resp r;
+    req(port, "GET", "/status", NULL, 0, &r);
+    expect(&r, 200, "member", "voter");
+    assert_string_equal(jids(&r, "voters"), voters);
+    assert_string_equal(jids(&r, "learners"), learners);
+    assert_string_equal(jids(&r, "committed_voters"), committed);
+    if (config_index >= 0)
+        assert_int_equal(jint(&r, "config_index"), config_index);
+    assert_int_equal(jint(&r, "transfer_to"), 0);
+    resp_free(&r);
+}
+
+/* A leader alone (ids up to 3, voter 1) adds, refuses and removes as the core says: an addition
+ * is accepted with its entry and shows in /status; a second one while the first learner (which
+ * never answers) catches up is refused, as are the other impossible changes, each with its
+ * reason; removing the learner is accepted. */
+static void admin_changes_at_the_leader(void **state)
+{
+    (void)state;
+    struct server s;
+    server_start(&s, &(struct server_opts){.max_nodes = 3});
+    expect_members(s.port, "1", "", "1", 0);
+    struct resp r;
+    req(s.port, "POST", "/admin/add?id=2", NULL, 0, &r);
+    expect(&r, 200, "result", "accepted");
+    expect_json(&r);
+    long long index = jint(&r, "index");
+    assert_true(index >= 2); /* after the leader's no-op */
+    assert_int_equal(jint(&r, "node"), 1);
+    resp_free(&r);
+    expect_members(s.port, "1", "2", "1", index);
+    check_refused(s.port, "/admin/add?id=3", "catching_up", RAFT_REFUSE_CATCHING_UP);
+    check_refused(s.port, "/admin/add?id=1", "already_member", RAFT_REFUSE_ALREADY_MEMBER);
+    check_refused(s.port, "/admin/add?id=2", "already_member", RAFT_REFUSE_ALREADY_MEMBER);
+    check_refused(s.port, "/admin/remove?id=3", "not_member", RAFT_REFUSE_NOT_MEMBER);
+    check_refused(s.port, "/admin/remove?id=1", "last_voter", RAFT_REFUSE_LAST_VOTER);
+    check_refused(s.port, "/admin/transfer?to=2", "not_voter", RAFT_REFUSE_NOT_VOTER);
+    check_refused(s.port, "/admin/transfer?to=1", "self", RAFT_REFUSE_SELF);
+    req(s.port, "POST", "/admin/remove?id=2", NULL, 0, &r);
+    expect(&r, 200, "result", "accepted");
+    long long removed = jint(&r, "index");
+    assert_true(removed > index);
+    resp_free(&r);
+    expect_members(s.port, "1", "", "1", removed);
+    /* The body of a POST is ignored; a percent-encoded id is an id. */
+    req(s.port, "POST", "/admin/add?id=%33", "ignored", 7, &r);
+    expect(&r, 200, "result", "accepted");
+    resp_free(&r);
+    expect_members(s.port, "1", "3", "1", -1);
+    check_refused(s.port, "/admin/remove?id=2", "not_member", RAFT_REFUSE_NOT_MEMBER);
+    still_serves(s.port);
+    server_stop(&s);
+}
+
+/* A malformed admin request: 400 bad_query (missing, repeated, non-numeric or out-of-range id,
+ * another parameter), 405 with Allow: POST for another method, 404 for another path; the
+ * server keeps serving. */
+static void admin_bad_requests(void **state)
+{
+    (void)state;
+    struct server s;
+    server_start(&s, &(struct server_opts){.max_nodes = 3});
+    static const char *const bad[] = {
+        "/admin/add",
+        "/admin/add?",
+        "/admin/add?id",
+        "/admin/add?id=",
+        "/admin/add?id=0",
+        "/admin/add?id=4",
+        "/admin/add?id=x",
+        "/admin/add?id=2x",
+        "/admin/add?id=-2",
+        "/admin/add?id=+2",
+        "/admin/add?id=2&id=2",
+        "/admin/add?id=2&to=2",
+        "/admin/add?to=2",
+        "/admin/remove?to=2",
+        "/admin/transfer?id=2",
+        "/admin/transfer?to=",
+        "/admin/remove?id=99999999999999999999999",
+        "/admin/add?id=%zz",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct resp r;
+        req(s.port, "POST", bad[i], NULL, 0, &r);
+        if (r.status != 400 || jstr(&r, "error") == NULL ||
+            strcmp(jstr(&r, "error"), "bad_query") != 0)
+            fail_msg("POST %s: expected 400 bad_query, got %d %s", bad[i], r.status,
+                     r.body ? r.body : "");
+        expect_json(&r);
+        assert_true(has_header(&r, "Connection: close"));
+        resp_free(&r);
+    }
+    static const char *const methods[] = {"GET", "PUT", "DELETE", "PATCH", "BREW"};
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        struct resp r;
+        req(s.port, methods[i], "/admin/transfer?to=1", NULL, 0, &r);
+        expect(&r, 405, "error", "method_not_allowed");
+        expect_json(&r);
+        assert_true(has_header(&r, "Allow: POST\r\n"));
+        resp_free(&r);
+    }
+    check(s.port, "POST", "/admin/nope?id=2", NULL, 404, "error", "unknown_path");
+    check(s.port, "POST", "/admin/", NULL, 404, "error", "unknown_path");
+    check(s.port, "POST", "/admin/add/x?id=2", NULL, 404, "error", "unknown_path");
+    check(s.port, "POST", "/admin", NULL, 404, "error", "unknown_path");
+    expect_members(s.port, "1", "", "1", 0); /* nothing changed */
+    still_serves(s.port);
+    server_stop(&s);
+}
+
+/* A follower that knows its leader redirects an admin request there (307, same path and query);
+ * one that knows none answers 503 no_leader. */
+static void admin_not_leader(void **state)
+{
+    (void)state;
+    struct server s;
+    server_start(&s, &(struct server_opts){.n_nodes = 3});
+    check(s.port, "POST", "/admin/transfer?to=3", NULL, 503, "error", "no_leader");
+    check(s.port, "POST", "/admin/add?id=3", NULL, 503, "error", "no_leader");
+    struct resp r;
+    req_following_2(&s, "POST", "/admin/remove?id=3", &r);
+    expect(&r, 307, "error", "not_leader");
+    assert_int_equal(jint(&r, "leader"), 2);
+    assert_true(has_header(&r, "Location: http://127.0.0.1:1001/admin/remove?id=3\r\n"));
+    resp_free(&r);
+    req_following_2(&s, "POST", "/admin/transfer?to=1", &r);
+    assert_true(has_header(&r, "Location: http://127.0.0.1:1001/admin/transfer?to=1\r\n"));
+    resp_free(&r);
+    /* A follower has no transfer_to in /status. */
+    req(s.port, "GET", "/status", NULL, 0, &r);
+    expect(&r, 200, "member", "voter");
+    assert_int_equal(jint(&r, "transfer_to"), -1);
+    assert_string_equal(jids(&r, "voters"), "1 2 3");
+    resp_free(&r);
+    server_stop(&s);
+}
+
+/* A node that does not answer an admin request in time: 504, outcome unknown (the change may
+ * still be made when the node gets to it); one that drops it: 503 unavailable. */
+static void admin_node_silent(void **state)
+{
+    (void)state;
+    struct server s;
+    server_start(&s, &(struct server_opts){.hold = true, .request_timeout_ms = 200});
+    struct resp r;
+    req(s.port, "POST", "/admin/add?id=1", NULL, 0, &r);
+    expect(&r, 504, "error", "timeout");
+    expect(&r, 504, "outcome", "unknown");
+    expect_json(&r);
+    resp_free(&r);
+    server_stop(&s);
+    server_start(&s, &(struct server_opts){.hold = true, .request_timeout_ms = 10000});
+    int fd = connect_to(s.port);
+    const char *m = "POST /admin/transfer?to=1 HTTP/1.1\r\nConnection: close\r\n\r\n";
+    send_all(fd, m, strlen(m));
+    struct timespec ts = {.tv_nsec = 100 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    actor_cast(s.node, actor_msg_new(sizeof(struct actor_msg), HOLD_MSG_RELEASE));
+    read_resp(fd, &r, NULL, NULL);
+    expect(&r, 503, "error", "unavailable");
+    resp_free(&r);
+    close(fd);
+    server_stop(&s);
+}
+
 /* A node that never answers: 504 timeout, outcome unknown, after request_timeout_ms. */
 static void request_timeout(void **state)
 {
@@ -1211,6 +1427,10 @@ int main(void)
         cmocka_unit_test(clients_that_leave),
         cmocka_unit_test(no_leader),
         cmocka_unit_test(not_leader_redirects),
+        cmocka_unit_test(admin_changes_at_the_leader),
+        cmocka_unit_test(admin_bad_requests),
+        cmocka_unit_test(admin_not_leader),
+        cmocka_unit_test(admin_node_silent),
         cmocka_unit_test(request_timeout),
         cmocka_unit_test(answer_after_client_left),
         cmocka_unit_test(close_answers_waiting),

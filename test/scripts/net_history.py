@@ -2,17 +2,21 @@
 """net_history.py - concurrent HTTP clients of a raft_kv serve cluster that record their history
 in ../shared/history-format.md, for the linearizability checker (raft_kv --check-history).
 
-Usage: net_history.py OUT.jsonl SECONDS URL [URL...]
+Usage: net_history.py [--check RAFT_KV] OUT.jsonl SECONDS URL [URL...]
 Each of CLIENTS threads runs one operation at a time (put, get or delete of a small key set),
 each with its own exactly-once session (client_id, seq), against the node it believes leads.
 A reply of 200/404/409 is ok with its result; 307 and 503 before anything was sent to a leader
 are retried; a broken connection or 504 after a write may have been applied, so the operation is
 retried with the same (client_id, seq) until its deadline and then recorded as info. Timestamps
 come from one monotonic clock (time.monotonic_ns) shared by the threads.
+With --check, the history is then checked with RAFT_KV --check-history, whose verdict is printed.
+Exit status: 0 done (and linearizable); 1 no operation completed; 2 the checker did not find
+the history linearizable.
 """
 import http.client
 import json
 import random
+import subprocess
 import sys
 import threading
 import time
@@ -24,7 +28,11 @@ OP_DEADLINE_S = 8.0
 
 
 def main():
-    out_path, seconds, urls = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+    args = sys.argv[1:]
+    checker = None
+    if args[:1] == ["--check"]:
+        checker, args = args[1], args[2:]
+    out_path, seconds, urls = args[0], float(args[1]), args[2:]
     hosts = [urllib.parse.urlparse(u).netloc for u in urls]
     lock = threading.Lock()
     out = open(out_path, "w")
@@ -112,7 +120,16 @@ def main():
         t.join()
     out.close()
     print("history: %d ok, %d info, %d fail" % (counts["ok"], counts["info"], counts["fail"]))
-    return 0 if counts["ok"] > 0 else 1
+    if counts["ok"] == 0:
+        return 1
+    if checker is not None:
+        done = subprocess.run([checker, "--check-history", out_path], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+        print(done.stdout, end="")
+        if done.returncode != 0:
+            print("the checker exited %d" % done.returncode)
+            return 2
+    return 0
 
 
 if __name__ == "__main__":

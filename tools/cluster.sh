@@ -6,7 +6,8 @@
 #
 # Usage: tools/cluster.sh [--dir DIR] [--bin PATH] [--set KEY=VALUE]... COMMAND [ARG]
 #
-#   start [N]     N nodes (default 3, 1..255): writes DIR/cluster.toml (N [[node]] tables on
+#   start [N] [--spare K]
+#                 N nodes (default 3, 1..255): writes DIR/cluster.toml (N [[node]] tables on
 #                 127.0.0.1, free ports, data_dir DIR/nodeI), starts `raft_kv serve --node I
 #                 DIR/cluster.toml` for each in the background (output to DIR/nodeI.log, pid in
 #                 DIR/nodeI.pid) and waits until each answers GET /status. With --spare K, K more
@@ -32,7 +33,8 @@
 #                 (exit 1 then, naming it: the contract says SIGTERM stops a node cleanly)
 #   kill ID       SIGKILL to node ID          pause ID / resume ID   SIGSTOP / SIGCONT
 #   restart ID    kills node ID if it runs (SIGKILL), starts it again on the same data directory
-#                 (with --join if it is a joining node) and waits until it answers GET /status
+#                 (with --join if its table says join or add made it a member) and waits until it
+#                 answers GET /status
 #   logs [ID]     the last lines of node ID's log, or of every node's
 #   clean         stop, then remove DIR (only a directory that holds a cluster.toml, or is empty)
 #
@@ -658,12 +660,12 @@ cmd_remove() {
 }
 
 cmd_transfer() {
-    local i=0 n=$start_timeout
+    local end=$((SECONDS + start_timeout))
     need_cluster
     need_id "$arg"
     # Asked again each second while it has not happened: a transfer the target could not finish
     # within an election timeout is given up by the leader, which goes on leading.
-    while [ "$i" -lt "$n" ]; do
+    while [ "$SECONDS" -lt "$end" ]; do
         leads "$arg" && { echo "$prog: node $arg leads"; return 0; }
         # transferring: the last one still runs; self: it has just taken over.
         if ! admin transfer to "$arg" && [ "$admin_reason" != self ] &&
@@ -671,7 +673,6 @@ cmd_transfer() {
             admin_failed "transfer to $arg"
         fi
         wait_for 1 leads "$arg" && { echo "$prog: node $arg leads"; return 0; }
-        i=$((i + 1))
     done
     die "node $arg does not lead ${start_timeout} s after the transfer was asked for"
 }

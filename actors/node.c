@@ -379,9 +379,6 @@ static void on_change(struct node *n, struct node_change_msg *q)
         ev.change.op = q->kind == NODE_CHANGE_ADD ? RAFT_CHANGE_ADD : RAFT_CHANGE_REMOVE;
         ev.change.id = q->id;
     }
-    /* raft_update_clear leaves the last step's change result in place: a transfer (which sets no
-     * index) or a refused event would otherwise report an older change's fields. */
-    memset(&n->out.up.change, 0, sizeof n->out.up.change);
     step(n, &ev);
     struct node_change_reply *a =
         (struct node_change_reply *)actor_msg_new(sizeof *a, NODE_MSG_CHANGE);

@@ -789,6 +789,8 @@ static const char *refusal_word(enum raft_refusal why)
         return "not_voter";
     case RAFT_REFUSE_SELF:
         return "self";
+    case RAFT_REFUSE_NO_QUORUM:
+        return "no_quorum";
     }
     return "unknown";
 }

@@ -26,6 +26,7 @@ void raft_update_clear(struct raft_update *u)
     u->n_apply = 0;
     u->snapshot_wanted = false;
     memset(&u->proposal, 0, sizeof u->proposal);
+    memset(&u->change, 0, sizeof u->change);
     u->n_reads = 0;
     u->next_wake_ms = 0;
 }

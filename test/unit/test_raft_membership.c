@@ -102,6 +102,9 @@ static void grow_three_to_five_while_writing(void **state)
     add_voter(&c, 1, 4);
     assert_config(raft_config(&c.raft[1]), "1 2 3 4");
     assert_config(raft_config(&c.raft[4]), "1 2 3 4"); /* the joiner learned it from the log */
+    cl_tick(&c, 1); /* a step that is no change reports none (not the last one's) */
+    assert_int_equal(c.up[1].change.status, RAFT_CHANGE_NONE);
+    assert_int_equal(c.up[1].change.index, 0);
     assert_int_equal(cl_propose(&c, 1, "b").status, RAFT_PROPOSAL_ACCEPTED);
     add_voter(&c, 1, 5);
     struct raft_proposal p = cl_propose(&c, 1, "c");

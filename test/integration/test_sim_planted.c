@@ -389,6 +389,9 @@ static void change_before_term_commit_is_caught(void **state)
         }
     }
     sim_free(s);
+    cfg.faults = NULL; /* (the test's own array) */
+    cfg.n_faults = 0;
+    cfg_close(&cfg);
     assert_true(leader == 2 || leader == 3);
     /* The votes that elect it left a network delay (10 ms) before: cut 4 off after they left,
      * and remove it 1 ms after the election, before the no-op's acknowledgements are back. */

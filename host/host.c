@@ -137,12 +137,15 @@ int host_step(struct replica *r, struct replica_output *out, const struct replic
               const struct host_ports *ports)
 {
     int first_rc = 0;
+    struct raft_change_result change = {.status = RAFT_CHANGE_NONE};
     struct replica_event next = *ev;
     /* Bounded: a PERSISTED report never asks for another write, so this runs at most twice. */
     for (int round = 0; round < 2; round++) {
         int rc = replica_step(r, &next, out);
-        if (round == 0)
+        if (round == 0) {
             first_rc = rc;
+            change = out->up.change;
+        }
         if (rc != 0)
             trace_log(TRACE_INFO, ports->actor, "error", "event refused: %s", raft_strerror(rc));
         /* 1. persist */
@@ -189,6 +192,8 @@ int host_step(struct replica *r, struct replica_output *out, const struct replic
     }
     if (ports->memo != NULL && trace_on(TRACE_MESSAGES))
         trace_state(ports->actor, r, ports->memo);
+    /* What the event's own step said of a change or a transfer, not the PERSISTED report's. */
+    out->up.change = change;
     return first_rc;
 }
 

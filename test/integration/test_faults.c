@@ -163,6 +163,7 @@ static void membership_changes(void **state)
     cfg.faults = faults;
     cfg.n_faults = sizeof faults / sizeof faults[0];
     struct cluster_report rep = run_consistent(&cfg);
+    assert_int_equal(rep.faults, 5); /* each change accepted by the leader */
     char text[64];
     raft_config_format(&rep.nodes[rep.leader - 1].config_committed, text, sizeof text);
     assert_string_equal(text, "3 4 5");

@@ -77,6 +77,12 @@ static void run_ends_with(const struct cfg *cfg, const char *want)
     assert_int_equal(rep.run.counts.requests, (uint64_t)cfg->num_clients * cfg->client.requests);
     assert_true(rep.run.stores_identical);
     assert_true(rep.run.leader != 0);
+    /* Every scheduled change was accepted (a refusal is a fault that did not apply; a heal
+     * is not counted). */
+    uint64_t applied = 0;
+    for (size_t i = 0; i < cfg->n_faults; i++)
+        applied += cfg->faults[i].kind != CFG_FAULT_HEAL;
+    assert_int_equal(rep.run.faults, applied);
     assert_config(&rep.run.nodes[rep.run.leader - 1].config_committed, want);
     sim_report_close(&rep);
 }

@@ -50,6 +50,7 @@ static void close_newest(struct storage *st)
         st->fs.close(st->fs.ctx, st->seg_handle);
     st->seg_handle = -1;
     st->seg_dirty = false;
+    st->seg_handed_out = false;
 }
 
 /* Writes the records gathered in st->buf (they start at offset at of the newest segment). */
@@ -72,7 +73,8 @@ static int flush(struct storage *st, uint64_t at, size_t *pending, struct storag
 static int roll(struct storage *st, uint64_t first, struct storage_error *err)
 {
     struct storage_segment *old = newest(st);
-    if (old != NULL && st->seg_dirty && st->seg_handle >= 0 &&
+    /* (A segment handed out to storage_sync_begin may not be synced yet: sealed here too.) */
+    if (old != NULL && (st->seg_dirty || st->seg_handed_out) && st->seg_handle >= 0 &&
         storage_sync_handle(st, st->seg_handle, old->name, err) != 0)
         return st->failed;
     close_newest(st);
@@ -178,6 +180,7 @@ int storage_log_truncate(struct storage *st, uint64_t from, struct storage_error
     if (storage_sync_handle(st, st->seg_handle, s->name, err) != 0)
         return st->failed;
     st->seg_dirty = false;
+    st->seg_handed_out = false;
     return 0;
 }
 

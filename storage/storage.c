@@ -215,14 +215,38 @@ int storage_sync(struct storage *st, struct storage_error *err)
         return storage_fail(err, STORAGE_EFAILED, "", "an earlier write or sync failed", 0);
     if (hs_sync(st, err) != 0)
         return st->failed;
-    if (st->seg_dirty && st->seg_handle >= 0) {
+    if ((st->seg_dirty || st->seg_handed_out) && st->seg_handle >= 0) {
         if (storage_sync_handle(st, st->seg_handle, st->segs[st->n_segs - 1].name, err) != 0)
             return st->failed;
         st->seg_dirty = false;
+        st->seg_handed_out = false;
     }
     if (st->dir_dirty && storage_sync_dir(st, err) != 0)
         return st->failed;
     return 0;
+}
+
+int storage_sync_begin(struct storage *st, int *handle, struct storage_error *err)
+{
+    *handle = -1;
+    if (st->failed != 0)
+        return storage_fail(err, STORAGE_EFAILED, "", "an earlier write or sync failed", 0);
+    if (hs_sync(st, err) != 0)
+        return st->failed;
+    /* The directory first: a new segment's name is durable before its records can be. */
+    if (st->dir_dirty && storage_sync_dir(st, err) != 0)
+        return st->failed;
+    if ((st->seg_dirty || st->seg_handed_out) && st->seg_handle >= 0 && st->opt.fsync) {
+        *handle = st->seg_handle;
+        st->seg_dirty = false;
+        st->seg_handed_out = true;
+    }
+    return 0;
+}
+
+void storage_sync_end(struct storage *st)
+{
+    st->seg_handed_out = false;
 }
 
 size_t storage_segments(const struct storage *st, const struct storage_segment **segs)

@@ -111,6 +111,7 @@ struct storage {
     size_t n_segs, cap_segs;
     int seg_handle;      /* the newest segment's handle, or -1 */
     bool seg_dirty;      /* written since its last sync */
+    bool seg_handed_out; /* storage_sync_begin gave it out and storage_sync_end has not come */
     uint64_t next_seq;   /* the seq of the next segment created */
     int hs_handle;       /* the hard state file, always open */
     uint64_t hs_seq;     /* the seq of the newest slot written */
@@ -144,6 +145,18 @@ int storage_write(struct storage *st, const struct raft_persist *p, struct stora
  * newest segment if written, then a directory sync if files were created or removed. A failure is
  * STORAGE_ESYNC and fatal. A no-op with opt.fsync false. */
 int storage_sync(struct storage *st, struct storage_error *err);
+
+/* storage_sync in two halves, for a host that makes the segment's fdatasync on another thread
+ * (the node's thread then goes on with messages while the disk works). storage_sync_begin does
+ * everything storage_sync does but that: the hard state's and the directory's syncs (rare: a new
+ * term or vote, a new segment) are made here; if the newest segment was written since its last
+ * sync, *handle is set to it (else -1). The host syncs a duplicate of that handle elsewhere (a
+ * roll may close the original) and then calls storage_sync_end: every request written before
+ * storage_sync_begin is durable once that sync succeeded. Until storage_sync_end, the segment
+ * counts as unsynced: a roll seals it with a sync of its own (a segment is synced before the next
+ * is created) and a storage_sync syncs it. One begin at a time. 0, or STORAGE_ESYNC (fatal). */
+int storage_sync_begin(struct storage *st, int *handle, struct storage_error *err);
+void storage_sync_end(struct storage *st);
 
 /* Closes the files and frees what st holds. Syncs nothing. */
 void storage_close(struct storage *st);

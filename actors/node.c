@@ -10,6 +10,7 @@
 #include "actors/node.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,24 @@ struct node {
     bool sync_queued;
     uint64_t sync_cast_seq; /* unsynced_seq when the queued NODE_MSG_SYNC was cast */
     uint32_t sync_passes;   /* times it went round again since the last sync */
+    /* The segment's fdatasync runs on the syncer, an actor of this node's own, so that this
+     * thread goes on with messages meanwhile: a follower answers a read round, a leader takes
+     * acknowledgements and requests. One sync at a time: syncing_seq (0: none) is the last
+     * persist request it makes durable, sync_fd the duplicate descriptor it syncs (ours to
+     * close), sync_file its name for an error. Writes made meanwhile wait for the next. */
+    struct actor *syncer;
+    uint64_t syncing_seq;
+    int sync_fd;
+    char sync_file[512];
 };
+
+/* The syncer's one message (a call): fdatasync of fd, answered with the errno (0: done). */
+struct node_fdatasync_msg {
+    struct actor_msg hdr;
+    int fd;
+    int rc;
+};
+enum { NODE_MSG_FDATASYNC = 0x1ff, NODE_SYNC_TAG = 1 };
 
 /* How many times in a row a NODE_MSG_SYNC may go round again before the sync is made anyway:
  * each time costs one pass over the mailbox, so a steady stream of writes still reaches the disk
@@ -205,7 +223,7 @@ static bool port_persist(void *ctx, const struct raft_persist *p)
         node_storage_fatal(n->opt.raft.id, err);
     n->stats.persist_writes++;
     n->unsynced_seq = p->seq;
-    if (!n->sync_queued) {
+    if (!n->sync_queued && n->syncing_seq == 0) {
         actor_cast(n->self, actor_msg_new(sizeof(struct actor_msg), NODE_MSG_SYNC));
         n->sync_queued = true;
         n->sync_cast_seq = p->seq;
@@ -214,6 +232,16 @@ static bool port_persist(void *ctx, const struct raft_persist *p)
 }
 
 static void step(struct node *n, const struct raft_event *ev);
+static void start_sync(struct node *n);
+
+/* The core hears that the persist requests up to seq are durable. */
+static void persisted(struct node *n, uint64_t seq)
+{
+    n->now_ms = now_ms(n); /* the sync took time */
+    struct raft_event ev = {
+        .type = RAFT_EVENT_PERSISTED, .now_ms = n->now_ms, .persisted_seq = seq};
+    step(n, &ev);
+}
 
 /* A TICK step at n->now_ms: it arms the core's timer, and sends what the leader held; it does
  * nothing else unless a deadline has passed. */
@@ -237,8 +265,8 @@ static void sync_writes(struct node *n)
      * running dry, so on_idle would come only after the sync). */
     if (raft_flush_held(&n->rep.raft))
         tick(n);
-    if (n->unsynced_seq == 0)
-        return;
+    if (n->unsynced_seq == 0 || n->syncing_seq != 0)
+        return; /* (the sync under way starts the next when it ends) */
     if (n->unsynced_seq != n->sync_cast_seq && n->sync_passes < NODE_SYNC_PASSES_MAX) {
         actor_cast(n->self, actor_msg_new(sizeof(struct actor_msg), NODE_MSG_SYNC));
         n->sync_queued = true;
@@ -247,15 +275,73 @@ static void sync_writes(struct node *n)
         return;
     }
     n->sync_passes = 0;
+    start_sync(n);
+}
+
+/* Every write so far (up to unsynced_seq) becomes durable: the hard state's and the directory's
+ * syncs here, the segment's on the syncer (answered by sync_done); the core hears of it then. */
+static void start_sync(struct node *n)
+{
     char err[1024];
-    if (node_storage_sync(&n->files, err, sizeof err) != 0)
+    int fd;
+    if (node_storage_sync_begin(&n->files, &fd, n->sync_file, sizeof n->sync_file, err,
+                                sizeof err) != 0)
         node_storage_fatal(n->opt.raft.id, err);
     n->stats.persist_syncs++;
-    n->now_ms = now_ms(n); /* the sync took time */
-    struct raft_event ev = {
-        .type = RAFT_EVENT_PERSISTED, .now_ms = n->now_ms, .persisted_seq = n->unsynced_seq};
+    uint64_t seq = n->unsynced_seq;
     n->unsynced_seq = 0;
-    step(n, &ev);
+    if (fd < 0) { /* nothing for the syncer: durable now */
+        node_storage_sync_end(&n->files);
+        persisted(n, seq);
+        return;
+    }
+    n->syncing_seq = seq;
+    n->sync_fd = fd;
+    struct node_fdatasync_msg *q =
+        (struct node_fdatasync_msg *)actor_msg_new(sizeof *q, NODE_MSG_FDATASYNC);
+    q->fd = fd;
+    actor_call_async(n->syncer, &q->hdr, n->self, NODE_SYNC_TAG);
+}
+
+/* The syncer's answer: the requests up to syncing_seq are durable (or the node stops). Writes
+ * made meanwhile start the next sync at once: they waited as long as this one took. */
+static void sync_done(struct node *n, struct actor_answer *a)
+{
+    int rc = a->status != ACTOR_OK ? EIO : ((const struct node_fdatasync_msg *)a->reply)->rc;
+    node_storage_sync_fd_close(n->sync_fd);
+    n->sync_fd = -1;
+    if (rc != 0) {
+        char err[1024];
+        snprintf(err, sizeof err, "%s: fdatasync failed: %s", n->sync_file,
+                 a->status != ACTOR_OK ? "the sync thread stopped" : strerror(rc));
+        node_storage_fatal(n->opt.raft.id, err);
+    }
+    node_storage_sync_end(&n->files);
+    uint64_t seq = n->syncing_seq;
+    n->syncing_seq = 0;
+    persisted(n, seq);
+    if (n->unsynced_seq != 0 && !n->sync_queued) {
+        if (raft_flush_held(&n->rep.raft))
+            tick(n);
+        start_sync(n);
+    }
+}
+
+/* The syncer's handler: one fdatasync per call. */
+static enum actor_next syncer_handle(struct actor *self, void *state, struct actor_msg *msg)
+{
+    (void)self;
+    (void)state;
+    if (msg->type == NODE_MSG_FDATASYNC) {
+        struct node_fdatasync_msg *q = (struct node_fdatasync_msg *)msg;
+        struct node_fdatasync_msg *a =
+            (struct node_fdatasync_msg *)actor_msg_new(sizeof *a, NODE_MSG_FDATASYNC);
+        a->fd = q->fd;
+        a->rc = node_storage_sync_fd(q->fd);
+        actor_reply(msg, &a->hdr);
+    }
+    actor_msg_free(msg);
+    return ACTOR_CONTINUE;
 }
 
 /* Client port: the deferred call's reply. */
@@ -413,6 +499,10 @@ static enum actor_next node_handle(struct actor *self, void *state, struct actor
     case NODE_MSG_SYNC:
         sync_writes(n);
         break;
+    case ACTOR_MSG_ANSWER:
+        if (((struct actor_answer *)msg)->tag == NODE_SYNC_TAG)
+            sync_done(n, (struct actor_answer *)msg);
+        break;
     case NODE_MSG_PEEK: {
         const struct node_peek_msg *q = (const struct node_peek_msg *)msg;
         const uint8_t *value = NULL;
@@ -495,7 +585,13 @@ static void node_stop(struct actor *self, void *state)
     host_network_close(&n->net);
     replica_output_close(&n->out);
     if (n->on_disk) {
-        /* A crash: what was synced is on disk; the next start recovers it from the files. */
+        /* A crash: what was synced is on disk; the next start recovers it from the files. The
+         * syncer ends first (after the fdatasync it may be in): the descriptor is ours. */
+        actor_stop(n->syncer);
+        actor_join(n->syncer);
+        actor_unref(n->syncer);
+        if (n->sync_fd >= 0)
+            node_storage_sync_fd_close(n->sync_fd);
         replica_close(&n->rep);
         node_storage_close(&n->files);
     } else {
@@ -523,6 +619,16 @@ static int start_from_files(struct node *n, struct raft_options *ro, char *err, 
         node_storage_close(&n->files);
         return -1;
     }
+    char name[32];
+    snprintf(name, sizeof name, "node %u sync", n->opt.raft.id);
+    struct actor_spec spec = {.name = name, .handler = syncer_handle};
+    if (actor_spawn(&spec, &n->syncer) != ACTOR_OK) {
+        snprintf(err, err_len, "%s: cannot start the thread that syncs the files", n->opt.data_dir);
+        replica_close(&n->rep);
+        node_storage_close(&n->files);
+        return -1;
+    }
+    n->sync_fd = -1;
     n->on_disk = true;
     return 0;
 }
@@ -569,6 +675,11 @@ int node_spawn(const struct node_options *opt, struct actor **out, char *err, si
                               .state = n};
     rc = actor_spawn(&spec, out);
     if (rc != ACTOR_OK) {
+        if (n->on_disk) {
+            actor_stop(n->syncer);
+            actor_join(n->syncer);
+            actor_unref(n->syncer);
+        }
         replica_output_close(&n->out);
         replica_close(&n->rep);
         node_storage_close(&n->files);

@@ -3,6 +3,8 @@
  */
 #include "host/node_storage.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,13 +44,45 @@ int node_storage_write(struct node_storage *ns, const struct raft_persist *p, ch
     return -1;
 }
 
-int node_storage_sync(struct node_storage *ns, char *err, size_t err_len)
+int node_storage_sync_begin(struct node_storage *ns, int *fd, char *file, size_t file_len,
+                            char *err, size_t err_len)
 {
     struct storage_error e;
-    if (storage_sync(&ns->st, &e) == 0)
+    int handle;
+    *fd = -1;
+    if (storage_sync_begin(&ns->st, &handle, &e) != 0) {
+        file_fs_format_error(err, err_len, ns->fs.dir, &e);
+        return -1;
+    }
+    if (handle < 0)
         return 0;
-    file_fs_format_error(err, err_len, ns->fs.dir, &e);
-    return -1;
+    /* The file port's handles are descriptors (host/file_fs.c). A duplicate, because a roll may
+     * close the original while the other thread still has to sync it. */
+    *fd = fcntl(handle, F_DUPFD_CLOEXEC, 0);
+    if (*fd < 0) {
+        snprintf(err, err_len, "%s: cannot duplicate a descriptor for fdatasync: %s", ns->fs.dir,
+                 strerror(errno));
+        return -1;
+    }
+    const struct storage_segment *segs;
+    size_t n = storage_segments(&ns->st, &segs);
+    snprintf(file, file_len, "%s/%s", ns->fs.dir, n > 0 ? segs[n - 1].name : "?");
+    return 0;
+}
+
+void node_storage_sync_end(struct node_storage *ns)
+{
+    storage_sync_end(&ns->st);
+}
+
+int node_storage_sync_fd(int fd)
+{
+    return fdatasync(fd) != 0 ? errno : 0;
+}
+
+void node_storage_sync_fd_close(int fd)
+{
+    close(fd);
 }
 
 void node_storage_close(struct node_storage *ns)

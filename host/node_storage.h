@@ -29,10 +29,20 @@ void node_storage_dir(const char *data_dir, uint32_t id, char *buf, size_t len);
 int node_storage_open(struct node_storage *ns, const char *dir, const struct storage_options *o,
                       struct raft_disk *loaded, struct storage_report *report, char *err,
                       size_t err_len);
-/* storage_write / storage_sync with the error as text; -1 is fatal (exit, never retry). */
+/* storage_write with the error as text; -1 is fatal (exit, never retry). */
 int node_storage_write(struct node_storage *ns, const struct raft_persist *p, char *err,
                        size_t err_len);
-int node_storage_sync(struct node_storage *ns, char *err, size_t err_len);
+
+/* storage_sync_begin / storage_sync_end (storage.h), for a host that makes the segment's
+ * fdatasync on another thread: *fd is -1 when nothing is left to sync, or a duplicate of the
+ * newest segment's descriptor (the host closes it with node_storage_sync_fd_close), and file
+ * names it (for an error). -1 with err is fatal (exit, never retry). */
+int node_storage_sync_begin(struct node_storage *ns, int *fd, char *file, size_t file_len,
+                            char *err, size_t err_len);
+void node_storage_sync_end(struct node_storage *ns);
+/* fdatasync(fd), from any thread: 0 or the errno. */
+int node_storage_sync_fd(int fd);
+void node_storage_sync_fd_close(int fd);
 /* A crash: nothing more is written or synced. */
 void node_storage_close(struct node_storage *ns);
 

@@ -75,6 +75,7 @@ static uint64_t send_append(struct raft *r, uint32_t peer, uint64_t next)
     ae->n_entries = (uint32_t)n;
     ae->entries = raft_entries_copy(raft_log_get(log, next), (uint32_t)n);
     pr->round_sent = r->read_round;
+    pr->round_answered = false;
     pr->commit_sent = r->commit_index;
     pr->sent_this_step = true;
     return next - 1 + n;
@@ -120,6 +121,7 @@ static void send_heartbeat(struct raft *r, uint32_t peer)
     m->append_entries.prev_log_term = raft_log_term_at(log, pr->match_index);
     m->append_entries.leader_commit = r->commit_index;
     pr->round_sent = r->read_round;
+    pr->round_answered = false;
     pr->commit_sent = r->commit_index;
     pr->sent_this_step = true;
 }
@@ -130,7 +132,9 @@ void raft_leader_flush(struct raft *r)
     /* A read round started for waiting reads goes to every peer on the AppendEntries it gets
      * anyway: a probe is sent again; a pipeline in flight carries it on the AppendEntries sent
      * when acknowledged; an idle pipeline gets a heartbeat. So reads and writes share one message
-     * per peer and round trip, as reads through the log did. */
+     * per peer and round trip, as reads through the log did. A pipeline that waits on the peer's
+     * disk (round_answered) gets a heartbeat too: the round would otherwise wait for an fdatasync
+     * it has nothing to do with. */
     bool round = r->read_round_unsent;
     r->read_round_unsent = false;
     RAFT_FOR_EACH_PEER(r, peer)
@@ -139,8 +143,8 @@ void raft_leader_flush(struct raft *r)
         if (round && pr->state == RAFT_PROGRESS_PROBE)
             pr->probe_sent = false;
         send_appends(r, peer);
-        if (pr->state == RAFT_PROGRESS_REPLICATE && !pr->sent_this_step && pr->n_inflight == 0 &&
-            pr->round_sent < r->read_round_busy &&
+        if (pr->state == RAFT_PROGRESS_REPLICATE && !pr->sent_this_step &&
+            (pr->n_inflight == 0 || pr->round_answered) && pr->round_sent < r->read_round_busy &&
             pr->match_index + 1 >= raft_log_first_index(raft_log_of(r)))
             send_heartbeat(r, peer);
         /* The commit notification: only when the pipeline to the peer is idle (otherwise the
@@ -398,6 +402,8 @@ void raft_recv_append_entries_reply(struct raft *r, const struct raft_message *m
         raft_progress_maybe_update(pr, rep->match_index, r->now_ms);
         if (pr->state == RAFT_PROGRESS_PROBE)
             raft_progress_become_replicate(pr, r->now_ms);
+        pr->round_answered =
+            pr->n_inflight > 0 && rep->read_round != 0 && rep->read_round == pr->round_sent;
         leader_maybe_commit(r);
         return;
     }

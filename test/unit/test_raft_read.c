@@ -356,6 +356,31 @@ static void read_round_not_held_behind_a_slow_disk(void **state)
     cl_close(&c);
 }
 
+/* A read arriving while every pipeline waits on a follower's disk (the followers answered the
+ * round of the entries in flight early, and have not synced them) gets its round in a heartbeat at
+ * once, not on the AppendEntries that follows the sync: it is ready with no disk synced. */
+static void read_round_not_queued_behind_a_syncing_pipeline(void **state)
+{
+    (void)state;
+    struct cluster c;
+    elected(&c, 3, false, 0);
+    c.slow_disk[2] = c.slow_disk[3] = true;
+    cl_propose(&c, 1, "w1");
+    uint64_t wrote = raft_last_index(&c.raft[1]);
+    cl_deliver_all(&c); /* written, answered early, not synced: the pipelines stay full */
+    assert_true(raft_commit_index(&c.raft[1]) < wrote);
+    uint64_t sent = c.sent[RAFT_MSG_APPEND_ENTRIES];
+    cl_read(&c, 1, 51, RAFT_READ_INDEX);
+    assert_int_equal(c.sent[RAFT_MSG_APPEND_ENTRIES] - sent, 2); /* a heartbeat to each */
+    cl_deliver_all(&c);
+    expect_read(&c, 1, 51, RAFT_READ_READY);
+    assert_true(raft_commit_index(&c.raft[1]) < wrote); /* still nothing synced */
+    assert_true(cl_sync(&c, 2));
+    cl_deliver_all(&c);
+    assert_true(raft_commit_index(&c.raft[1]) >= wrote);
+    cl_close(&c);
+}
+
 /* TestReadOnlyOptionLease: inside its lease the leader answers at once; past it, a lease read
  * takes a heartbeat round like ReadIndex. */
 static void test_lease_read(void **state)
@@ -447,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_follower_read_lost_with_leader),
         cmocka_unit_test(answer_to_earlier_incarnation_serves_nothing),
         cmocka_unit_test(read_round_not_held_behind_a_slow_disk),
+        cmocka_unit_test(read_round_not_queued_behind_a_syncing_pipeline),
         cmocka_unit_test(test_lease_read),
         cmocka_unit_test(test_lease_needs_check_quorum),
         cmocka_unit_test(test_restart_keeps_quiet),

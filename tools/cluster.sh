@@ -341,7 +341,7 @@ write_config() { # write_config N K BASE: N initial nodes and K spares (join = t
             echo "raft = \"127.0.0.1:$((base + i))\""
             echo "http = \"127.0.0.1:$((base + 1000 + i))\""
             echo "data_dir = \"$dir/node$i\""
-            [ "$i" -gt "$n" ] && echo "join = true"
+            if [ "$i" -gt "$n" ]; then echo "join = true"; fi
         done
     } >"$tmp" && mv "$tmp" "$cfg"
 }

@@ -34,11 +34,14 @@ case "${RAFT_KV_BUILD:-}" in *tsan* | *asan*) slow=4 ;; esac
 export RAFT_KV_START_TIMEOUT=$((15 * slow))
 export RAFT_KV_STOP_TIMEOUT=10
 cl() { bash "$root/tools/cluster.sh" --dir "$cdir" --bin "$bin" "$@"; }
+pdir=$tmp/plain # a cluster of one node, started without spares
+pl() { bash "$root/tools/cluster.sh" --dir "$pdir" --bin "$bin" "$@"; }
 bg_pids=()
 cleanup() {
     : >"$tmp/stop"
     for p in "${bg_pids[@]+"${bg_pids[@]}"}"; do kill "$p" 2>/dev/null; done
     RAFT_KV_STOP_TIMEOUT=5 cl stop >/dev/null 2>&1
+    [ -f "$pdir/cluster.toml" ] && RAFT_KV_STOP_TIMEOUT=5 pl stop >/dev/null 2>&1
     wait 2>/dev/null
     rm -rf "$tmp"
 }
@@ -96,6 +99,15 @@ expect_members() {
         fail "$1: node $l (leader) has voters '$v', committed '$c', not '$2'"
     fi
 }
+
+# --- a plain start: no spares, no join table (it once failed to write its cluster file) --------
+phase "start 1 node without spares, then stop it"
+if pl --set 'trace.level = "quiet"' start 1 >/dev/null; then
+    grep -q '^join' "$pdir/cluster.toml" && fail "cluster.sh start 1 wrote a join table"
+    RAFT_KV_STOP_TIMEOUT=5 pl stop >/dev/null || fail "cluster.sh stop (the plain cluster)"
+else
+    fail "cluster.sh start 1 (no spares)"
+fi
 
 # --- a joining node needs --join --------------------------------------------------------------
 phase "start 3 nodes and 2 spares"

@@ -327,6 +327,18 @@ static void sync_done(struct node *n, struct actor_answer *a)
     }
 }
 
+/* Ends the syncer (after the fdatasync it may be in) and closes the descriptor it had, which is
+ * the node's. */
+static void stop_syncer(struct node *n)
+{
+    actor_stop(n->syncer);
+    actor_join(n->syncer);
+    actor_unref(n->syncer);
+    if (n->sync_fd >= 0)
+        node_storage_sync_fd_close(n->sync_fd);
+    n->sync_fd = -1;
+}
+
 /* The syncer's handler: one fdatasync per call. */
 static enum actor_next syncer_handle(struct actor *self, void *state, struct actor_msg *msg)
 {
@@ -586,12 +598,8 @@ static void node_stop(struct actor *self, void *state)
     replica_output_close(&n->out);
     if (n->on_disk) {
         /* A crash: what was synced is on disk; the next start recovers it from the files. The
-         * syncer ends first (after the fdatasync it may be in): the descriptor is ours. */
-        actor_stop(n->syncer);
-        actor_join(n->syncer);
-        actor_unref(n->syncer);
-        if (n->sync_fd >= 0)
-            node_storage_sync_fd_close(n->sync_fd);
+         * syncer ends first. */
+        stop_syncer(n);
         replica_close(&n->rep);
         node_storage_close(&n->files);
     } else {
@@ -675,11 +683,8 @@ int node_spawn(const struct node_options *opt, struct actor **out, char *err, si
                               .state = n};
     rc = actor_spawn(&spec, out);
     if (rc != ACTOR_OK) {
-        if (n->on_disk) {
-            actor_stop(n->syncer);
-            actor_join(n->syncer);
-            actor_unref(n->syncer);
-        }
+        if (n->on_disk)
+            stop_syncer(n);
         replica_output_close(&n->out);
         replica_close(&n->rep);
         node_storage_close(&n->files);

@@ -153,6 +153,108 @@ static void damage_changes_durable_bytes(void **state)
     simfs_free(fs);
 }
 
+/* What a crash test knows to be durable: the last entry synced, each entry's term as synced, and
+ * the term. */
+struct durable {
+    uint64_t last, term;
+    uint64_t terms[200];
+};
+
+/* Everything in model is durable now (a sync covered it). */
+static void durable_all(struct durable *d, const struct raft_disk *model)
+{
+    d->last = raft_log_last_index(&model->log);
+    d->term = model->current_term;
+    for (uint64_t i = 1; i <= d->last; i++)
+        d->terms[i] = raft_log_get(&model->log, i)->term;
+}
+
+/* Opens the storage over port after a crash: it must open, and hold at least what d says is
+ * durable. What it loaded becomes *model. */
+static void reopen(struct storage *st, struct storage_fs *port, const struct storage_options *so,
+                   const struct durable *d, struct raft_disk *model, struct storage_report *rep,
+                   uint64_t seed, int round)
+{
+    struct raft_disk loaded;
+    struct storage_error err;
+    if (storage_open(st, port, so, &loaded, rep, &err) != 0)
+        fail_msg("seed %llu round %d: %s: offset %llu: %s", (unsigned long long)seed, round,
+                 err.file, (unsigned long long)err.offset, err.problem ? err.problem : "");
+    if (loaded.current_term < d->term)
+        fail_msg("seed %llu round %d: term %llu, %llu was durable", (unsigned long long)seed, round,
+                 (unsigned long long)loaded.current_term, (unsigned long long)d->term);
+    assert_true(raft_log_last_index(&loaded.log) >= d->last);
+    for (uint64_t i = 1; i <= d->last; i++)
+        assert_int_equal(raft_log_get(&loaded.log, i)->term, d->terms[i]);
+    raft_disk_close(model);
+    *model = loaded;
+}
+
+/* The entries of one random request. */
+struct request {
+    struct raft_persist p;
+    struct raft_entry e[3];
+    uint8_t data[3][8];
+};
+
+/* A random request after model, numbered seq, into *q: one to three entries appended, after a
+ * truncation one time in trunc_odds, in a new term one time in term_odds. False once the log
+ * reaches index 190 (d->terms' size). */
+static bool random_request(struct prng *rng, const struct raft_disk *model, uint64_t seq,
+                           uint64_t term_odds, uint64_t trunc_odds, struct request *q)
+{
+    uint64_t last = raft_log_last_index(&model->log);
+    uint64_t term = model->current_term + (prng_range(rng, 0, term_odds - 1) == 0);
+    if (term == 0)
+        term = 1;
+    q->p = (struct raft_persist){
+        .seq = seq, .save_hard_state = term != model->current_term, .term = term, .vote = 1};
+    if (last > 0 && prng_range(rng, 0, trunc_odds - 1) == 0) /* truncate, then append */
+        q->p.truncate_from = prng_range(rng, 1, last);
+    uint64_t first = q->p.truncate_from ? q->p.truncate_from : last + 1;
+    if (first >= 190)
+        return false;
+    q->p.append_first = first;
+    q->p.n_append = (size_t)prng_range(rng, 1, 3);
+    for (size_t j = 0; j < q->p.n_append; j++) {
+        memset(q->data[j], (int)('a' + j), sizeof q->data[j]);
+        q->e[j] = (struct raft_entry){
+            .term = term, .type = RAFT_ENTRY_COMMAND, .len = 8, .data = q->data[j]};
+    }
+    q->p.append = q->e;
+    return true;
+}
+
+/* One seed of a crash test: the simulated disk, the storage's options (segments of 64 bytes times
+ * 2..1 + max_segment_units, so that they roll often), the model of every request written, what
+ * is known durable, and the requests' numbers. */
+struct crash_run {
+    struct prng rng;
+    struct simfs *fs;
+    struct storage_fs port;
+    struct storage_options so;
+    struct raft_disk model;
+    struct durable d;
+    uint64_t seq;
+};
+
+static void crash_run_start(struct crash_run *c, uint64_t seed, uint64_t max_segment_units)
+{
+    memset(c, 0, sizeof *c);
+    prng_seed(&c->rng, seed);
+    c->fs = simfs_new();
+    simfs_port(c->fs, &c->port);
+    storage_options_default(&c->so, 1);
+    c->so.segment_bytes = 64 * (1 + prng_range(&c->rng, 1, max_segment_units));
+    raft_disk_init(&c->model);
+}
+
+static void crash_run_end(struct crash_run *c)
+{
+    raft_disk_close(&c->model);
+    simfs_free(c->fs);
+}
+
 /* The file storage over the simulated disk, crashed at a random point of a random workload
  * (appends, truncations, term changes, syncs), over many seeds: it reopens every time, and the
  * log loaded holds every entry synced, with its term; the term and vote are at least the synced
@@ -162,77 +264,32 @@ static void storage_survives_random_crashes(void **state)
     (void)state;
     uint64_t reopened = 0, torn_seen = 0;
     for (uint64_t seed = 1; seed <= 400; seed++) {
-        struct prng rng;
-        prng_seed(&rng, seed);
-        struct simfs *fs = simfs_new();
-        struct storage_fs port;
-        simfs_port(fs, &port);
-        struct storage_options so;
-        storage_options_default(&so, 1);
-        so.segment_bytes = 64 * (1 + prng_range(&rng, 1, 8)); /* many segments */
-        struct raft_disk model;                               /* every request applied */
-        raft_disk_init(&model);
-        uint64_t durable_last = 0, durable_term = 0, seq = 0;
-        uint64_t durable_terms[200] = {0}; /* the term of each entry when it was synced */
+        struct crash_run c;
+        crash_run_start(&c, seed, 8);
         for (int round = 0; round < 3; round++) {
             struct storage st;
-            struct raft_disk loaded;
             struct storage_report rep;
-            struct storage_error err;
-            int rc = storage_open(&st, &port, &so, &loaded, &rep, &err);
-            if (rc != 0)
-                fail_msg("seed %llu round %d: %s: offset %llu: %s", (unsigned long long)seed, round,
-                         err.file, (unsigned long long)err.offset, err.problem ? err.problem : "");
+            reopen(&st, &c.port, &c.so, &c.d, &c.model, &rep, seed, round);
             reopened++;
             torn_seen += rep.torn_bytes_cut > 0;
-            assert_true(loaded.current_term >= durable_term);
-            assert_true(raft_log_last_index(&loaded.log) >= durable_last);
-            for (uint64_t i = 1; i <= durable_last; i++)
-                assert_int_equal(raft_log_get(&loaded.log, i)->term, durable_terms[i]);
-            raft_disk_close(&model);
-            model = loaded;
-            uint64_t steps = prng_range(&rng, 1, 30);
-            for (uint64_t k = 0; k < steps; k++) {
-                uint64_t last = raft_log_last_index(&model.log);
-                struct raft_entry e[3];
-                uint8_t data[3][8];
-                uint64_t term = model.current_term + prng_range(&rng, 0, 1);
-                if (term == 0)
-                    term = 1;
-                struct raft_persist p = {.seq = ++seq,
-                                         .save_hard_state = term != model.current_term,
-                                         .term = term,
-                                         .vote = 1};
-                if (last > 0 && prng_range(&rng, 0, 4) == 0) /* truncate, then append */
-                    p.truncate_from = prng_range(&rng, 1, last);
-                uint64_t first = p.truncate_from ? p.truncate_from : last + 1;
-                if (first >= 190)
-                    break;
-                p.append_first = first;
-                p.n_append = (size_t)prng_range(&rng, 1, 3);
-                for (size_t j = 0; j < p.n_append; j++) {
-                    memset(data[j], (int)('a' + j), sizeof data[j]);
-                    e[j] = (struct raft_entry){
-                        .term = term, .type = RAFT_ENTRY_COMMAND, .len = 8, .data = data[j]};
-                }
-                p.append = e;
-                if (p.truncate_from != 0 && p.truncate_from <= durable_last)
-                    durable_last = p.truncate_from - 1; /* a truncation is durable at once */
-                assert_int_equal(storage_write(&st, &p, &err), 0);
-                raft_disk_apply(&model, &p);
-                if (prng_range(&rng, 0, 2) == 0) {
+            uint64_t steps = prng_range(&c.rng, 1, 30);
+            struct request q;
+            for (uint64_t k = 0; k < steps && random_request(&c.rng, &c.model, ++c.seq, 2, 5, &q);
+                 k++) {
+                if (q.p.truncate_from != 0 && q.p.truncate_from <= c.d.last)
+                    c.d.last = q.p.truncate_from - 1; /* a truncation is durable at once */
+                struct storage_error err;
+                assert_int_equal(storage_write(&st, &q.p, &err), 0);
+                raft_disk_apply(&c.model, &q.p);
+                if (prng_range(&c.rng, 0, 2) == 0) {
                     assert_int_equal(storage_sync(&st, &err), 0);
-                    durable_last = raft_log_last_index(&model.log);
-                    durable_term = model.current_term;
-                    for (uint64_t i = 1; i <= durable_last; i++)
-                        durable_terms[i] = raft_log_get(&model.log, i)->term;
+                    durable_all(&c.d, &c.model);
                 }
             }
             storage_close(&st);
-            simfs_crash(fs, &rng, true);
+            simfs_crash(c.fs, &c.rng, true);
         }
-        raft_disk_close(&model);
-        simfs_free(fs);
+        crash_run_end(&c);
     }
     assert_int_equal(reopened, 1200);
     assert_true(torn_seen > 0); /* the crashes did tear records that the storage then cut */
@@ -248,114 +305,65 @@ static void storage_survives_crashes_with_syncs_elsewhere(void **state)
     (void)state;
     uint64_t completed = 0, rolled_meanwhile = 0;
     for (uint64_t seed = 1; seed <= 400; seed++) {
-        struct prng rng;
-        prng_seed(&rng, seed);
-        struct simfs *fs = simfs_new();
-        struct storage_fs port;
-        simfs_port(fs, &port);
-        struct storage_options so;
-        storage_options_default(&so, 1);
-        so.segment_bytes = 64 * (1 + prng_range(&rng, 1, 4)); /* rolls often */
-        struct raft_disk model;
-        raft_disk_init(&model);
-        uint64_t durable_last = 0, durable_term = 0, seq = 0;
-        uint64_t durable_terms[200] = {0};
-        uint64_t hs_term = 0; /* the last term written to the hard state (a loaded term may be
-                                 raised from the log's: that one is not in the hard state) */
+        struct crash_run c;
+        crash_run_start(&c, seed, 4);
+        struct durable *d = &c.d;
         for (int round = 0; round < 3; round++) {
             struct storage st;
-            struct raft_disk loaded;
             struct storage_report rep;
-            struct storage_error err;
-            int rc = storage_open(&st, &port, &so, &loaded, &rep, &err);
-            if (rc != 0)
-                fail_msg("seed %llu round %d: %s: offset %llu: %s", (unsigned long long)seed, round,
-                         err.file, (unsigned long long)err.offset, err.problem ? err.problem : "");
-            if (loaded.current_term < durable_term)
-                fail_msg("seed %llu round %d term %llu < %llu", (unsigned long long)seed, round,
-                         (unsigned long long)loaded.current_term, (unsigned long long)durable_term);
-            assert_true(loaded.current_term >= durable_term);
-            assert_true(raft_log_last_index(&loaded.log) >= durable_last);
-            for (uint64_t i = 1; i <= durable_last; i++)
-                assert_int_equal(raft_log_get(&loaded.log, i)->term, durable_terms[i]);
-            raft_disk_close(&model);
-            model = loaded;
-            hs_term = durable_term;
-            /* The sync under way: the handle given out, the segment it was, what it makes
-             * durable (clamped by truncations made since). */
+            reopen(&st, &c.port, &c.so, d, &c.model, &rep, seed, round);
+            /* The last term written to the hard state: a loaded term may be raised from the
+             * log's, and that one is not in the hard state. */
+            uint64_t hs_term = d->term;
+            /* The sync under way: the handle given out, the segment it was, and what it makes
+             * durable (clamped by the truncations made since). */
             bool busy = false;
             int handle = -1;
             char seg[STORAGE_NAME_BYTES] = "";
-            uint64_t busy_last = 0, busy_terms[200] = {0};
-            uint64_t steps = prng_range(&rng, 1, 40);
-            for (uint64_t k = 0; k < steps; k++) {
-                uint64_t last = raft_log_last_index(&model.log);
-                struct raft_entry e[3];
-                uint8_t data[3][8];
-                uint64_t term = model.current_term + (prng_range(&rng, 0, 5) == 0);
-                if (term == 0)
-                    term = 1;
-                struct raft_persist p = {.seq = ++seq,
-                                         .save_hard_state = term != model.current_term,
-                                         .term = term,
-                                         .vote = 1};
-                if (last > 0 && prng_range(&rng, 0, 5) == 0)
-                    p.truncate_from = prng_range(&rng, 1, last);
-                uint64_t first = p.truncate_from ? p.truncate_from : last + 1;
-                if (first >= 190)
-                    break;
-                p.append_first = first;
-                p.n_append = (size_t)prng_range(&rng, 1, 3);
-                for (size_t j = 0; j < p.n_append; j++) {
-                    memset(data[j], (int)('a' + j), sizeof data[j]);
-                    e[j] = (struct raft_entry){
-                        .term = term, .type = RAFT_ENTRY_COMMAND, .len = 8, .data = data[j]};
-                }
-                p.append = e;
-                if (p.truncate_from != 0 && p.truncate_from <= durable_last)
-                    durable_last = p.truncate_from - 1;
-                if (busy && p.truncate_from != 0 && p.truncate_from <= busy_last)
-                    busy_last = p.truncate_from - 1;
-                assert_int_equal(storage_write(&st, &p, &err), 0);
-                raft_disk_apply(&model, &p);
-                if (p.save_hard_state)
-                    hs_term = p.term;
-                if (!busy && prng_range(&rng, 0, 2) == 0) {
+            struct durable pending = {0};
+            uint64_t steps = prng_range(&c.rng, 1, 40);
+            struct request q;
+            for (uint64_t k = 0; k < steps && random_request(&c.rng, &c.model, ++c.seq, 6, 6, &q);
+                 k++) {
+                if (q.p.truncate_from != 0 && q.p.truncate_from <= d->last)
+                    d->last = q.p.truncate_from - 1;
+                if (busy && q.p.truncate_from != 0 && q.p.truncate_from <= pending.last)
+                    pending.last = q.p.truncate_from - 1;
+                struct storage_error err;
+                assert_int_equal(storage_write(&st, &q.p, &err), 0);
+                raft_disk_apply(&c.model, &q.p);
+                if (q.p.save_hard_state)
+                    hs_term = q.p.term;
+                const struct storage_segment *segs;
+                size_t n = storage_segments(&st, &segs);
+                if (!busy && prng_range(&c.rng, 0, 2) == 0) {
                     assert_int_equal(storage_sync_begin(&st, &handle, &err), 0);
-                    if (hs_term > durable_term)
-                        durable_term = hs_term; /* the hard state is synced in begin */
+                    if (hs_term > d->term)
+                        d->term = hs_term; /* the hard state is synced in begin */
                     busy = true;
-                    busy_last = raft_log_last_index(&model.log);
-                    for (uint64_t i = 1; i <= busy_last; i++)
-                        busy_terms[i] = raft_log_get(&model.log, i)->term;
-                    const struct storage_segment *segs;
-                    size_t n = storage_segments(&st, &segs);
+                    durable_all(&pending, &c.model);
                     snprintf(seg, sizeof seg, "%s", n > 0 ? segs[n - 1].name : "");
-                } else if (busy && prng_range(&rng, 0, 2) == 0) {
+                } else if (busy && prng_range(&c.rng, 0, 2) == 0) {
                     /* The sync elsewhere ends: it synced its duplicate of the handle, which is
                      * the same file only if the segment is still the newest. */
-                    const struct storage_segment *segs;
-                    size_t n = storage_segments(&st, &segs);
-                    bool same = handle >= 0 && n > 0 && strcmp(segs[n - 1].name, seg) == 0;
-                    if (same)
-                        assert_int_equal(port.sync(port.ctx, handle), 0);
+                    if (handle >= 0 && n > 0 && strcmp(segs[n - 1].name, seg) == 0)
+                        assert_int_equal(c.port.sync(c.port.ctx, handle), 0);
                     else
                         rolled_meanwhile += handle >= 0;
                     storage_sync_end(&st);
                     busy = false;
                     completed++;
-                    if (busy_last > durable_last) {
-                        for (uint64_t i = durable_last + 1; i <= busy_last; i++)
-                            durable_terms[i] = busy_terms[i];
-                        durable_last = busy_last;
+                    if (pending.last > d->last) {
+                        for (uint64_t i = d->last + 1; i <= pending.last; i++)
+                            d->terms[i] = pending.terms[i];
+                        d->last = pending.last;
                     }
                 }
             }
             storage_close(&st);
-            simfs_crash(fs, &rng, true);
+            simfs_crash(c.fs, &c.rng, true);
         }
-        raft_disk_close(&model);
-        simfs_free(fs);
+        crash_run_end(&c);
     }
     assert_true(completed > 100);
     assert_true(rolled_meanwhile > 10); /* the case a roll must seal did come up */

@@ -37,9 +37,10 @@ struct raft_progress {
     bool chunk_sent;
     uint64_t read_acked; /* the highest read round the peer acknowledged in this term */
     uint64_t round_sent; /* the read round of the last AppendEntries sent to the peer */
-    /* The peer answered round_sent while its pipeline stays full: it has the entries of the last
-     * AppendEntries but not yet on disk (core.c, the early reply). A new read round then goes in
-     * a heartbeat at once instead of waiting for the pipeline, which waits on that disk. */
+    /* The peer answered round_sent while its pipeline stays full: mostly a follower that has the
+     * entries of the last AppendEntries but not yet on disk (core.c, the early reply), or the
+     * reply to a heartbeat of the same round. A new read round then goes in a heartbeat at once
+     * instead of waiting for the pipeline, which may wait on that disk. */
     bool round_answered;
     /* A learner catching up (thesis 4.2.1): the round replicates the leader's log up to
      * catchup_index, started at catchup_start_ms; catchup_rounds so far. */

@@ -237,7 +237,6 @@ static void start_sync(struct node *n);
 /* The core hears that the persist requests up to seq are durable. */
 static void persisted(struct node *n, uint64_t seq)
 {
-    n->now_ms = now_ms(n); /* the sync took time */
     struct raft_event ev = {
         .type = RAFT_EVENT_PERSISTED, .now_ms = n->now_ms, .persisted_seq = seq};
     step(n, &ev);
@@ -287,6 +286,7 @@ static void start_sync(struct node *n)
     if (node_storage_sync_begin(&n->files, &fd, n->sync_file, sizeof n->sync_file, err,
                                 sizeof err) != 0)
         node_storage_fatal(n->opt.raft.id, err);
+    n->now_ms = now_ms(n); /* the hard state's or the directory's sync may have taken time */
     n->stats.persist_syncs++;
     uint64_t seq = n->unsynced_seq;
     n->unsynced_seq = 0;
